@@ -1,0 +1,193 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * server: pharosd's HTTP surface. The route table below is the whole API
+ * of this binary; each handler parses its arguments, calls one module
+ * function and maps the result to a status. Ingest is bounded by
+ * ingest.max-inflight concurrent requests: past it the answer is 503 with
+ * Retry-After, so remote-write senders back off and retry instead of
+ * piling memory up here.
+ */
+#include <inttypes.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/clock.h"
+#include "common/httpd.h"
+#include "common/log.h"
+#include "common/mem.h"
+#include "server/server.h"
+#include "server/server_int.h"
+
+static void handle_write(void *ctx, http_req_t *req, http_resp_t *resp)
+{
+    server_t *s = ctx;
+    int inflight = atomic_fetch_add(&s->inflight, 1) + 1;
+    if (inflight > s->cfg.max_inflight) {
+        atomic_fetch_sub(&s->inflight, 1);
+        atomic_fetch_add(&s->m.write_overload, 1);
+        http_resp_header(resp, "Retry-After", "1");
+        http_resp_text(resp, 503, "too many concurrent ingest requests (%" PRId64 "); retry later",
+                       s->cfg.max_inflight);
+        return;
+    }
+    size_t len;
+    const uint8_t *body = http_req_body(req, &len);
+    server_ingest_limits_t lim = {
+        .labels = { (size_t)s->cfg.label_name_len, (size_t)s->cfg.label_value_len, (size_t)s->cfg.labels_per_series,
+                    false },
+        .max_decoded = (size_t)s->cfg.max_decoded_bytes,
+    };
+    server_ingest_stats_t st;
+    char msg[1024];
+    int status = server_ingest_remote_write(s->db, &lim, body, len, &st, msg, sizeof(msg));
+    atomic_fetch_sub(&s->inflight, 1);
+    server_metrics_count_write(s, status, &st);
+    if (status == 204) {
+        resp->status = 204;
+        return;
+    }
+    if (status == 503) {
+        http_resp_header(resp, "Retry-After", "5");
+    }
+    if (status == 400) {
+        log_debug("remote write rejected: %s", msg);
+    }
+    http_resp_text(resp, status, "%s", msg);
+}
+
+static bool parse_time_arg(http_req_t *req, const char *name, int64_t def, int64_t *out, http_resp_t *resp)
+{
+    const char *v = http_req_arg(req, name);
+    if (!v || !*v) {
+        *out = def;
+        return true;
+    }
+    if (!time_parse_ms(v, strlen(v), out)) {
+        http_resp_text(resp, 400, "cannot parse \"%s\" to a valid timestamp (argument %s)", v, name);
+        return false;
+    }
+    return true;
+}
+
+static void handle_export(void *ctx, http_req_t *req, http_resp_t *resp)
+{
+    server_t *s = ctx;
+    const char **match;
+    size_t n = http_req_args(req, "match[]", &match);
+    int64_t mint, maxt;
+    if (!parse_time_arg(req, "start", INT64_MIN, &mint, resp) || !parse_time_arg(req, "end", INT64_MAX, &maxt, resp)) {
+        return;
+    }
+    char err[512];
+    int st = server_export(s->db, match, n, mint, maxt, &resp->body, err, sizeof(err));
+    if (st != 0) {
+        buf_reset(&resp->body);
+        http_resp_text(resp, st, "%s", err);
+        return;
+    }
+    resp->content_type = "application/x-ndjson";
+}
+
+static void handle_flush(void *ctx, http_req_t *req, http_resp_t *resp)
+{
+    server_t *s = ctx;
+    (void)req;
+    double t0 = clock_mono_s();
+    if (tsdb_flush(s->db) != 0) {
+        http_resp_text(resp, 500, "flush failed: see the server log");
+        return;
+    }
+    log_info("flush done in %.3fs", clock_mono_s() - t0);
+    resp->status = 204;
+}
+
+static void handle_metrics(void *ctx, http_req_t *req, http_resp_t *resp)
+{
+    (void)req;
+    server_metrics_write(ctx, &resp->body);
+    resp->content_type = "text/plain; version=0.0.4; charset=utf-8";
+}
+
+static void handle_healthy(void *ctx, http_req_t *req, http_resp_t *resp)
+{
+    (void)ctx;
+    (void)req;
+    http_resp_text(resp, 200, "Pharos is Healthy.");
+}
+
+static void handle_ready(void *ctx, http_req_t *req, http_resp_t *resp)
+{
+    (void)ctx;
+    (void)req;
+    http_resp_text(resp, 200, "Pharos is Ready.");
+}
+
+int server_start(const server_config_t *cfg, server_t **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    server_t *s = mem_calloc(1, sizeof(*s));
+    s->cfg = *cfg;
+    s->started = clock_mono_s();
+    tsdb_opts_t o = {
+        .dir = cfg->storage_path,
+        .retention_ms = cfg->retention_ms,
+        .block_range_ms = cfg->block_range_ms,
+        .ooo_window_ms = cfg->ooo_window_ms,
+        .wal_sync = cfg->wal_sync == 1,
+        .wal_segment_bytes = (size_t)cfg->wal_segment_bytes,
+        .background = true,
+    };
+    int rc = tsdb_open(&o, &s->db, err, errlen);
+    if (rc != 0) {
+        server_stop(s);
+        return -1;
+    }
+    const httpd_route_t routes[] = {
+        { "POST", "/api/v1/write", handle_write, (size_t)cfg->max_body_bytes },
+        { "GET", "/api/v1/export", handle_export, 0 },
+        { NULL, "/api/v1/admin/tsdb/flush", handle_flush, 0 },
+        { "GET", "/metrics", handle_metrics, 0 },
+        { "GET", "/-/healthy", handle_healthy, 0 },
+        { "GET", "/-/ready", handle_ready, 0 },
+    };
+    s->routes = mem_alloc(sizeof(routes));
+    memcpy(s->routes, routes, sizeof(routes));
+    httpd_opts_t ho = {
+        .listen = cfg->listen,
+        .threads = (unsigned)cfg->threads,
+        .default_max_body = 1 << 20,
+        .routes = s->routes,
+        .nroutes = sizeof(routes) / sizeof(routes[0]),
+        .ctx = s,
+    };
+    if (httpd_start(&ho, &s->http, err, errlen) != 0) {
+        server_stop(s);
+        return -1;
+    }
+    *out = s;
+    return 0;
+}
+
+void server_stop(server_t *s)
+{
+    if (!s) {
+        return;
+    }
+    httpd_stop(s->http);
+    tsdb_close(s->db);
+    mem_free(s->routes);
+    mem_free(s);
+}
+
+uint16_t server_port(const server_t *s)
+{
+    return httpd_port(s->http);
+}
+
+tsdb_t *server_tsdb(server_t *s)
+{
+    return s->db;
+}

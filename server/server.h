@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * server: pharosd, the store server. The composition root: it reads the
+ * configuration, opens the TSDB, and serves the HTTP API on one
+ * libmicrohttpd server. Everything here is thin; behaviour lives in the
+ * modules (tsdb/, common/).
+ *
+ * server_config_load: defaults, then the YAML file named by
+ * --config.file, then the flags (flags override). server_start opens the
+ * store and binds; server_stop stops accepting, finishes in-flight
+ * requests and commits the WAL (nothing acknowledged is lost).
+ */
+#ifndef PHAROS_SERVER_H
+#define PHAROS_SERVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "common/labels.h"
+#include "tsdb/tsdb.h"
+
+typedef struct server_config {
+    char *config_file;
+    char *listen;
+    char *storage_path;
+    int64_t retention_ms;
+    int64_t block_range_ms;
+    int64_t ooo_window_ms;
+    int wal_sync;               /* 0 write, 1 always */
+    int64_t wal_segment_bytes;
+    int64_t max_body_bytes;     /* compressed request body */
+    int64_t max_decoded_bytes;  /* decompressed remote-write body */
+    int64_t max_inflight;       /* concurrent ingest requests before 503 */
+    int64_t threads;
+    int64_t label_name_len;
+    int64_t label_value_len;
+    int64_t labels_per_series;
+    int log_level;
+    bool check_config;
+} server_config_t;
+
+typedef enum server_cfg_rc {
+    SERVER_CFG_OK = 0,
+    SERVER_CFG_ERROR = 1,   /* message in err */
+    SERVER_CFG_HELP = 2,    /* --help was given: help printed to out */
+} server_cfg_rc_t;
+
+/* Fill cfg from defaults, file and flags. Strings are owned by cfg. */
+server_cfg_rc_t server_config_load(int argc, char **argv, server_config_t *cfg, FILE *out, char *err, size_t errlen);
+void server_config_free(server_config_t *cfg);
+/* Write the configuration reference (Markdown) generated from the table. */
+void server_config_doc(FILE *out);
+
+/* ---- remote-write ingest (pure: body in, store appends out) ---- */
+
+typedef struct server_ingest_stats {
+    uint64_t series_total;
+    uint64_t series_rejected[8];     /* indexed by labels_status_t; [7] = native histograms */
+    uint64_t samples_accepted;
+    uint64_t samples_rejected[TSDB_REJ_COUNT];
+    uint64_t samples_dropped_with_series;
+    uint64_t metadata;
+    uint64_t exemplars_ignored;
+} server_ingest_stats_t;
+
+typedef struct server_ingest_limits {
+    labels_limits_t labels;
+    size_t max_decoded;
+} server_ingest_limits_t;
+
+/* Decode a snappy-compressed remote-write 1.0 WriteRequest and append
+ * its valid series. Returns the HTTP status to answer: 204 when all was
+ * stored; 400 with a one-line reason in msg when the body is malformed
+ * (nothing stored) or some series or samples were rejected (the valid
+ * ones are stored); 413 when the decoded body is over the limit; 503 when
+ * the WAL could not be written (retry). */
+int server_ingest_remote_write(tsdb_t *db, const server_ingest_limits_t *lim, const uint8_t *body, size_t len,
+                               server_ingest_stats_t *st, char *msg, size_t msglen);
+
+/* ---- export ---- */
+
+/* Append the export of matching series (JSON lines) to out. Returns 0 or
+ * 400 with a reason in err. */
+struct buf;
+int server_export(tsdb_t *db, const char *const *match, size_t nmatch, int64_t mint, int64_t maxt, struct buf *out,
+                  char *err, size_t errlen);
+
+/* ---- the server ---- */
+
+typedef struct server server_t;
+
+int server_start(const server_config_t *cfg, server_t **out, char *err, size_t errlen);
+void server_stop(server_t *s);
+uint16_t server_port(const server_t *s);
+tsdb_t *server_tsdb(server_t *s);
+
+#endif

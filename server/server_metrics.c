@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * server_metrics: pharosd's own /metrics in the Prometheus text format
+ * (version 0.0.4). Counters are atomics bumped by the handlers; store
+ * figures are read from tsdb_get_stats at scrape time; process figures
+ * from /proc/self.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/clock.h"
+#include "common/mem.h"
+#include "server/server_int.h"
+
+static const char *const reject_reasons[TSDB_REJ_COUNT] = { "duplicate", "too_old", "too_far_in_future" };
+static const char *const series_reasons[8] = { "ok",        "no_name",   "duplicate_label_name", "invalid_label_name",
+                                               "invalid_utf8", "too_long", "too_many_labels",   "native_histogram" };
+
+void server_metrics_count_write(server_t *s, int status, const server_ingest_stats_t *st)
+{
+    int slot = status == 204 ? 0 : status == 400 ? 1 : status == 413 ? 2 : status == 503 ? 3 : status == 429 ? 4 : 5;
+    atomic_fetch_add(&s->m.write_requests[slot], 1);
+    for (int i = 1; i < 8; i++) {
+        if (st->series_rejected[i]) {
+            atomic_fetch_add(&s->m.series_rejected[i], st->series_rejected[i]);
+        }
+    }
+    atomic_fetch_add(&s->m.samples_rejected_with_series, st->samples_dropped_with_series);
+    atomic_fetch_add(&s->m.metadata, st->metadata);
+    atomic_fetch_add(&s->m.exemplars_ignored, st->exemplars_ignored);
+}
+
+static void metric_head(buf_t *b, const char *name, const char *type, const char *help)
+{
+    buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void metric_u(buf_t *b, const char *name, const char *type, const char *help, uint64_t v)
+{
+    metric_head(b, name, type, help);
+    buf_printf(b, "%s %" PRIu64 "\n", name, v);
+}
+
+static void metric_f(buf_t *b, const char *name, const char *type, const char *help, double v)
+{
+    metric_head(b, name, type, help);
+    buf_printf(b, "%s %.17g\n", name, v);
+}
+
+static void process_stats(double *cpu, uint64_t *rss)
+{
+    *cpu = 0;
+    *rss = 0;
+    FILE *f = fopen("/proc/self/stat", "r");
+    if (f) {
+        char line[1024];
+        if (fgets(line, sizeof(line), f)) {
+            const char *p = strrchr(line, ')');
+            unsigned long ut = 0, stt = 0;
+            if (p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &stt) == 2) {
+                *cpu = (double)(ut + stt) / (double)sysconf(_SC_CLK_TCK);
+            }
+        }
+        fclose(f);
+    }
+    f = fopen("/proc/self/statm", "r");
+    if (f) {
+        unsigned long size, res;
+        if (fscanf(f, "%lu %lu", &size, &res) == 2) {
+            *rss = (uint64_t)res * (uint64_t)sysconf(_SC_PAGESIZE);
+        }
+        fclose(f);
+    }
+}
+
+void server_metrics_write(server_t *s, buf_t *b)
+{
+    tsdb_stats_t st;
+    tsdb_get_stats(s->db, &st);
+    metric_u(b, "pharos_tsdb_samples_appended_total", "counter", "Samples stored.", st.samples_appended);
+    metric_head(b, "pharos_tsdb_samples_rejected_total", "counter", "Samples not stored, by reason.");
+    for (int i = 0; i < TSDB_REJ_COUNT; i++) {
+        buf_printf(b, "pharos_tsdb_samples_rejected_total{reason=\"%s\"} %" PRIu64 "\n", reject_reasons[i],
+                   st.samples_rejected[i]);
+    }
+    buf_printf(b, "pharos_tsdb_samples_rejected_total{reason=\"invalid_series\"} %" PRIu64 "\n",
+               (uint64_t)atomic_load(&s->m.samples_rejected_with_series));
+    metric_head(b, "pharos_remote_write_series_rejected_total", "counter", "Remote-write series rejected, by reason.");
+    for (int i = 1; i < 8; i++) {
+        buf_printf(b, "pharos_remote_write_series_rejected_total{reason=\"%s\"} %" PRIu64 "\n", series_reasons[i],
+                   (uint64_t)atomic_load(&s->m.series_rejected[i]));
+    }
+    static const char *const codes[6] = { "204", "400", "413", "503", "429", "other" };
+    metric_head(b, "pharos_remote_write_requests_total", "counter", "Remote-write requests, by response code.");
+    for (int i = 0; i < 6; i++) {
+        buf_printf(b, "pharos_remote_write_requests_total{code=\"%s\"} %" PRIu64 "\n", codes[i],
+                   (uint64_t)atomic_load(&s->m.write_requests[i]));
+    }
+    metric_u(b, "pharos_remote_write_metadata_total", "counter", "Metric metadata entries received.",
+             atomic_load(&s->m.metadata));
+    metric_u(b, "pharos_remote_write_exemplars_ignored_total", "counter", "Exemplars received and not stored.",
+             atomic_load(&s->m.exemplars_ignored));
+    metric_u(b, "pharos_tsdb_series", "gauge", "Series known to the store.", st.series);
+    metric_u(b, "pharos_tsdb_head_series", "gauge", "Active series: series with samples in the head.",
+             st.head_series);
+    metric_u(b, "pharos_tsdb_head_chunks", "gauge", "Chunks in the head.", st.head_chunks);
+    metric_u(b, "pharos_tsdb_head_samples", "gauge", "Samples in the head.", st.head_samples);
+    metric_u(b, "pharos_tsdb_head_chunk_bytes", "gauge", "Bytes of head chunk data in memory.", st.head_bytes);
+    metric_u(b, "pharos_tsdb_head_cuts_total", "counter", "Head cuts into blocks.", st.head_cuts);
+    metric_u(b, "pharos_tsdb_wal_bytes", "gauge", "Bytes in WAL segment files.", st.wal_bytes);
+    metric_head(b, "pharos_tsdb_wal_fsync_duration_seconds", "summary", "WAL fsync latency.");
+    buf_printf(b, "pharos_tsdb_wal_fsync_duration_seconds_sum %.9f\npharos_tsdb_wal_fsync_duration_seconds_count %" PRIu64
+                  "\n",
+               st.wal_fsync_seconds, st.wal_fsyncs);
+    metric_u(b, "pharos_tsdb_wal_replay_cuts_total", "counter", "Torn or corrupt WAL segments cut at replay.",
+             st.wal_replay_cuts);
+    metric_u(b, "pharos_tsdb_blocks", "gauge", "Blocks on disk.", st.blocks);
+    metric_u(b, "pharos_tsdb_block_bytes", "gauge", "Bytes of block files.", st.block_bytes);
+    metric_u(b, "pharos_tsdb_compactions_total", "counter", "Block compactions done.", st.compactions);
+    metric_u(b, "pharos_tsdb_compactions_failed_total", "counter", "Block compactions failed.", st.compactions_failed);
+    metric_u(b, "pharos_tsdb_corrupt_blocks_total", "counter", "Corrupt blocks or pages found.", st.corrupt_blocks);
+    metric_u(b, "pharos_tsdb_retention_dropped_blocks_total", "counter", "Blocks deleted by retention.",
+             st.retention_dropped_blocks);
+    metric_u(b, "pharos_tsdb_storage_bytes", "gauge", "Bytes of everything in the data directory.", st.disk_bytes);
+    metric_f(b, "pharos_tsdb_head_min_time_seconds", "gauge", "Oldest sample in the head.", (double)st.head_mint / 1e3);
+    metric_f(b, "pharos_tsdb_head_max_time_seconds", "gauge", "Newest sample in the head.", (double)st.head_maxt / 1e3);
+    metric_u(b, "pharos_memory_allocated_bytes", "gauge", "Heap bytes held through the accounted allocator.",
+             mem_used());
+    double cpu;
+    uint64_t rss;
+    process_stats(&cpu, &rss);
+    metric_f(b, "process_cpu_seconds_total", "counter", "Total user and system CPU time spent in seconds.", cpu);
+    metric_u(b, "process_resident_memory_bytes", "gauge", "Resident memory size in bytes.", rss);
+    metric_f(b, "pharos_uptime_seconds", "gauge", "Seconds since pharosd started.", clock_mono_s() - s->started);
+}

@@ -1,0 +1,286 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Tests for common/httpc.c against a local httpd on 127.0.0.1 port 0: the
+ * outcome classification (OK / RETRY / FATAL) for each status a sender
+ * meets, Retry-After in both forms, error text from the body's first line,
+ * headers and body reaching the server, and a refused connection.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "common/buf.h"
+#include "common/httpc.h"
+#include "common/httpd.h"
+
+/* Reply with the status named in the path: /status/429?retry=3 */
+static void h_status(void *ctx, http_req_t *req, http_resp_t *resp)
+{
+    (void)ctx;
+    int code = atoi(http_req_path(req) + strlen("/status/"));
+    const char *retry = http_req_arg(req, "retry");
+    if (retry) {
+        http_resp_header(resp, "Retry-After", retry);
+    }
+    if (code == 204) {
+        resp->status = 204;
+        return;
+    }
+    http_resp_text(resp, code, "line one for %d\nline two", code);
+}
+
+/* Echo the request: method, a header and the body. */
+static void h_echo(void *ctx, http_req_t *req, http_resp_t *resp)
+{
+    (void)ctx;
+    size_t len = 0;
+    const uint8_t *p = http_req_body(req, &len);
+    const char *enc = http_req_header(req, "Content-Encoding");
+    const char *expect = http_req_header(req, "Expect");
+    buf_printf(&resp->body, "%s enc=%s expect=%s len=%zu:", http_req_method(req), enc ? enc : "-",
+               expect ? expect : "-", len);
+    buf_append(&resp->body, p, len);
+}
+
+static void h_long(void *ctx, http_req_t *req, http_resp_t *resp)
+{
+    (void)ctx;
+    (void)req;
+    resp->status = 400;
+    for (int i = 0; i < 300; i++) {
+        buf_putc(&resp->body, 'e');
+    }
+}
+
+static void h_slow(void *ctx, http_req_t *req, http_resp_t *resp)
+{
+    (void)ctx;
+    (void)req;
+    usleep(600 * 1000);
+    buf_puts(&resp->body, "late");
+}
+
+static const httpd_route_t routes[] = {
+    { .path = "/status/*", .fn = h_status },
+    { .path = "/echo", .fn = h_echo, .max_body = 1 << 20 },
+    { .path = "/long", .fn = h_long },
+    { .path = "/slow", .fn = h_slow },
+};
+
+typedef struct fixture {
+    httpd_t *h;
+    httpc_t *c;
+    char base[64];
+} fixture_t;
+
+static int setup(void **state)
+{
+    fixture_t *f = calloc(1, sizeof(*f));
+    httpd_opts_t o = { .listen = "127.0.0.1:0", .routes = routes, .nroutes = sizeof(routes) / sizeof(routes[0]) };
+    char err[256];
+    if (httpd_start(&o, &f->h, err, sizeof(err)) != 0) {
+        free(f);
+        return -1;
+    }
+    snprintf(f->base, sizeof(f->base), "http://127.0.0.1:%u", (unsigned)httpd_port(f->h));
+    f->c = httpc_create(5000);
+    *state = f;
+    return f->c ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    fixture_t *f = *state;
+    httpc_destroy(f->c);
+    httpd_stop(f->h);
+    free(f);
+    return 0;
+}
+
+typedef struct status_case {
+    const char *path;
+    bool post;
+    httpc_status_t want;
+    long code;
+    int64_t retry_ms;
+    const char *error;   /* exact error text */
+} status_case_t;
+
+static const status_case_t status_cases[] = {
+    { "/status/200", true, HTTPC_OK, 200, -1, "" },
+    { "/status/204", true, HTTPC_OK, 204, -1, "" },
+    { "/status/202", false, HTTPC_OK, 202, -1, "" },
+    { "/status/400", true, HTTPC_FATAL, 400, -1, "line one for 400" },
+    { "/status/404", false, HTTPC_FATAL, 404, -1, "line one for 404" },
+    { "/status/413", true, HTTPC_FATAL, 413, -1, "line one for 413" },
+    { "/status/429?retry=3", true, HTTPC_RETRY, 429, 3000, "line one for 429" },
+    { "/status/429?retry=+7+", true, HTTPC_RETRY, 429, 7000, "line one for 429" },
+    { "/status/429?retry=soon", true, HTTPC_RETRY, 429, -1, "line one for 429" },
+    { "/status/503?retry=0", true, HTTPC_RETRY, 503, 0, "line one for 503" },
+    { "/status/503", true, HTTPC_RETRY, 503, -1, "line one for 503" },
+    { "/status/500", false, HTTPC_RETRY, 500, -1, "line one for 500" },
+    { "/status/302", true, HTTPC_FATAL, 302, -1, "line one for 302" },
+    { "/status/204?retry=Wed,+21+Oct+2015+07:28:00+GMT", true, HTTPC_OK, 204, 0, "" },
+};
+
+static void test_status_table(void **state)
+{
+    fixture_t *f = *state;
+    for (size_t i = 0; i < sizeof(status_cases) / sizeof(status_cases[0]); i++) {
+        const status_case_t *c = &status_cases[i];
+        char url[256];
+        snprintf(url, sizeof(url), "%s%s", f->base, c->path);
+        httpc_result_t res;
+        memset(&res, 0x5a, sizeof(res));
+        if (c->post) {
+            static const char *const hdrs[] = { "Content-Type: text/plain", NULL };
+            httpc_post(f->c, url, hdrs, "x", 1, NULL, &res);
+        } else {
+            httpc_get(f->c, url, NULL, &res);
+        }
+        if (res.status != c->want || res.http_code != c->code || res.retry_after_ms != c->retry_ms ||
+            strcmp(res.error, c->error) != 0) {
+            fail_msg("%s: status %d code %ld retry %lld error \"%s\"", c->path, res.status, res.http_code,
+                     (long long)res.retry_after_ms, res.error);
+        }
+    }
+}
+
+static void test_retry_after_date(void **state)
+{
+    fixture_t *f = *state;
+    time_t when = time(NULL) + 120;
+    struct tm tm;
+    gmtime_r(&when, &tm);
+    char date[64];
+    strftime(date, sizeof(date), "%a,+%d+%b+%Y+%H:%M:%S+GMT", &tm);
+    char url[256];
+    snprintf(url, sizeof(url), "%s/status/503?retry=%s", f->base, date);
+    httpc_result_t res;
+    httpc_post(f->c, url, NULL, "", 0, NULL, &res);
+    assert_int_equal(res.status, HTTPC_RETRY);
+    assert_true(res.retry_after_ms > 110000 && res.retry_after_ms <= 120000);
+}
+
+static void test_body_and_headers(void **state)
+{
+    fixture_t *f = *state;
+    char url[128];
+    snprintf(url, sizeof(url), "%s/echo", f->base);
+    static const char *const hdrs[] = { "Content-Encoding: snappy", "Content-Type: application/x-protobuf",
+                                        NULL };
+    uint8_t body[3000];
+    for (size_t i = 0; i < sizeof(body); i++) {
+        body[i] = (uint8_t)(i * 13);
+    }
+    buf_t out = { 0 };
+    buf_puts(&out, "prefix|");
+    httpc_result_t res;
+    httpc_post(f->c, url, hdrs, body, sizeof(body), &out, &res);
+    assert_int_equal(res.status, HTTPC_OK);
+    assert_string_equal(res.error, "");
+    const char want[] = "prefix|POST enc=snappy expect=- len=3000:";
+    assert_true(out.len == sizeof(want) - 1 + sizeof(body));
+    assert_memory_equal(out.data, want, sizeof(want) - 1);
+    assert_memory_equal(out.data + sizeof(want) - 1, body, sizeof(body));
+
+    /* same handle again (keep-alive), now a GET appended to the same buffer */
+    buf_reset(&out);
+    httpc_get(f->c, url, &out, &res);
+    assert_int_equal(res.status, HTTPC_OK);
+    assert_string_equal((const char *)out.data, "GET enc=- expect=- len=0:");
+    buf_fini(&out);
+}
+
+/* The error line is the body's first line from this response, capped. */
+static void test_error_text(void **state)
+{
+    fixture_t *f = *state;
+    char url[128];
+    snprintf(url, sizeof(url), "%s/long", f->base);
+    buf_t out = { 0 };
+    buf_puts(&out, "earlier\n");
+    httpc_result_t res;
+    httpc_post(f->c, url, NULL, "x", 1, &out, &res);
+    assert_int_equal(res.status, HTTPC_FATAL);
+    assert_int_equal(strlen(res.error), 200);
+    assert_int_equal(res.error[0], 'e');
+    assert_int_equal(out.len, 8 + 300);
+    buf_fini(&out);
+}
+
+static void test_timeout_retries(void **state)
+{
+    fixture_t *f = *state;
+    httpc_t *c = httpc_create(200);
+    assert_non_null(c);
+    char url[128];
+    snprintf(url, sizeof(url), "%s/slow", f->base);
+    httpc_result_t res;
+    httpc_get(c, url, NULL, &res);
+    assert_int_equal(res.status, HTTPC_RETRY);
+    assert_int_equal(res.http_code, 0);
+    assert_true(res.error[0] != '\0');
+    httpc_destroy(c);
+}
+
+/* A port nobody listens on: bind one, note it, close it. */
+static void test_connection_refused(void **state)
+{
+    (void)state;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = { .sin_family = AF_INET };
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    socklen_t sl = sizeof(sa);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &sl), 0);
+    close(fd);
+    char url[128];
+    snprintf(url, sizeof(url), "http://127.0.0.1:%u/api/v1/write", (unsigned)ntohs(sa.sin_port));
+    httpc_t *c = httpc_create(2000);
+    httpc_result_t res;
+    httpc_post(c, url, NULL, "x", 1, NULL, &res);
+    assert_int_equal(res.status, HTTPC_RETRY);
+    assert_int_equal(res.http_code, 0);
+    assert_int_equal(res.retry_after_ms, -1);
+    assert_true(res.error[0] != '\0');
+    httpc_destroy(c);
+    httpc_destroy(NULL);
+}
+
+static void test_bad_url_fatal(void **state)
+{
+    (void)state;
+    httpc_t *c = httpc_create(1000);
+    httpc_result_t res;
+    httpc_get(c, "nosuchscheme://x/", NULL, &res);
+    assert_int_equal(res.status, HTTPC_FATAL);
+    assert_true(res.error[0] != '\0');
+    httpc_destroy(c);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_status_table, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_retry_after_date, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_body_and_headers, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_error_text, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_timeout_retries, setup, teardown),
+        cmocka_unit_test(test_connection_refused),
+        cmocka_unit_test(test_bad_url_fatal),
+    };
+    return cmocka_run_group_tests_name("httpc", tests, NULL, NULL);
+}

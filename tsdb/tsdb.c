@@ -1,0 +1,792 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * tsdb: lifecycle, append and select; the composition of index, head, WAL
+ * and blocks (locking and WAL epochs are described in tsdb_int.h).
+ *
+ * Data dir layout:
+ *   series/      reclog of SERIES and META records (never truncated;
+ *                rewritten compressed by flush)
+ *   wal/         reclog of SAMPLES records (dropped by epochs after cuts)
+ *   blocks/      <seq>.blk immutable block files
+ *   head.marks   cut marks for replay
+ *
+ * Append holds the write lock while it resolves series and fills the
+ * head, queues its WAL record, then commits outside the lock (group
+ * commit). Open replays the series log, then the WAL; a torn tail is cut
+ * by reclog and reported. A corrupt block is renamed *.corrupt, logged and
+ * counted, and the store opens without it.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/mem.h"
+#include "tsdb/tsdb_int.h"
+
+#define TSDB_DEFAULT_RANGE (3600 * 1000LL)
+
+static char *tsdb_join(const char *a, const char *b)
+{
+    size_t n = strlen(a) + strlen(b) + 2;
+    char *p = mem_alloc(n);
+    snprintf(p, n, "%s/%s", a, b);
+    return p;
+}
+
+static int tsdb_mkdir(const char *p)
+{
+    if (mkdir(p, 0755) < 0 && errno != EEXIST) {
+        return -errno;
+    }
+    return 0;
+}
+
+/* ---- replay ---- */
+
+typedef struct tsdb_replay {
+    tsdb_t *db;
+    uint32_t seg;
+    int64_t skip_before;
+    uint64_t samples, skipped, unknown, bad_records, series;
+    buf_t scratch;
+} tsdb_replay_t;
+
+static void tsdb_replay_series(void *ctx, uint32_t id, const uint8_t *p, size_t len)
+{
+    tsdb_replay_t *r = ctx;
+    tsdb_index_t *ix = &r->db->ix;
+    label_t ls[256];
+    long n = labels_decode(p, len, ls, 256);
+    if (n < 0 || id != ix->nseries) {
+        /* Ids are dense and written in order; anything else is damage. */
+        r->bad_records++;
+        return;
+    }
+    tsdb_index_add(ix, ls, (size_t)n, labels_hash(ls, (size_t)n));
+    r->series++;
+}
+
+static void tsdb_replay_meta(void *ctx, int type, str_t family, str_t help, str_t unit)
+{
+    tsdb_replay_t *r = ctx;
+    tsdb_set_metadata(r->db, family, type, help, unit);
+}
+
+static void tsdb_replay_sample(void *ctx, uint32_t id, int64_t t, double v)
+{
+    tsdb_replay_t *r = ctx;
+    tsdb_t *db = r->db;
+    if (id >= db->ix.nseries) {
+        r->unknown++;
+        return;
+    }
+    if (t < r->skip_before) {
+        r->skipped++;
+        return;
+    }
+    int64_t range = db->o.block_range_ms;
+    if (tsdb_head_append(db->ix.series[id], t, v, range) == TSDB_HEAD_APPENDED) {
+        r->samples++;
+        if (t > db->head_maxt) {
+            db->head_maxt = t;
+        }
+    }
+}
+
+static int tsdb_replay_slog_rec(void *ctx, uint32_t seg, const uint8_t *p, size_t len)
+{
+    tsdb_replay_t *r = ctx;
+    (void)seg;
+    tsdb_rec_visitor_t v = { r, NULL, tsdb_replay_series, tsdb_replay_meta };
+    if (tsdb_rec_decode(p, len, &v) < 0) {
+        r->bad_records++;
+    }
+    return 0;
+}
+
+static int tsdb_replay_wal_rec(void *ctx, uint32_t seg, const uint8_t *p, size_t len)
+{
+    tsdb_replay_t *r = ctx;
+    if (seg != r->seg) {
+        r->seg = seg;
+        r->skip_before = INT64_MIN;
+        for (uint32_t i = 0; i < r->db->nmarks; i++) {
+            if (r->db->marks[i].seg > seg && r->db->marks[i].boundary > r->skip_before) {
+                r->skip_before = r->db->marks[i].boundary;
+            }
+        }
+    }
+    tsdb_rec_visitor_t v = { r, tsdb_replay_sample, NULL, NULL };
+    if (tsdb_rec_decode(p, len, &v) < 0) {
+        r->bad_records++;
+    }
+    return 0;
+}
+
+static void tsdb_marks_load(tsdb_t *db)
+{
+    FILE *f = fopen(db->marks_path, "r");
+    if (!f) {
+        return;
+    }
+    long long b;
+    unsigned seg;
+    while (fscanf(f, "%lld %u", &b, &seg) == 2) {
+        if (db->nmarks == db->capmarks) {
+            db->capmarks = db->capmarks ? db->capmarks * 2 : 8;
+            db->marks = mem_realloc(db->marks, db->capmarks * sizeof(tsdb_mark_t));
+        }
+        db->marks[db->nmarks].boundary = b;
+        db->marks[db->nmarks].seg = seg;
+        db->nmarks++;
+        if (b > db->cut_boundary) {
+            db->cut_boundary = b;
+        }
+    }
+    fclose(f);
+}
+
+static int tsdb_blocks_load(tsdb_t *db)
+{
+    DIR *d = opendir(db->blocks_dir);
+    if (!d) {
+        return -errno;
+    }
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        size_t len = strlen(e->d_name);
+        char *path = tsdb_join(db->blocks_dir, e->d_name);
+        if (len > 4 && strcmp(e->d_name + len - 4, ".tmp") == 0) {
+            unlink(path); /* an interrupted write */
+        } else if (len == 20 && strcmp(e->d_name + 16, ".blk") == 0) {
+            uint64_t seq = strtoull(e->d_name, NULL, 16);
+            tsdb_block_t *b;
+            char err[512];
+            if (tsdb_block_open(path, seq, &b, err, sizeof(err)) == 0) {
+                b->refs = 1;
+                pthread_mutex_lock(&db->blocks_mu);
+                tsdb_blocks_add_locked(db, b);
+                pthread_mutex_unlock(&db->blocks_mu);
+                if (b->maxt > db->head_maxt) {
+                    db->head_maxt = b->maxt;
+                }
+            } else {
+                log_error("skipping corrupt block: %s", err);
+                db->c_corrupt_blocks++;
+                char *aside = mem_alloc(strlen(path) + 10);
+                sprintf(aside, "%s.corrupt", path);
+                rename(path, aside);
+                mem_free(aside);
+            }
+            if (seq >= db->next_seq) {
+                db->next_seq = seq + 1;
+            }
+        }
+        mem_free(path);
+    }
+    closedir(d);
+    return 0;
+}
+
+static void *tsdb_bg_main(void *arg);
+
+int tsdb_open(const tsdb_opts_t *opts, tsdb_t **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    tsdb_t *db = mem_calloc(1, sizeof(*db));
+    db->o = *opts;
+    if (db->o.block_range_ms <= 0) {
+        db->o.block_range_ms = TSDB_DEFAULT_RANGE;
+    }
+    if (db->o.future_ms <= 0) {
+        db->o.future_ms = 3600 * 1000LL;
+    }
+    if (db->o.ooo_window_ms < 0) {
+        db->o.ooo_window_ms = 0;
+    }
+    if (!db->o.clock.now_ms) {
+        db->o.clock = clock_real();
+    }
+    db->dir = mem_strdup(opts->dir);
+    db->wal_dir = tsdb_join(db->dir, "wal");
+    db->series_dir = tsdb_join(db->dir, "series");
+    db->blocks_dir = tsdb_join(db->dir, "blocks");
+    db->marks_path = tsdb_join(db->dir, "head.marks");
+    db->head_maxt = INT64_MIN;
+    db->cut_boundary = INT64_MIN;
+    db->next_seq = 1;
+    pthread_rwlock_init(&db->lock, NULL);
+    pthread_mutex_init(&db->blocks_mu, NULL);
+    pthread_mutex_init(&db->cut_mu, NULL);
+    pthread_mutex_init(&db->meta_mu, NULL);
+    pthread_mutex_init(&db->bg_mu, NULL);
+    pthread_cond_init(&db->bg_cond, NULL);
+    tsdb_index_init(&db->ix);
+    tsdb_replay_t r = { .db = db, .seg = 0, .skip_before = INT64_MIN };
+    reclog_stats_t st = { 0 };
+    int rc = tsdb_mkdir(db->dir);
+    if (rc == 0) {
+        rc = tsdb_mkdir(db->blocks_dir);
+    }
+    if (rc < 0) {
+        snprintf(err, errlen, "cannot create data dir %s: %s", db->dir, strerror(-rc));
+        rc = TSDB_ERR_IO;
+        goto fail;
+    }
+    /* A series log rewrite interrupted between its two renames. */
+    char *old = tsdb_join(db->dir, "series.old");
+    struct stat sst;
+    if (stat(db->series_dir, &sst) < 0 && stat(old, &sst) == 0) {
+        rename(old, db->series_dir);
+    }
+    mem_free(old);
+
+    reclog_opts_t lo = { .segment_bytes = 64u << 20, .sync = opts->wal_sync };
+    rc = reclog_open(db->series_dir, &lo, tsdb_replay_slog_rec, &r, &st, &db->slog);
+    if (rc != 0) {
+        snprintf(err, errlen, "cannot open series log %s: %s", db->series_dir, strerror(rc < 0 ? -rc : EIO));
+        rc = TSDB_ERR_IO;
+        goto fail;
+    }
+    db->c_replay_cuts += st.cuts;
+    db->slog_bytes_at_rewrite = reclog_size(db->slog);
+    tsdb_marks_load(db);
+    rc = tsdb_blocks_load(db);
+    if (rc < 0) {
+        snprintf(err, errlen, "cannot read %s: %s", db->blocks_dir, strerror(-rc));
+        rc = TSDB_ERR_IO;
+        goto fail;
+    }
+    double t0 = clock_mono_s();
+    lo.segment_bytes = opts->wal_segment_bytes ? opts->wal_segment_bytes : (64u << 20);
+    memset(&st, 0, sizeof(st));
+    rc = reclog_open(db->wal_dir, &lo, tsdb_replay_wal_rec, &r, &st, &db->wal);
+    if (rc != 0) {
+        snprintf(err, errlen, "cannot open WAL %s: %s", db->wal_dir, strerror(rc < 0 ? -rc : EIO));
+        rc = TSDB_ERR_IO;
+        goto fail;
+    }
+    db->c_replay_cuts += st.cuts;
+    if (r.bad_records || r.unknown || st.cuts) {
+        log_warn("replay: %" PRIu64 " malformed records, %" PRIu64 " samples of unknown series, %u torn segments "
+                 "cut (%" PRIu64 " bytes)",
+                 r.bad_records, r.unknown, st.cuts, st.cut_bytes);
+    }
+    log_info("replayed %u series, %" PRIu64 " samples (%" PRIu64 " already in blocks) from %u WAL segments in "
+             "%.3fs",
+             db->ix.nseries, r.samples, r.skipped, st.segments, clock_mono_s() - t0);
+    /* One epoch for everything replayed, one for what comes now. */
+    db->capepochs = 8;
+    db->epochs = mem_alloc(db->capepochs * sizeof(tsdb_epoch_t));
+    uint32_t cur = reclog_current_segment(db->wal);
+    db->epochs[0] = (tsdb_epoch_t){ 0, db->head_maxt };
+    db->epochs[1] = (tsdb_epoch_t){ cur, INT64_MIN };
+    db->nepochs = 2;
+    if (opts->background) {
+        if (pthread_create(&db->bg, NULL, tsdb_bg_main, db) != 0) {
+            snprintf(err, errlen, "cannot start maintenance thread");
+            rc = TSDB_ERR_IO;
+            goto fail;
+        }
+        db->bg_running = true;
+    }
+    *out = db;
+    return 0;
+fail:
+    tsdb_close(db);
+    return rc;
+}
+
+void tsdb_close(tsdb_t *db)
+{
+    if (!db) {
+        return;
+    }
+    if (db->bg_running) {
+        pthread_mutex_lock(&db->bg_mu);
+        db->stopping = true;
+        pthread_cond_broadcast(&db->bg_cond);
+        pthread_mutex_unlock(&db->bg_mu);
+        pthread_join(db->bg, NULL);
+    }
+    reclog_close(db->wal);
+    reclog_close(db->slog);
+    for (uint32_t i = 0; i < db->nblocks; i++) {
+        tsdb_block_free(db->blocks[i]);
+    }
+    mem_free(db->blocks);
+    tsdb_index_fini(&db->ix);
+    for (uint32_t i = 0; i < db->nmeta; i++) {
+        mem_free(db->meta[i].family);
+        mem_free(db->meta[i].help);
+        mem_free(db->meta[i].unit);
+    }
+    mem_free(db->meta);
+    mem_free(db->epochs);
+    mem_free(db->marks);
+    buf_fini(&db->rec);
+    buf_fini(&db->series_rec);
+    buf_fini(&db->scratch);
+    pthread_rwlock_destroy(&db->lock);
+    pthread_mutex_destroy(&db->blocks_mu);
+    pthread_mutex_destroy(&db->cut_mu);
+    pthread_mutex_destroy(&db->meta_mu);
+    pthread_mutex_destroy(&db->bg_mu);
+    pthread_cond_destroy(&db->bg_cond);
+    mem_free(db->dir);
+    mem_free(db->wal_dir);
+    mem_free(db->series_dir);
+    mem_free(db->blocks_dir);
+    mem_free(db->marks_path);
+    mem_free(db);
+}
+
+/* ---- append ---- */
+
+static void tsdb_reject(tsdb_append_result_t *res, tsdb_reject_t why, const tsdb_input_t *in, int64_t t)
+{
+    res->rejected[why]++;
+    if (res->first_error[0]) {
+        return;
+    }
+    static const char *const what[] = { "duplicate sample for timestamp", "sample too old (out of window)",
+                                        "sample timestamp too far in the future" };
+    buf_t b = { 0 };
+    labels_format(in->labels, in->nlabels, &b);
+    snprintf(res->first_error, sizeof(res->first_error), "%s: timestamp=%" PRId64 " series=%.160s", what[why], t,
+             b.data ? (const char *)b.data : "{}");
+    buf_fini(&b);
+}
+
+int tsdb_append(tsdb_t *db, const tsdb_input_t *in, size_t n, tsdb_append_result_t *res)
+{
+    memset(res, 0, sizeof(*res));
+    int64_t now = clock_now_ms(&db->o.clock);
+    int64_t future_limit = now + db->o.future_ms;
+    uint32_t nsamples = 0, nseries_new = 0;
+    int64_t prev_t = 0;
+    uint64_t wal_pos = 0, slog_pos = 0;
+    bool have_wal = false, have_slog = false;
+    buf_t enc = { 0 };
+
+    pthread_rwlock_wrlock(&db->lock);
+    tsdb_rec_begin(&db->rec, TSDB_REC_SAMPLES);
+    tsdb_rec_begin(&db->series_rec, TSDB_REC_SERIES);
+    for (size_t i = 0; i < n; i++) {
+        const tsdb_input_t *s = &in[i];
+        if (s->nsamples == 0) {
+            continue;
+        }
+        uint64_t hash = labels_hash(s->labels, s->nlabels);
+        int64_t found = tsdb_index_find(&db->ix, s->labels, s->nlabels, hash);
+        uint32_t id;
+        if (found < 0) {
+            id = tsdb_index_add(&db->ix, s->labels, s->nlabels, hash);
+            buf_reset(&enc);
+            labels_encode(s->labels, s->nlabels, &enc);
+            tsdb_rec_add_series(&db->series_rec, id, enc.data, enc.len);
+            nseries_new++;
+            res->new_series++;
+        } else {
+            id = (uint32_t)found;
+        }
+        tsdb_series_t *ser = db->ix.series[id];
+        for (size_t k = 0; k < s->nsamples; k++) {
+            int64_t t = s->samples[k].t;
+            double v = s->samples[k].v;
+            if (t > future_limit) {
+                tsdb_reject(res, TSDB_REJ_FUTURE, s, t);
+                continue;
+            }
+            if (db->head_maxt != INT64_MIN && t < db->head_maxt - db->o.ooo_window_ms) {
+                tsdb_reject(res, TSDB_REJ_TOO_OLD, s, t);
+                continue;
+            }
+            switch (tsdb_head_append(ser, t, v, db->o.block_range_ms)) {
+            case TSDB_HEAD_APPENDED:
+                tsdb_rec_add_sample(&db->rec, &prev_t, id, t, v);
+                nsamples++;
+                res->accepted++;
+                if (t > db->head_maxt) {
+                    db->head_maxt = t;
+                }
+                if (t > db->epochs[db->nepochs - 1].maxt) {
+                    db->epochs[db->nepochs - 1].maxt = t;
+                }
+                break;
+            case TSDB_HEAD_IDENTICAL:
+                res->duplicates_identical++;
+                break;
+            case TSDB_HEAD_DUPLICATE:
+                tsdb_reject(res, TSDB_REJ_DUPLICATE, s, t);
+                break;
+            }
+        }
+    }
+    int rc = 0;
+    if (nseries_new) {
+        tsdb_rec_finish(&db->series_rec, nseries_new, &db->scratch);
+        rc = reclog_append(db->slog, db->series_rec.data, db->series_rec.len, &slog_pos);
+        have_slog = rc == 0;
+    }
+    if (rc == 0 && nsamples) {
+        tsdb_rec_finish(&db->rec, nsamples, &db->scratch);
+        rc = reclog_append(db->wal, db->rec.data, db->rec.len, &wal_pos);
+        have_wal = rc == 0;
+    }
+    pthread_rwlock_unlock(&db->lock);
+    buf_fini(&enc);
+    __atomic_add_fetch(&db->c_appended, res->accepted, __ATOMIC_RELAXED);
+    for (int k = 0; k < TSDB_REJ_COUNT; k++) {
+        __atomic_add_fetch(&db->c_rejected[k], res->rejected[k], __ATOMIC_RELAXED);
+    }
+    if (rc == 0 && have_slog) {
+        rc = reclog_commit(db->slog, slog_pos);
+    }
+    if (rc == 0 && have_wal) {
+        rc = reclog_commit(db->wal, wal_pos);
+    }
+    if (rc != 0) {
+        log_error("WAL write failed: %s", strerror(rc < 0 ? -rc : EIO));
+        return TSDB_ERR_IO;
+    }
+    return 0;
+}
+
+void tsdb_set_metadata(tsdb_t *db, str_t family, int type, str_t help, str_t unit)
+{
+    pthread_mutex_lock(&db->meta_mu);
+    tsdb_meta_entry_t *e = NULL;
+    for (uint32_t i = 0; i < db->nmeta; i++) {
+        if (strlen(db->meta[i].family) == family.len && memcmp(db->meta[i].family, family.p, family.len) == 0) {
+            e = &db->meta[i];
+            break;
+        }
+    }
+    bool changed = true;
+    if (e) {
+        changed = e->type != type || strlen(e->help) != help.len || memcmp(e->help, help.p, help.len) != 0 ||
+                  strlen(e->unit) != unit.len || memcmp(e->unit, unit.p, unit.len) != 0;
+        if (changed) {
+            mem_free(e->help);
+            mem_free(e->unit);
+        }
+    } else {
+        if (db->nmeta == db->capmeta) {
+            db->capmeta = db->capmeta ? db->capmeta * 2 : 64;
+            db->meta = mem_realloc(db->meta, db->capmeta * sizeof(tsdb_meta_entry_t));
+        }
+        e = &db->meta[db->nmeta++];
+        e->family = mem_strndup(family.p, family.len);
+    }
+    if (changed) {
+        e->type = type;
+        e->help = mem_strndup(help.p, help.len);
+        e->unit = mem_strndup(unit.p, unit.len);
+    }
+    pthread_mutex_unlock(&db->meta_mu);
+    if (changed) {
+        buf_t rec = { 0 };
+        uint64_t pos;
+        int rc;
+        tsdb_rec_meta(&rec, type, family, help, unit);
+        pthread_rwlock_rdlock(&db->lock);
+        reclog_t *slog = db->slog;
+        if (slog) {
+            rc = reclog_append(slog, rec.data, rec.len, &pos);
+            if (rc == 0) {
+                rc = reclog_commit(slog, pos);
+            }
+            if (rc != 0) {
+                log_error("metadata of %.*s not persisted: %s", (int)family.len, family.p, strerror(-rc));
+            }
+        }
+        pthread_rwlock_unlock(&db->lock);
+        buf_fini(&rec);
+    }
+}
+
+/* ---- select ---- */
+
+int tsdb_select(tsdb_t *db, matcher_t *ms, size_t nms, int64_t mint, int64_t maxt, tsdb_select_fn fn, void *ctx)
+{
+    pthread_rwlock_rdlock(&db->lock);
+    tsdb_ids_t ids = { 0 };
+    tsdb_index_select(&db->ix, ms, nms, &ids);
+    uint32_t nb = 0;
+    tsdb_block_t **bl = tsdb_blocks_snapshot(db, mint, maxt, &nb);
+    tsdb_page_cache_t *pcs = mem_calloc(nb ? nb : 1, sizeof(tsdb_page_cache_t));
+    int64_t *ts = NULL, *ht = NULL, *mt = NULL;
+    double *vs = NULL, *hv = NULL, *mv = NULL;
+    size_t cap = 0, hcap = 0, mcap = 0;
+    label_t ls[256];
+    int rc = 0;
+    for (uint32_t i = 0; i < ids.n && rc == 0; i++) {
+        uint32_t id = ids.v[i];
+        size_t n = 0, hn = 0, mn = 0;
+        tsdb_read_blocks(db, bl, nb, pcs, id, mint, maxt, &ts, &vs, &n, &cap);
+        tsdb_head_read(db->ix.series[id], mint, maxt, &ht, &hv, &hn, &hcap);
+        const int64_t *rt = ts;
+        const double *rv = vs;
+        size_t rn = n;
+        if (hn && n) {
+            tsdb_merge_samples(ts, vs, n, ht, hv, hn, &mt, &mv, &mn, &mcap);
+            rt = mt;
+            rv = mv;
+            rn = mn;
+        } else if (hn) {
+            rt = ht;
+            rv = hv;
+            rn = hn;
+        }
+        if (rn == 0) {
+            continue;
+        }
+        size_t nl = tsdb_index_labels(&db->ix, id, ls, 256);
+        rc = fn(ctx, ls, nl, rt, rv, rn);
+    }
+    pthread_rwlock_unlock(&db->lock);
+    for (uint32_t i = 0; i < nb; i++) {
+        tsdb_page_cache_fini(&pcs[i]);
+    }
+    mem_free(pcs);
+    tsdb_blocks_release(db, bl, nb);
+    tsdb_ids_fini(&ids);
+    mem_free(ts);
+    mem_free(vs);
+    mem_free(ht);
+    mem_free(hv);
+    mem_free(mt);
+    mem_free(mv);
+    return rc;
+}
+
+/* ---- maintenance ---- */
+
+/* The boundary a regular cut may use now: whole ranges that lie more
+ * than half a range behind the newest sample. INT64_MIN: none due. */
+static int64_t tsdb_due_boundary(tsdb_t *db)
+{
+    pthread_rwlock_rdlock(&db->lock);
+    int64_t maxt = db->head_maxt;
+    int64_t last = db->cut_boundary;
+    pthread_rwlock_unlock(&db->lock);
+    if (maxt == INT64_MIN) {
+        return INT64_MIN;
+    }
+    int64_t r = db->o.block_range_ms;
+    int64_t x = maxt - r / 2;
+    int64_t b = (x >= 0 ? x / r : (x - r + 1) / r) * r;
+    return b > last ? b : INT64_MIN;
+}
+
+int tsdb_flush(tsdb_t *db)
+{
+    pthread_mutex_lock(&db->cut_mu);
+    int rc = tsdb_cut(db, INT64_MAX);
+    if (rc == 0) {
+        rc = tsdb_compact(db);
+    }
+    if (rc == 0) {
+        rc = tsdb_series_log_rewrite(db) == 0 ? 0 : TSDB_ERR_IO;
+    }
+    pthread_mutex_unlock(&db->cut_mu);
+    return rc;
+}
+
+static void *tsdb_bg_main(void *arg)
+{
+    tsdb_t *db = arg;
+    pthread_mutex_lock(&db->bg_mu);
+    while (!db->stopping) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_sec += 1;
+        pthread_cond_timedwait(&db->bg_cond, &db->bg_mu, &ts);
+        if (db->stopping) {
+            break;
+        }
+        pthread_mutex_unlock(&db->bg_mu);
+        int64_t b = tsdb_due_boundary(db);
+        if (b != INT64_MIN) {
+            pthread_mutex_lock(&db->cut_mu);
+            if (tsdb_cut(db, b) == 0) {
+                tsdb_compact(db);
+            }
+            pthread_mutex_unlock(&db->cut_mu);
+        }
+        pthread_mutex_lock(&db->bg_mu);
+    }
+    pthread_mutex_unlock(&db->bg_mu);
+    return NULL;
+}
+
+/* ---- stats ---- */
+
+/* Bytes of the regular files under path (recursively). */
+static uint64_t tsdb_du(const char *path)
+{
+    DIR *d = opendir(path);
+    if (!d) {
+        return 0;
+    }
+    uint64_t total = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) {
+            continue;
+        }
+        char *p = tsdb_join(path, e->d_name);
+        struct stat st;
+        if (lstat(p, &st) == 0) {
+            if (S_ISDIR(st.st_mode)) {
+                total += tsdb_du(p);
+            } else if (S_ISREG(st.st_mode)) {
+                total += (uint64_t)st.st_size;
+            }
+        }
+        mem_free(p);
+    }
+    closedir(d);
+    return total;
+}
+
+/* Remove a directory of plain files. */
+static void tsdb_rmdir(const char *path)
+{
+    DIR *d = opendir(path);
+    if (!d) {
+        return;
+    }
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) {
+            continue;
+        }
+        char *p = tsdb_join(path, e->d_name);
+        unlink(p);
+        mem_free(p);
+    }
+    closedir(d);
+    rmdir(path);
+}
+
+int tsdb_series_log_rewrite(tsdb_t *db)
+{
+    char *tmp = tsdb_join(db->dir, "series.new");
+    char *old = tsdb_join(db->dir, "series.old");
+    tsdb_rmdir(tmp);
+    tsdb_rmdir(old);
+    pthread_rwlock_wrlock(&db->lock);
+    reclog_opts_t lo = { .segment_bytes = 64u << 20, .sync = true };
+    reclog_t *nl = NULL;
+    int rc = reclog_open(tmp, &lo, NULL, NULL, NULL, &nl);
+    buf_t enc = { 0 };
+    uint64_t pos = 0;
+    for (uint32_t start = 0; rc == 0 && start < db->ix.nseries; start += 4096) {
+        uint32_t end = start + 4096 < db->ix.nseries ? start + 4096 : db->ix.nseries;
+        tsdb_rec_begin(&db->series_rec, TSDB_REC_SERIES);
+        for (uint32_t id = start; id < end; id++) {
+            label_t ls[256];
+            size_t n = tsdb_index_labels(&db->ix, id, ls, 256);
+            buf_reset(&enc);
+            labels_encode(ls, n, &enc);
+            tsdb_rec_add_series(&db->series_rec, id, enc.data, enc.len);
+        }
+        tsdb_rec_finish(&db->series_rec, end - start, &db->scratch);
+        rc = reclog_append(nl, db->series_rec.data, db->series_rec.len, &pos);
+    }
+    pthread_mutex_lock(&db->meta_mu);
+    for (uint32_t i = 0; rc == 0 && i < db->nmeta; i++) {
+        tsdb_meta_entry_t *m = &db->meta[i];
+        tsdb_rec_meta(&enc, m->type, str_cstr(m->family), str_cstr(m->help), str_cstr(m->unit));
+        rc = reclog_append(nl, enc.data, enc.len, &pos);
+    }
+    pthread_mutex_unlock(&db->meta_mu);
+    buf_fini(&enc);
+    if (rc == 0) {
+        rc = reclog_commit(nl, pos);
+    }
+    reclog_close(nl);
+    if (rc == 0) {
+        reclog_close(db->slog);
+        db->slog = NULL;
+        if (rename(db->series_dir, old) != 0 || rename(tmp, db->series_dir) != 0) {
+            rc = -errno;
+        }
+        int dfd = open(db->dir, O_RDONLY | O_DIRECTORY);
+        if (dfd >= 0) {
+            fsync(dfd);
+            close(dfd);
+        }
+        lo.sync = db->o.wal_sync;
+        int rc2 = reclog_open(db->series_dir, &lo, NULL, NULL, NULL, &db->slog);
+        if (rc == 0) {
+            rc = rc2;
+        }
+        db->slog_bytes_at_rewrite = db->slog ? reclog_size(db->slog) : 0;
+    }
+    pthread_rwlock_unlock(&db->lock);
+    if (rc == 0) {
+        tsdb_rmdir(old);
+    } else {
+        log_error("series log rewrite failed: %s", strerror(rc < 0 ? -rc : EIO));
+    }
+    mem_free(tmp);
+    mem_free(old);
+    return rc;
+}
+
+void tsdb_get_stats(tsdb_t *db, tsdb_stats_t *st)
+{
+    memset(st, 0, sizeof(*st));
+    pthread_rwlock_rdlock(&db->lock);
+    st->series = db->ix.nseries;
+    st->head_mint = INT64_MAX;
+    for (uint32_t i = 0; i < db->ix.nseries; i++) {
+        const tsdb_series_t *s = db->ix.series[i];
+        uint64_t before = st->head_samples;
+        tsdb_head_series_stats(s, &st->head_chunks, &st->head_samples, &st->head_bytes);
+        if (st->head_samples > before) {
+            st->head_series++;
+            int64_t m = tsdb_head_series_mint(s);
+            if (m < st->head_mint) {
+                st->head_mint = m;
+            }
+        }
+    }
+    st->head_maxt = db->head_maxt;
+    pthread_rwlock_unlock(&db->lock);
+    if (st->head_samples == 0) {
+        st->head_mint = 0;
+        st->head_maxt = 0;
+    }
+    st->samples_appended = __atomic_load_n(&db->c_appended, __ATOMIC_RELAXED);
+    for (int k = 0; k < TSDB_REJ_COUNT; k++) {
+        st->samples_rejected[k] = __atomic_load_n(&db->c_rejected[k], __ATOMIC_RELAXED);
+    }
+    st->wal_bytes = reclog_size(db->wal);
+    reclog_sync_stats(db->wal, &st->wal_fsyncs, &st->wal_fsync_seconds);
+    st->wal_replay_cuts = db->c_replay_cuts;
+    pthread_mutex_lock(&db->blocks_mu);
+    st->blocks = db->nblocks;
+    for (uint32_t i = 0; i < db->nblocks; i++) {
+        st->block_bytes += db->blocks[i]->size;
+    }
+    st->compactions = db->c_compactions;
+    st->compactions_failed = db->c_compactions_failed;
+    st->head_cuts = db->c_cuts;
+    st->corrupt_blocks = db->c_corrupt_blocks;
+    st->retention_dropped_blocks = db->c_retention;
+    pthread_mutex_unlock(&db->blocks_mu);
+    st->disk_bytes = tsdb_du(db->dir);
+}

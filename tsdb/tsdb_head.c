@@ -1,0 +1,394 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * tsdb_head: the in-memory part of a series.
+ *
+ * In-order samples (t greater than the newest) go to the open XOR chunk;
+ * a chunk closes when a sample crosses a multiple of the block range (so
+ * a chunk never straddles a head cut) or holds TSDB_CHUNK_MAX_SAMPLES, and
+ * closed chunks are trimmed to their bytes. Older samples (within the
+ * window the caller enforces) go to a sorted out-of-order array. A cut
+ * moves what lies before its boundary into "frozen" lists that stay
+ * readable until the block holding them is published. Readers merge the
+ * in-order run (frozen, closed, open: increasing time) with the
+ * out-of-order samples; on equal timestamps the first stored wins.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "common/mem.h"
+#include "tsdb/tsdb_int.h"
+
+static uint64_t tsdb_bits(double v)
+{
+    uint64_t b;
+    memcpy(&b, &v, sizeof(b));
+    return b;
+}
+
+static int64_t tsdb_floor_div(int64_t a, int64_t b)
+{
+    int64_t q = a / b;
+    if ((a % b != 0) && ((a < 0) != (b < 0))) {
+        q--;
+    }
+    return q;
+}
+
+static void tsdb_chunks_push(tsdb_chunks_t *cs, const tsdb_xor_t *c)
+{
+    if (cs->n == cs->cap) {
+        cs->cap = cs->cap ? cs->cap * 2 : 2;
+        cs->v = mem_realloc(cs->v, cs->cap * sizeof(tsdb_xor_t));
+    }
+    cs->v[cs->n++] = *c;
+}
+
+static void tsdb_chunks_fini(tsdb_chunks_t *cs)
+{
+    for (uint32_t i = 0; i < cs->n; i++) {
+        tsdb_xor_fini(&cs->v[i]);
+    }
+    mem_free(cs->v);
+    memset(cs, 0, sizeof(*cs));
+}
+
+static void tsdb_head_close_open(tsdb_series_t *s)
+{
+    if (s->open.n == 0) {
+        return;
+    }
+    tsdb_xor_trim(&s->open);
+    tsdb_chunks_push(&s->closed, &s->open);
+    tsdb_xor_init(&s->open);
+}
+
+/* Index of the first sample with t >= key in a sorted ooo array. */
+static uint32_t tsdb_ooo_lower(const tsdb_ooo_t *o, int64_t key)
+{
+    uint32_t lo = 0, hi = o->n;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (o->v[mid].t < key) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    return lo;
+}
+
+static void tsdb_ooo_insert(tsdb_ooo_t *o, uint32_t at, int64_t t, double v)
+{
+    if (o->n == o->cap) {
+        o->cap = o->cap ? o->cap * 2 : 4;
+        o->v = mem_realloc(o->v, o->cap * sizeof(tsdb_sample_t));
+    }
+    if (o->n > at) {
+        memmove(&o->v[at + 1], &o->v[at], (o->n - at) * sizeof(tsdb_sample_t));
+    }
+    o->v[at].t = t;
+    o->v[at].v = v;
+    o->n++;
+}
+
+/* Look for a stored sample at exactly t in a chunk; true and *bits set. */
+static bool tsdb_chunk_find(const tsdb_xor_t *c, int64_t t, uint64_t *bits)
+{
+    if (c->n == 0 || t < c->t_first || t > c->t) {
+        return false;
+    }
+    tsdb_xor_iter_t it;
+    tsdb_xor_iter_init(&it, c->data, c->nbits, c->n);
+    int64_t ct;
+    double cv;
+    while (tsdb_xor_iter_next(&it, &ct, &cv)) {
+        if (ct == t) {
+            *bits = tsdb_bits(cv);
+            return true;
+        }
+        if (ct > t) {
+            break;
+        }
+    }
+    return false;
+}
+
+static bool tsdb_ooo_find(const tsdb_ooo_t *o, int64_t t, uint64_t *bits)
+{
+    uint32_t i = tsdb_ooo_lower(o, t);
+    if (i < o->n && o->v[i].t == t) {
+        *bits = tsdb_bits(o->v[i].v);
+        return true;
+    }
+    return false;
+}
+
+static bool tsdb_head_find(const tsdb_series_t *s, int64_t t, uint64_t *bits)
+{
+    for (uint32_t i = 0; i < s->frozen.n; i++) {
+        if (tsdb_chunk_find(&s->frozen.v[i], t, bits)) {
+            return true;
+        }
+    }
+    for (uint32_t i = 0; i < s->closed.n; i++) {
+        if (tsdb_chunk_find(&s->closed.v[i], t, bits)) {
+            return true;
+        }
+    }
+    return tsdb_chunk_find(&s->open, t, bits) || tsdb_ooo_find(&s->ooo, t, bits) ||
+           tsdb_ooo_find(&s->ooo_frozen, t, bits);
+}
+
+tsdb_head_res_t tsdb_head_append(tsdb_series_t *s, int64_t t, double v, int64_t range_ms)
+{
+    uint64_t bits = tsdb_bits(v);
+    if (s->has_last && t <= s->last_t) {
+        if (t == s->last_t) {
+            return bits == s->last_bits ? TSDB_HEAD_IDENTICAL : TSDB_HEAD_DUPLICATE;
+        }
+        uint64_t old;
+        if (tsdb_head_find(s, t, &old)) {
+            return old == bits ? TSDB_HEAD_IDENTICAL : TSDB_HEAD_DUPLICATE;
+        }
+        tsdb_ooo_insert(&s->ooo, tsdb_ooo_lower(&s->ooo, t), t, v);
+        return TSDB_HEAD_APPENDED;
+    }
+    if (s->open.n > 0 && (s->open.n >= TSDB_CHUNK_MAX_SAMPLES ||
+                          tsdb_floor_div(t, range_ms) != tsdb_floor_div(s->open.t_first, range_ms))) {
+        tsdb_head_close_open(s);
+    }
+    tsdb_xor_append(&s->open, t, v);
+    s->has_last = true;
+    s->last_t = t;
+    s->last_bits = bits;
+    return TSDB_HEAD_APPENDED;
+}
+
+void tsdb_merge_samples(const int64_t *ta, const double *va, size_t na, const int64_t *tb, const double *vb,
+                        size_t nb, int64_t **ts, double **vs, size_t *n, size_t *cap)
+{
+    size_t need = *n + na + nb;
+    if (need > *cap) {
+        size_t c = *cap ? *cap : 64;
+        while (c < need) {
+            c *= 2;
+        }
+        *ts = mem_realloc(*ts, c * sizeof(int64_t));
+        *vs = mem_realloc(*vs, c * sizeof(double));
+        *cap = c;
+    }
+    size_t i = 0, j = 0, k = *n;
+    while (i < na || j < nb) {
+        if (j >= nb || (i < na && ta[i] <= tb[j])) {
+            if (j < nb && ta[i] == tb[j]) {
+                j++; /* equal timestamps: the first run wins */
+            }
+            (*ts)[k] = ta[i];
+            (*vs)[k] = va[i];
+            i++;
+        } else {
+            (*ts)[k] = tb[j];
+            (*vs)[k] = vb[j];
+            j++;
+        }
+        k++;
+    }
+    *n = k;
+}
+
+static void tsdb_push_sample(int64_t **ts, double **vs, size_t *n, size_t *cap, int64_t t, double v)
+{
+    if (*n == *cap) {
+        *cap = *cap ? *cap * 2 : 64;
+        *ts = mem_realloc(*ts, *cap * sizeof(int64_t));
+        *vs = mem_realloc(*vs, *cap * sizeof(double));
+    }
+    (*ts)[*n] = t;
+    (*vs)[*n] = v;
+    (*n)++;
+}
+
+static void tsdb_chunk_read(const tsdb_xor_t *c, int64_t mint, int64_t maxt, int64_t **ts, double **vs,
+                            size_t *n, size_t *cap)
+{
+    if (c->n == 0 || c->t < mint || c->t_first > maxt) {
+        return;
+    }
+    tsdb_xor_iter_t it;
+    tsdb_xor_iter_init(&it, c->data, c->nbits, c->n);
+    int64_t t;
+    double v;
+    while (tsdb_xor_iter_next(&it, &t, &v)) {
+        if (t > maxt) {
+            break;
+        }
+        if (t >= mint) {
+            tsdb_push_sample(ts, vs, n, cap, t, v);
+        }
+    }
+}
+
+/* Read the in-order run and the two ooo arrays, then merge them. */
+static void tsdb_head_collect(const tsdb_series_t *s, bool frozen_only, int64_t mint, int64_t maxt,
+                              int64_t **ts, double **vs, size_t *n, size_t *cap)
+{
+    int64_t *rt = NULL;
+    double *rv = NULL;
+    size_t rn = 0, rcap = 0;
+    for (uint32_t i = 0; i < s->frozen.n; i++) {
+        tsdb_chunk_read(&s->frozen.v[i], mint, maxt, &rt, &rv, &rn, &rcap);
+    }
+    if (!frozen_only) {
+        for (uint32_t i = 0; i < s->closed.n; i++) {
+            tsdb_chunk_read(&s->closed.v[i], mint, maxt, &rt, &rv, &rn, &rcap);
+        }
+        tsdb_chunk_read(&s->open, mint, maxt, &rt, &rv, &rn, &rcap);
+    }
+    int64_t *ot = NULL;
+    double *ov = NULL;
+    size_t on = 0;
+    const tsdb_ooo_t *srcs[2] = { &s->ooo_frozen, frozen_only ? NULL : &s->ooo };
+    for (int k = 0; k < 2; k++) {
+        const tsdb_ooo_t *o = srcs[k];
+        if (!o || o->n == 0) {
+            continue;
+        }
+        int64_t *mt = NULL;
+        double *mv = NULL;
+        size_t mn = 0, mcap = 0;
+        for (uint32_t i = tsdb_ooo_lower(o, mint); i < o->n && o->v[i].t <= maxt; i++) {
+            tsdb_push_sample(&mt, &mv, &mn, &mcap, o->v[i].t, o->v[i].v);
+        }
+        int64_t *xt = NULL;
+        double *xv = NULL;
+        size_t xn = 0, xcap = 0;
+        tsdb_merge_samples(ot, ov, on, mt, mv, mn, &xt, &xv, &xn, &xcap);
+        mem_free(ot);
+        mem_free(ov);
+        mem_free(mt);
+        mem_free(mv);
+        ot = xt;
+        ov = xv;
+        on = xn;
+    }
+    if (on == 0) {
+        if (*n == 0 && *cap == 0) {
+            *ts = rt;
+            *vs = rv;
+            *n = rn;
+            *cap = rcap;
+            return;
+        }
+        tsdb_merge_samples(rt, rv, rn, NULL, NULL, 0, ts, vs, n, cap);
+    } else {
+        tsdb_merge_samples(rt, rv, rn, ot, ov, on, ts, vs, n, cap);
+    }
+    mem_free(rt);
+    mem_free(rv);
+    mem_free(ot);
+    mem_free(ov);
+}
+
+void tsdb_head_read(const tsdb_series_t *s, int64_t mint, int64_t maxt, int64_t **ts, double **vs, size_t *n,
+                    size_t *cap)
+{
+    tsdb_head_collect(s, false, mint, maxt, ts, vs, n, cap);
+}
+
+void tsdb_head_read_frozen(const tsdb_series_t *s, int64_t **ts, double **vs, size_t *n, size_t *cap)
+{
+    tsdb_head_collect(s, true, INT64_MIN, INT64_MAX, ts, vs, n, cap);
+}
+
+bool tsdb_head_freeze(tsdb_series_t *s, int64_t boundary)
+{
+    bool any = false;
+    if (s->open.n > 0 && s->open.t < boundary) {
+        tsdb_head_close_open(s);
+    }
+    uint32_t k = 0;
+    while (k < s->closed.n && s->closed.v[k].t < boundary) {
+        tsdb_chunks_push(&s->frozen, &s->closed.v[k]);
+        k++;
+        any = true;
+    }
+    if (k > 0) {
+        memmove(s->closed.v, s->closed.v + k, (s->closed.n - k) * sizeof(tsdb_xor_t));
+    }
+    s->closed.n -= k;
+    uint32_t m = tsdb_ooo_lower(&s->ooo, boundary);
+    for (uint32_t i = 0; i < m; i++) {
+        tsdb_ooo_t *f = &s->ooo_frozen;
+        tsdb_ooo_insert(f, tsdb_ooo_lower(f, s->ooo.v[i].t), s->ooo.v[i].t, s->ooo.v[i].v);
+        any = true;
+    }
+    if (m > 0) {
+        memmove(s->ooo.v, s->ooo.v + m, (s->ooo.n - m) * sizeof(tsdb_sample_t));
+    }
+    s->ooo.n -= m;
+    if (s->ooo.n == 0 && s->ooo.cap > 0) {
+        mem_free(s->ooo.v);
+        memset(&s->ooo, 0, sizeof(s->ooo));
+    }
+    return any;
+}
+
+void tsdb_head_drop_frozen(tsdb_series_t *s)
+{
+    tsdb_chunks_fini(&s->frozen);
+    mem_free(s->ooo_frozen.v);
+    memset(&s->ooo_frozen, 0, sizeof(s->ooo_frozen));
+    if (s->closed.n == 0 && s->closed.cap > 0) {
+        mem_free(s->closed.v);
+        memset(&s->closed, 0, sizeof(s->closed));
+    }
+}
+
+void tsdb_head_series_fini(tsdb_series_t *s)
+{
+    tsdb_xor_fini(&s->open);
+    tsdb_chunks_fini(&s->closed);
+    tsdb_chunks_fini(&s->frozen);
+    mem_free(s->ooo.v);
+    mem_free(s->ooo_frozen.v);
+    memset(&s->ooo, 0, sizeof(s->ooo));
+    memset(&s->ooo_frozen, 0, sizeof(s->ooo_frozen));
+}
+
+void tsdb_head_series_stats(const tsdb_series_t *s, uint64_t *chunks, uint64_t *samples, uint64_t *bytes)
+{
+    const tsdb_chunks_t *lists[2] = { &s->closed, &s->frozen };
+    for (int k = 0; k < 2; k++) {
+        for (uint32_t i = 0; i < lists[k]->n; i++) {
+            *chunks += 1;
+            *samples += lists[k]->v[i].n;
+            *bytes += tsdb_xor_bytes(&lists[k]->v[i]);
+        }
+    }
+    if (s->open.n) {
+        *chunks += 1;
+        *samples += s->open.n;
+        *bytes += tsdb_xor_bytes(&s->open);
+    }
+    *samples += s->ooo.n + s->ooo_frozen.n;
+    *bytes += (s->ooo.cap + s->ooo_frozen.cap) * sizeof(tsdb_sample_t);
+}
+
+int64_t tsdb_head_series_mint(const tsdb_series_t *s)
+{
+    int64_t m = INT64_MAX;
+    if (s->frozen.n) {
+        m = s->frozen.v[0].t_first;
+    } else if (s->closed.n) {
+        m = s->closed.v[0].t_first;
+    } else if (s->open.n) {
+        m = s->open.t_first;
+    }
+    if (s->ooo.n && s->ooo.v[0].t < m) {
+        m = s->ooo.v[0].t;
+    }
+    if (s->ooo_frozen.n && s->ooo_frozen.v[0].t < m) {
+        m = s->ooo_frozen.v[0].t;
+    }
+    return m;
+}
