@@ -69,7 +69,7 @@ typedef struct ts_exported {
 } ts_exported_t;
 
 /* GET the export endpoint of base_url for one selector; parse the JSON lines.
- * 0 and *out/*n (free with ts_exported_free), or -1. */
+ * 0 with *out and *n set (free with ts_exported_free), or -1. */
 int ts_export(httpc_t *c, const char *base_url, const char *selector, ts_exported_t **out, size_t *n);
 void ts_exported_free(ts_exported_t *e, size_t n);
 
