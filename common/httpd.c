@@ -372,6 +372,8 @@ static enum MHD_Result httpd_access_cb(void *cls, struct MHD_Connection *conn, c
     return httpd_finish(r);
 }
 
+static void httpd_log_cb(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+
 static void httpd_log_cb(void *cls, const char *fmt, va_list ap)
 {
     (void)cls;
