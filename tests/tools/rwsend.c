@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * rwsend: send samples written as text to a remote-write endpoint, for
+ * tests and doc examples. Each stdin line is
+ *     <series selector with = matchers only> <value> <timestamp ms>
+ * e.g.  up{job="node",instance="a:9100"} 1 1700000000000
+ * (value may be NaN, +Inf, -Inf or StaleNaN). All lines go in one request
+ * (one series per distinct selector text, samples in input order).
+ * Prints the HTTP status and the response body; exits 0 on any answer,
+ * 1 on bad input or no answer.
+ *
+ *     rwsend http://127.0.0.1:9747 < samples.txt
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/matcher.h"
+#include "common/str.h"
+#include "testsupport.h"
+
+#define RW_MAX 4096
+
+typedef struct rw_series {
+    char *sel;
+    ts_label_t labels[64];
+    size_t nlabels;
+    int64_t ts[RW_MAX];
+    double vs[RW_MAX];
+    size_t n;
+} rw_series_t;
+
+static int rw_add_labels(rw_series_t *s, char *err, size_t errlen)
+{
+    matcher_t ms[64];
+    size_t n;
+    if (selector_parse(s->sel, strlen(s->sel), ms, 64, &n, err, errlen) != 0) {
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        s->labels[i].name = strndup(ms[i].name, ms[i].name_len);
+        s->labels[i].value = strndup(ms[i].value, ms[i].value_len);
+        matcher_fini(&ms[i]);
+    }
+    s->nlabels = n;
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 2) {
+        fprintf(stderr, "usage: rwsend BASE_URL < samples.txt\n");
+        return 1;
+    }
+    static rw_series_t series[64];
+    size_t nseries = 0;
+    char line[8192];
+    int lineno = 0;
+    while (fgets(line, sizeof(line), stdin)) {
+        lineno++;
+        line[strcspn(line, "\n")] = 0;
+        if (!line[0] || line[0] == '#') {
+            continue;
+        }
+        char *ts_s = strrchr(line, ' ');
+        if (!ts_s) {
+            fprintf(stderr, "line %d: expected <series> <value> <timestamp>\n", lineno);
+            return 1;
+        }
+        *ts_s++ = 0;
+        char *v_s = strrchr(line, ' ');
+        if (!v_s) {
+            fprintf(stderr, "line %d: expected <series> <value> <timestamp>\n", lineno);
+            return 1;
+        }
+        *v_s++ = 0;
+        double v;
+        int64_t t;
+        if (strcmp(v_s, "StaleNaN") == 0) {
+            uint64_t bits = 0x7ff0000000000002ULL;
+            memcpy(&v, &bits, sizeof(v));
+        } else if (!str_parse_double(str_cstr(v_s), &v)) {
+            fprintf(stderr, "line %d: bad value %s\n", lineno, v_s);
+            return 1;
+        }
+        if (!str_parse_i64(str_cstr(ts_s), &t)) {
+            fprintf(stderr, "line %d: bad timestamp %s\n", lineno, ts_s);
+            return 1;
+        }
+        rw_series_t *s = NULL;
+        for (size_t i = 0; i < nseries; i++) {
+            if (strcmp(series[i].sel, line) == 0) {
+                s = &series[i];
+            }
+        }
+        if (!s) {
+            if (nseries == 64) {
+                fprintf(stderr, "line %d: too many series\n", lineno);
+                return 1;
+            }
+            s = &series[nseries++];
+            s->sel = strdup(line);
+            char err[256];
+            if (rw_add_labels(s, err, sizeof(err)) != 0) {
+                fprintf(stderr, "line %d: %s\n", lineno, err);
+                return 1;
+            }
+        }
+        if (s->n == RW_MAX) {
+            fprintf(stderr, "line %d: too many samples\n", lineno);
+            return 1;
+        }
+        s->ts[s->n] = t;
+        s->vs[s->n] = v;
+        s->n++;
+    }
+    ts_series_t in[64];
+    for (size_t i = 0; i < nseries; i++) {
+        in[i] = (ts_series_t){ series[i].labels, series[i].nlabels, series[i].ts, series[i].vs, series[i].n };
+    }
+    buf_t body = { 0 }, resp = { 0 };
+    ts_rw_encode(in, nseries, &body);
+    httpc_t *c = httpc_create(10000);
+    httpc_result_t r;
+    ts_rw_post(c, argv[1], &body, &resp, &r);
+    httpc_destroy(c);
+    printf("%ld\n%s", r.http_code, resp.data ? (const char *)resp.data : "");
+    buf_fini(&body);
+    buf_fini(&resp);
+    return r.http_code ? 0 : 1;
+}
