@@ -43,7 +43,7 @@ want="$(grep -A2 '^HTTP/1.1 400' "$root/docs/api.md" | tail -1)"
 [ "$(sed -n 2p "$tmp/w2")" = "$want" ] || fail "400 body: got $(sed -n 2p "$tmp/w2"), docs say $want"
 
 # The selector error example.
-want='1:4: parse error: unexpected character inside braces: '"'"'%'"'"''
+want='1:3: parse error: unexpected character inside braces: '"'"'%'"'"''
 got="$(curl -s -g "$url/api/v1/export?match[]=%7Ba%25%7D")"
 [ "$got" = "$want" ] || fail "selector error: got $got, docs say $want"
 code="$(curl -s -o /dev/null -w '%{http_code}' -XPOST "$url/api/v1/admin/tsdb/flush")"
