@@ -299,7 +299,11 @@ labels_status_t labels_validate(const label_t *ls, size_t n, const labels_limits
     }
 done:
     if (err && errlen) {
-        snprintf(err, errlen, "%s", msg.len ? (const char *)msg.data : "");
+        if (msg.len) {
+            snprintf(err, errlen, "%s", (const char *)msg.data);
+        } else {
+            err[0] = '\0';
+        }
     }
     buf_fini(&msg);
     return st;
