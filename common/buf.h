@@ -27,7 +27,7 @@ void buf_append(buf_t *b, const void *p, size_t n);
 void buf_putc(buf_t *b, uint8_t c);
 void buf_puts(buf_t *b, const char *s);
 void buf_printf(buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void buf_vprintf(buf_t *b, const char *fmt, va_list ap);
+void buf_vprintf(buf_t *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 /* Append v as LEB128 / zigzag LEB128. */
 void buf_put_uvarint(buf_t *b, uint64_t v);
 void buf_put_varint(buf_t *b, int64_t v);

@@ -36,6 +36,13 @@ static void ingest_pb_free(void *ctx, void *p)
     (void)p;
 }
 
+/* protobuf-c leaves data NULL for empty bytes; slices always point somewhere
+ * (str_t consumers may memcmp/memcpy them, which NULL forbids even at 0). */
+static str_t ingest_str(ProtobufCBinaryData b)
+{
+    return str_from(b.data ? (const char *)b.data : "", b.len);
+}
+
 int server_ingest_remote_write(tsdb_t *db, const server_ingest_limits_t *lim, const uint8_t *body, size_t len,
                                server_ingest_stats_t *st, char *msg, size_t msglen)
 {
@@ -64,14 +71,14 @@ int server_ingest_remote_write(tsdb_t *db, const server_ingest_limits_t *lim, co
     }
     for (size_t i = 0; i < wr->n_metadata; i++) {
         const Prometheus__MetricMetadata *m = wr->metadata[i];
-        str_t fam = str_from((const char *)m->metric_family_name.data, m->metric_family_name.len);
-        if (fam.len == 0 || !str_utf8_valid(fam.p, fam.len) ||
-            !str_utf8_valid((const char *)m->help.data, m->help.len) ||
-            !str_utf8_valid((const char *)m->unit.data, m->unit.len)) {
+        str_t fam = ingest_str(m->metric_family_name);
+        str_t help = ingest_str(m->help);
+        str_t unit = ingest_str(m->unit);
+        if (fam.len == 0 || !str_utf8_valid(fam.p, fam.len) || !str_utf8_valid(help.p, help.len) ||
+            !str_utf8_valid(unit.p, unit.len)) {
             continue;
         }
-        tsdb_set_metadata(db, fam, (int)m->type, str_from((const char *)m->help.data, m->help.len),
-                          str_from((const char *)m->unit.data, m->unit.len));
+        tsdb_set_metadata(db, fam, (int)m->type, help, unit);
         st->metadata++;
     }
     tsdb_input_t *in = arena_alloc(arena, (wr->n_timeseries ? wr->n_timeseries : 1) * sizeof(tsdb_input_t));
@@ -97,8 +104,8 @@ int server_ingest_remote_write(tsdb_t *db, const server_ingest_limits_t *lim, co
         } else {
             ls = arena_alloc(arena, (nl ? nl : 1) * sizeof(label_t));
             for (size_t k = 0; k < nl; k++) {
-                ls[k].name = str_from((const char *)ts->labels[k]->name.data, ts->labels[k]->name.len);
-                ls[k].value = str_from((const char *)ts->labels[k]->value.data, ts->labels[k]->value.len);
+                ls[k].name = ingest_str(ts->labels[k]->name);
+                ls[k].value = ingest_str(ts->labels[k]->value);
             }
             nl = labels_normalize(ls, nl);
             ls_st = labels_validate(ls, nl, &lim->labels, why, sizeof(why));

@@ -407,7 +407,7 @@ int tsdb_append(tsdb_t *db, const tsdb_input_t *in, size_t n, tsdb_append_result
                 tsdb_reject(res, TSDB_REJ_FUTURE, s, t);
                 continue;
             }
-            if (db->head_maxt != INT64_MIN && t < db->head_maxt - db->o.ooo_window_ms) {
+            if (db->head_maxt > INT64_MIN + db->o.ooo_window_ms && t < db->head_maxt - db->o.ooo_window_ms) {
                 tsdb_reject(res, TSDB_REJ_TOO_OLD, s, t);
                 continue;
             }
@@ -449,8 +449,16 @@ int tsdb_append(tsdb_t *db, const tsdb_input_t *in, size_t n, tsdb_append_result
     for (int k = 0; k < TSDB_REJ_COUNT; k++) {
         __atomic_add_fetch(&db->c_rejected[k], res->rejected[k], __ATOMIC_RELAXED);
     }
-    if (rc == 0 && have_slog) {
-        rc = reclog_commit(db->slog, slog_pos);
+    if (rc == 0 && (have_slog || have_wal)) {
+        /* Every series record queued so far, not only up to slog_pos: our
+         * samples may use a series that another appender created and has
+         * not committed yet, and no sample may be durable before its
+         * series. Under the read lock, since a series log rewrite closes
+         * and replaces db->slog under the write lock (the new log holds
+         * every series). */
+        pthread_rwlock_rdlock(&db->lock);
+        rc = db->slog ? reclog_commit(db->slog, UINT64_MAX) : -EIO;
+        pthread_rwlock_unlock(&db->lock);
     }
     if (rc == 0 && have_wal) {
         rc = reclog_commit(db->wal, wal_pos);
@@ -467,15 +475,14 @@ void tsdb_set_metadata(tsdb_t *db, str_t family, int type, str_t help, str_t uni
     pthread_mutex_lock(&db->meta_mu);
     tsdb_meta_entry_t *e = NULL;
     for (uint32_t i = 0; i < db->nmeta; i++) {
-        if (strlen(db->meta[i].family) == family.len && memcmp(db->meta[i].family, family.p, family.len) == 0) {
+        if (str_eq(str_cstr(db->meta[i].family), family)) {
             e = &db->meta[i];
             break;
         }
     }
     bool changed = true;
     if (e) {
-        changed = e->type != type || strlen(e->help) != help.len || memcmp(e->help, help.p, help.len) != 0 ||
-                  strlen(e->unit) != unit.len || memcmp(e->unit, unit.p, unit.len) != 0;
+        changed = e->type != type || !str_eq(str_cstr(e->help), help) || !str_eq(str_cstr(e->unit), unit);
         if (changed) {
             mem_free(e->help);
             mem_free(e->unit);
