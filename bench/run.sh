@@ -1,0 +1,267 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+#
+# run.sh: the one command that benchmarks pharosd against Prometheus 2.42 and
+# VictoriaMetrics 1.79 with the same remote-write workload (bench/rwload.c:
+# this machine's node_exporter series replicated over H hosts, 15 s grid,
+# --hours of past data in time order) and writes bench/RESULTS.md.
+#
+# Each system runs alone on 127.0.0.1 with a fresh data dir, for each H in
+# turn. Per run: ingest samples/s (send phase), peak RSS (VmHWM after the
+# send phase), server CPU seconds during the send phase (utime+stime), bytes
+# on disk per sample once compacted (pharosd: after /api/v1/admin/tsdb/flush;
+# Prometheus: after the head was cut into 2h blocks, blocks-only and whole
+# dir; VM: after /internal/force_flush + force_merge), and, at the largest H,
+# restart time (start to ready with the WAL/head full, right after the load).
+# Every process started here is stopped by PID on exit.
+#
+# Usage: bench/run.sh [--hosts "50 200"] [--hours 4.5] [--systems "pharosd prometheus vm"]
+#                     [--threads 4] [--keep]   (--keep: leave the temp work dir)
+set -uo pipefail
+
+HOSTS="50 200"
+HOURS=4.5
+SYSTEMS="pharosd prometheus vm"
+THREADS=4
+KEEP=0
+ARGS=("$@")
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --hosts) HOSTS="$2"; shift 2 ;;
+    --hours) HOURS="$2"; shift 2 ;;
+    --systems) SYSTEMS="$2"; shift 2 ;;
+    --threads) THREADS="$2"; shift 2 ;;
+    --keep) KEEP=1; shift ;;
+    -h|--help) sed -n '3,19p' "$0"; exit 0 ;;
+    *) echo "run.sh: unknown option $1" >&2; exit 2 ;;
+  esac
+done
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BENCH=$ROOT/bench
+BUILD=$BENCH/.build
+WORK=$(mktemp -d /tmp/pharos-bench.XXXXXX)
+RESULTS=$WORK/results.jsonl
+RESTART_H=$(for h in $HOSTS; do echo "$h"; done | sort -n | tail -1)
+NE_PORT=19100 PH_PORT=19747 PR_PORT=19090 VM_PORT=18428
+CLK_TCK=$(getconf CLK_TCK)
+PIDS=()
+
+log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+
+stop_pid() { # pid [timeout_s]: SIGTERM, wait, then SIGKILL; only our own children
+  local pid=$1 t=${2:-120} i=0
+  kill -0 "$pid" 2>/dev/null || return 0
+  kill -TERM "$pid" 2>/dev/null
+  while kill -0 "$pid" 2>/dev/null && [ $i -lt $((t * 10)) ]; do sleep 0.1; i=$((i + 1)); done
+  if kill -0 "$pid" 2>/dev/null; then log "pid $pid did not stop in ${t}s: SIGKILL"; kill -KILL "$pid" 2>/dev/null; fi
+  wait "$pid" 2>/dev/null
+  return 0
+}
+
+cleanup() {
+  for p in "${PIDS[@]}"; do stop_pid "$p" 30; done
+  if [ "$KEEP" = 1 ]; then log "work dir kept: $WORK"; else rm -rf "$WORK"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+now_s() { date +%s.%N; }
+fsub() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a - b }'; }
+cpu_s() { # utime+stime of pid in seconds
+  awk -v tck="$CLK_TCK" '{ sub(/^.*\) /, ""); printf "%.2f", ($12 + $13) / tck }' "/proc/$1/stat" 2>/dev/null || echo 0
+}
+busy_s() { # CPU seconds used by the whole machine so far (all cores, not idle/iowait)
+  awk -v tck="$CLK_TCK" '$1 == "cpu" { printf "%.2f", ($2 + $3 + $4 + $7 + $8 + $9) / tck; exit }' /proc/stat
+}
+status_kb() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
+metric_sum() { # url name-regex: sum of matching sample values
+  curl -s --max-time 20 "$1" | awk -v re="$2" '$0 !~ /^#/ { n = $1; sub(/\{.*/, "", n); if (n ~ re) s += $NF } END { printf "%.0f", s }'
+}
+
+# ---- setup ----------------------------------------------------------------
+need=()
+command -v prometheus >/dev/null || need+=(prometheus)
+command -v prometheus-node-exporter >/dev/null || need+=(prometheus-node-exporter)
+command -v victoria-metrics >/dev/null || need+=(victoria-metrics)
+for t in cmake jq curl python3 pkg-config; do command -v $t >/dev/null || need+=($t); done
+if [ ${#need[@]} -gt 0 ]; then
+  log "installing ${need[*]}"
+  apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${need[@]}" >/dev/null || exit 1
+fi
+log "building pharosd (Release) and rwload in $BUILD"
+cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DPHAROS_SANITIZE=OFF -DPHAROS_COVERAGE=OFF \
+  -DPHAROS_FUZZ=OFF >"$WORK/cmake.log" 2>&1 || { cat "$WORK/cmake.log"; exit 1; }
+cmake --build "$BUILD" --target pharosd rwload -j"$(nproc)" >>"$WORK/cmake.log" 2>&1 || { tail -30 "$WORK/cmake.log"; exit 1; }
+PHAROSD=$BUILD/server/pharosd RWLOAD=$BUILD/bench/rwload
+
+log "scraping node_exporter once for the series list"
+prometheus-node-exporter --web.listen-address=127.0.0.1:$NE_PORT >"$WORK/node_exporter.log" 2>&1 &
+NE_PID=$!; PIDS+=("$NE_PID")
+for _ in $(seq 100); do curl -sf -o "$WORK/node.prom" "http://127.0.0.1:$NE_PORT/metrics" && break; sleep 0.1; done
+stop_pid "$NE_PID" 10
+[ -s "$WORK/node.prom" ] || { log "could not scrape node_exporter"; exit 1; }
+printf 'global:\n  scrape_interval: 15s\nscrape_configs: []\n' >"$WORK/prometheus.yml"
+
+# ---- one system ------------------------------------------------------------
+start_sys() { # sys dir logfile -> sets SPID, READY_URL
+  local sys=$1 dir=$2 lf=$3
+  case $sys in
+    pharosd)
+      "$PHAROSD" --storage.path="$dir" --web.listen-address=127.0.0.1:$PH_PORT >>"$lf" 2>&1 &
+      READY_URL=http://127.0.0.1:$PH_PORT/-/ready ;;
+    prometheus)
+      prometheus --config.file="$WORK/prometheus.yml" --storage.tsdb.path="$dir" \
+        --storage.tsdb.retention.time=30d --web.listen-address=127.0.0.1:$PR_PORT \
+        --web.enable-remote-write-receiver --web.enable-admin-api >>"$lf" 2>&1 &
+      READY_URL=http://127.0.0.1:$PR_PORT/-/ready ;;
+    vm)
+      victoria-metrics -storageDataPath="$dir" -httpListenAddr=127.0.0.1:$VM_PORT -retentionPeriod=1y \
+        >>"$lf" 2>&1 &
+      READY_URL=http://127.0.0.1:$VM_PORT/health ;;
+  esac
+  SPID=$!; PIDS+=("$SPID")
+}
+wait_ready() { # pid url timeout_s: 0 when ready
+  local i=0
+  while [ $i -lt $(($3 * 50)) ]; do
+    curl -sf -o /dev/null --max-time 2 "$2" && return 0
+    kill -0 "$1" 2>/dev/null || return 1
+    sleep 0.02; i=$((i + 1))
+  done
+  return 1
+}
+base_url() { case $1 in pharosd) echo http://127.0.0.1:$PH_PORT ;; prometheus) echo http://127.0.0.1:$PR_PORT ;; vm) echo http://127.0.0.1:$VM_PORT ;; esac; }
+
+wait_prom_blocks() { # dir: wait until the head was cut (span <= 3h) and the blocks are stable
+  local url=$1 dir=$2 i=0 last="" stable=0
+  while [ $i -lt 600 ]; do
+    local m; m=$(curl -s --max-time 10 "$url/metrics")
+    local span; span=$(echo "$m" | awk '/^prometheus_tsdb_head_max_time /{mx=$2} /^prometheus_tsdb_head_min_time /{mn=$2} END{printf "%.0f", (mx-mn)/1000}')
+    local blocks; blocks=$(ls "$dir"/*/meta.json 2>/dev/null | wc -l)
+    local cur="$blocks:$(du -sb "$dir" 2>/dev/null | cut -f1)"
+    if [ "$blocks" -ge 1 ] && [ "$span" -le 10800 ]; then
+      if [ "$cur" = "$last" ]; then stable=$((stable + 1)); else stable=0; fi
+      [ $stable -ge 5 ] && return 0
+    fi
+    last=$cur; sleep 1; i=$((i + 1))
+  done
+  return 1
+}
+wait_vm_merged() {
+  local url=$1 dir=$2 i=0 last="" stable=0
+  while [ $i -lt 600 ]; do
+    local act; act=$(metric_sum "$url/metrics" '^vm_active_merges$')
+    local cur; cur=$(du -sb "$dir" | cut -f1)
+    if [ "${act:-1}" = 0 ] && [ "$cur" = "$last" ]; then stable=$((stable + 1)); else stable=0; fi
+    [ $stable -ge 5 ] && return 0
+    last=$cur; sleep 1; i=$((i + 1))
+  done
+  return 1
+}
+
+run_one() { # sys hosts
+  local sys=$1 H=$2 tag="$1-h$2"
+  local dir=$WORK/data-$tag lf=$WORK/$tag.log url; url=$(base_url "$sys")
+  rm -rf "$dir"; mkdir -p "$dir"
+  local note="" restart_s=null restart_hwm=null stop_s=null
+  log "== $sys H=$H: start"
+  start_sys "$sys" "$dir" "$lf"
+  if ! wait_ready "$SPID" "$READY_URL" 60; then
+    log "$sys did not become ready"; tail -20 "$lf" >&2
+    jq -cn --arg s "$sys" --argjson h "$H" --arg e "did not start: $(tail -3 "$lf")" '{system:$s,hosts:$h,error:$e}' >>"$RESULTS"
+    stop_pid "$SPID" 10; return
+  fi
+  local pid=$SPID cpu0 busy0; cpu0=$(cpu_s "$pid"); busy0=$(busy_s)
+  log "$sys H=$H: sending ${HOURS}h of data with $THREADS connections"
+  "$RWLOAD" --url "$url/api/v1/write" --source "$WORK/node.prom" --hosts "$H" --duration "${HOURS}h" \
+    --interval 15s --threads "$THREADS" --seed 42 >"$WORK/$tag.json" 2>"$WORK/$tag.rwload.log"
+  local rc=$?
+  local cpu1 hwm rss_end busy1; cpu1=$(cpu_s "$pid"); busy1=$(busy_s)
+  hwm=$(status_kb "$pid" VmHWM); rss_end=$(status_kb "$pid" VmRSS)
+  # CPU taken by processes other than this server and the loader during the send phase
+  local other_cpu; other_cpu=$(jq -r --argjson b "$(fsub "$busy1" "$busy0")" --argjson s "$(fsub "$cpu1" "$cpu0")" \
+    '[($b - $s - (.loader_cpu_s // 0)), 0] | max' "$WORK/$tag.json" 2>/dev/null || echo null)
+  log "$sys H=$H: $(cat "$WORK/$tag.json" | jq -c '{samples_ok,samples_failed,wall_s,samples_per_s,loader_cpu_pct,first_error}' 2>/dev/null)"
+  [ $rc -ne 0 ] && note+="rwload exit $rc (see first_error); "
+  if ! kill -0 "$pid" 2>/dev/null; then
+    note+="server died during the load: $(tail -5 "$lf" | tr '\n' ' '); "
+    jq -cn --arg s "$sys" --argjson h "$H" --arg e "$note" --slurpfile l "$WORK/$tag.json" \
+      '{system:$s,hosts:$h,error:$e,load:($l[0] // null)}' >>"$RESULTS"
+    return
+  fi
+  curl -s --max-time 30 "$url/metrics" >"$WORK/$tag.metrics-after-load.txt"
+
+  if [ "$H" = "$RESTART_H" ]; then
+    log "$sys H=$H: restart with the WAL/head full"
+    local t0; t0=$(now_s); stop_pid "$pid" 300; stop_s=$(fsub "$(now_s)" "$t0")
+    t0=$(now_s); start_sys "$sys" "$dir" "$lf"; pid=$SPID
+    if wait_ready "$pid" "$READY_URL" 1800; then
+      restart_s=$(fsub "$(now_s)" "$t0"); restart_hwm=$(status_kb "$pid" VmHWM)
+      log "$sys H=$H: ready again after ${restart_s}s (stop took ${stop_s}s)"
+    else
+      note+="restart failed: $(tail -5 "$lf" | tr '\n' ' '); "
+      log "$sys restart failed"; stop_pid "$pid" 10
+      jq -cn --arg s "$sys" --argjson h "$H" --arg e "$note" --slurpfile l "$WORK/$tag.json" \
+        '{system:$s,hosts:$h,error:$e,load:($l[0] // null)}' >>"$RESULTS"
+      return
+    fi
+  fi
+
+  log "$sys H=$H: compacting for the disk figure"
+  local t0; t0=$(now_s)
+  local disk=0 blocks_bytes=null block_samples=null stored=null
+  case $sys in
+    pharosd)
+      local code; code=$(curl -s -o "$WORK/$tag.flush.txt" -w '%{http_code}' --max-time 1800 -X POST "$url/api/v1/admin/tsdb/flush")
+      [ "$code" = 204 ] || [ "$code" = 200 ] || note+="flush answered $code: $(head -c 200 "$WORK/$tag.flush.txt"); "
+      sync; disk=$(du -sb "$dir" | cut -f1)
+      stored=$(metric_sum "$url/metrics" '^pharos_tsdb_samples_appended_total$') ;;
+    prometheus)
+      # Prometheus cuts a 2h block only once its head spans more than 3h.
+      if awk -v h="$HOURS" 'BEGIN { exit !(h > 3) }'; then
+        wait_prom_blocks "$url" "$dir" || note+="prometheus did not cut blocks within 10 min; "
+      fi
+      sync; disk=$(du -sb "$dir" | cut -f1)
+      blocks_bytes=0; block_samples=0
+      for b in "$dir"/*/; do
+        [ -f "$b/meta.json" ] || continue
+        blocks_bytes=$((blocks_bytes + $(du -sb "$b" | cut -f1)))
+        block_samples=$((block_samples + $(jq '.stats.numSamples' "$b/meta.json")))
+      done
+      stored=$(metric_sum "$url/metrics" '^prometheus_tsdb_head_samples_appended_total$') ;;
+    vm)
+      curl -s -o /dev/null --max-time 600 "$url/internal/force_flush"
+      curl -s -o /dev/null --max-time 1800 "$url/internal/force_merge"
+      wait_vm_merged "$url" "$dir" || note+="VM merges did not settle within 10 min; "
+      sync; disk=$(du -sb "$dir" | cut -f1)
+      stored=$(metric_sum "$url/metrics" '^vm_rows$') ;;
+  esac
+  local compact_s; compact_s=$(fsub "$(now_s)" "$t0")
+  curl -s --max-time 30 "$url/metrics" >"$WORK/$tag.metrics-final.txt"
+  local cpu_total; cpu_total=$(cpu_s "$pid")
+  local t1; t1=$(now_s); stop_pid "$pid" 300
+  log "$sys H=$H: disk ${disk} B, stopped in $(fsub "$(now_s)" "$t1")s"
+  local du_parts; du_parts=$(cd "$dir" && du -sb -- * 2>/dev/null | sort -k1,1nr | head -8 | awk '{printf "%s=%s ", $2, $1}')
+  local errs; errs=$(grep -iE 'level=(error|warn)|\berror\b|panic' "$lf" | grep -vc 'Received SIGTERM' || true)
+  jq -cn --arg s "$sys" --argjson h "$H" --slurpfile l "$WORK/$tag.json" \
+    --argjson cpu0 "$cpu0" --argjson cpu1 "$cpu1" --argjson hwm "${hwm:-0}" --argjson rss "${rss_end:-0}" \
+    --argjson disk "$disk" --argjson bb "$blocks_bytes" --argjson bs "$block_samples" --argjson stored "${stored:-null}" \
+    --argjson rs "$restart_s" --argjson rh "$restart_hwm" --argjson ss "$stop_s" --argjson cs "$compact_s" \
+    --argjson cput "$cpu_total" --argjson other "${other_cpu:-null}" --arg note "$note" --arg parts "$du_parts" --argjson errs "${errs:-0}" \
+    '{system:$s,hosts:$h,load:$l[0],cpu_load_s:($cpu1-$cpu0),cpu_total_s:$cput,hwm_kb:$hwm,rss_end_kb:$rss,
+      disk_bytes:$disk,blocks_bytes:$bb,block_samples:$bs,stored_samples:$stored,restart_s:$rs,
+      restart_hwm_kb:$rh,stop_s:$ss,compact_s:$cs,other_cpu_s:$other,note:$note,du:$parts,log_error_lines:$errs}' >>"$RESULTS"
+  cp "$lf" "$WORK/$tag.server.log" 2>/dev/null
+  rm -rf "$dir"
+}
+
+for H in $HOSTS; do
+  for sys in $SYSTEMS; do run_one "$sys" "$H"; done
+done
+
+log "writing $BENCH/RESULTS.md"
+CMDLINE="bench/run.sh"
+[ ${#ARGS[@]} -gt 0 ] && CMDLINE+=$(printf ' %q' "${ARGS[@]}")
+python3 "$BENCH/report.py" "$RESULTS" "$WORK" "$CMDLINE" "$HOURS" "$THREADS" >"$BENCH/RESULTS.md" || exit 1
+cat "$BENCH/RESULTS.md"
