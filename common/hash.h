@@ -12,5 +12,7 @@
 
 uint64_t hash_bytes(const void *p, size_t n);
 uint64_t hash_bytes_seed(const void *p, size_t n, uint64_t seed);
+/* 128-bit XXH3 of p[0..n) as two halves. */
+void hash_bytes128(const void *p, size_t n, uint64_t *lo, uint64_t *hi);
 
 #endif

@@ -20,7 +20,7 @@ size_t varint_put_i64(uint8_t *dst, int64_t v)
     return varint_put_u64(dst, varint_zigzag(v));
 }
 
-size_t varint_get_u64(const uint8_t *p, size_t len, uint64_t *out)
+size_t varint_get_u64_slow(const uint8_t *p, size_t len, uint64_t *out)
 {
     uint64_t v = 0;
     for (size_t i = 0; i < len && i < VARINT_MAX_LEN; i++) {

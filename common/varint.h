@@ -20,7 +20,15 @@ size_t varint_put_u64(uint8_t *dst, uint64_t v);
 size_t varint_put_i64(uint8_t *dst, int64_t v);
 /* Decode from p[0..len). Returns bytes consumed (>0), or 0 when the input is
  * truncated, longer than 10 bytes, or overflows. */
-size_t varint_get_u64(const uint8_t *p, size_t len, uint64_t *out);
+size_t varint_get_u64_slow(const uint8_t *p, size_t len, uint64_t *out);
+static inline size_t varint_get_u64(const uint8_t *p, size_t len, uint64_t *out)
+{
+    if (len > 0 && p[0] < 0x80) {
+        *out = p[0];
+        return 1;
+    }
+    return varint_get_u64_slow(p, len, out);
+}
 size_t varint_get_i64(const uint8_t *p, size_t len, int64_t *out);
 /* Encoded size of v. */
 size_t varint_len_u64(uint64_t v);

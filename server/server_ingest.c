@@ -2,8 +2,13 @@
 /*
  * server_ingest: Prometheus remote-write 1.0 into the store.
  *
- * body --snappy--> WriteRequest --protobuf-c (arena allocator)--> series
- * --labels_normalize/validate--> tsdb_append (one WAL record per request).
+ * body --snappy--> WriteRequest --server_rw_decode (zero copy)--> series.
+ * Each series' leading label bytes are fingerprinted (XXH3-128); series the
+ * store has seen under that fingerprint are appended by reference, with no
+ * label work at all. The others go through labels_normalize and
+ * labels_validate and are appended by labels (remembering the
+ * fingerprint). All of a request goes to tsdb_append at once: one WAL
+ * record.
  *
  * A malformed body (bad snappy, bad protobuf) stores nothing: 400. A bad
  * series (no __name__, duplicate or invalid names, invalid UTF-8, over a
@@ -19,28 +24,30 @@
 #include "common/arena.h"
 #include "common/buf.h"
 #include "common/compress.h"
+#include "common/hash.h"
 #include "common/mem.h"
-#include "proto/remote.pb-c.h"
-#include "server/server.h"
+#include "server/server_int.h"
 
 #define INGEST_HISTOGRAM_SLOT 7
 
-static void *ingest_pb_alloc(void *ctx, size_t size)
+/* Validate series s (a cache miss); fills *in or returns false with why. */
+static bool ingest_check(const server_ingest_limits_t *lim, server_rw_series_t *s, tsdb_input_t *in,
+                         server_ingest_stats_t *st, char *why, size_t whylen)
 {
-    return arena_try_alloc(ctx, size);
-}
-
-static void ingest_pb_free(void *ctx, void *p)
-{
-    (void)ctx;
-    (void)p;
-}
-
-/* protobuf-c leaves data NULL for empty bytes; slices always point somewhere
- * (str_t consumers may memcmp/memcpy them, which NULL forbids even at 0). */
-static str_t ingest_str(ProtobufCBinaryData b)
-{
-    return str_from(b.data ? (const char *)b.data : "", b.len);
+    if (lim->labels.max_labels && s->nlabels > lim->labels.max_labels) {
+        snprintf(why, whylen, "series has %zu labels, limit is %zu", s->nlabels, lim->labels.max_labels);
+        st->series_rejected[LABELS_TOO_MANY]++;
+        return false;
+    }
+    size_t nl = labels_normalize(s->labels, s->nlabels);
+    labels_status_t ls_st = labels_validate(s->labels, nl, &lim->labels, why, whylen);
+    if (ls_st != LABELS_OK) {
+        st->series_rejected[ls_st]++;
+        return false;
+    }
+    in->labels = s->labels;
+    in->nlabels = nl;
+    return true;
 }
 
 int server_ingest_remote_write(tsdb_t *db, const server_ingest_limits_t *lim, const uint8_t *body, size_t len,
@@ -60,80 +67,77 @@ int server_ingest_remote_write(tsdb_t *db, const server_ingest_limits_t *lim, co
         buf_fini(&raw);
         return 400;
     }
-    arena_t *arena = arena_create(1 << 20);
-    ProtobufCAllocator alloc = { ingest_pb_alloc, ingest_pb_free, arena };
-    Prometheus__WriteRequest *wr = prometheus__write_request__unpack(&alloc, raw.len, raw.data);
-    buf_fini(&raw);
-    if (!wr) {
-        snprintf(msg, msglen, "protobuf: cannot decode WriteRequest");
+    arena_t *arena = arena_create(256 * 1024);
+    server_rw_request_t wr;
+    if (server_rw_decode(raw.data, raw.len, arena, &wr, msg, msglen) != 0) {
         arena_destroy(arena);
+        buf_fini(&raw);
         return 400;
     }
-    for (size_t i = 0; i < wr->n_metadata; i++) {
-        const Prometheus__MetricMetadata *m = wr->metadata[i];
-        str_t fam = ingest_str(m->metric_family_name);
-        str_t help = ingest_str(m->help);
-        str_t unit = ingest_str(m->unit);
-        if (fam.len == 0 || !str_utf8_valid(fam.p, fam.len) || !str_utf8_valid(help.p, help.len) ||
-            !str_utf8_valid(unit.p, unit.len)) {
+    for (size_t i = 0; i < wr.nmeta; i++) {
+        const server_rw_meta_t *m = &wr.meta[i];
+        if (m->family.len == 0 || !str_utf8_valid(m->family.p, m->family.len) ||
+            !str_utf8_valid(m->help.p, m->help.len) || !str_utf8_valid(m->unit.p, m->unit.len)) {
             continue;
         }
-        tsdb_set_metadata(db, fam, (int)m->type, help, unit);
+        tsdb_set_metadata(db, m->family, m->type, m->help, m->unit);
         st->metadata++;
     }
-    tsdb_input_t *in = arena_alloc(arena, (wr->n_timeseries ? wr->n_timeseries : 1) * sizeof(tsdb_input_t));
+    size_t n = wr.nseries;
+    tsdb_input_t *in = arena_calloc(arena, n ? n : 1, sizeof(tsdb_input_t));
+    tsdb_fp_t *fps = arena_alloc(arena, (n ? n : 1) * sizeof(tsdb_fp_t));
+    uint32_t *refs = arena_calloc(arena, n ? n : 1, sizeof(uint32_t));
+    bool *has_fp = arena_calloc(arena, n ? n : 1, sizeof(bool));
+    for (size_t i = 0; i < n; i++) {
+        const server_rw_series_t *s = &wr.series[i];
+        if (s->labels_contiguous && s->labels_raw_len > 0) {
+            hash_bytes128(s->labels_raw, s->labels_raw_len, &fps[i].lo, &fps[i].hi);
+            has_fp[i] = true;
+        } else {
+            fps[i] = (tsdb_fp_t){ 0, 0 };
+        }
+    }
+    tsdb_lookup_fps(db, fps, n, refs);
     size_t nin = 0;
     char first_bad[256] = "";
     uint64_t bad_series = 0;
-    for (size_t i = 0; i < wr->n_timeseries; i++) {
-        const Prometheus__TimeSeries *ts = wr->timeseries[i];
+    for (size_t i = 0; i < n; i++) {
+        server_rw_series_t *s = &wr.series[i];
         st->series_total++;
-        st->exemplars_ignored += ts->n_exemplars;
-        size_t nl = ts->n_labels;
+        st->exemplars_ignored += s->nexemplars;
         char why[192] = "";
-        labels_status_t ls_st = LABELS_OK;
-        label_t *ls = NULL;
-        if (ts->n_histograms > 0) {
+        bool ok = true;
+        tsdb_input_t *x = &in[nin];
+        if (s->nhistograms > 0) {
             snprintf(why, sizeof(why), "native histograms are not supported");
             st->series_rejected[INGEST_HISTOGRAM_SLOT]++;
-            ls_st = LABELS_TOO_MANY; /* any non-OK marker */
-        } else if (lim->labels.max_labels && nl > lim->labels.max_labels) {
-            ls_st = LABELS_TOO_MANY;
-            snprintf(why, sizeof(why), "series has %zu labels, limit is %zu", nl, lim->labels.max_labels);
-            st->series_rejected[ls_st]++;
+            ok = false;
+        } else if (has_fp[i] && refs[i]) {
+            x->ref = refs[i];
         } else {
-            ls = arena_alloc(arena, (nl ? nl : 1) * sizeof(label_t));
-            for (size_t k = 0; k < nl; k++) {
-                ls[k].name = ingest_str(ts->labels[k]->name);
-                ls[k].value = ingest_str(ts->labels[k]->value);
-            }
-            nl = labels_normalize(ls, nl);
-            ls_st = labels_validate(ls, nl, &lim->labels, why, sizeof(why));
-            if (ls_st != LABELS_OK) {
-                st->series_rejected[ls_st]++;
-            }
+            ok = ingest_check(lim, s, x, st, why, sizeof(why));
+            x->fp = ok && has_fp[i] ? &fps[i] : NULL;
         }
-        if (ls_st != LABELS_OK) {
+        if (!ok) {
             bad_series++;
-            st->samples_dropped_with_series += ts->n_samples;
+            st->samples_dropped_with_series += s->nsamples;
             if (!first_bad[0]) {
                 snprintf(first_bad, sizeof(first_bad), "%s", why);
             }
             continue;
         }
-        if (ts->n_samples == 0) {
+        if (s->nsamples == 0) {
+            memset(x, 0, sizeof(*x));
             continue;
         }
-        tsdb_sample_t *samples = arena_alloc(arena, ts->n_samples * sizeof(tsdb_sample_t));
-        for (size_t k = 0; k < ts->n_samples; k++) {
-            samples[k].t = ts->samples[k]->timestamp;
-            samples[k].v = ts->samples[k]->value;
-        }
-        in[nin++] = (tsdb_input_t){ ls, nl, samples, ts->n_samples };
+        x->samples = s->samples;
+        x->nsamples = s->nsamples;
+        nin++;
     }
     tsdb_append_result_t res;
     int rc = tsdb_append(db, in, nin, &res);
     arena_destroy(arena);
+    buf_fini(&raw);
     st->samples_accepted = res.accepted;
     uint64_t rejected = 0;
     for (int k = 0; k < TSDB_REJ_COUNT; k++) {

@@ -8,6 +8,7 @@
 
 #include <stdatomic.h>
 
+#include "common/arena.h"
 #include "common/buf.h"
 #include "common/httpd.h"
 #include "server/server.h"
@@ -32,6 +33,39 @@ struct server {
 };
 
 void server_metrics_count_write(server_t *s, int status, const server_ingest_stats_t *st);
+
+/* ---- server_rw.c: zero-copy WriteRequest decoder ---- */
+
+typedef struct server_rw_series {
+    label_t *labels;            /* slices into the request buffer, wire order */
+    size_t nlabels;
+    tsdb_sample_t *samples;
+    size_t nsamples;
+    size_t nexemplars;
+    size_t nhistograms;
+    const uint8_t *labels_raw;  /* the leading label fields' bytes */
+    size_t labels_raw_len;
+    bool labels_contiguous;     /* no label field after a non-label field */
+} server_rw_series_t;
+
+typedef struct server_rw_meta {
+    int type;
+    str_t family, help, unit;
+} server_rw_meta_t;
+
+typedef struct server_rw_request {
+    server_rw_series_t *series;
+    size_t nseries;
+    server_rw_meta_t *meta;
+    size_t nmeta;
+    label_t *labels;            /* backing arrays, in the arena */
+    tsdb_sample_t *samples;
+} server_rw_request_t;
+
+/* Decode a WriteRequest from p[0..len) (which must outlive *out); arrays
+ * come from arena a. 0, or -1 with "protobuf: … at byte N" in err. Work:
+ * two linear passes over the bytes. */
+int server_rw_decode(const uint8_t *p, size_t len, arena_t *a, server_rw_request_t *out, char *err, size_t errlen);
 /* Append the Prometheus text exposition of pharosd's own metrics. */
 void server_metrics_write(server_t *s, buf_t *out);
 

@@ -352,7 +352,7 @@ void tsdb_close(tsdb_t *db)
 
 /* ---- append ---- */
 
-static void tsdb_reject(tsdb_append_result_t *res, tsdb_reject_t why, const tsdb_input_t *in, int64_t t)
+static void tsdb_reject(tsdb_t *db, tsdb_append_result_t *res, tsdb_reject_t why, uint32_t id, int64_t t)
 {
     res->rejected[why]++;
     if (res->first_error[0]) {
@@ -361,7 +361,8 @@ static void tsdb_reject(tsdb_append_result_t *res, tsdb_reject_t why, const tsdb
     static const char *const what[] = { "duplicate sample for timestamp", "sample too old (out of window)",
                                         "sample timestamp too far in the future" };
     buf_t b = { 0 };
-    labels_format(in->labels, in->nlabels, &b);
+    label_t ls[256];
+    labels_format(ls, tsdb_index_labels(&db->ix, id, ls, 256), &b);
     snprintf(res->first_error, sizeof(res->first_error), "%s: timestamp=%" PRId64 " series=%.160s", what[why], t,
              b.data ? (const char *)b.data : "{}");
     buf_fini(&b);
@@ -386,9 +387,17 @@ int tsdb_append(tsdb_t *db, const tsdb_input_t *in, size_t n, tsdb_append_result
         if (s->nsamples == 0) {
             continue;
         }
-        uint64_t hash = labels_hash(s->labels, s->nlabels);
-        int64_t found = tsdb_index_find(&db->ix, s->labels, s->nlabels, hash);
         uint32_t id;
+        int64_t found = -1;
+        uint64_t hash = 0;
+        if (s->ref > 0 && s->ref <= db->ix.nseries) {
+            found = (int64_t)s->ref - 1;
+        } else if (s->ref == 0) {
+            hash = labels_hash(s->labels, s->nlabels);
+            found = tsdb_index_find(&db->ix, s->labels, s->nlabels, hash);
+        } else {
+            continue; /* a ref this store never gave: nothing to append to */
+        }
         if (found < 0) {
             id = tsdb_index_add(&db->ix, s->labels, s->nlabels, hash);
             buf_reset(&enc);
@@ -399,16 +408,19 @@ int tsdb_append(tsdb_t *db, const tsdb_input_t *in, size_t n, tsdb_append_result
         } else {
             id = (uint32_t)found;
         }
+        if (s->fp) {
+            tsdb_index_add_fp(&db->ix, s->fp, id);
+        }
         tsdb_series_t *ser = db->ix.series[id];
         for (size_t k = 0; k < s->nsamples; k++) {
             int64_t t = s->samples[k].t;
             double v = s->samples[k].v;
             if (t > future_limit) {
-                tsdb_reject(res, TSDB_REJ_FUTURE, s, t);
+                tsdb_reject(db, res, TSDB_REJ_FUTURE, id, t);
                 continue;
             }
             if (db->head_maxt > INT64_MIN + db->o.ooo_window_ms && t < db->head_maxt - db->o.ooo_window_ms) {
-                tsdb_reject(res, TSDB_REJ_TOO_OLD, s, t);
+                tsdb_reject(db, res, TSDB_REJ_TOO_OLD, id, t);
                 continue;
             }
             switch (tsdb_head_append(ser, t, v, db->o.block_range_ms)) {
@@ -427,7 +439,7 @@ int tsdb_append(tsdb_t *db, const tsdb_input_t *in, size_t n, tsdb_append_result
                 res->duplicates_identical++;
                 break;
             case TSDB_HEAD_DUPLICATE:
-                tsdb_reject(res, TSDB_REJ_DUPLICATE, s, t);
+                tsdb_reject(db, res, TSDB_REJ_DUPLICATE, id, t);
                 break;
             }
         }
@@ -520,6 +532,16 @@ void tsdb_set_metadata(tsdb_t *db, str_t family, int type, str_t help, str_t uni
         pthread_rwlock_unlock(&db->lock);
         buf_fini(&rec);
     }
+}
+
+void tsdb_lookup_fps(tsdb_t *db, const tsdb_fp_t *fps, size_t n, uint32_t *refs)
+{
+    pthread_rwlock_rdlock(&db->lock);
+    for (size_t i = 0; i < n; i++) {
+        int64_t id = tsdb_index_find_fp(&db->ix, &fps[i]);
+        refs[i] = id < 0 ? 0 : (uint32_t)id + 1;
+    }
+    pthread_rwlock_unlock(&db->lock);
 }
 
 /* ---- select ---- */

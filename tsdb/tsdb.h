@@ -55,14 +55,29 @@ typedef struct tsdb_sample {
     double v;
 } tsdb_sample_t;
 
-/* One series of an append batch: labels normalized and validated by the
- * caller (labels_normalize + labels_validate), samples in any order. */
+/* A caller's fingerprint of a series: a 128-bit hash of however the
+ * caller receives its labels (e.g. the raw protobuf label bytes), so that
+ * a series seen before is found without decoding, validating and
+ * hashing its labels again. Two label encodings may map to one series;
+ * one fingerprint never maps to two (a 96-bit check guards collisions). */
+typedef struct tsdb_fp {
+    uint64_t lo, hi;
+} tsdb_fp_t;
+
+/* One series of an append batch, named either by ref (from
+ * tsdb_lookup_fps) or by labels normalized and validated by the caller
+ * (labels_normalize + labels_validate). Samples in any order. */
 typedef struct tsdb_input {
-    const label_t *labels;
+    const label_t *labels;       /* when ref == 0 */
     size_t nlabels;
     const tsdb_sample_t *samples;
     size_t nsamples;
+    uint32_t ref;                /* series id + 1, or 0 */
+    const tsdb_fp_t *fp;         /* optional: remember fp for this series */
 } tsdb_input_t;
+
+/* refs[i] = series id + 1 of the series remembered for fps[i], or 0. */
+void tsdb_lookup_fps(tsdb_t *db, const tsdb_fp_t *fps, size_t n, uint32_t *refs);
 
 /* Why a sample was not stored. Identical duplicates are not rejections. */
 typedef enum tsdb_reject {

@@ -202,6 +202,7 @@ typedef struct tsdb_index {
     tsdb_series_t **series;
     uint32_t nseries, capseries;
     hmap_t series_map;      /* labels hash -> series id */
+    hmap_t fp_map;          /* fp.lo -> (fp.hi >> 32) << 32 | series id */
 } tsdb_index_t;
 
 void tsdb_ids_push(tsdb_ids_t *ids, uint32_t v);
@@ -215,6 +216,9 @@ int64_t tsdb_index_find(const tsdb_index_t *ix, const label_t *ls, size_t n, uin
 uint32_t tsdb_index_add(tsdb_index_t *ix, const label_t *ls, size_t n, uint64_t hash);
 /* Labels of series id as borrowed slices into ls (room for max). */
 size_t tsdb_index_labels(const tsdb_index_t *ix, uint32_t id, label_t *ls, size_t max);
+/* Fingerprint map (see tsdb_fp_t): the id remembered for fp, or -1. */
+int64_t tsdb_index_find_fp(const tsdb_index_t *ix, const tsdb_fp_t *fp);
+void tsdb_index_add_fp(tsdb_index_t *ix, const tsdb_fp_t *fp, uint32_t id);
 /* Series ids matching all matchers (sorted) into out. Work: the sizes of
  * the postings lists touched plus, for regexes, the values of that name. */
 void tsdb_index_select(tsdb_index_t *ix, matcher_t *ms, size_t n, tsdb_ids_t *out);

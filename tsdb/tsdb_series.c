@@ -93,6 +93,7 @@ void tsdb_index_init(tsdb_index_t *ix)
     hmap_init(&ix->name_map);
     hmap_init(&ix->pair_map);
     hmap_init(&ix->series_map);
+    hmap_init(&ix->fp_map);
 }
 
 void tsdb_index_fini(tsdb_index_t *ix)
@@ -115,6 +116,7 @@ void tsdb_index_fini(tsdb_index_t *ix)
     hmap_fini(&ix->name_map);
     hmap_fini(&ix->pair_map);
     hmap_fini(&ix->series_map);
+    hmap_fini(&ix->fp_map);
     arena_destroy(ix->strs);
     memset(ix, 0, sizeof(*ix));
 }
@@ -279,6 +281,38 @@ size_t tsdb_index_labels(const tsdb_index_t *ix, uint32_t id, label_t *ls, size_
         ls[i].value = str_from(pr->v, pr->vlen);
     }
     return n;
+}
+
+typedef struct fp_key {
+    uint32_t hi;
+    uint64_t found;
+} fp_key_t;
+
+static bool tsdb_fp_eq(void *ctx, uint64_t value)
+{
+    fp_key_t *k = ctx;
+    if ((uint32_t)(value >> 32) != k->hi) {
+        return false;
+    }
+    k->found = value & 0xffffffffu;
+    return true;
+}
+
+int64_t tsdb_index_find_fp(const tsdb_index_t *ix, const tsdb_fp_t *fp)
+{
+    fp_key_t k = { (uint32_t)(fp->hi >> 32), 0 };
+    uint64_t v;
+    if (hmap_get(&ix->fp_map, fp->lo, tsdb_fp_eq, &k, &v) && k.found < ix->nseries) {
+        return (int64_t)k.found;
+    }
+    return -1;
+}
+
+void tsdb_index_add_fp(tsdb_index_t *ix, const tsdb_fp_t *fp, uint32_t id)
+{
+    if (tsdb_index_find_fp(ix, fp) < 0) {
+        hmap_put(&ix->fp_map, fp->lo, (fp->hi >> 32) << 32 | id);
+    }
 }
 
 static int tsdb_u32_cmp(const void *a, const void *b)
