@@ -284,6 +284,10 @@ int tsdb_open(const tsdb_opts_t *opts, tsdb_t **out, char *err, size_t errlen)
     log_info("replayed %u series, %" PRIu64 " samples (%" PRIu64 " already in blocks) from %u WAL segments in "
              "%.3fs",
              db->ix.nseries, r.samples, r.skipped, st.segments, clock_mono_s() - t0);
+    /* A flush's mark says INT64_MAX: regular cuts resume past the data. */
+    if (db->cut_boundary != INT64_MIN && db->head_maxt != INT64_MIN && db->cut_boundary > db->head_maxt) {
+        db->cut_boundary = db->head_maxt + 1;
+    }
     /* One epoch for everything replayed, one for what comes now. */
     db->capepochs = 8;
     db->epochs = mem_alloc(db->capepochs * sizeof(tsdb_epoch_t));
@@ -603,7 +607,7 @@ int tsdb_select(tsdb_t *db, matcher_t *ms, size_t nms, int64_t mint, int64_t max
 
 /* The boundary a regular cut may use now: whole ranges that lie more
  * than half a range behind the newest sample. INT64_MIN: none due. */
-static int64_t tsdb_due_boundary(tsdb_t *db)
+int64_t tsdb_due_boundary(tsdb_t *db)
 {
     pthread_rwlock_rdlock(&db->lock);
     int64_t maxt = db->head_maxt;
@@ -749,8 +753,11 @@ int tsdb_series_log_rewrite(tsdb_t *db)
     if (rc == 0) {
         reclog_close(db->slog);
         db->slog = NULL;
-        if (rename(db->series_dir, old) != 0 || rename(tmp, db->series_dir) != 0) {
+        if (rename(db->series_dir, old) != 0) {
             rc = -errno;
+        } else if (rename(tmp, db->series_dir) != 0) {
+            rc = -errno;
+            rename(old, db->series_dir); /* put the old log back before reopening it */
         }
         int dfd = open(db->dir, O_RDONLY | O_DIRECTORY);
         if (dfd >= 0) {

@@ -218,6 +218,12 @@ int tsdb_cut(tsdb_t *db, int64_t boundary)
         db->epochs[db->nepochs++] = (tsdb_epoch_t){ seg, INT64_MIN };
     }
     uint64_t seq = db->next_seq++;
+    /* What this cut covers: a flush (boundary INT64_MAX) covers only the
+     * data there is, so regular cuts resume once newer data is due. */
+    int64_t covered = boundary;
+    if (db->head_maxt < boundary) {
+        covered = db->head_maxt == INT64_MIN ? INT64_MIN : db->head_maxt + 1;
+    }
     pthread_rwlock_unlock(&db->lock);
     if (rc != 0) {
         log_error("head cut: WAL roll failed: %s", strerror(-rc));
@@ -261,8 +267,8 @@ int tsdb_cut(tsdb_t *db, int64_t boundary)
     for (uint32_t i = 0; i < frozen.n; i++) {
         tsdb_head_drop_frozen(ptrs[i]);
     }
-    if (boundary > db->cut_boundary) {
-        db->cut_boundary = boundary;
+    if (covered > db->cut_boundary) {
+        db->cut_boundary = covered;
     }
     if (db->nmarks == db->capmarks) {
         db->capmarks = db->capmarks ? db->capmarks * 2 : 8;

@@ -472,6 +472,9 @@ struct tsdb {
     uint64_t c_replay_cuts;
 };
 
+/* The boundary a regular cut may use now (whole block ranges more than
+ * half a range behind the newest sample, past the last cut), or INT64_MIN. */
+int64_t tsdb_due_boundary(tsdb_t *db);
 /* Cut the head before boundary into a level-0 block. 0 or TSDB_ERR_IO. */
 int tsdb_cut(tsdb_t *db, int64_t boundary);
 /* Merge blocks while a plan applies, then apply retention. 0 or TSDB_ERR_IO. */

@@ -369,6 +369,23 @@ static void test_flush_and_restart(void **state)
     assert_true(st.disk_bytes < 8000);
 }
 
+static void test_cuts_resume_after_flush(void **state)
+{
+    fx_t *f = *state;
+    fill(f, "a", NULL, NULL, T0, 240, 15000);
+    assert_int_equal(tsdb_flush(f->db), 0);
+    assert_int_equal(tsdb_due_boundary(f->db), INT64_MIN); /* nothing new */
+    for (int round = 0; round < 2; round++) {
+        if (round == 1) {
+            fx_reopen(f); /* the flush's mark must not stop cuts after a restart either */
+        }
+        fill(f, "a", NULL, NULL, T0 + (1 + 3 * round) * H, 3 * 240, 15000);
+        assert_int_equal(tsdb_due_boundary(f->db), T0 + (3 + 3 * round) * H);
+        assert_int_equal(tsdb_cut(f->db, tsdb_due_boundary(f->db)), 0);
+        assert_int_equal(tsdb_due_boundary(f->db), INT64_MIN);
+    }
+}
+
 static void test_torn_wal_tail(void **state)
 {
     fx_t *f = *state;
@@ -611,6 +628,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_out_of_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_replay_after_close, setup, teardown),
         cmocka_unit_test_setup_teardown(test_flush_and_restart, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cuts_resume_after_flush, setup, teardown),
         cmocka_unit_test_setup_teardown(test_torn_wal_tail, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cut_compact, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ooo_after_cut_overlap, setup, teardown),
