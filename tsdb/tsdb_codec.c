@@ -17,8 +17,10 @@
  * (the one keeping most rows); the rest are exceptions stored raw. Exception
  * rows store no mantissa code (it is implicitly 0), so a stale marker keeps
  * a counter's step or delta-of-delta run. Mantissas go as one step, deltas
- * or dods, whichever is smallest. V_CONST and V_XOR compete on size, XOR
- * only if 25% smaller than V_DEC (zstd shrinks varints, not XOR bits).
+ * or dods, and codes as varints, bit-packed past a minimum and common
+ * divisor (random counter increments, byte gauges in pages), or Rice-coded
+ * (gauge walks: small codes near zero), whichever is smallest. V_CONST and
+ * V_XOR compete on size, XOR only if 25% smaller than V_DEC.
  *
  * Decoders are pure: bounded by len and n, arithmetic modulo 2^64 (no
  * signed overflow on garbage), and -1 on anything an encoder cannot emit.
@@ -265,52 +267,222 @@ static size_t ilen(int64_t v) { return varint_len_u64(varint_zigzag(v)); }
  *   MANT_DOD:   D += code; M += D          (D starts at 0)
  * All modulo 2^64, exactly as the decoder computes.
  */
+/* How the codes of a DELTA or DOD plan are written. */
+enum { FORM_VARINT = 0, FORM_PACKED = 1, FORM_RICE = 2 };
+
 typedef struct mant_plan {
     int mode;
     int64_t m0;
-    int64_t d; /* MANT_STEP */
+    int64_t d;      /* MANT_STEP */
+    int form;
+    uint64_t min;   /* packed: code = min + g·k, k in width bits */
+    uint64_t g;     /* packed: gcd of code - min; rice: gcd of the codes */
+    unsigned width; /* packed: bits per code; rice: the parameter k */
 } mant_plan_t;
 
-/* Bytes of the mantissa codes of plan p over rows m[0..n) (exception rows
- * have en[i] == DEC_NONE); appends them to out unless out is NULL. */
-static size_t mant_codes(buf_t *out, const mant_plan_t *p, const int64_t *m, const int8_t *en,
-                         size_t n)
+#define RICE_MAX_Q 64 /* longest unary quotient a decoder accepts */
+
+/* Codes under zstd: varints shrink by about this much (percent), packed
+ * bits hardly at all, so packing must win by more than that. */
+#define PACK_GAIN_PCT 100
+
+static uint64_t gcd_u64(uint64_t a, uint64_t b)
 {
-    size_t sz = ilen(p->m0);
-    if (out) {
-        buf_put_varint(out, p->m0);
+    while (b) {
+        uint64_t t = a % b;
+        a = b;
+        b = t;
     }
-    if (p->mode == MANT_STEP) {
-        if (n >= 2) {
-            sz += ilen(p->d);
-            if (out) {
-                buf_put_varint(out, p->d);
-            }
+    return a;
+}
+
+/* LSB-first bit writer over a buf. */
+typedef struct bitw {
+    buf_t *out;
+    uint64_t acc;
+    unsigned nacc;
+} bitw_t;
+
+static void bitw_put(bitw_t *w, uint64_t v, unsigned width)
+{
+    while (width > 0) {
+        unsigned take = 64 - w->nacc < width ? 64 - w->nacc : width;
+        uint64_t part = take == 64 ? v : v & ((1ULL << take) - 1);
+        w->acc |= part << w->nacc;
+        w->nacc += take;
+        v = take == 64 ? 0 : v >> take;
+        width -= take;
+        if (w->nacc == 64) {
+            buf_put_u64le(w->out, w->acc);
+            w->acc = 0;
+            w->nacc = 0;
         }
-        return sz;
     }
-    uint64_t cur = (uint64_t)p->m0;
+}
+
+static void bitw_flush(bitw_t *w)
+{
+    for (unsigned i = 0; i < w->nacc; i += 8) {
+        buf_putc(w->out, (uint8_t)(w->acc >> i));
+    }
+    w->acc = 0;
+    w->nacc = 0;
+}
+
+/* Read width bits at bit position pos of p (the caller checked bounds). */
+static uint64_t bits_get(const uint8_t *p, uint64_t pos, unsigned width)
+{
+    uint64_t v = 0;
+    unsigned got = 0;
+    while (got < width) {
+        unsigned sh = (unsigned)(pos & 7);
+        unsigned take = 8 - sh < width - got ? 8 - sh : width - got;
+        uint64_t b = ((uint64_t)p[pos >> 3] >> sh) & ((1ULL << take) - 1);
+        v |= b << got;
+        got += take;
+        pos += take;
+    }
+    return v;
+}
+
+/* The codes of a DELTA or DOD plan over rows m[0..n) (exception rows have
+ * en[i] == DEC_NONE and no code) into codes; returns their count. */
+static size_t mant_collect(int mode, int64_t m0, const int64_t *m, const int8_t *en, size_t n, uint64_t *codes)
+{
+    uint64_t cur = (uint64_t)m0;
     uint64_t d = 0;
+    size_t k = 0;
     for (size_t i = 1; i < n; i++) {
         if (en[i] == DEC_NONE) {
-            cur += p->mode == MANT_DOD ? d : 0;
+            cur += mode == MANT_DOD ? d : 0;
             continue;
         }
         uint64_t code = (uint64_t)m[i] - cur;
-        if (p->mode == MANT_DOD) {
+        if (mode == MANT_DOD) {
             code -= d;
             d += code;
         }
         cur = (uint64_t)m[i];
-        sz += ilen((int64_t)code);
-        if (out) {
-            buf_put_varint(out, (int64_t)code);
-        }
+        codes[k++] = code;
     }
-    return sz;
+    return k;
 }
 
-/* The smallest plan for rows m[0..n). O(n). */
+/* Size of codes as varints, and the packed alternative's parameters and
+ * size in *p. */
+static size_t mant_price(const uint64_t *codes, size_t k, mant_plan_t *p, size_t *packed_sz)
+{
+    size_t vsz = 0;
+    int64_t lo = INT64_MAX;
+    for (size_t i = 0; i < k; i++) {
+        vsz += ilen((int64_t)codes[i]);
+        if ((int64_t)codes[i] < lo) {
+            lo = (int64_t)codes[i];
+        }
+    }
+    uint64_t g = 0, hi = 0;
+    for (size_t i = 0; i < k; i++) {
+        g = gcd_u64(g, codes[i] - (uint64_t)lo);
+    }
+    for (size_t i = 0; i < k && g; i++) {
+        uint64_t q = (codes[i] - (uint64_t)lo) / g;
+        hi = q > hi ? q : hi;
+    }
+    p->min = (uint64_t)(k ? lo : 0);
+    p->g = g;
+    p->width = hi ? 64 - (unsigned)__builtin_clzll(hi) : 0;
+    *packed_sz = ilen(k ? lo : 0) + varint_len_u64(g) + 1 + (k * p->width + 7) / 8;
+    return vsz;
+}
+
+/* Rice coding of zigzag(code / g), g the gcd of the codes: the best
+ * parameter in *kbest and the size, or SIZE_MAX when it does not apply. */
+static size_t mant_price_rice(const uint64_t *codes, size_t k, uint64_t *gout, unsigned *kbest)
+{
+    uint64_t g = 0;
+    for (size_t i = 0; i < k; i++) {
+        g = gcd_u64(g, (int64_t)codes[i] < 0 ? (uint64_t)0 - codes[i] : codes[i]);
+    }
+    if (g == 0 || g > (uint64_t)INT64_MAX) {
+        return SIZE_MAX;
+    }
+    /* bits(kk) = sum (z >> kk) + n·(kk + 1) for each candidate kk. */
+    uint64_t sums[64] = { 0 };
+    for (size_t i = 0; i < k; i++) {
+        uint64_t z = varint_zigzag((int64_t)codes[i] / (int64_t)g);
+        for (unsigned kk = 0; kk < 64; kk++) {
+            uint64_t q = z >> kk;
+            sums[kk] += q;
+            if (q == 0) {
+                break;
+            }
+        }
+    }
+    size_t best = SIZE_MAX;
+    for (unsigned kk = 0; kk < 64; kk++) {
+        bool fits = true;
+        for (size_t i = 0; i < k && fits; i++) {
+            fits = (varint_zigzag((int64_t)codes[i] / (int64_t)g) >> kk) < RICE_MAX_Q;
+        }
+        if (!fits) {
+            continue;
+        }
+        uint64_t bits = sums[kk] + (uint64_t)k * (kk + 1);
+        size_t sz = varint_len_u64(g) + 1 + (size_t)((bits + 7) / 8);
+        if (sz < best) {
+            best = sz;
+            *kbest = kk;
+        }
+    }
+    *gout = g;
+    return best;
+}
+
+/* Append varint(m0), the step or the codes of plan p. */
+static void mant_emit(buf_t *out, const mant_plan_t *p, const int64_t *m, const int8_t *en, size_t n)
+{
+    buf_put_varint(out, p->m0);
+    if (p->mode == MANT_STEP) {
+        if (n >= 2) {
+            buf_put_varint(out, p->d);
+        }
+        return;
+    }
+    uint64_t *codes = mem_alloc((n ? n : 1) * sizeof(uint64_t));
+    size_t k = mant_collect(p->mode, p->m0, m, en, n, codes);
+    if (p->form == FORM_PACKED) {
+        buf_put_varint(out, (int64_t)p->min);
+        buf_put_uvarint(out, p->g);
+        buf_putc(out, (uint8_t)p->width);
+        bitw_t w = { out, 0, 0 };
+        for (size_t i = 0; i < k && p->width; i++) {
+            bitw_put(&w, (codes[i] - p->min) / p->g, p->width);
+        }
+        bitw_flush(&w);
+    } else if (p->form == FORM_RICE) {
+        buf_put_uvarint(out, p->g);
+        buf_putc(out, (uint8_t)p->width);
+        bitw_t w = { out, 0, 0 };
+        for (size_t i = 0; i < k; i++) {
+            uint64_t z = varint_zigzag((int64_t)codes[i] / (int64_t)p->g);
+            uint64_t q = z >> p->width;
+            bitw_put(&w, (1ULL << q) - 1, (unsigned)q); /* q ones (q < 64) */
+            bitw_put(&w, 0, 1);
+            if (p->width) {
+                bitw_put(&w, z, p->width);
+            }
+        }
+        bitw_flush(&w);
+    } else {
+        for (size_t i = 0; i < k; i++) {
+            buf_put_varint(out, (int64_t)codes[i]);
+        }
+    }
+    mem_free(codes);
+}
+
+/* The smallest plan for rows m[0..n): one step, or deltas or
+ * delta-of-deltas as varints or bit-packed. O(n). */
 static mant_plan_t mant_choose(const int64_t *m, const int8_t *en, size_t n)
 {
     size_t first = n;
@@ -326,7 +498,7 @@ static mant_plan_t mant_choose(const int64_t *m, const int8_t *en, size_t n)
         }
     }
     int64_t m0 = first < n ? m[first] : 0;
-    mant_plan_t best = {MANT_STEP, m0, 0};
+    mant_plan_t best = { MANT_STEP, m0, 0, FORM_VARINT, 0, 0, 0 };
     bool step = true;
     if (second < n) {
         int64_t diff = m[second] - m[first];
@@ -336,18 +508,37 @@ static mant_plan_t mant_choose(const int64_t *m, const int8_t *en, size_t n)
         step = diff % gap == 0;
     }
     for (size_t i = first; i < n && step; i++) {
-        step = en[i] == DEC_NONE ||
-               (uint64_t)best.m0 + (uint64_t)i * (uint64_t)best.d == (uint64_t)m[i];
+        step = en[i] == DEC_NONE || (uint64_t)best.m0 + (uint64_t)i * (uint64_t)best.d == (uint64_t)m[i];
     }
-    size_t best_sz = step ? mant_codes(NULL, &best, m, en, n) : SIZE_MAX;
+    /* Scaled by 100 so varint and packed sizes compare under zstd. */
+    size_t best_cost = step ? 100 * (ilen(best.m0) + (n >= 2 ? ilen(best.d) : 0)) : SIZE_MAX;
+    uint64_t *codes = mem_alloc((n ? n : 1) * sizeof(uint64_t));
     for (int mode = MANT_DELTA; mode <= MANT_DOD; mode++) {
-        mant_plan_t p = {mode, m0, 0};
-        size_t sz = mant_codes(NULL, &p, m, en, n);
-        if (sz < best_sz) {
+        mant_plan_t p = { mode, m0, 0, FORM_VARINT, 0, 0, 0 };
+        size_t k = mant_collect(mode, m0, m, en, n, codes);
+        size_t psz;
+        size_t vsz = mant_price(codes, k, &p, &psz);
+        size_t cost = 100 * (ilen(m0) + vsz);
+        size_t pcost = (100 * (ilen(m0) + psz) * 100) / PACK_GAIN_PCT;
+        if (pcost < cost) {
+            p.form = FORM_PACKED;
+            cost = pcost;
+        }
+        uint64_t rg = 0;
+        unsigned rk = 0;
+        size_t rsz = mant_price_rice(codes, k, &rg, &rk);
+        if (rsz != SIZE_MAX && (100 * (ilen(m0) + rsz) * 100) / PACK_GAIN_PCT < cost) {
+            p.form = FORM_RICE;
+            p.g = rg;
+            p.width = rk;
+            cost = (100 * (ilen(m0) + rsz) * 100) / PACK_GAIN_PCT;
+        }
+        if (cost < best_cost) {
             best = p;
-            best_sz = sz;
+            best_cost = cost;
         }
     }
+    mem_free(codes);
     return best;
 }
 
@@ -404,7 +595,7 @@ static bool dec_encode(buf_t *out, const double *v, size_t n)
     mant_plan_t plan = mant_choose(m, en, n);
     buf_putc(out, TSDB_V_DEC);
     buf_putc(out, (uint8_t)(plan.mode << 6 | (best_e + DEC_EMAX)));
-    buf_put_uvarint(out, nexc);
+    buf_put_uvarint(out, (uint64_t)nexc << 2 | (uint64_t)plan.form);
     size_t next = 0; /* previous exception + 1 */
     for (size_t i = 0; i < n; i++) {
         if (en[i] == DEC_NONE) {
@@ -413,7 +604,7 @@ static bool dec_encode(buf_t *out, const double *v, size_t n)
             next = i + 1;
         }
     }
-    mant_codes(out, &plan, m, en, n);
+    mant_emit(out, &plan, m, en, n);
     ok = true;
 done:
     mem_free(m);
@@ -490,10 +681,14 @@ static long dec_decode(const uint8_t *p, size_t len, double *v, size_t n)
     off++;
     uint64_t nexc = 0;
     size_t k = varint_get_u64(p + off, len - off, &nexc);
-    if (k == 0 || mode > MANT_DOD || e > DEC_EMAX || nexc > n / DEC_MAX_EXC_DIV) {
+    int form = (int)(nexc & 3);
+    nexc >>= 2;
+    if (k == 0 || mode > MANT_DOD || e > DEC_EMAX || nexc > n / DEC_MAX_EXC_DIV || form > FORM_RICE ||
+        (form != FORM_VARINT && mode == MANT_STEP)) {
         return -1;
     }
     off += k;
+    size_t exc_ge1 = 0; /* exceptions at rows >= 1: rows without a code */
     /* Pass 1: validate the exception list and find the mantissas. */
     size_t eoff = off;
     size_t next = 0;
@@ -504,6 +699,7 @@ static long dec_decode(const uint8_t *p, size_t len, double *v, size_t n)
         }
         off += 8;
         next = idx + 1;
+        exc_ge1 += idx >= 1;
     }
     /* Pass 2: rows in order, with a second cursor on the exceptions. */
     int64_t x = 0;
@@ -522,6 +718,40 @@ static long dec_decode(const uint8_t *p, size_t len, double *v, size_t n)
         off += k;
         d = (uint64_t)x;
     }
+    uint64_t pmin = 0, pg = 0, pbit = 0, pbits_len = 0;
+    unsigned pwidth = 0;
+    const uint8_t *pbits = NULL;
+    if (form == FORM_RICE) {
+        k = varint_get_u64(p + off, len - off, &pg);
+        if (k == 0 || off + k >= len || p[off + k] > 63 || pg == 0 || pg > (uint64_t)INT64_MAX) {
+            return -1;
+        }
+        off += k;
+        pwidth = p[off++];
+        pbits = p + off;
+        pbits_len = (uint64_t)(len - off) * 8;
+    } else if (form == FORM_PACKED) {
+        int64_t mn = 0;
+        k = varint_get_i64(p + off, len - off, &mn);
+        if (k == 0) {
+            return -1;
+        }
+        off += k;
+        k = varint_get_u64(p + off, len - off, &pg);
+        if (k == 0 || off + k >= len || p[off + k] > 64) {
+            return -1;
+        }
+        off += k;
+        pmin = (uint64_t)mn;
+        pwidth = p[off++];
+        size_t ncodes = n - 1 - exc_ge1;
+        uint64_t nbytes = ((uint64_t)ncodes * pwidth + 7) / 8;
+        if (nbytes > len - off) {
+            return -1;
+        }
+        pbits = p + off;
+        off += (size_t)nbytes;
+    }
     size_t exc_idx = n;
     uint64_t left = nexc;
     if (left > 0 && exc_next(p, len, &eoff, 0, n, &exc_idx)) {
@@ -531,7 +761,25 @@ static long dec_decode(const uint8_t *p, size_t len, double *v, size_t n)
         bool exc = i == exc_idx;
         if (i > 0) {
             uint64_t code = 0;
-            if (!exc && mode != MANT_STEP) {
+            if (!exc && form == FORM_PACKED) {
+                code = pmin + pg * (pwidth ? bits_get(pbits, pbit, pwidth) : 0);
+                pbit += pwidth;
+            } else if (!exc && form == FORM_RICE) {
+                uint64_t q = 0;
+                while (pbit < pbits_len && bits_get(pbits, pbit, 1)) {
+                    pbit++;
+                    if (++q >= RICE_MAX_Q) {
+                        return -1;
+                    }
+                }
+                if (pbit + 1 + pwidth > pbits_len) {
+                    return -1;
+                }
+                pbit++; /* the 0 that ends the quotient */
+                uint64_t z = (q << pwidth) | (pwidth ? bits_get(pbits, pbit, pwidth) : 0);
+                pbit += pwidth;
+                code = (uint64_t)varint_unzigzag(z) * pg;
+            } else if (!exc && mode != MANT_STEP) {
                 k = varint_get_i64(p + off, len - off, &x);
                 if (k == 0) {
                     return -1;
@@ -556,6 +804,9 @@ static long dec_decode(const uint8_t *p, size_t len, double *v, size_t n)
             return -1;
         }
         v[i] = dec_value(ms, e);
+    }
+    if (form == FORM_RICE) {
+        off += (size_t)((pbit + 7) / 8);
     }
     return (long)off;
 }

@@ -92,7 +92,7 @@ long tsdb_xor_get_values(const uint8_t *p, size_t len, double *v, size_t n);
  * Values (n >= 1), bit-exact; the encoder keeps the smallest candidate:
  *   V_CONST:  u64le bits                           all bit patterns equal
  *   V_DEC:    u8 hdr = mode<<6 | (e+22), e in [-22, 22]
- *             uvarint(nexc), nexc <= n/4
+ *             uvarint(nexc << 2 | form), nexc <= n/4, form below
  *             nexc × { uvarint(gap) u64le(bits) }   index = prev+1+gap,
  *                                                   prev = -1 at first
  *             varint(m0), then the mantissa M_i of every row i, modulo 2^64:
@@ -100,8 +100,16 @@ long tsdb_xor_get_values(const uint8_t *p, size_t len, double *v, size_t n);
  *               mode 1 (delta): M_0 = m0, M_i = M_{i-1} + c_i       (gauges)
  *               mode 2 (dod):   D_0 = 0, D_i = D_{i-1} + c_i,
  *                               M_0 = m0, M_i = M_{i-1} + D_i     (counters)
- *               one varint(c_i) per non-exception row i >= 1; an exception
+ *               one code c_i per non-exception row i >= 1; an exception
  *               row stores no code (c_i = 0) and its M_i is ignored
+ *             the codes of modes 1 and 2, by form:
+ *               0 varint:  varint(c_i) each
+ *               1 packed:  varint(min) uvarint(g) u8 width, then
+ *                          (c_i - min) / g in width bits each, LSB first
+ *               2 rice:    uvarint(g) u8 k, then zigzag(c_i / g) Rice-coded
+ *                          with parameter k (quotient in unary: q ones and
+ *                          a zero, q < 64; then k bits), LSB first
+ *               (mode 0 uses form 0); the encoder keeps the smallest
  *             row value = M_i·10^e as (double)M_i * 1e<e> or (double)M_i /
  *             1e<-e> (powers exact, |M_i| < 2^53: one correct rounding); the
  *             encoder keeps a row only if that reproduces its bits, else it

@@ -463,7 +463,7 @@ static void test_values_decimal_forms(void **state)
     big[50] = 9007199254740994.0;
     tsdb_codec_put_values(&b, big, 100);
     assert_int_equal(b.data[0], TSDB_V_DEC);
-    assert_int_equal(b.data[2], 1); /* one exception... */
+    assert_int_equal(b.data[2], 1 << 2); /* one exception (nexc << 2 | form)... */
     assert_int_equal(b.data[3], 50); /* ...at row 50, the step run intact */
     assert_true(b.len <= 3 + 1 + 8 + 8 + 1);
     assert_int_equal(tsdb_codec_get_values(b.data, b.len, back, 100), (long)b.len);
@@ -580,18 +580,18 @@ static void test_values_hostile(void **state)
     static const uint8_t bad_mode[] = {TSDB_V_DEC, 0xc0 | 21, 0, 2};
     assert_int_equal(tsdb_codec_get_values(bad_mode, sizeof bad_mode, out, 1), -1);
     /* nexc > n/4. */
-    static const uint8_t many[] = {TSDB_V_DEC, 21, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+    static const uint8_t many[] = {TSDB_V_DEC, 21, 1 << 2, 0, 0, 0, 0, 0, 0, 0, 0, 0};
     assert_int_equal(tsdb_codec_get_values(many, sizeof many, out, 3), -1);
     assert_int_equal(tsdb_codec_get_values(many, sizeof many, out, 4), -1); /* short mantissas */
     /* Exception index out of range (gap 4 with n = 4). */
-    static const uint8_t far[] = {TSDB_V_DEC, 21, 1, 4, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0};
+    static const uint8_t far[] = {TSDB_V_DEC, 21, 1 << 2, 4, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0};
     assert_int_equal(tsdb_codec_get_values(far, sizeof far, out, 4), -1);
     /* Two exceptions, second gap past the end (n = 8: 2 allowed). */
-    static const uint8_t far2[] = {TSDB_V_DEC, 21, 2, 6, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0,
+    static const uint8_t far2[] = {TSDB_V_DEC, 21, 2 << 2, 6, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0,
                                    0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0};
     assert_int_equal(tsdb_codec_get_values(far2, sizeof far2, out, 8), -1);
     /* Valid exception at index 3 of 4, mode 0 step 0: m = 1,1,1. */
-    static const uint8_t exc[] = {TSDB_V_DEC, 22, 1, 3, 2, 0, 0, 0, 0, 0, 0xf0, 0x7f, 2, 0};
+    static const uint8_t exc[] = {TSDB_V_DEC, 22, 1 << 2, 3, 2, 0, 0, 0, 0, 0, 0xf0, 0x7f, 2, 0};
     assert_int_equal(tsdb_codec_get_values(exc, sizeof exc, out, 4), (long)sizeof exc);
     assert_true(out[0] == 1 && out[1] == 1 && out[2] == 1);
     assert_int_equal(dbl_bits(out[3]), TSDB_STALE_NAN_BITS);
@@ -716,6 +716,79 @@ static void test_bytes_per_sample_info(void **state)
     }
 }
 
+/* The three forms of mantissa codes: each chosen where it is smallest, each
+ * round-trips bit-exactly, and every truncation of each is rejected or
+ * decodes consistently. The form is the low 2 bits of the nexc varint. */
+static void test_values_code_forms(void **state)
+{
+    (void)state;
+    rng_t r = {4242};
+    enum { N = 480 };
+    static double v[3][N];
+    double m = 1365;
+    int64_t c = 1000000;
+    int64_t bytes = 8000000000LL;
+    for (size_t i = 0; i < N; i++) {
+        /* a gauge random walk on 1e-8 steps: small zigzag codes -> Rice */
+        if (rng_below(&r, 5)) {
+            m += (double)((int64_t)rng_below(&r, 9) - 4);
+        }
+        v[0][i] = m / 1e8;
+        /* a counter with uniform increments in [1000, 1999]: packed */
+        c += 1000 + (int64_t)rng_below(&r, 1000);
+        v[1][i] = (double)c;
+        /* a byte gauge moving in 4096-byte pages: gcd */
+        bytes += 4096 * ((int64_t)rng_below(&r, 2001) - 1000);
+        v[2][i] = (double)bytes;
+    }
+    static const int want_form[3] = {2, 1, -1};
+    for (int k = 0; k < 3; k++) {
+        buf_t b;
+        buf_init(&b);
+        tsdb_codec_put_values(&b, v[k], N);
+        assert_int_equal(b.data[0], TSDB_V_DEC);
+        if (want_form[k] >= 0) {
+            assert_int_equal(b.data[2] & 3, want_form[k]);
+        }
+        /* Sizes that pin the gains: ~4 bits, ~10 bits, ~11 bits per code. */
+        static const size_t max_len[3] = {N * 4 / 8 + 16, N * 10 / 8 + 16, N * 11 / 8 + 24};
+        if (b.len > max_len[k]) {
+            fail_msg("series %d: %zu bytes, want <= %zu", k, b.len, max_len[k]);
+        }
+        static double back[N];
+        assert_int_equal(tsdb_codec_get_values(b.data, b.len, back, N), (long)b.len);
+        for (size_t i = 0; i < N; i++) {
+            assert_int_equal(dbl_bits(back[i]), dbl_bits(v[k][i]));
+        }
+        for (size_t l = 0; l < b.len; l++) {
+            uint8_t *cut = heap_copy(b.data, l);
+            long got = tsdb_codec_get_values(cut, l, back, N);
+            assert_true(got == -1 || (got > 0 && (size_t)got <= l));
+            mem_free(cut);
+        }
+        buf_fini(&b);
+    }
+    double out[8];
+    /* Packed width over 64, Rice parameter over 63, Rice with a step mode,
+     * an unterminated Rice quotient, form 3. */
+    static const uint8_t wide[] = {TSDB_V_DEC, (1 << 6) | 22, 1, 2, 0, 1, 65, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+    assert_int_equal(tsdb_codec_get_values(wide, sizeof wide, out, 2), -1);
+    static const uint8_t rk[] = {TSDB_V_DEC, (1 << 6) | 22, 2, 2, 1, 64, 0};
+    assert_int_equal(tsdb_codec_get_values(rk, sizeof rk, out, 2), -1);
+    static const uint8_t rstep[] = {TSDB_V_DEC, 22, 2, 2, 1, 0, 0};
+    assert_int_equal(tsdb_codec_get_values(rstep, sizeof rstep, out, 2), -1);
+    static const uint8_t runary[] = {TSDB_V_DEC, (1 << 6) | 22, 2, 2, 1, 0, 0xff, 0xff, 0xff, 0xff,
+                                     0xff, 0xff, 0xff, 0xff, 0xff};
+    assert_int_equal(tsdb_codec_get_values(runary, sizeof runary, out, 2), -1);
+    static const uint8_t form3[] = {TSDB_V_DEC, (1 << 6) | 22, 3, 2, 0};
+    assert_int_equal(tsdb_codec_get_values(form3, sizeof form3, out, 2), -1);
+    /* A valid Rice column by hand: m0 = 1, g = 1, k = 0, codes +1, -1:
+     * zigzag 2 -> '110', zigzag 1 -> '10' (LSB first: 0b01011 = 0x0b). */
+    static const uint8_t rice[] = {TSDB_V_DEC, (1 << 6) | 22, 2, 2, 1, 0, 0x0b};
+    assert_int_equal(tsdb_codec_get_values(rice, sizeof rice, out, 3), (long)sizeof rice);
+    assert_true(out[0] == 1 && out[1] == 2 && out[2] == 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -727,6 +800,7 @@ int main(void)
         cmocka_unit_test(test_values_decimal_forms),
         cmocka_unit_test(test_values_pins),
         cmocka_unit_test(test_values_hostile),
+        cmocka_unit_test(test_values_code_forms),
         cmocka_unit_test(test_values_garbage_and_flips),
         cmocka_unit_test(test_bytes_per_sample_info),
     };
