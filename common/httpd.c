@@ -303,6 +303,9 @@ static enum MHD_Result httpd_begin(http_req_t *r, const char *url, const char *m
             return httpd_send_text(r->conn, 413, NULL, NULL, "request body too large (limit %zu bytes)",
                                    r->limit);
         }
+        if (end != cl && *end == '\0' && n > 0) {
+            buf_reserve(&r->body, (size_t)n); /* one allocation, not a doubling chain */
+        }
     }
     return MHD_YES;
 }

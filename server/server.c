@@ -42,7 +42,23 @@ static void handle_write(void *ctx, http_req_t *req, http_resp_t *resp)
     };
     server_ingest_stats_t st;
     char msg[1024];
-    int status = server_ingest_remote_write(s->db, &lim, body, len, &st, msg, sizeof(msg));
+    pthread_mutex_lock(&s->scratch_mu);
+    server_ingest_scratch_t *scr = s->nscratch ? s->scratch[--s->nscratch] : NULL;
+    pthread_mutex_unlock(&s->scratch_mu);
+    if (!scr) {
+        scr = mem_calloc(1, sizeof(*scr));
+    }
+    int status = server_ingest_remote_write(s->db, &lim, body, len, scr, &st, msg, sizeof(msg));
+    pthread_mutex_lock(&s->scratch_mu);
+    if (s->nscratch < SERVER_SCRATCH_MAX) {
+        s->scratch[s->nscratch++] = scr;
+        scr = NULL;
+    }
+    pthread_mutex_unlock(&s->scratch_mu);
+    if (scr) {
+        server_ingest_scratch_fini(scr);
+        mem_free(scr);
+    }
     atomic_fetch_sub(&s->inflight, 1);
     server_metrics_count_write(s, status, &st);
     if (status == 204) {
@@ -130,6 +146,7 @@ int server_start(const server_config_t *cfg, server_t **out, char *err, size_t e
     *out = NULL;
     server_t *s = mem_calloc(1, sizeof(*s));
     s->cfg = *cfg;
+    pthread_mutex_init(&s->scratch_mu, NULL);
     s->started = clock_mono_s();
     tsdb_opts_t o = {
         .dir = cfg->storage_path,
@@ -178,6 +195,11 @@ void server_stop(server_t *s)
     }
     httpd_stop(s->http);
     tsdb_close(s->db);
+    for (size_t i = 0; i < s->nscratch; i++) {
+        server_ingest_scratch_fini(s->scratch[i]);
+        mem_free(s->scratch[i]);
+    }
+    pthread_mutex_destroy(&s->scratch_mu);
     mem_free(s->routes);
     mem_free(s);
 }

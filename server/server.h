@@ -18,6 +18,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "common/arena.h"
+#include "common/buf.h"
 #include "common/labels.h"
 #include "tsdb/tsdb.h"
 
@@ -70,6 +72,16 @@ typedef struct server_ingest_limits {
     size_t max_decoded;
 } server_ingest_limits_t;
 
+/* Reusable memory of one ingest request (decoded body, decode arena), so
+ * that a busy server does not allocate and fault in fresh pages for every
+ * request. A zeroed struct is valid; fini frees it. */
+typedef struct server_ingest_scratch {
+    buf_t raw;
+    arena_t *arena;
+} server_ingest_scratch_t;
+
+void server_ingest_scratch_fini(server_ingest_scratch_t *scr);
+
 /* Decode a snappy-compressed remote-write 1.0 WriteRequest and append
  * its valid series. Returns the HTTP status to answer: 204 when all was
  * stored; 400 with a one-line reason in msg when the body is malformed
@@ -77,14 +89,13 @@ typedef struct server_ingest_limits {
  * ones are stored); 413 when the decoded body is over the limit; 503 when
  * the WAL could not be written (retry). */
 int server_ingest_remote_write(tsdb_t *db, const server_ingest_limits_t *lim, const uint8_t *body, size_t len,
-                               server_ingest_stats_t *st, char *msg, size_t msglen);
+                               server_ingest_scratch_t *scr, server_ingest_stats_t *st, char *msg, size_t msglen);
 
 /* ---- export ---- */
 
 /* Append the export of matching series (JSON lines) to out. Returns 0 or
  * 400 with a reason in err. */
-struct buf;
-int server_export(tsdb_t *db, const char *const *match, size_t nmatch, int64_t mint, int64_t maxt, struct buf *out,
+int server_export(tsdb_t *db, const char *const *match, size_t nmatch, int64_t mint, int64_t maxt, buf_t *out,
                   char *err, size_t errlen);
 
 /* ---- the server ---- */

@@ -30,7 +30,7 @@ static const config_field_t server_fields[] = {
     F("storage.path", CFG_STR, storage_path, "./data", "Data directory"),
     FB("storage.retention", CFG_DURATION, retention_ms, "15d", 0, 1LL << 50,
        "How long to keep blocks (0: forever)"),
-    FB("storage.block-range", CFG_DURATION, block_range_ms, "1h", 60000, 1LL << 40,
+    FB("storage.block-range", CFG_DURATION, block_range_ms, "30m", 60000, 1LL << 40,
        "Span of data cut from the head into one block"),
     FB("storage.out-of-order-window", CFG_DURATION, ooo_window_ms, "6h", 0, 1LL << 40,
        "Accept samples up to this much older than the newest sample"),

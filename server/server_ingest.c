@@ -50,28 +50,35 @@ static bool ingest_check(const server_ingest_limits_t *lim, server_rw_series_t *
     return true;
 }
 
-int server_ingest_remote_write(tsdb_t *db, const server_ingest_limits_t *lim, const uint8_t *body, size_t len,
-                               server_ingest_stats_t *st, char *msg, size_t msglen)
+/* Scratch memory kept between requests is capped: a rare huge request
+ * does not pin its buffers. */
+#define INGEST_SCRATCH_KEEP (16u << 20)
+
+void server_ingest_scratch_fini(server_ingest_scratch_t *scr)
 {
-    memset(st, 0, sizeof(*st));
-    msg[0] = '\0';
-    buf_t raw = { 0 };
-    compress_status_t cs = decompress_snappy(body, len, lim->max_decoded, &raw);
+    buf_fini(&scr->raw);
+    arena_destroy(scr->arena);
+    scr->arena = NULL;
+}
+
+static int server_ingest_body(tsdb_t *db, const server_ingest_limits_t *lim, const uint8_t *body, size_t len,
+                              server_ingest_scratch_t *scr, server_ingest_stats_t *st, char *msg, size_t msglen)
+{
+    compress_status_t cs = decompress_snappy(body, len, lim->max_decoded, &scr->raw);
     if (cs == COMPRESS_TOO_LARGE) {
         snprintf(msg, msglen, "decoded body exceeds the limit of %zu bytes", lim->max_decoded);
-        buf_fini(&raw);
         return 413;
     }
     if (cs != COMPRESS_OK) {
         snprintf(msg, msglen, "snappy: corrupt input (the body must be snappy block-compressed)");
-        buf_fini(&raw);
         return 400;
     }
-    arena_t *arena = arena_create(256 * 1024);
+    if (!scr->arena) {
+        scr->arena = arena_create(1 << 20);
+    }
+    arena_t *arena = scr->arena;
     server_rw_request_t wr;
-    if (server_rw_decode(raw.data, raw.len, arena, &wr, msg, msglen) != 0) {
-        arena_destroy(arena);
-        buf_fini(&raw);
+    if (server_rw_decode(scr->raw.data, scr->raw.len, arena, &wr, msg, msglen) != 0) {
         return 400;
     }
     for (size_t i = 0; i < wr.nmeta; i++) {
@@ -136,8 +143,6 @@ int server_ingest_remote_write(tsdb_t *db, const server_ingest_limits_t *lim, co
     }
     tsdb_append_result_t res;
     int rc = tsdb_append(db, in, nin, &res);
-    arena_destroy(arena);
-    buf_fini(&raw);
     st->samples_accepted = res.accepted;
     uint64_t rejected = 0;
     for (int k = 0; k < TSDB_REJ_COUNT; k++) {
@@ -164,4 +169,24 @@ int server_ingest_remote_write(tsdb_t *db, const server_ingest_limits_t *lim, co
         snprintf(msg + off, msglen - off, "; %" PRIu64 " samples stored", res.accepted);
     }
     return 400;
+}
+
+int server_ingest_remote_write(tsdb_t *db, const server_ingest_limits_t *lim, const uint8_t *body, size_t len,
+                               server_ingest_scratch_t *scr, server_ingest_stats_t *st, char *msg, size_t msglen)
+{
+    memset(st, 0, sizeof(*st));
+    msg[0] = '\0';
+    server_ingest_scratch_t local = { 0 };
+    if (!scr) {
+        scr = &local;
+    }
+    int status = server_ingest_body(db, lim, body, len, scr, st, msg, msglen);
+    if (scr == &local || scr->raw.cap > INGEST_SCRATCH_KEEP ||
+        (scr->arena && arena_used(scr->arena) > INGEST_SCRATCH_KEEP)) {
+        server_ingest_scratch_fini(scr);
+    } else {
+        buf_reset(&scr->raw);
+        arena_reset(scr->arena);
+    }
+    return status;
 }

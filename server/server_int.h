@@ -6,6 +6,7 @@
 #ifndef PHAROS_SERVER_INT_H
 #define PHAROS_SERVER_INT_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 
 #include "common/arena.h"
@@ -22,12 +23,17 @@ typedef struct server_metrics {
     _Atomic uint64_t exemplars_ignored;
 } server_metrics_t;
 
+#define SERVER_SCRATCH_MAX 64
+
 struct server {
     server_config_t cfg;
     tsdb_t *db;
     httpd_t *http;
     httpd_route_t *routes;
     _Atomic int inflight;
+    pthread_mutex_t scratch_mu;          /* idle ingest scratch, reused LIFO */
+    server_ingest_scratch_t *scratch[SERVER_SCRATCH_MAX];
+    size_t nscratch;
     double started;
     server_metrics_t m;
 };

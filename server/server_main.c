@@ -5,6 +5,7 @@
  * server, wait for SIGTERM or SIGINT, stop gracefully (in-flight requests
  * finish, the WAL is committed).
  */
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,11 @@
 
 int main(int argc, char **argv)
 {
+    /* A fixed mmap threshold: large blocks (head window arenas, big
+     * requests) are mapped and unmapped on their own instead of raising
+     * glibc's dynamic threshold and fragmenting the thread heaps, which
+     * would keep freed memory resident. */
+    mallopt(M_MMAP_THRESHOLD, 128 * 1024);
     server_config_t cfg;
     char err[1024];
     server_cfg_rc_t crc = server_config_load(argc, argv, &cfg, stdout, err, sizeof(err));

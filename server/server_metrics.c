@@ -107,7 +107,7 @@ void server_metrics_write(server_t *s, buf_t *b)
              st.head_series);
     metric_u(b, "pharos_tsdb_head_chunks", "gauge", "Chunks in the head.", st.head_chunks);
     metric_u(b, "pharos_tsdb_head_samples", "gauge", "Samples in the head.", st.head_samples);
-    metric_u(b, "pharos_tsdb_head_chunk_bytes", "gauge", "Bytes of head chunk data in memory.", st.head_bytes);
+    metric_u(b, "pharos_tsdb_head_chunk_bytes", "gauge", "Bytes held for head chunks (open-chunk slabs and closed-chunk arenas).", st.head_bytes);
     metric_u(b, "pharos_tsdb_head_cuts_total", "counter", "Head cuts into blocks.", st.head_cuts);
     metric_u(b, "pharos_tsdb_wal_bytes", "gauge", "Bytes in WAL segment files.", st.wal_bytes);
     metric_head(b, "pharos_tsdb_wal_fsync_duration_seconds", "summary", "WAL fsync latency.");

@@ -33,6 +33,9 @@
 #include "tsdb/tsdb_int.h"
 
 #define TSDB_DEFAULT_RANGE (3600 * 1000LL)
+/* A cut waits until the newest sample is this far past a range boundary,
+ * so samples arriving a little late still land in the head. */
+#define TSDB_CUT_MARGIN (5 * 60 * 1000LL)
 
 static char *tsdb_join(const char *a, const char *b)
 {
@@ -93,8 +96,7 @@ static void tsdb_replay_sample(void *ctx, uint32_t id, int64_t t, double v)
         r->skipped++;
         return;
     }
-    int64_t range = db->o.block_range_ms;
-    if (tsdb_head_append(db->ix.series[id], t, v, range) == TSDB_HEAD_APPENDED) {
+    if (tsdb_head_append(db->ix.series[id], &db->pool, t, v) == TSDB_HEAD_APPENDED) {
         r->samples++;
         if (t > db->head_maxt) {
             db->head_maxt = t;
@@ -198,6 +200,7 @@ static int tsdb_blocks_load(tsdb_t *db)
 }
 
 static void *tsdb_bg_main(void *arg);
+static void *tsdb_compactor_main(void *arg);
 
 int tsdb_open(const tsdb_opts_t *opts, tsdb_t **out, char *err, size_t errlen)
 {
@@ -227,10 +230,13 @@ int tsdb_open(const tsdb_opts_t *opts, tsdb_t **out, char *err, size_t errlen)
     pthread_rwlock_init(&db->lock, NULL);
     pthread_mutex_init(&db->blocks_mu, NULL);
     pthread_mutex_init(&db->cut_mu, NULL);
+    pthread_mutex_init(&db->compact_mu, NULL);
     pthread_mutex_init(&db->meta_mu, NULL);
     pthread_mutex_init(&db->bg_mu, NULL);
     pthread_cond_init(&db->bg_cond, NULL);
+    pthread_cond_init(&db->compact_cond, NULL);
     tsdb_index_init(&db->ix);
+    tsdb_pool_init(&db->pool, db->o.block_range_ms);
     tsdb_replay_t r = { .db = db, .seg = 0, .skip_before = INT64_MIN };
     reclog_stats_t st = { 0 };
     int rc = tsdb_mkdir(db->dir);
@@ -301,6 +307,16 @@ int tsdb_open(const tsdb_opts_t *opts, tsdb_t **out, char *err, size_t errlen)
             rc = TSDB_ERR_IO;
             goto fail;
         }
+        if (pthread_create(&db->compactor, NULL, tsdb_compactor_main, db) != 0) {
+            pthread_mutex_lock(&db->bg_mu);
+            db->stopping = true;
+            pthread_cond_broadcast(&db->bg_cond);
+            pthread_mutex_unlock(&db->bg_mu);
+            pthread_join(db->bg, NULL);
+            snprintf(err, errlen, "cannot start compaction thread");
+            rc = TSDB_ERR_IO;
+            goto fail;
+        }
         db->bg_running = true;
     }
     *out = db;
@@ -319,8 +335,10 @@ void tsdb_close(tsdb_t *db)
         pthread_mutex_lock(&db->bg_mu);
         db->stopping = true;
         pthread_cond_broadcast(&db->bg_cond);
+        pthread_cond_broadcast(&db->compact_cond);
         pthread_mutex_unlock(&db->bg_mu);
         pthread_join(db->bg, NULL);
+        pthread_join(db->compactor, NULL);
     }
     reclog_close(db->wal);
     reclog_close(db->slog);
@@ -329,6 +347,7 @@ void tsdb_close(tsdb_t *db)
     }
     mem_free(db->blocks);
     tsdb_index_fini(&db->ix);
+    tsdb_pool_fini(&db->pool);
     for (uint32_t i = 0; i < db->nmeta; i++) {
         mem_free(db->meta[i].family);
         mem_free(db->meta[i].help);
@@ -343,9 +362,11 @@ void tsdb_close(tsdb_t *db)
     pthread_rwlock_destroy(&db->lock);
     pthread_mutex_destroy(&db->blocks_mu);
     pthread_mutex_destroy(&db->cut_mu);
+    pthread_mutex_destroy(&db->compact_mu);
     pthread_mutex_destroy(&db->meta_mu);
     pthread_mutex_destroy(&db->bg_mu);
     pthread_cond_destroy(&db->bg_cond);
+    pthread_cond_destroy(&db->compact_cond);
     mem_free(db->dir);
     mem_free(db->wal_dir);
     mem_free(db->series_dir);
@@ -355,6 +376,8 @@ void tsdb_close(tsdb_t *db)
 }
 
 /* ---- append ---- */
+
+static int64_t tsdb_due_locked(const tsdb_t *db);
 
 static void tsdb_reject(tsdb_t *db, tsdb_append_result_t *res, tsdb_reject_t why, uint32_t id, int64_t t)
 {
@@ -427,7 +450,7 @@ int tsdb_append(tsdb_t *db, const tsdb_input_t *in, size_t n, tsdb_append_result
                 tsdb_reject(db, res, TSDB_REJ_TOO_OLD, id, t);
                 continue;
             }
-            switch (tsdb_head_append(ser, t, v, db->o.block_range_ms)) {
+            switch (tsdb_head_append(ser, &db->pool, t, v)) {
             case TSDB_HEAD_APPENDED:
                 tsdb_rec_add_sample(&db->rec, &prev_t, id, t, v);
                 nsamples++;
@@ -459,8 +482,16 @@ int tsdb_append(tsdb_t *db, const tsdb_input_t *in, size_t n, tsdb_append_result
         rc = reclog_append(db->wal, db->rec.data, db->rec.len, &wal_pos);
         have_wal = rc == 0;
     }
+    bool cut_due = res->accepted && db->bg_running && tsdb_due_locked(db) != INT64_MIN;
     pthread_rwlock_unlock(&db->lock);
     buf_fini(&enc);
+    if (cut_due) {
+        /* Wake the maintenance thread now: a head that waits for its next
+         * tick grows past its range under a fast writer. */
+        pthread_mutex_lock(&db->bg_mu);
+        pthread_cond_signal(&db->bg_cond);
+        pthread_mutex_unlock(&db->bg_mu);
+    }
     __atomic_add_fetch(&db->c_appended, res->accepted, __ATOMIC_RELAXED);
     for (int k = 0; k < TSDB_REJ_COUNT; k++) {
         __atomic_add_fetch(&db->c_rejected[k], res->rejected[k], __ATOMIC_RELAXED);
@@ -605,26 +636,32 @@ int tsdb_select(tsdb_t *db, matcher_t *ms, size_t nms, int64_t mint, int64_t max
 
 /* ---- maintenance ---- */
 
-/* The boundary a regular cut may use now: whole ranges that lie more
- * than half a range behind the newest sample. INT64_MIN: none due. */
-int64_t tsdb_due_boundary(tsdb_t *db)
+/* The due boundary from head_maxt and cut_boundary (lock held). */
+static int64_t tsdb_due_locked(const tsdb_t *db)
 {
-    pthread_rwlock_rdlock(&db->lock);
     int64_t maxt = db->head_maxt;
-    int64_t last = db->cut_boundary;
-    pthread_rwlock_unlock(&db->lock);
     if (maxt == INT64_MIN) {
         return INT64_MIN;
     }
     int64_t r = db->o.block_range_ms;
-    int64_t x = maxt - r / 2;
+    int64_t margin = r / 2 < TSDB_CUT_MARGIN ? r / 2 : TSDB_CUT_MARGIN;
+    int64_t x = maxt - margin;
     int64_t b = (x >= 0 ? x / r : (x - r + 1) / r) * r;
-    return b > last ? b : INT64_MIN;
+    return b > db->cut_boundary ? b : INT64_MIN;
+}
+
+int64_t tsdb_due_boundary(tsdb_t *db)
+{
+    pthread_rwlock_rdlock(&db->lock);
+    int64_t b = tsdb_due_locked(db);
+    pthread_rwlock_unlock(&db->lock);
+    return b;
 }
 
 int tsdb_flush(tsdb_t *db)
 {
     pthread_mutex_lock(&db->cut_mu);
+    pthread_mutex_lock(&db->compact_mu);
     int rc = tsdb_cut(db, INT64_MAX);
     if (rc == 0) {
         rc = tsdb_compact(db);
@@ -632,34 +669,65 @@ int tsdb_flush(tsdb_t *db)
     if (rc == 0) {
         rc = tsdb_series_log_rewrite(db) == 0 ? 0 : TSDB_ERR_IO;
     }
+    pthread_mutex_unlock(&db->compact_mu);
     pthread_mutex_unlock(&db->cut_mu);
     return rc;
+}
+
+/* Wait on cond for up to one second or until stopping; false when stopping. */
+static bool tsdb_bg_wait(tsdb_t *db, pthread_cond_t *cond)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += 1;
+    pthread_mutex_lock(&db->bg_mu);
+    if (!db->stopping) {
+        pthread_cond_timedwait(cond, &db->bg_mu, &ts);
+    }
+    bool go = !db->stopping;
+    pthread_mutex_unlock(&db->bg_mu);
+    return go;
 }
 
 static void *tsdb_bg_main(void *arg)
 {
     tsdb_t *db = arg;
-    pthread_mutex_lock(&db->bg_mu);
-    while (!db->stopping) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_sec += 1;
-        pthread_cond_timedwait(&db->bg_cond, &db->bg_mu, &ts);
-        if (db->stopping) {
-            break;
-        }
-        pthread_mutex_unlock(&db->bg_mu);
+    while (tsdb_bg_wait(db, &db->bg_cond)) {
         int64_t b = tsdb_due_boundary(db);
-        if (b != INT64_MIN) {
-            pthread_mutex_lock(&db->cut_mu);
-            if (tsdb_cut(db, b) == 0) {
-                tsdb_compact(db);
-            }
-            pthread_mutex_unlock(&db->cut_mu);
+        if (b == INT64_MIN) {
+            continue;
         }
-        pthread_mutex_lock(&db->bg_mu);
+        pthread_mutex_lock(&db->cut_mu);
+        int rc = tsdb_cut(db, b);
+        pthread_mutex_unlock(&db->cut_mu);
+        if (rc == 0) {
+            pthread_mutex_lock(&db->bg_mu);
+            db->compact_pending = true;
+            pthread_cond_signal(&db->compact_cond);
+            pthread_mutex_unlock(&db->bg_mu);
+        }
     }
-    pthread_mutex_unlock(&db->bg_mu);
+    return NULL;
+}
+
+static void *tsdb_compactor_main(void *arg)
+{
+    tsdb_t *db = arg;
+    int idle = 0;
+    while (tsdb_bg_wait(db, &db->compact_cond)) {
+        pthread_mutex_lock(&db->bg_mu);
+        bool pending = db->compact_pending;
+        db->compact_pending = false;
+        pthread_mutex_unlock(&db->bg_mu);
+        /* After each cut, and once a minute for retention. */
+        if (!pending && ++idle < 60) {
+            continue;
+        }
+        idle = 0;
+        pthread_mutex_lock(&db->compact_mu);
+        tsdb_compact(db);
+        pthread_mutex_unlock(&db->compact_mu);
+    }
     return NULL;
 }
 
@@ -801,6 +869,7 @@ void tsdb_get_stats(tsdb_t *db, tsdb_stats_t *st)
         }
     }
     st->head_maxt = db->head_maxt;
+    st->head_bytes = tsdb_pool_bytes(&db->pool); /* what the chunks hold, slack included */
     pthread_rwlock_unlock(&db->lock);
     if (st->head_samples == 0) {
         st->head_mint = 0;

@@ -200,10 +200,11 @@ int tsdb_cut(tsdb_t *db, int64_t boundary)
     tsdb_ids_t frozen = { 0 };
     for (uint32_t id = 0; id < db->ix.nseries; id++) {
         tsdb_series_t *s = db->ix.series[id];
-        if (tsdb_head_freeze(s, boundary) || s->frozen.n || s->ooo_frozen.n) {
+        if (tsdb_head_freeze(s, &db->pool, boundary) || s->frozen.head || s->ooo_frozen.n) {
             tsdb_ids_push(&frozen, id);
         }
     }
+    tsdb_pool_seal(&db->pool, boundary);
     tsdb_series_t **ptrs = mem_alloc((frozen.n ? frozen.n : 1) * sizeof(tsdb_series_t *));
     for (uint32_t i = 0; i < frozen.n; i++) {
         ptrs[i] = db->ix.series[frozen.v[i]];
@@ -267,6 +268,7 @@ int tsdb_cut(tsdb_t *db, int64_t boundary)
     for (uint32_t i = 0; i < frozen.n; i++) {
         tsdb_head_drop_frozen(ptrs[i]);
     }
+    tsdb_pool_free_sealed(&db->pool);
     if (covered > db->cut_boundary) {
         db->cut_boundary = covered;
     }
@@ -306,7 +308,9 @@ static int tsdb_merge_blocks(tsdb_t *db, tsdb_block_t **in, uint32_t nin)
     uint64_t seq = db->next_seq++;
     pthread_rwlock_unlock(&db->lock);
     tsdb_block_writer_t *w;
-    int rc = tsdb_block_writer_open(db->blocks_dir, seq, level, TSDB_ZLEVEL_COMPACT, &w);
+    /* Early merges are rewritten again soon: the cheap level; later ones keep. */
+    int zlevel = level >= 2 ? TSDB_ZLEVEL_COMPACT : TSDB_ZLEVEL_CUT;
+    int rc = tsdb_block_writer_open(db->blocks_dir, seq, level, zlevel, &w);
     if (rc != 0) {
         return rc;
     }

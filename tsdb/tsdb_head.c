@@ -2,10 +2,10 @@
 /*
  * tsdb_head: the in-memory part of a series.
  *
- * In-order samples (t greater than the newest) go to the open XOR chunk;
- * a chunk closes when a sample crosses a multiple of the block range (so
- * a chunk never straddles a head cut) or holds TSDB_CHUNK_MAX_SAMPLES, and
- * closed chunks are trimmed to their bytes. Older samples (within the
+ * In-order samples (t greater than the newest) go to the open XOR chunk,
+ * whose buffer lives in the arena of its window (tsdb_pool); a chunk
+ * closes when a sample crosses a multiple of the block range (so a chunk
+ * never straddles a head cut) or holds TSDB_CHUNK_MAX_SAMPLES. Older samples (within the
  * window the caller enforces) go to a sorted out-of-order array. A cut
  * moves what lies before its boundary into "frozen" lists that stay
  * readable until the block holding them is published. Readers merge the
@@ -34,32 +34,24 @@ static int64_t tsdb_floor_div(int64_t a, int64_t b)
     return q;
 }
 
-static void tsdb_chunks_push(tsdb_chunks_t *cs, const tsdb_xor_t *c)
+static void tsdb_clist_push(tsdb_clist_t *l, tsdb_cchunk_t *c)
 {
-    if (cs->n == cs->cap) {
-        cs->cap = cs->cap ? cs->cap * 2 : 2;
-        cs->v = mem_realloc(cs->v, cs->cap * sizeof(tsdb_xor_t));
+    c->next = NULL;
+    if (l->tail) {
+        l->tail->next = c;
+    } else {
+        l->head = c;
     }
-    cs->v[cs->n++] = *c;
+    l->tail = c;
 }
 
-static void tsdb_chunks_fini(tsdb_chunks_t *cs)
-{
-    for (uint32_t i = 0; i < cs->n; i++) {
-        tsdb_xor_fini(&cs->v[i]);
-    }
-    mem_free(cs->v);
-    memset(cs, 0, sizeof(*cs));
-}
-
-static void tsdb_head_close_open(tsdb_series_t *s)
+static void tsdb_head_close_open(tsdb_series_t *s, tsdb_pool_t *pool)
 {
     if (s->open.n == 0) {
         return;
     }
-    tsdb_xor_trim(&s->open);
-    tsdb_chunks_push(&s->closed, &s->open);
-    tsdb_xor_init(&s->open);
+    s->hint = (s->open.nbits + 7) / 8;
+    tsdb_clist_push(&s->closed, tsdb_pool_close(pool, &s->open));
 }
 
 /* Index of the first sample with t >= key in a sorted ooo array. */
@@ -91,14 +83,16 @@ static void tsdb_ooo_insert(tsdb_ooo_t *o, uint32_t at, int64_t t, double v)
     o->n++;
 }
 
-/* Look for a stored sample at exactly t in a chunk; true and *bits set. */
-static bool tsdb_chunk_find(const tsdb_xor_t *c, int64_t t, uint64_t *bits)
+/* Look for a stored sample at exactly t in a chunk's bit stream; true and
+ * *bits set. */
+static bool tsdb_stream_find(const uint8_t *data, uint32_t nbits, uint16_t n, int64_t t_first, int64_t t_last,
+                             int64_t t, uint64_t *bits)
 {
-    if (c->n == 0 || t < c->t_first || t > c->t) {
+    if (n == 0 || t < t_first || t > t_last) {
         return false;
     }
     tsdb_xor_iter_t it;
-    tsdb_xor_iter_init(&it, c->data, c->nbits, c->n);
+    tsdb_xor_iter_init(&it, data, nbits, n);
     int64_t ct;
     double cv;
     while (tsdb_xor_iter_next(&it, &ct, &cv)) {
@@ -108,6 +102,16 @@ static bool tsdb_chunk_find(const tsdb_xor_t *c, int64_t t, uint64_t *bits)
         }
         if (ct > t) {
             break;
+        }
+    }
+    return false;
+}
+
+static bool tsdb_clist_find(const tsdb_clist_t *l, int64_t t, uint64_t *bits)
+{
+    for (const tsdb_cchunk_t *c = l->head; c; c = c->next) {
+        if (tsdb_stream_find(c->data, c->nbits, c->n, c->t_first, c->t_last, t, bits)) {
+            return true;
         }
     }
     return false;
@@ -125,22 +129,14 @@ static bool tsdb_ooo_find(const tsdb_ooo_t *o, int64_t t, uint64_t *bits)
 
 static bool tsdb_head_find(const tsdb_series_t *s, int64_t t, uint64_t *bits)
 {
-    for (uint32_t i = 0; i < s->frozen.n; i++) {
-        if (tsdb_chunk_find(&s->frozen.v[i], t, bits)) {
-            return true;
-        }
-    }
-    for (uint32_t i = 0; i < s->closed.n; i++) {
-        if (tsdb_chunk_find(&s->closed.v[i], t, bits)) {
-            return true;
-        }
-    }
-    return tsdb_chunk_find(&s->open, t, bits) || tsdb_ooo_find(&s->ooo, t, bits) ||
-           tsdb_ooo_find(&s->ooo_frozen, t, bits);
+    return tsdb_clist_find(&s->frozen, t, bits) || tsdb_clist_find(&s->closed, t, bits) ||
+           tsdb_stream_find(s->open.data, s->open.nbits, s->open.n, s->open.t_first, s->open.t, t, bits) ||
+           tsdb_ooo_find(&s->ooo, t, bits) || tsdb_ooo_find(&s->ooo_frozen, t, bits);
 }
 
-tsdb_head_res_t tsdb_head_append(tsdb_series_t *s, int64_t t, double v, int64_t range_ms)
+tsdb_head_res_t tsdb_head_append(tsdb_series_t *s, tsdb_pool_t *pool, int64_t t, double v)
 {
+    int64_t range_ms = pool->range;
     uint64_t bits = tsdb_bits(v);
     if (s->has_last && t <= s->last_t) {
         if (t == s->last_t) {
@@ -155,8 +151,9 @@ tsdb_head_res_t tsdb_head_append(tsdb_series_t *s, int64_t t, double v, int64_t 
     }
     if (s->open.n > 0 && (s->open.n >= TSDB_CHUNK_MAX_SAMPLES ||
                           tsdb_floor_div(t, range_ms) != tsdb_floor_div(s->open.t_first, range_ms))) {
-        tsdb_head_close_open(s);
+        tsdb_head_close_open(s, pool);
     }
+    tsdb_pool_reserve(pool, &s->open, t, s->hint);
     tsdb_xor_append(&s->open, t, v);
     s->has_last = true;
     s->last_t = t;
@@ -208,14 +205,14 @@ static void tsdb_push_sample(int64_t **ts, double **vs, size_t *n, size_t *cap, 
     (*n)++;
 }
 
-static void tsdb_chunk_read(const tsdb_xor_t *c, int64_t mint, int64_t maxt, int64_t **ts, double **vs,
-                            size_t *n, size_t *cap)
+static void tsdb_stream_read(const uint8_t *data, uint32_t nbits, uint16_t n, int64_t t_first, int64_t t_last,
+                             int64_t mint, int64_t maxt, int64_t **ts, double **vs, size_t *cnt, size_t *cap)
 {
-    if (c->n == 0 || c->t < mint || c->t_first > maxt) {
+    if (n == 0 || t_last < mint || t_first > maxt) {
         return;
     }
     tsdb_xor_iter_t it;
-    tsdb_xor_iter_init(&it, c->data, c->nbits, c->n);
+    tsdb_xor_iter_init(&it, data, nbits, n);
     int64_t t;
     double v;
     while (tsdb_xor_iter_next(&it, &t, &v)) {
@@ -223,8 +220,16 @@ static void tsdb_chunk_read(const tsdb_xor_t *c, int64_t mint, int64_t maxt, int
             break;
         }
         if (t >= mint) {
-            tsdb_push_sample(ts, vs, n, cap, t, v);
+            tsdb_push_sample(ts, vs, cnt, cap, t, v);
         }
+    }
+}
+
+static void tsdb_clist_read(const tsdb_clist_t *l, int64_t mint, int64_t maxt, int64_t **ts, double **vs,
+                            size_t *cnt, size_t *cap)
+{
+    for (const tsdb_cchunk_t *c = l->head; c; c = c->next) {
+        tsdb_stream_read(c->data, c->nbits, c->n, c->t_first, c->t_last, mint, maxt, ts, vs, cnt, cap);
     }
 }
 
@@ -235,14 +240,11 @@ static void tsdb_head_collect(const tsdb_series_t *s, bool frozen_only, int64_t 
     int64_t *rt = NULL;
     double *rv = NULL;
     size_t rn = 0, rcap = 0;
-    for (uint32_t i = 0; i < s->frozen.n; i++) {
-        tsdb_chunk_read(&s->frozen.v[i], mint, maxt, &rt, &rv, &rn, &rcap);
-    }
+    tsdb_clist_read(&s->frozen, mint, maxt, &rt, &rv, &rn, &rcap);
     if (!frozen_only) {
-        for (uint32_t i = 0; i < s->closed.n; i++) {
-            tsdb_chunk_read(&s->closed.v[i], mint, maxt, &rt, &rv, &rn, &rcap);
-        }
-        tsdb_chunk_read(&s->open, mint, maxt, &rt, &rv, &rn, &rcap);
+        tsdb_clist_read(&s->closed, mint, maxt, &rt, &rv, &rn, &rcap);
+        tsdb_stream_read(s->open.data, s->open.nbits, s->open.n, s->open.t_first, s->open.t, mint, maxt, &rt, &rv,
+                         &rn, &rcap);
     }
     int64_t *ot = NULL;
     double *ov = NULL;
@@ -300,22 +302,21 @@ void tsdb_head_read_frozen(const tsdb_series_t *s, int64_t **ts, double **vs, si
     tsdb_head_collect(s, true, INT64_MIN, INT64_MAX, ts, vs, n, cap);
 }
 
-bool tsdb_head_freeze(tsdb_series_t *s, int64_t boundary)
+bool tsdb_head_freeze(tsdb_series_t *s, tsdb_pool_t *pool, int64_t boundary)
 {
     bool any = false;
     if (s->open.n > 0 && s->open.t < boundary) {
-        tsdb_head_close_open(s);
+        tsdb_head_close_open(s, pool);
     }
-    uint32_t k = 0;
-    while (k < s->closed.n && s->closed.v[k].t < boundary) {
-        tsdb_chunks_push(&s->frozen, &s->closed.v[k]);
-        k++;
+    while (s->closed.head && s->closed.head->t_last < boundary) {
+        tsdb_cchunk_t *c = s->closed.head;
+        s->closed.head = c->next;
+        if (!s->closed.head) {
+            s->closed.tail = NULL;
+        }
+        tsdb_clist_push(&s->frozen, c);
         any = true;
     }
-    if (k > 0) {
-        memmove(s->closed.v, s->closed.v + k, (s->closed.n - k) * sizeof(tsdb_xor_t));
-    }
-    s->closed.n -= k;
     uint32_t m = tsdb_ooo_lower(&s->ooo, boundary);
     for (uint32_t i = 0; i < m; i++) {
         tsdb_ooo_t *f = &s->ooo_frozen;
@@ -335,20 +336,13 @@ bool tsdb_head_freeze(tsdb_series_t *s, int64_t boundary)
 
 void tsdb_head_drop_frozen(tsdb_series_t *s)
 {
-    tsdb_chunks_fini(&s->frozen);
+    s->frozen.head = s->frozen.tail = NULL;
     mem_free(s->ooo_frozen.v);
     memset(&s->ooo_frozen, 0, sizeof(s->ooo_frozen));
-    if (s->closed.n == 0 && s->closed.cap > 0) {
-        mem_free(s->closed.v);
-        memset(&s->closed, 0, sizeof(s->closed));
-    }
 }
 
 void tsdb_head_series_fini(tsdb_series_t *s)
 {
-    tsdb_xor_fini(&s->open);
-    tsdb_chunks_fini(&s->closed);
-    tsdb_chunks_fini(&s->frozen);
     mem_free(s->ooo.v);
     mem_free(s->ooo_frozen.v);
     memset(&s->ooo, 0, sizeof(s->ooo));
@@ -357,18 +351,18 @@ void tsdb_head_series_fini(tsdb_series_t *s)
 
 void tsdb_head_series_stats(const tsdb_series_t *s, uint64_t *chunks, uint64_t *samples, uint64_t *bytes)
 {
-    const tsdb_chunks_t *lists[2] = { &s->closed, &s->frozen };
+    const tsdb_clist_t *lists[2] = { &s->closed, &s->frozen };
     for (int k = 0; k < 2; k++) {
-        for (uint32_t i = 0; i < lists[k]->n; i++) {
+        for (const tsdb_cchunk_t *c = lists[k]->head; c; c = c->next) {
             *chunks += 1;
-            *samples += lists[k]->v[i].n;
-            *bytes += tsdb_xor_bytes(&lists[k]->v[i]);
+            *samples += c->n;
+            *bytes += sizeof(*c) + (c->nbits + 7) / 8;
         }
     }
     if (s->open.n) {
         *chunks += 1;
         *samples += s->open.n;
-        *bytes += tsdb_xor_bytes(&s->open);
+        *bytes += s->open.cap;
     }
     *samples += s->ooo.n + s->ooo_frozen.n;
     *bytes += (s->ooo.cap + s->ooo_frozen.cap) * sizeof(tsdb_sample_t);
@@ -377,10 +371,10 @@ void tsdb_head_series_stats(const tsdb_series_t *s, uint64_t *chunks, uint64_t *
 int64_t tsdb_head_series_mint(const tsdb_series_t *s)
 {
     int64_t m = INT64_MAX;
-    if (s->frozen.n) {
-        m = s->frozen.v[0].t_first;
-    } else if (s->closed.n) {
-        m = s->closed.v[0].t_first;
+    if (s->frozen.head) {
+        m = s->frozen.head->t_first;
+    } else if (s->closed.head) {
+        m = s->closed.head->t_first;
     } else if (s->open.n) {
         m = s->open.t_first;
     }

@@ -180,24 +180,74 @@ typedef struct tsdb_ooo {
     uint32_t n, cap;
 } tsdb_ooo_t;
 
-typedef struct tsdb_chunks {
-    tsdb_xor_t *v;          /* closed chunks, trimmed, increasing time */
-    uint32_t n, cap;
-} tsdb_chunks_t;
+/* A closed head chunk: immutable, allocated with its data in the arena of
+ * its block-range window (tsdb_pool), linked in time order. */
+typedef struct tsdb_cchunk {
+    struct tsdb_cchunk *next;
+    int64_t t_first, t_last;
+    uint32_t nbits;
+    uint16_t n;
+    uint8_t data[];
+} tsdb_cchunk_t;
+
+typedef struct tsdb_clist {
+    tsdb_cchunk_t *head, *tail;
+} tsdb_clist_t;
 
 typedef struct tsdb_series {
-    uint64_t hash;
-    uint32_t *pairs;        /* pair ids in label-name order */
-    uint16_t npairs;
     bool has_last;          /* last_t/last_bits hold the newest in-order sample */
+    uint16_t npairs;
+    uint32_t hint;          /* bytes of the last closed chunk: sizes the next one */
     int64_t last_t;
     uint64_t last_bits;
-    tsdb_xor_t open;        /* the chunk being appended (n may be 0) */
-    tsdb_chunks_t closed;   /* closed chunks not yet in a block */
-    tsdb_chunks_t frozen;   /* chunks being written into a block by a cut */
+    tsdb_xor_t open;        /* the chunk being appended (n may be 0); data in a window arena */
+    tsdb_clist_t closed;    /* closed chunks not yet in a block */
+    tsdb_clist_t frozen;    /* chunks being written into a block by a cut */
     tsdb_ooo_t ooo;         /* out-of-order samples not yet in a block */
     tsdb_ooo_t ooo_frozen;  /* out-of-order samples being written by a cut */
+    uint32_t pairs[];       /* pair ids in label-name order */
 } tsdb_series_t;
+
+/* ------------------------------------------------------------------ */
+/* tsdb_pool.c: memory of head chunks.                                 */
+/* ------------------------------------------------------------------ */
+/*
+ * All chunks of one block-range window leave the head together, at the
+ * cut that covers the window. So a chunk (header and bit stream) is
+ * bump-allocated in the arena of its window, sized from the series' last
+ * closed chunk so that it rarely has to grow; a grown chunk leaves its old
+ * buffer behind until the window goes. A cut seals the windows it covers;
+ * freeing the sealed arenas releases every chunk of those windows at once,
+ * with no per-chunk work and no holes in the heap. Callers hold the
+ * store's write lock.
+ */
+typedef struct tsdb_window_arena {
+    int64_t window;         /* window start (multiple of the range) */
+    arena_t *arena;
+} tsdb_window_arena_t;
+
+typedef struct tsdb_pool {
+    tsdb_window_arena_t *wins;
+    size_t nwins, capwins;
+    tsdb_window_arena_t *sealed;
+    size_t nsealed, capsealed;
+    int64_t range;
+} tsdb_pool_t;
+
+void tsdb_pool_init(tsdb_pool_t *p, int64_t range);
+void tsdb_pool_fini(tsdb_pool_t *p);
+/* Give the open chunk c room for its next sample at time t (its first
+ * buffer sized for hint bytes, the size of the series' last chunk). */
+void tsdb_pool_reserve(tsdb_pool_t *p, tsdb_xor_t *c, int64_t t, uint32_t hint);
+/* Turn the open chunk c into a closed chunk (no copy) and reset c. */
+tsdb_cchunk_t *tsdb_pool_close(tsdb_pool_t *p, tsdb_xor_t *c);
+/* Seal the window arenas that lie before boundary (all for INT64_MAX):
+ * chunks opened later get fresh arenas. */
+void tsdb_pool_seal(tsdb_pool_t *p, int64_t boundary);
+/* Free the sealed arenas (their chunks were dropped by a publish). */
+void tsdb_pool_free_sealed(tsdb_pool_t *p);
+/* Bytes held by the window arenas. */
+uint64_t tsdb_pool_bytes(const tsdb_pool_t *p);
 
 typedef struct tsdb_index {
     arena_t *strs;          /* interned strings */
@@ -220,7 +270,8 @@ void tsdb_index_init(tsdb_index_t *ix);
 void tsdb_index_fini(tsdb_index_t *ix);
 /* Find the series with these (normalized) labels: its id, or -1. */
 int64_t tsdb_index_find(const tsdb_index_t *ix, const label_t *ls, size_t n, uint64_t hash);
-/* Create a series (the caller checked it does not exist); returns its id. */
+/* Create a series (the caller checked it does not exist); returns its id.
+ * The series lives in the index's arena until the index goes. */
 uint32_t tsdb_index_add(tsdb_index_t *ix, const label_t *ls, size_t n, uint64_t hash);
 /* Labels of series id as borrowed slices into ls (room for max). */
 size_t tsdb_index_labels(const tsdb_index_t *ix, uint32_t id, label_t *ls, size_t max);
@@ -248,18 +299,20 @@ typedef enum tsdb_head_res {
 
 /* Append one sample to s; chunks are closed at multiples of range_ms and
  * after TSDB_CHUNK_MAX_SAMPLES. Out-of-order samples go to s->ooo. */
-tsdb_head_res_t tsdb_head_append(tsdb_series_t *s, int64_t t, double v, int64_t range_ms);
+tsdb_head_res_t tsdb_head_append(tsdb_series_t *s, tsdb_pool_t *pool, int64_t t, double v);
 /* Append samples of s within [mint, maxt] (any source, merged, time
  * order, no duplicates) to ts/vs (grown with mem_realloc; *cap tracks). */
 void tsdb_head_read(const tsdb_series_t *s, int64_t mint, int64_t maxt, int64_t **ts, double **vs,
                     size_t *n, size_t *cap);
 /* Move chunks and ooo samples with t < boundary into the frozen lists.
  * Returns true if anything was frozen. */
-bool tsdb_head_freeze(tsdb_series_t *s, int64_t boundary);
-/* Free the frozen lists (their data is now in a published block). */
+bool tsdb_head_freeze(tsdb_series_t *s, tsdb_pool_t *pool, int64_t boundary);
+/* Forget the frozen lists (their data is now in a published block; the
+ * chunk memory goes with the sealed window arenas). */
 void tsdb_head_drop_frozen(tsdb_series_t *s);
 /* Samples of the frozen lists, merged, into ts/vs as tsdb_head_read. */
 void tsdb_head_read_frozen(const tsdb_series_t *s, int64_t **ts, double **vs, size_t *n, size_t *cap);
+/* Free what the series holds outside the pool (out-of-order arrays). */
 void tsdb_head_series_fini(tsdb_series_t *s);
 /* Memory and counts for stats. */
 void tsdb_head_series_stats(const tsdb_series_t *s, uint64_t *chunks, uint64_t *samples, uint64_t *bytes);
@@ -412,8 +465,10 @@ int tsdb_rec_decode(const uint8_t *p, size_t len, const tsdb_rec_visitor_t *v);
 /* tsdb.c / tsdb_compact.c: the store.                                 */
 /* ------------------------------------------------------------------ */
 /*
- * Locks, in order: cut_mu (one cut or compaction at a time) → lock (index
- * and head; readers share it) → blocks_mu (the block list and refs).
+ * Locks, in order: cut_mu (one cut at a time) → compact_mu (one compaction
+ * at a time) → lock (index and head; readers share it) → blocks_mu (the
+ * block list and refs). Cuts and compactions run on two threads so that a
+ * long merge never holds the head back.
  *
  * WAL truncation: the WAL is divided into epochs, each starting at the
  * segment a cut rolled to, with the newest sample time appended in it.
@@ -442,6 +497,7 @@ typedef struct tsdb_meta_entry {
 
 struct tsdb {
     tsdb_opts_t o;
+    tsdb_pool_t pool;           /* head chunk memory, under lock */
     char *dir, *wal_dir, *series_dir, *blocks_dir, *marks_path;
     pthread_rwlock_t lock;
     tsdb_index_t ix;
@@ -461,17 +517,21 @@ struct tsdb {
     uint32_t nblocks, capblocks;
     uint64_t next_seq;
 
-    pthread_mutex_t cut_mu;
+    pthread_mutex_t cut_mu;     /* one cut at a time */
+    pthread_mutex_t compact_mu; /* one compaction or retention pass at a time */
 
     pthread_mutex_t meta_mu;
     tsdb_meta_entry_t *meta;
     uint32_t nmeta, capmeta;
 
-    pthread_t bg;
+    pthread_t bg;               /* cuts the head when due */
+    pthread_t compactor;        /* compacts and applies retention after cuts */
     bool bg_running;
+    bool compact_pending;
     bool stopping;
     pthread_mutex_t bg_mu;
     pthread_cond_t bg_cond;
+    pthread_cond_t compact_cond;
 
     /* counters (atomics via __atomic builtins) */
     uint64_t c_appended;
@@ -480,8 +540,9 @@ struct tsdb {
     uint64_t c_replay_cuts;
 };
 
-/* The boundary a regular cut may use now (whole block ranges more than
- * half a range behind the newest sample, past the last cut), or INT64_MIN. */
+/* The boundary a regular cut may use now (whole block ranges lying more
+ * than TSDB_CUT_MARGIN, at most half a range, behind the newest sample,
+ * past the last cut), or INT64_MIN. */
 int64_t tsdb_due_boundary(tsdb_t *db);
 /* Cut the head before boundary into a level-0 block. 0 or TSDB_ERR_IO. */
 int tsdb_cut(tsdb_t *db, int64_t boundary);

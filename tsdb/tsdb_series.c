@@ -99,10 +99,7 @@ void tsdb_index_init(tsdb_index_t *ix)
 void tsdb_index_fini(tsdb_index_t *ix)
 {
     for (uint32_t i = 0; i < ix->nseries; i++) {
-        tsdb_series_t *s = ix->series[i];
-        tsdb_head_series_fini(s);
-        mem_free(s->pairs);
-        mem_free(s);
+        tsdb_head_series_fini(ix->series[i]); /* the series itself is in the arena */
     }
     mem_free(ix->series);
     for (uint32_t i = 0; i < ix->npairs; i++) {
@@ -254,10 +251,8 @@ uint32_t tsdb_index_add(tsdb_index_t *ix, const label_t *ls, size_t n, uint64_t 
         ix->series = mem_realloc(ix->series, ix->capseries * sizeof(tsdb_series_t *));
     }
     uint32_t id = ix->nseries++;
-    tsdb_series_t *s = mem_calloc(1, sizeof(*s));
-    s->hash = hash;
+    tsdb_series_t *s = arena_calloc(ix->strs, 1, sizeof(*s) + n * sizeof(uint32_t));
     s->npairs = (uint16_t)n;
-    s->pairs = mem_alloc(n * sizeof(uint32_t));
     for (size_t i = 0; i < n; i++) {
         uint32_t name = tsdb_name_intern(ix, ls[i].name.p, ls[i].name.len);
         uint32_t pair = tsdb_pair_intern(ix, name, ls[i].value.p, ls[i].value.len);

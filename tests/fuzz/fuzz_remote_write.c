@@ -101,7 +101,7 @@ static void fuzz_rw_check(const uint8_t *body, size_t len)
     };
     server_ingest_stats_t st;
     char msg[512];
-    int rc = server_ingest_remote_write(g_rw.db, &lim, body, len, &st, msg, sizeof(msg));
+    int rc = server_ingest_remote_write(g_rw.db, &lim, body, len, NULL, &st, msg, sizeof(msg));
     if (rc != 204 && rc != 400 && rc != 413) {
         fprintf(stderr, "unexpected status %d: %s\n", rc, msg);
         abort();

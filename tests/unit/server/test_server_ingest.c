@@ -265,7 +265,7 @@ static void fx_reset(fx_t *f)
 static int ingest(fx_t *f, const uint8_t *body, size_t len)
 {
     memset(f->msg, 'Z', sizeof(f->msg));
-    int rc = server_ingest_remote_write(f->db, &f->lim, body, len, &f->st, f->msg, sizeof(f->msg));
+    int rc = server_ingest_remote_write(f->db, &f->lim, body, len, NULL, &f->st, f->msg, sizeof(f->msg));
     assert_non_null(memchr(f->msg, 0, sizeof(f->msg)));
     if (rc == 204) {
         assert_string_equal(f->msg, "");

@@ -227,7 +227,7 @@ static void test_fingerprint_path(void **state)
         ts_rw_encode(&s, 1, &body);
         server_ingest_stats_t st;
         char msg[256];
-        assert_int_equal(server_ingest_remote_write(f.db, &lim, body.data, body.len, &st, msg, sizeof(msg)), 204);
+        assert_int_equal(server_ingest_remote_write(f.db, &lim, body.data, body.len, NULL, &st, msg, sizeof(msg)), 204);
         buf_fini(&body);
     }
     /* An invalid series stays invalid when sent again (never cached). */
@@ -240,7 +240,7 @@ static void test_fingerprint_path(void **state)
         ts_rw_encode(&s, 1, &body);
         server_ingest_stats_t st;
         char msg[256];
-        assert_int_equal(server_ingest_remote_write(f.db, &lim, body.data, body.len, &st, msg, sizeof(msg)), 400);
+        assert_int_equal(server_ingest_remote_write(f.db, &lim, body.data, body.len, NULL, &st, msg, sizeof(msg)), 400);
         buf_fini(&body);
     }
     matcher_t ms[4];
