@@ -548,6 +548,17 @@ int reclog_commit(reclog_t *l, uint64_t pos)
     return rc;
 }
 
+int reclog_sync(reclog_t *l)
+{
+    pthread_mutex_lock(&l->mu);
+    int rc = reclog_drive_locked(l, l->appended, false);
+    if (rc == 0 && l->fd >= 0) {
+        rc = reclog_timed_sync(l->fd, true, &l->sync_count, &l->sync_seconds);
+    }
+    pthread_mutex_unlock(&l->mu);
+    return rc;
+}
+
 int reclog_roll(reclog_t *l, uint32_t *seg)
 {
     pthread_mutex_lock(&l->mu);

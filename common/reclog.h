@@ -61,6 +61,9 @@ int reclog_append(reclog_t *l, const void *p, size_t len, uint64_t *pos);
  * only those up to pos. A pos past the last append is treated as the last
  * append. 0, or -errno of a failed write/fsync (the log is then read-only). */
 int reclog_commit(reclog_t *l, uint64_t pos);
+/* Commit everything and fdatasync the current segment, whatever the sync
+ * mode. 0 or -errno. */
+int reclog_sync(reclog_t *l);
 /* Commit everything and start a new segment; returns its index in *seg. */
 int reclog_roll(reclog_t *l, uint32_t *seg);
 /* Delete segments with index < seg; the current segment is never deleted.

@@ -60,6 +60,7 @@ typedef struct tsdb_replay {
     uint32_t seg;
     int64_t skip_before;
     uint64_t samples, skipped, unknown, bad_records, series;
+    bool last_ok;       /* the series of the current CHUNKS entry had no samples */
     buf_t scratch;
 } tsdb_replay_t;
 
@@ -104,6 +105,41 @@ static void tsdb_replay_sample(void *ctx, uint32_t id, int64_t t, double v)
     }
 }
 
+static void tsdb_replay_last(void *ctx, uint32_t id, bool has_last, int64_t last_t, uint64_t last_bits)
+{
+    tsdb_replay_t *r = ctx;
+    if (id >= r->db->ix.nseries) {
+        r->unknown++;
+        return;
+    }
+    tsdb_series_t *s = r->db->ix.series[id];
+    r->last_ok = !s->has_last; /* the chunks that follow are new to the head */
+    if (has_last && (!s->has_last || last_t > s->last_t)) {
+        s->has_last = true;
+        s->last_t = last_t;
+        s->last_bits = last_bits;
+    }
+}
+
+static void tsdb_replay_chunk(void *ctx, uint32_t id, int64_t t_first, int64_t t_last, uint16_t n, uint32_t nbits,
+                              const uint8_t *data)
+{
+    tsdb_replay_t *r = ctx;
+    tsdb_t *db = r->db;
+    if (id >= db->ix.nseries || t_last < r->skip_before || !r->last_ok) {
+        return;
+    }
+    tsdb_series_t *s = db->ix.series[id];
+    bool had = s->has_last;
+    s->has_last = false; /* the state was set from this checkpoint; add its chunks */
+    tsdb_head_add_chunk(s, &db->pool, t_first, t_last, n, nbits, data);
+    s->has_last = had;
+    r->samples += n;
+    if (t_last > db->head_maxt) {
+        db->head_maxt = t_last;
+    }
+}
+
 static int tsdb_replay_slog_rec(void *ctx, uint32_t seg, const uint8_t *p, size_t len)
 {
     tsdb_replay_t *r = ctx;
@@ -127,7 +163,7 @@ static int tsdb_replay_wal_rec(void *ctx, uint32_t seg, const uint8_t *p, size_t
             }
         }
     }
-    tsdb_rec_visitor_t v = { r, tsdb_replay_sample, NULL, NULL };
+    tsdb_rec_visitor_t v = { r, tsdb_replay_sample, NULL, NULL, tsdb_replay_last, tsdb_replay_chunk };
     if (tsdb_rec_decode(p, len, &v) < 0) {
         r->bad_records++;
     }
@@ -202,9 +238,9 @@ static int tsdb_blocks_load(tsdb_t *db)
 static void *tsdb_bg_main(void *arg);
 static void *tsdb_compactor_main(void *arg);
 
-int tsdb_open(const tsdb_opts_t *opts, tsdb_t **out, char *err, size_t errlen)
+/* A new store struct with options defaulted; nothing on disk yet. */
+static tsdb_t *tsdb_new(const tsdb_opts_t *opts)
 {
-    *out = NULL;
     tsdb_t *db = mem_calloc(1, sizeof(*db));
     db->o = *opts;
     if (db->o.block_range_ms <= 0) {
@@ -237,16 +273,20 @@ int tsdb_open(const tsdb_opts_t *opts, tsdb_t **out, char *err, size_t errlen)
     pthread_cond_init(&db->compact_cond, NULL);
     tsdb_index_init(&db->ix);
     tsdb_pool_init(&db->pool, db->o.block_range_ms);
-    tsdb_replay_t r = { .db = db, .seg = 0, .skip_before = INT64_MIN };
-    reclog_stats_t st = { 0 };
+    return db;
+}
+
+/* Read everything on disk: series log, cut marks, blocks, then replay the
+ * WAL into the head. TSDB_OK or TSDB_ERR_IO with a reason. */
+static int tsdb_load(tsdb_t *db, char *err, size_t errlen)
+{
     int rc = tsdb_mkdir(db->dir);
     if (rc == 0) {
         rc = tsdb_mkdir(db->blocks_dir);
     }
     if (rc < 0) {
         snprintf(err, errlen, "cannot create data dir %s: %s", db->dir, strerror(-rc));
-        rc = TSDB_ERR_IO;
-        goto fail;
+        return TSDB_ERR_IO;
     }
     /* A series log rewrite interrupted between its two renames. */
     char *old = tsdb_join(db->dir, "series.old");
@@ -255,13 +295,13 @@ int tsdb_open(const tsdb_opts_t *opts, tsdb_t **out, char *err, size_t errlen)
         rename(old, db->series_dir);
     }
     mem_free(old);
-
-    reclog_opts_t lo = { .segment_bytes = 64u << 20, .sync = opts->wal_sync };
+    tsdb_replay_t r = { .db = db, .seg = 0, .skip_before = INT64_MIN };
+    reclog_stats_t st = { 0 };
+    reclog_opts_t lo = { .segment_bytes = 64u << 20, .sync = db->o.wal_sync };
     rc = reclog_open(db->series_dir, &lo, tsdb_replay_slog_rec, &r, &st, &db->slog);
     if (rc != 0) {
         snprintf(err, errlen, "cannot open series log %s: %s", db->series_dir, strerror(rc < 0 ? -rc : EIO));
-        rc = TSDB_ERR_IO;
-        goto fail;
+        return TSDB_ERR_IO;
     }
     db->c_replay_cuts += st.cuts;
     db->slog_bytes_at_rewrite = reclog_size(db->slog);
@@ -269,17 +309,15 @@ int tsdb_open(const tsdb_opts_t *opts, tsdb_t **out, char *err, size_t errlen)
     rc = tsdb_blocks_load(db);
     if (rc < 0) {
         snprintf(err, errlen, "cannot read %s: %s", db->blocks_dir, strerror(-rc));
-        rc = TSDB_ERR_IO;
-        goto fail;
+        return TSDB_ERR_IO;
     }
     double t0 = clock_mono_s();
-    lo.segment_bytes = opts->wal_segment_bytes ? opts->wal_segment_bytes : (64u << 20);
+    lo.segment_bytes = db->o.wal_segment_bytes ? db->o.wal_segment_bytes : (64u << 20);
     memset(&st, 0, sizeof(st));
     rc = reclog_open(db->wal_dir, &lo, tsdb_replay_wal_rec, &r, &st, &db->wal);
     if (rc != 0) {
         snprintf(err, errlen, "cannot open WAL %s: %s", db->wal_dir, strerror(rc < 0 ? -rc : EIO));
-        rc = TSDB_ERR_IO;
-        goto fail;
+        return TSDB_ERR_IO;
     }
     db->c_replay_cuts += st.cuts;
     if (r.bad_records || r.unknown || st.cuts) {
@@ -297,33 +335,46 @@ int tsdb_open(const tsdb_opts_t *opts, tsdb_t **out, char *err, size_t errlen)
     /* One epoch for everything replayed, one for what comes now. */
     db->capepochs = 8;
     db->epochs = mem_alloc(db->capepochs * sizeof(tsdb_epoch_t));
-    uint32_t cur = reclog_current_segment(db->wal);
     db->epochs[0] = (tsdb_epoch_t){ 0, db->head_maxt };
-    db->epochs[1] = (tsdb_epoch_t){ cur, INT64_MIN };
+    db->epochs[1] = (tsdb_epoch_t){ reclog_current_segment(db->wal), INT64_MIN };
     db->nepochs = 2;
-    if (opts->background) {
-        if (pthread_create(&db->bg, NULL, tsdb_bg_main, db) != 0) {
-            snprintf(err, errlen, "cannot start maintenance thread");
-            rc = TSDB_ERR_IO;
-            goto fail;
-        }
-        if (pthread_create(&db->compactor, NULL, tsdb_compactor_main, db) != 0) {
-            pthread_mutex_lock(&db->bg_mu);
-            db->stopping = true;
-            pthread_cond_broadcast(&db->bg_cond);
-            pthread_mutex_unlock(&db->bg_mu);
-            pthread_join(db->bg, NULL);
-            snprintf(err, errlen, "cannot start compaction thread");
-            rc = TSDB_ERR_IO;
-            goto fail;
-        }
-        db->bg_running = true;
+    db->loaded = true;
+    return TSDB_OK;
+}
+
+/* Start the cut and compaction threads. 0 or -1. */
+static int tsdb_start_threads(tsdb_t *db)
+{
+    if (pthread_create(&db->bg, NULL, tsdb_bg_main, db) != 0) {
+        return -1;
+    }
+    if (pthread_create(&db->compactor, NULL, tsdb_compactor_main, db) != 0) {
+        pthread_mutex_lock(&db->bg_mu);
+        db->stopping = true;
+        pthread_cond_broadcast(&db->bg_cond);
+        pthread_mutex_unlock(&db->bg_mu);
+        pthread_join(db->bg, NULL);
+        return -1;
+    }
+    db->bg_running = true;
+    return 0;
+}
+
+int tsdb_open(const tsdb_opts_t *opts, tsdb_t **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    tsdb_t *db = tsdb_new(opts);
+    int rc = tsdb_load(db, err, errlen);
+    if (rc == TSDB_OK && opts->background && tsdb_start_threads(db) != 0) {
+        snprintf(err, errlen, "cannot start the maintenance threads");
+        rc = TSDB_ERR_IO;
+    }
+    if (rc != TSDB_OK) {
+        tsdb_close(db);
+        return rc;
     }
     *out = db;
     return 0;
-fail:
-    tsdb_close(db);
-    return rc;
 }
 
 void tsdb_close(tsdb_t *db)
@@ -333,12 +384,15 @@ void tsdb_close(tsdb_t *db)
     }
     if (db->bg_running) {
         pthread_mutex_lock(&db->bg_mu);
-        db->stopping = true;
+        __atomic_store_n(&db->stopping, true, __ATOMIC_RELEASE);
         pthread_cond_broadcast(&db->bg_cond);
         pthread_cond_broadcast(&db->compact_cond);
         pthread_mutex_unlock(&db->bg_mu);
         pthread_join(db->bg, NULL);
         pthread_join(db->compactor, NULL);
+    }
+    if (db->loaded && db->wal && !db->o.no_checkpoint && tsdb_checkpoint(db) != 0) {
+        log_warn("head checkpoint failed: the next start replays the WAL");
     }
     reclog_close(db->wal);
     reclog_close(db->slog);
@@ -395,92 +449,117 @@ static void tsdb_reject(tsdb_t *db, tsdb_append_result_t *res, tsdb_reject_t why
     buf_fini(&b);
 }
 
+/* The id of input s's series, creating it (and queueing its series
+ * record) when new; -1 for a ref this store never gave. Lock held. */
+static int64_t tsdb_resolve(tsdb_t *db, const tsdb_input_t *s, buf_t *enc, uint32_t *nseries_new,
+                            tsdb_append_result_t *res)
+{
+    int64_t found;
+    uint64_t hash = 0;
+    if (s->ref > 0 && s->ref <= db->ix.nseries) {
+        found = (int64_t)s->ref - 1;
+    } else if (s->ref == 0) {
+        hash = labels_hash(s->labels, s->nlabels);
+        found = tsdb_index_find(&db->ix, s->labels, s->nlabels, hash);
+    } else {
+        return -1;
+    }
+    if (found < 0) {
+        found = tsdb_index_add(&db->ix, s->labels, s->nlabels, hash);
+        buf_reset(enc);
+        labels_encode(s->labels, s->nlabels, enc);
+        tsdb_rec_add_series(&db->series_rec, (uint32_t)found, enc->data, enc->len);
+        (*nseries_new)++;
+        res->new_series++;
+    }
+    if (s->fp) {
+        tsdb_index_add_fp(&db->ix, s->fp, (uint32_t)found);
+    }
+    return found;
+}
+
+/* Append the samples of s to series id, queueing the accepted ones in the
+ * WAL record. Lock held. */
+static void tsdb_append_series(tsdb_t *db, uint32_t id, const tsdb_input_t *s, int64_t future_limit, int64_t *prev_t,
+                               uint32_t *nsamples, tsdb_append_result_t *res)
+{
+    tsdb_series_t *ser = db->ix.series[id];
+    for (size_t k = 0; k < s->nsamples; k++) {
+        int64_t t = s->samples[k].t;
+        double v = s->samples[k].v;
+        if (t > future_limit) {
+            tsdb_reject(db, res, TSDB_REJ_FUTURE, id, t);
+            continue;
+        }
+        if (db->head_maxt > INT64_MIN + db->o.ooo_window_ms && t < db->head_maxt - db->o.ooo_window_ms) {
+            tsdb_reject(db, res, TSDB_REJ_TOO_OLD, id, t);
+            continue;
+        }
+        switch (tsdb_head_append(ser, &db->pool, t, v)) {
+        case TSDB_HEAD_APPENDED:
+            tsdb_rec_add_sample(&db->rec, prev_t, id, t, v);
+            (*nsamples)++;
+            res->accepted++;
+            if (t > db->head_maxt) {
+                db->head_maxt = t;
+            }
+            if (t > db->epochs[db->nepochs - 1].maxt) {
+                db->epochs[db->nepochs - 1].maxt = t;
+            }
+            break;
+        case TSDB_HEAD_IDENTICAL:
+            res->duplicates_identical++;
+            break;
+        case TSDB_HEAD_DUPLICATE:
+            tsdb_reject(db, res, TSDB_REJ_DUPLICATE, id, t);
+            break;
+        }
+    }
+}
+
+/* Make the queued records durable: the series log, then the WAL. */
+static int tsdb_append_commit(tsdb_t *db, bool have_wal, uint64_t wal_pos)
+{
+    /* Every series record queued so far, not only ours: our samples may use
+     * a series that another appender created and has not committed yet,
+     * and no sample may be durable before its series. Under the read lock,
+     * since a series log rewrite closes and replaces db->slog under the
+     * write lock (the new log holds every series). */
+    pthread_rwlock_rdlock(&db->lock);
+    int rc = db->slog ? reclog_commit(db->slog, UINT64_MAX) : -EIO;
+    pthread_rwlock_unlock(&db->lock);
+    if (rc == 0 && have_wal) {
+        rc = reclog_commit(db->wal, wal_pos);
+    }
+    return rc;
+}
+
 int tsdb_append(tsdb_t *db, const tsdb_input_t *in, size_t n, tsdb_append_result_t *res)
 {
     memset(res, 0, sizeof(*res));
-    int64_t now = clock_now_ms(&db->o.clock);
-    int64_t future_limit = now + db->o.future_ms;
+    int64_t future_limit = clock_now_ms(&db->o.clock) + db->o.future_ms;
     uint32_t nsamples = 0, nseries_new = 0;
     int64_t prev_t = 0;
     uint64_t wal_pos = 0, slog_pos = 0;
-    bool have_wal = false, have_slog = false;
     buf_t enc = { 0 };
 
     pthread_rwlock_wrlock(&db->lock);
     tsdb_rec_begin(&db->rec, TSDB_REC_SAMPLES);
     tsdb_rec_begin(&db->series_rec, TSDB_REC_SERIES);
     for (size_t i = 0; i < n; i++) {
-        const tsdb_input_t *s = &in[i];
-        if (s->nsamples == 0) {
-            continue;
-        }
-        uint32_t id;
-        int64_t found = -1;
-        uint64_t hash = 0;
-        if (s->ref > 0 && s->ref <= db->ix.nseries) {
-            found = (int64_t)s->ref - 1;
-        } else if (s->ref == 0) {
-            hash = labels_hash(s->labels, s->nlabels);
-            found = tsdb_index_find(&db->ix, s->labels, s->nlabels, hash);
-        } else {
-            continue; /* a ref this store never gave: nothing to append to */
-        }
-        if (found < 0) {
-            id = tsdb_index_add(&db->ix, s->labels, s->nlabels, hash);
-            buf_reset(&enc);
-            labels_encode(s->labels, s->nlabels, &enc);
-            tsdb_rec_add_series(&db->series_rec, id, enc.data, enc.len);
-            nseries_new++;
-            res->new_series++;
-        } else {
-            id = (uint32_t)found;
-        }
-        if (s->fp) {
-            tsdb_index_add_fp(&db->ix, s->fp, id);
-        }
-        tsdb_series_t *ser = db->ix.series[id];
-        for (size_t k = 0; k < s->nsamples; k++) {
-            int64_t t = s->samples[k].t;
-            double v = s->samples[k].v;
-            if (t > future_limit) {
-                tsdb_reject(db, res, TSDB_REJ_FUTURE, id, t);
-                continue;
-            }
-            if (db->head_maxt > INT64_MIN + db->o.ooo_window_ms && t < db->head_maxt - db->o.ooo_window_ms) {
-                tsdb_reject(db, res, TSDB_REJ_TOO_OLD, id, t);
-                continue;
-            }
-            switch (tsdb_head_append(ser, &db->pool, t, v)) {
-            case TSDB_HEAD_APPENDED:
-                tsdb_rec_add_sample(&db->rec, &prev_t, id, t, v);
-                nsamples++;
-                res->accepted++;
-                if (t > db->head_maxt) {
-                    db->head_maxt = t;
-                }
-                if (t > db->epochs[db->nepochs - 1].maxt) {
-                    db->epochs[db->nepochs - 1].maxt = t;
-                }
-                break;
-            case TSDB_HEAD_IDENTICAL:
-                res->duplicates_identical++;
-                break;
-            case TSDB_HEAD_DUPLICATE:
-                tsdb_reject(db, res, TSDB_REJ_DUPLICATE, id, t);
-                break;
-            }
+        int64_t id = in[i].nsamples ? tsdb_resolve(db, &in[i], &enc, &nseries_new, res) : -1;
+        if (id >= 0) {
+            tsdb_append_series(db, (uint32_t)id, &in[i], future_limit, &prev_t, &nsamples, res);
         }
     }
     int rc = 0;
     if (nseries_new) {
         tsdb_rec_finish(&db->series_rec, nseries_new, &db->scratch);
         rc = reclog_append(db->slog, db->series_rec.data, db->series_rec.len, &slog_pos);
-        have_slog = rc == 0;
     }
     if (rc == 0 && nsamples) {
         tsdb_rec_finish(&db->rec, nsamples, &db->scratch);
         rc = reclog_append(db->wal, db->rec.data, db->rec.len, &wal_pos);
-        have_wal = rc == 0;
     }
     bool cut_due = res->accepted && db->bg_running && tsdb_due_locked(db) != INT64_MIN;
     pthread_rwlock_unlock(&db->lock);
@@ -496,19 +575,8 @@ int tsdb_append(tsdb_t *db, const tsdb_input_t *in, size_t n, tsdb_append_result
     for (int k = 0; k < TSDB_REJ_COUNT; k++) {
         __atomic_add_fetch(&db->c_rejected[k], res->rejected[k], __ATOMIC_RELAXED);
     }
-    if (rc == 0 && (have_slog || have_wal)) {
-        /* Every series record queued so far, not only up to slog_pos: our
-         * samples may use a series that another appender created and has
-         * not committed yet, and no sample may be durable before its
-         * series. Under the read lock, since a series log rewrite closes
-         * and replaces db->slog under the write lock (the new log holds
-         * every series). */
-        pthread_rwlock_rdlock(&db->lock);
-        rc = db->slog ? reclog_commit(db->slog, UINT64_MAX) : -EIO;
-        pthread_rwlock_unlock(&db->lock);
-    }
-    if (rc == 0 && have_wal) {
-        rc = reclog_commit(db->wal, wal_pos);
+    if (rc == 0 && (nseries_new || nsamples)) {
+        rc = tsdb_append_commit(db, nsamples > 0, wal_pos);
     }
     if (rc != 0) {
         log_error("WAL write failed: %s", strerror(rc < 0 ? -rc : EIO));

@@ -39,7 +39,8 @@ typedef struct tsdb_opts {
     int64_t future_ms;          /* reject samples this far past the clock (0: 1h) */
     bool wal_sync;              /* fdatasync the WAL on every commit */
     size_t wal_segment_bytes;   /* 0: 64 MiB */
-    bool background;            /* run the maintenance thread */
+    bool background;            /* run the maintenance threads */
+    bool no_checkpoint;         /* close without writing the head checkpoint */
     pclock_t clock;             /* zeroed: the real clock */
 } tsdb_opts_t;
 

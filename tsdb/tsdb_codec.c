@@ -3,9 +3,8 @@
  * tsdb_codec: block column encodings, before the page's zstd pass. The byte
  * layouts are drawn in tsdb_int.h.
  *
- * Timestamps: one step when the grid is regular (the common, aligned case
- * costs ~9 bytes per column), else byte varints of delta-of-deltas, which
- * zstd squeezes further.
+ * Timestamps: one step when the grid is regular (~9 bytes per column),
+ * else varints of delta-of-deltas, which zstd squeezes further.
  *
  * Values: metrics are mostly short decimals printed by exporters, so each
  * value gets its natural form m·10^e (largest e, |m| < 2^53) found by
@@ -670,15 +669,109 @@ static bool exc_next(const uint8_t *p, size_t len, size_t *off, size_t prev_next
     return true;
 }
 
+/* Reader of the codes of one V_DEC column in any form. The varint form
+ * reads from the shared offset; the bit forms from their own stream. */
+typedef struct code_reader {
+    int form;
+    const uint8_t *bits;
+    uint64_t bitpos, bitlen;
+    uint64_t min, g;
+    unsigned width;
+} code_reader_t;
+
+/* Read the form's header at *off (ncodes codes follow). False if corrupt. */
+static bool code_reader_init(code_reader_t *r, int form, const uint8_t *p, size_t len, size_t *off, size_t ncodes)
+{
+    memset(r, 0, sizeof(*r));
+    r->form = form;
+    if (form == FORM_VARINT) {
+        return true;
+    }
+    int64_t mn = 0;
+    size_t k = form == FORM_PACKED ? varint_get_i64(p + *off, len - *off, &mn) : 1;
+    if (k == 0) {
+        return false;
+    }
+    *off += form == FORM_PACKED ? k : 0;
+    r->min = (uint64_t)mn;
+    k = varint_get_u64(p + *off, len - *off, &r->g);
+    if (k == 0 || *off + k >= len) {
+        return false;
+    }
+    *off += k;
+    r->width = p[(*off)++];
+    r->bits = p + *off;
+    if (form == FORM_RICE) {
+        r->bitlen = (uint64_t)(len - *off) * 8;
+        return r->width <= 63 && r->g != 0 && r->g <= (uint64_t)INT64_MAX;
+    }
+    uint64_t nbytes = ((uint64_t)ncodes * r->width + 7) / 8;
+    if (r->width > 64 || nbytes > len - *off) {
+        return false;
+    }
+    r->bitlen = nbytes * 8;
+    *off += (size_t)nbytes;
+    return true;
+}
+
+/* The next code; false if corrupt. */
+static bool code_reader_next(code_reader_t *r, const uint8_t *p, size_t len, size_t *off, uint64_t *code)
+{
+    if (r->form == FORM_VARINT) {
+        int64_t x = 0;
+        size_t k = varint_get_i64(p + *off, len - *off, &x);
+        *off += k;
+        *code = (uint64_t)x;
+        return k > 0;
+    }
+    if (r->form == FORM_PACKED) {
+        *code = r->min + r->g * (r->width ? bits_get(r->bits, r->bitpos, r->width) : 0);
+        r->bitpos += r->width;
+        return true;
+    }
+    uint64_t q = 0;
+    while (r->bitpos < r->bitlen && bits_get(r->bits, r->bitpos, 1)) {
+        r->bitpos++;
+        if (++q >= RICE_MAX_Q) {
+            return false;
+        }
+    }
+    if (r->bitpos + 1 + r->width > r->bitlen) {
+        return false;
+    }
+    r->bitpos++; /* the 0 that ends the quotient */
+    uint64_t z = (q << r->width) | (r->width ? bits_get(r->bits, r->bitpos, r->width) : 0);
+    r->bitpos += r->width;
+    *code = (uint64_t)varint_unzigzag(z) * r->g;
+    return true;
+}
+
+/* Validate the exception list at *off (advancing past it); counts those
+ * at rows >= 1, which carry no code. */
+static bool dec_exceptions(const uint8_t *p, size_t len, size_t *off, uint64_t nexc, size_t n, size_t *exc_ge1)
+{
+    size_t next = 0;
+    *exc_ge1 = 0;
+    for (uint64_t j = 0; j < nexc; j++) {
+        size_t idx = 0;
+        if (!exc_next(p, len, off, next, n, &idx)) {
+            return false;
+        }
+        *off += 8;
+        next = idx + 1;
+        *exc_ge1 += idx >= 1;
+    }
+    return true;
+}
+
 static long dec_decode(const uint8_t *p, size_t len, double *v, size_t n)
 {
-    size_t off = 1;
     if (len < 2) {
         return -1;
     }
-    int mode = p[off] >> 6;
-    int e = (p[off] & 63) - DEC_EMAX;
-    off++;
+    int mode = p[1] >> 6;
+    int e = (p[1] & 63) - DEC_EMAX;
+    size_t off = 2;
     uint64_t nexc = 0;
     size_t k = varint_get_u64(p + off, len - off, &nexc);
     int form = (int)(nexc & 3);
@@ -688,70 +781,25 @@ static long dec_decode(const uint8_t *p, size_t len, double *v, size_t n)
         return -1;
     }
     off += k;
-    size_t exc_ge1 = 0; /* exceptions at rows >= 1: rows without a code */
-    /* Pass 1: validate the exception list and find the mantissas. */
     size_t eoff = off;
-    size_t next = 0;
-    for (uint64_t j = 0; j < nexc; j++) {
-        size_t idx = 0;
-        if (!exc_next(p, len, &off, next, n, &idx)) {
-            return -1;
-        }
-        off += 8;
-        next = idx + 1;
-        exc_ge1 += idx >= 1;
-    }
-    /* Pass 2: rows in order, with a second cursor on the exceptions. */
-    int64_t x = 0;
-    k = varint_get_i64(p + off, len - off, &x);
-    if (k == 0) {
+    size_t exc_ge1;
+    int64_t m0 = 0, step = 0;
+    if (!dec_exceptions(p, len, &off, nexc, n, &exc_ge1) || (k = varint_get_i64(p + off, len - off, &m0)) == 0) {
         return -1;
     }
     off += k;
-    uint64_t cur = (uint64_t)x;
-    uint64_t d = 0;
     if (mode == MANT_STEP && n >= 2) {
-        k = varint_get_i64(p + off, len - off, &x);
-        if (k == 0) {
+        if ((k = varint_get_i64(p + off, len - off, &step)) == 0) {
             return -1;
         }
         off += k;
-        d = (uint64_t)x;
     }
-    uint64_t pmin = 0, pg = 0, pbit = 0, pbits_len = 0;
-    unsigned pwidth = 0;
-    const uint8_t *pbits = NULL;
-    if (form == FORM_RICE) {
-        k = varint_get_u64(p + off, len - off, &pg);
-        if (k == 0 || off + k >= len || p[off + k] > 63 || pg == 0 || pg > (uint64_t)INT64_MAX) {
-            return -1;
-        }
-        off += k;
-        pwidth = p[off++];
-        pbits = p + off;
-        pbits_len = (uint64_t)(len - off) * 8;
-    } else if (form == FORM_PACKED) {
-        int64_t mn = 0;
-        k = varint_get_i64(p + off, len - off, &mn);
-        if (k == 0) {
-            return -1;
-        }
-        off += k;
-        k = varint_get_u64(p + off, len - off, &pg);
-        if (k == 0 || off + k >= len || p[off + k] > 64) {
-            return -1;
-        }
-        off += k;
-        pmin = (uint64_t)mn;
-        pwidth = p[off++];
-        size_t ncodes = n - 1 - exc_ge1;
-        uint64_t nbytes = ((uint64_t)ncodes * pwidth + 7) / 8;
-        if (nbytes > len - off) {
-            return -1;
-        }
-        pbits = p + off;
-        off += (size_t)nbytes;
+    code_reader_t cr;
+    if (!code_reader_init(&cr, form, p, len, &off, n - 1 - exc_ge1)) {
+        return -1;
     }
+    /* Rows in order, with a second cursor on the exceptions. */
+    uint64_t cur = (uint64_t)m0, d = mode == MANT_STEP ? (uint64_t)step : 0;
     size_t exc_idx = n;
     uint64_t left = nexc;
     if (left > 0 && exc_next(p, len, &eoff, 0, n, &exc_idx)) {
@@ -761,31 +809,8 @@ static long dec_decode(const uint8_t *p, size_t len, double *v, size_t n)
         bool exc = i == exc_idx;
         if (i > 0) {
             uint64_t code = 0;
-            if (!exc && form == FORM_PACKED) {
-                code = pmin + pg * (pwidth ? bits_get(pbits, pbit, pwidth) : 0);
-                pbit += pwidth;
-            } else if (!exc && form == FORM_RICE) {
-                uint64_t q = 0;
-                while (pbit < pbits_len && bits_get(pbits, pbit, 1)) {
-                    pbit++;
-                    if (++q >= RICE_MAX_Q) {
-                        return -1;
-                    }
-                }
-                if (pbit + 1 + pwidth > pbits_len) {
-                    return -1;
-                }
-                pbit++; /* the 0 that ends the quotient */
-                uint64_t z = (q << pwidth) | (pwidth ? bits_get(pbits, pbit, pwidth) : 0);
-                pbit += pwidth;
-                code = (uint64_t)varint_unzigzag(z) * pg;
-            } else if (!exc && mode != MANT_STEP) {
-                k = varint_get_i64(p + off, len - off, &x);
-                if (k == 0) {
-                    return -1;
-                }
-                off += k;
-                code = (uint64_t)x;
+            if (!exc && mode != MANT_STEP && !code_reader_next(&cr, p, len, &off, &code)) {
+                return -1;
             }
             d += mode == MANT_DOD ? code : 0;
             cur += mode == MANT_DELTA ? code : d;
@@ -806,7 +831,7 @@ static long dec_decode(const uint8_t *p, size_t len, double *v, size_t n)
         v[i] = dec_value(ms, e);
     }
     if (form == FORM_RICE) {
-        off += (size_t)((pbit + 7) / 8);
+        off += (size_t)((cr.bitpos + 7) / 8);
     }
     return (long)off;
 }

@@ -293,6 +293,78 @@ fail_keep:
     return TSDB_ERR_IO;
 }
 
+int tsdb_checkpoint(tsdb_t *db)
+{
+    uint32_t seg;
+    int rc = reclog_roll(db->wal, &seg);
+    buf_t rec = { 0 }, scratch = { 0 };
+    uint64_t pos = 0;
+    uint32_t count = 0;
+    int64_t prev_t = 0;
+    for (uint32_t id = 0; rc == 0 && id <= db->ix.nseries; id++) {
+        const tsdb_series_t *s = id < db->ix.nseries ? db->ix.series[id] : NULL;
+        if (s && count == 0) {
+            tsdb_rec_begin(&rec, TSDB_REC_CHUNKS);
+        }
+        if (s && (s->open.n || s->closed.head || s->frozen.head)) {
+            tsdb_rec_add_head(&rec, id, s);
+            count++;
+        }
+        if (count > 0 && (!s || rec.len >= (1u << 20))) {
+            tsdb_rec_finish(&rec, count, &scratch);
+            rc = reclog_append(db->wal, rec.data, rec.len, &pos);
+            count = 0;
+        }
+    }
+    /* Out-of-order samples go as plain samples. */
+    for (uint32_t id = 0; rc == 0 && id <= db->ix.nseries; id++) {
+        const tsdb_series_t *s = id < db->ix.nseries ? db->ix.series[id] : NULL;
+        if (s && count == 0) {
+            tsdb_rec_begin(&rec, TSDB_REC_SAMPLES);
+            prev_t = 0;
+        }
+        const tsdb_ooo_t *o[2] = { s ? &s->ooo : NULL, s ? &s->ooo_frozen : NULL };
+        for (int k = 0; k < 2 && s; k++) {
+            for (uint32_t i = 0; i < o[k]->n; i++) {
+                tsdb_rec_add_sample(&rec, &prev_t, id, o[k]->v[i].t, o[k]->v[i].v);
+                count++;
+            }
+        }
+        if (count > 0 && (!s || rec.len >= (1u << 20))) {
+            tsdb_rec_finish(&rec, count, &scratch);
+            rc = reclog_append(db->wal, rec.data, rec.len, &pos);
+            count = 0;
+        }
+    }
+    buf_fini(&rec);
+    buf_fini(&scratch);
+    if (rc == 0) {
+        rc = reclog_commit(db->wal, pos);
+    }
+    if (rc == 0) {
+        rc = reclog_sync(db->wal);
+    }
+    if (rc != 0) {
+        return rc;
+    }
+    /* Segments before seg hold nothing the checkpoint does not: skip them
+     * at replay (mark) until they are deleted, then forget the mark. */
+    if (db->nmarks == db->capmarks) {
+        db->capmarks = db->capmarks ? db->capmarks * 2 : 8;
+        db->marks = mem_realloc(db->marks, db->capmarks * sizeof(tsdb_mark_t));
+    }
+    db->marks[db->nmarks++] = (tsdb_mark_t){ INT64_MAX, seg };
+    rc = tsdb_marks_save(db);
+    if (rc == 0) {
+        rc = reclog_drop_before(db->wal, seg);
+    }
+    if (rc == 0) {
+        db->nmarks = 0;
+        rc = tsdb_marks_save(db);
+    }
+    return rc;
+}
+
 /* Merge the given blocks (seq order) into one; publish it in their place. */
 static int tsdb_merge_blocks(tsdb_t *db, tsdb_block_t **in, uint32_t nin)
 {
@@ -343,6 +415,10 @@ static int tsdb_merge_blocks(tsdb_t *db, tsdb_block_t **in, uint32_t nin)
             if (rc != 0) {
                 break;
             }
+        }
+        if (__atomic_load_n(&db->stopping, __ATOMIC_ACQUIRE)) {
+            rc = -ECANCELED; /* a clean stop does not wait for a merge */
+            break;
         }
     }
     (void)nb;
@@ -523,6 +599,10 @@ int tsdb_compact(tsdb_t *db)
         mem_free(g);
         if (!go) {
             break;
+        }
+        if (rc == -ECANCELED) {
+            log_info("compaction interrupted by the stop; it runs again at the next start");
+            return 0;
         }
         if (rc != 0) {
             __atomic_add_fetch(&db->c_compactions_failed, 1, __ATOMIC_RELAXED);

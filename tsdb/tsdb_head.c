@@ -334,6 +334,16 @@ bool tsdb_head_freeze(tsdb_series_t *s, tsdb_pool_t *pool, int64_t boundary)
     return any;
 }
 
+void tsdb_head_add_chunk(tsdb_series_t *s, tsdb_pool_t *pool, int64_t t_first, int64_t t_last, uint16_t n,
+                         uint32_t nbits, const uint8_t *data)
+{
+    if (n == 0 || (s->has_last && t_first <= s->last_t)) {
+        return;
+    }
+    tsdb_head_close_open(s, pool);
+    tsdb_clist_push(&s->closed, tsdb_pool_adopt(pool, t_first, t_last, n, nbits, data));
+}
+
 void tsdb_head_drop_frozen(tsdb_series_t *s)
 {
     s->frozen.head = s->frozen.tail = NULL;

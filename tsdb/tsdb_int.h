@@ -248,6 +248,9 @@ void tsdb_pool_seal(tsdb_pool_t *p, int64_t boundary);
 void tsdb_pool_free_sealed(tsdb_pool_t *p);
 /* Bytes held by the window arenas. */
 uint64_t tsdb_pool_bytes(const tsdb_pool_t *p);
+/* A closed chunk holding a copy of a stored bit stream (replay). */
+tsdb_cchunk_t *tsdb_pool_adopt(tsdb_pool_t *p, int64_t t_first, int64_t t_last, uint16_t n, uint32_t nbits,
+                               const uint8_t *data);
 
 typedef struct tsdb_index {
     arena_t *strs;          /* interned strings */
@@ -307,6 +310,10 @@ void tsdb_head_read(const tsdb_series_t *s, int64_t mint, int64_t maxt, int64_t 
 /* Move chunks and ooo samples with t < boundary into the frozen lists.
  * Returns true if anything was frozen. */
 bool tsdb_head_freeze(tsdb_series_t *s, tsdb_pool_t *pool, int64_t boundary);
+/* Replay of a checkpoint: add a stored closed chunk, unless the series
+ * already holds samples up to its start (replayed from the samples). */
+void tsdb_head_add_chunk(tsdb_series_t *s, tsdb_pool_t *pool, int64_t t_first, int64_t t_last, uint16_t n,
+                         uint32_t nbits, const uint8_t *data);
 /* Forget the frozen lists (their data is now in a published block; the
  * chunk memory goes with the sealed window arenas). */
 void tsdb_head_drop_frozen(tsdb_series_t *s);
@@ -428,6 +435,11 @@ void tsdb_page_cache_fini(tsdb_page_cache_t *pc);
  *                canonical label bytes (labels_encode).
  *   META    (3): uvarint type, then three uvarint-length strings:
  *                family, help, unit.
+ *   CHUNKS  (4): a head checkpoint (written at a clean stop): uvarint
+ *                count, then per series uvarint id, u8 has_last,
+ *                varint last_t, u64le last_bits, uvarint nchunks, and per
+ *                chunk varint t_first, uvarint (t_last - t_first),
+ *                uvarint n, uvarint nbits, the (nbits+7)/8 XOR bytes.
  *   ZSTD    (9): a zstd frame whose content is one record of the above.
  * The WAL holds SAMPLES; the series log holds SERIES and META. Records
  * over 4 KiB are written as ZSTD.
@@ -436,6 +448,7 @@ enum {
     TSDB_REC_SAMPLES = 1,
     TSDB_REC_SERIES = 2,
     TSDB_REC_META = 3,
+    TSDB_REC_CHUNKS = 4,
     TSDB_REC_ZSTD = 9,
 };
 #define TSDB_REC_COMPRESS_MIN 4096
@@ -446,6 +459,9 @@ typedef struct tsdb_rec_visitor {
     void (*sample)(void *ctx, uint32_t id, int64_t t, double v);
     void (*series)(void *ctx, uint32_t id, const uint8_t *labels, size_t len);
     void (*meta)(void *ctx, int type, str_t family, str_t help, str_t unit);
+    void (*last)(void *ctx, uint32_t id, bool has_last, int64_t last_t, uint64_t last_bits);
+    void (*chunk)(void *ctx, uint32_t id, int64_t t_first, int64_t t_last, uint16_t n, uint32_t nbits,
+                  const uint8_t *data);
 } tsdb_rec_visitor_t;
 
 /* Builders: start a record, add entries, then finish (which may replace
@@ -457,6 +473,9 @@ void tsdb_rec_add_series(buf_t *rec, uint32_t id, const uint8_t *labels, size_t 
  * compress when large; scratch is reused. */
 void tsdb_rec_finish(buf_t *rec, uint32_t count, buf_t *scratch);
 void tsdb_rec_meta(buf_t *rec, int type, str_t family, str_t help, str_t unit);
+/* Add one series' head to a CHUNKS record: its last-sample state and its
+ * chunks (closed list first, then the open chunk). */
+void tsdb_rec_add_head(buf_t *rec, uint32_t id, const tsdb_series_t *s);
 /* Decode one record and call the visitor. 0, or -1 if malformed (nothing
  * after the malformed entry is visited). */
 int tsdb_rec_decode(const uint8_t *p, size_t len, const tsdb_rec_visitor_t *v);
@@ -528,6 +547,7 @@ struct tsdb {
     pthread_t compactor;        /* compacts and applies retention after cuts */
     bool bg_running;
     bool compact_pending;
+    bool loaded;                /* open completed: a clean close checkpoints the head */
     bool stopping;
     pthread_mutex_t bg_mu;
     pthread_cond_t bg_cond;
@@ -556,6 +576,10 @@ tsdb_block_t **tsdb_blocks_snapshot(tsdb_t *db, int64_t mint, int64_t maxt, uint
 void tsdb_blocks_release(tsdb_t *db, tsdb_block_t **snap, uint32_t n);
 /* Persist the cut marks; 0 or -errno. */
 int tsdb_marks_save(tsdb_t *db);
+/* At a clean stop (no writers): write the head to a new WAL segment as
+ * CHUNKS records and drop the older segments, so the next start loads
+ * chunks instead of replaying samples. 0 or -errno. */
+int tsdb_checkpoint(tsdb_t *db);
 /* Rewrite the series log as compressed batches; caller holds cut_mu. */
 int tsdb_series_log_rewrite(tsdb_t *db);
 /* Append samples of id from a block snapshot, merged first-wins, into

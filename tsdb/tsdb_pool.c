@@ -149,3 +149,19 @@ uint64_t tsdb_pool_bytes(const tsdb_pool_t *p)
     }
     return b;
 }
+
+tsdb_cchunk_t *tsdb_pool_adopt(tsdb_pool_t *p, int64_t t_first, int64_t t_last, uint16_t n, uint32_t nbits,
+                               const uint8_t *data)
+{
+    size_t bytes = ((size_t)nbits + 7) / 8;
+    tsdb_cchunk_t *cc = arena_alloc(pool_window_arena(p, pool_window(p, t_first)), sizeof(tsdb_cchunk_t) + bytes);
+    cc->next = NULL;
+    cc->t_first = t_first;
+    cc->t_last = t_last;
+    cc->n = n;
+    cc->nbits = nbits;
+    if (bytes) {
+        memcpy(cc->data, data, bytes);
+    }
+    return cc;
+}

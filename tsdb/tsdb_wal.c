@@ -72,6 +72,40 @@ void tsdb_rec_meta(buf_t *rec, int type, str_t family, str_t help, str_t unit)
     tsdb_put_str(rec, unit);
 }
 
+static void tsdb_rec_add_chunk(buf_t *rec, int64_t t_first, int64_t t_last, uint16_t n, uint32_t nbits,
+                               const uint8_t *data)
+{
+    buf_put_varint(rec, t_first);
+    buf_put_uvarint(rec, (uint64_t)(t_last - t_first));
+    buf_put_uvarint(rec, n);
+    buf_put_uvarint(rec, nbits);
+    buf_append(rec, data, ((size_t)nbits + 7) / 8);
+}
+
+void tsdb_rec_add_head(buf_t *rec, uint32_t id, const tsdb_series_t *s)
+{
+    buf_put_uvarint(rec, id);
+    buf_putc(rec, s->has_last ? 1 : 0);
+    buf_put_varint(rec, s->last_t);
+    buf_put_u64le(rec, s->last_bits);
+    uint32_t nchunks = s->open.n ? 1 : 0;
+    const tsdb_clist_t *lists[2] = { &s->frozen, &s->closed };
+    for (int k = 0; k < 2; k++) {
+        for (const tsdb_cchunk_t *c = lists[k]->head; c; c = c->next) {
+            nchunks++;
+        }
+    }
+    buf_put_uvarint(rec, nchunks);
+    for (int k = 0; k < 2; k++) {
+        for (const tsdb_cchunk_t *c = lists[k]->head; c; c = c->next) {
+            tsdb_rec_add_chunk(rec, c->t_first, c->t_last, c->n, c->nbits, c->data);
+        }
+    }
+    if (s->open.n) {
+        tsdb_rec_add_chunk(rec, s->open.t_first, s->open.t, s->open.n, s->open.nbits, s->open.data);
+    }
+}
+
 static bool tsdb_get_u(const uint8_t *p, size_t len, size_t *pos, uint64_t *out)
 {
     size_t n = varint_get_u64(p + *pos, len - *pos, out);
@@ -88,6 +122,47 @@ static bool tsdb_get_str(const uint8_t *p, size_t len, size_t *pos, str_t *out)
     *out = str_from((const char *)p + *pos, (size_t)n);
     *pos += (size_t)n;
     return true;
+}
+
+/* One series entry of a CHUNKS record, after its id. */
+static int tsdb_rec_decode_head(const uint8_t *p, size_t len, size_t *pos, uint32_t id, const tsdb_rec_visitor_t *v)
+{
+    uint64_t last_t, nchunks;
+    if (len - *pos < 1) {
+        return -1;
+    }
+    bool has_last = p[(*pos)++] != 0;
+    if (!tsdb_get_u(p, len, pos, &last_t) || len - *pos < 8) {
+        return -1;
+    }
+    uint64_t bits = 0;
+    for (int k = 7; k >= 0; k--) {
+        bits = (bits << 8) | p[*pos + (size_t)k];
+    }
+    *pos += 8;
+    if (!tsdb_get_u(p, len, pos, &nchunks) || nchunks > len) {
+        return -1;
+    }
+    if (v->last) {
+        v->last(v->ctx, id, has_last, varint_unzigzag(last_t), bits);
+    }
+    for (uint64_t c = 0; c < nchunks; c++) {
+        uint64_t t0, span, n, nbits;
+        if (!tsdb_get_u(p, len, pos, &t0) || !tsdb_get_u(p, len, pos, &span) || !tsdb_get_u(p, len, pos, &n) ||
+            !tsdb_get_u(p, len, pos, &nbits) || n == 0 || n > UINT16_MAX || nbits > UINT32_MAX - 7 ||
+            (nbits + 7) / 8 > len - *pos || span > (uint64_t)INT64_MAX) {
+            return -1;
+        }
+        int64_t t_first = varint_unzigzag(t0);
+        if (t_first > INT64_MAX - (int64_t)span) {
+            return -1;
+        }
+        if (v->chunk) {
+            v->chunk(v->ctx, id, t_first, t_first + (int64_t)span, (uint16_t)n, (uint32_t)nbits, p + *pos);
+        }
+        *pos += (size_t)((nbits + 7) / 8);
+    }
+    return 0;
 }
 
 static int tsdb_rec_decode_plain(const uint8_t *p, size_t len, const tsdb_rec_visitor_t *v)
@@ -135,6 +210,10 @@ static int tsdb_rec_decode_plain(const uint8_t *p, size_t len, const tsdb_rec_vi
             memcpy(&val, &bits, sizeof(val));
             if (v->sample) {
                 v->sample(v->ctx, (uint32_t)id, prev_t, val);
+            }
+        } else if (type == TSDB_REC_CHUNKS) {
+            if (tsdb_rec_decode_head(p, len, &pos, (uint32_t)id, v) != 0) {
+                return -1;
             }
         } else if (type == TSDB_REC_SERIES) {
             uint64_t n;

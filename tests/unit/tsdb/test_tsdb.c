@@ -386,9 +386,69 @@ static void test_cuts_resume_after_flush(void **state)
     }
 }
 
+static void test_checkpoint_restart(void **state)
+{
+    fx_t *f = *state;
+    fill(f, "c", "i", "1", T0, 600, 15000); /* spans three 1h windows: closed + open chunks */
+    fill(f, "c", "i", "2", T0 + 60000, 5, 15000);
+    int64_t late = T0 + 7500; /* an out-of-order sample */
+    double lv = -1;
+    assert_int_equal(put(f, "c", "i", "1", &late, &lv, 1).accepted, 1);
+    for (int round = 0; round < 2; round++) {
+        fx_reopen(f); /* a clean close writes the checkpoint; the open loads it */
+        tsdb_stats_t st;
+        tsdb_get_stats(f->db, &st);
+        assert_int_equal(st.head_samples, 606);
+        assert_true(st.wal_bytes < 3000); /* XOR chunks, not 606 sample records */
+        got_t *g = sel(f, "c", INT64_MIN, INT64_MAX);
+        assert_int_equal(g->nseries, 2);
+        assert_int_equal(g->n[0], 601);
+        assert_int_equal(g->ts[0][1], late);
+        assert_true(g->vs[0][1] == -1);
+        assert_int_equal(g->n[1], 5);
+        free(g);
+        /* The last-sample state came back: a resend is an identical
+         * duplicate, another value at that time a rejected one. */
+        int64_t t = T0 + 599 * 15000;
+        double v = (double)(599 * 3) + 0.25 * (double)(599 % 4);
+        assert_int_equal(put(f, "c", "i", "1", &t, &v, 1).duplicates_identical, 1);
+        v += 1;
+        assert_int_equal(put(f, "c", "i", "1", &t, &v, 1).rejected[TSDB_REJ_DUPLICATE], 1);
+    }
+    /* Appends after the checkpoint land in a newer segment; a crash now
+     * (no checkpoint) replays the checkpoint and then those samples. */
+    fill(f, "c", "i", "1", T0 + 600 * 15000, 10, 15000);
+    tsdb_close(f->db);
+    f->o.no_checkpoint = true;
+    fx_open(f);
+    got_t *g = sel(f, "{i=\"1\"}", INT64_MIN, INT64_MAX);
+    assert_int_equal(g->n[0], 611);
+    free(g);
+    /* A crash after the checkpoint was written but before the older
+     * segments were deleted: both replay, and nothing is doubled. */
+    char cmd[512];
+    snprintf(cmd, sizeof(cmd), "cp -r %s/wal %s/wal.keep", f->dir, f->dir);
+    assert_int_equal(system(cmd), 0);
+    assert_int_equal(tsdb_checkpoint(f->db), 0);
+    tsdb_close(f->db);
+    snprintf(cmd, sizeof(cmd), "cp -n %s/wal.keep/* %s/wal/ && rm -r %s/wal.keep && : > %s/head.marks", f->dir, f->dir,
+             f->dir, f->dir);
+    assert_int_equal(system(cmd), 0);
+    fx_open(f);
+    g = sel(f, "{i=\"1\"}", INT64_MIN, INT64_MAX);
+    assert_int_equal(g->n[0], 611);
+    free(g);
+    tsdb_stats_t st;
+    tsdb_get_stats(f->db, &st);
+    assert_int_equal(st.head_samples, 616);
+}
+
 static void test_torn_wal_tail(void **state)
 {
     fx_t *f = *state;
+    tsdb_close(f->db);
+    f->o.no_checkpoint = true; /* as after a crash: the samples are only in the WAL */
+    fx_open(f);
     for (int i = 0; i < 20; i++) {
         put1(f, "torn", T0 + i * 1000, i);
     }
@@ -629,6 +689,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_replay_after_close, setup, teardown),
         cmocka_unit_test_setup_teardown(test_flush_and_restart, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cuts_resume_after_flush, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_checkpoint_restart, setup, teardown),
         cmocka_unit_test_setup_teardown(test_torn_wal_tail, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cut_compact, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ooo_after_cut_overlap, setup, teardown),
