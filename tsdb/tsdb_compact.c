@@ -243,6 +243,9 @@ int tsdb_cut(tsdb_t *db, int64_t boundary)
             size_t n = 0;
             tsdb_head_read_frozen(ptrs[i], &ts, &vs, &n, &cap);
             rc = tsdb_block_writer_add(w, frozen.v[i], ts, vs, n);
+            if (rc == 0 && (i & 1023) == 1023 && __atomic_load_n(&db->stopping, __ATOMIC_ACQUIRE)) {
+                rc = -ECANCELED; /* a clean stop checkpoints the frozen data instead */
+            }
         }
         mem_free(ts);
         mem_free(vs);
@@ -250,6 +253,9 @@ int tsdb_cut(tsdb_t *db, int64_t boundary)
             rc = tsdb_block_writer_finish(w, &b);
         } else {
             tsdb_block_writer_abort(w);
+        }
+        if (rc == -ECANCELED) {
+            goto fail_keep;
         }
         if (rc != 0) {
             log_error("head cut: writing block failed: %s", strerror(-rc));
