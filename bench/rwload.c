@@ -79,9 +79,9 @@ typedef struct rw_opts {
 
 typedef struct rw_group {
     int host_lo, host_hi;
-    int64_t *m;     /* (host_hi - host_lo) * nseries mantissas */
+    int64_t *m; /* (host_hi - host_lo) * nseries mantissas */
     uint64_t rng;
-    int64_t done;   /* last acknowledged step, -1 before the first */
+    int64_t done; /* last acknowledged step, -1 before the first */
 } rw_group_t;
 
 typedef struct rw_stats {
@@ -97,8 +97,8 @@ typedef struct rw_ctx {
     rw_opts_t o;
     rw_series_t *series;
     size_t nseries;
-    buf_t labels;       /* encoded Label fields per (host, series) */
-    size_t *lab_off;    /* hosts * nseries + 1 offsets into labels */
+    buf_t labels;    /* encoded Label fields per (host, series) */
+    size_t *lab_off; /* hosts * nseries + 1 offsets into labels */
     rw_group_t *groups;
     int ngroups;
     int64_t nsteps, start_ms;
@@ -233,12 +233,48 @@ static bool rw_has(const char *name, const char *const *subs)
 
 /* Gauges whose value is a property of the host, not a measurement. */
 static const char *const rw_static_gauges[] = {
-    "_info", "size_bytes", "Total", "_max", "limit", "Limit", "boot_time", "mtu", "speed", "device_id",
-    "_flags", "carrier", "dormant", "iface_", "assign_type", "protocol_type", "readonly", "start_time",
-    "pool_size", "Hugepagesize", "DirectMap", "network_up", "queue_length", "dev_group", "device_error",
-    "collector_success", "scrape_error", "selinux", "zone_offset", "tick_seconds", "tai_offset", "timex_status",
-    "sync_status", "time_constant", "os_version", "filefd_maximum", "timex_pps", "Forwarding", "go_info",
-    "node_filesystem_files{", "cpu_scaling_frequency_m", NULL,
+    "_info",
+    "size_bytes",
+    "Total",
+    "_max",
+    "limit",
+    "Limit",
+    "boot_time",
+    "mtu",
+    "speed",
+    "device_id",
+    "_flags",
+    "carrier",
+    "dormant",
+    "iface_",
+    "assign_type",
+    "protocol_type",
+    "readonly",
+    "start_time",
+    "pool_size",
+    "Hugepagesize",
+    "DirectMap",
+    "network_up",
+    "queue_length",
+    "dev_group",
+    "device_error",
+    "collector_success",
+    "scrape_error",
+    "selinux",
+    "zone_offset",
+    "tick_seconds",
+    "tai_offset",
+    "timex_status",
+    "sync_status",
+    "time_constant",
+    "os_version",
+    "filefd_maximum",
+    "timex_pps",
+    "Forwarding",
+    "go_info",
+    "node_filesystem_files{",
+    "cpu_scaling_frequency_m",
+    NULL,
 };
 /* Untyped node_exporter families that are in fact counters. */
 static const char *const rw_untyped_counters[] = { "node_netstat_", "node_vmstat_", "conntrack_stat_", NULL };
@@ -730,8 +766,13 @@ static void rw_json_str(FILE *f, const char *s)
 int main(int argc, char **argv)
 {
     rw_ctx_t *c = mem_calloc(1, sizeof(*c));
-    c->o = (rw_opts_t){ .hosts = 50, .duration_ms = 16200000, .interval_ms = 15000, .threads = 4, .seed = 1,
-                        .samples_per_req = 4000, .retries = 20 };
+    c->o = (rw_opts_t){ .hosts = 50,
+                        .duration_ms = 16200000,
+                        .interval_ms = 15000,
+                        .threads = 4,
+                        .seed = 1,
+                        .samples_per_req = 4000,
+                        .retries = 20 };
     bool dry = false;
     char err[512] = "";
     for (int i = 1; i < argc; i++) {
@@ -821,8 +862,9 @@ int main(int argc, char **argv)
     rw_groups_init(c);
     pthread_mutex_init(&c->mu, NULL);
     pthread_cond_init(&c->cond, NULL);
-    fprintf(stderr, "rwload: %zu series/host (%zu counters, %zu gauges, %zu constant), %d hosts, %d groups, "
-                    "%" PRId64 " steps, prep %.2fs\n",
+    fprintf(stderr,
+            "rwload: %zu series/host (%zu counters, %zu gauges, %zu constant), %d hosts, %d groups, "
+            "%" PRId64 " steps, prep %.2fs\n",
             c->nseries, kinds[KIND_COUNTER], kinds[KIND_GAUGE] + kinds[KIND_CLOCK], kinds[KIND_CONST], c->o.hosts,
             c->ngroups, c->nsteps, rw_now_s() - t_prep);
 

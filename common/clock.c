@@ -60,9 +60,9 @@ static int64_t clock_days_from_civil(int64_t y, int m, int d)
 {
     y -= m <= 2;
     int64_t era = clock_floor_div(y, 400);
-    int64_t yoe = y - era * 400;                                /* 0..399 */
+    int64_t yoe = y - era * 400;                                  /* 0..399 */
     int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1; /* 0..365 */
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;        /* 0..146096 */
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;          /* 0..146096 */
     return era * 146097 + doe - 719468;
 }
 
@@ -122,16 +122,13 @@ static bool clock_parse_rfc3339(const char *s, size_t len, int64_t *out)
 {
     size_t i = 0;
     int year = 0, mon = 0, day = 0, hh = 0, mm = 0, ss = 0;
-    if (!clock_num(s, len, &i, 4, &year) || !clock_lit(s, len, &i, '-') ||
-        !clock_num(s, len, &i, 2, &mon) || !clock_lit(s, len, &i, '-') ||
-        !clock_num(s, len, &i, 2, &day) || !clock_lit(s, len, &i, 'T') ||
-        !clock_num(s, len, &i, 2, &hh) || !clock_lit(s, len, &i, ':') ||
-        !clock_num(s, len, &i, 2, &mm) || !clock_lit(s, len, &i, ':') ||
-        !clock_num(s, len, &i, 2, &ss)) {
+    if (!clock_num(s, len, &i, 4, &year) || !clock_lit(s, len, &i, '-') || !clock_num(s, len, &i, 2, &mon) ||
+        !clock_lit(s, len, &i, '-') || !clock_num(s, len, &i, 2, &day) || !clock_lit(s, len, &i, 'T') ||
+        !clock_num(s, len, &i, 2, &hh) || !clock_lit(s, len, &i, ':') || !clock_num(s, len, &i, 2, &mm) ||
+        !clock_lit(s, len, &i, ':') || !clock_num(s, len, &i, 2, &ss)) {
         return false;
     }
-    if (mon < 1 || mon > 12 || day < 1 || day > clock_month_days(year, mon) || hh > 23 || mm > 59 ||
-        ss > 59) {
+    if (mon < 1 || mon > 12 || day < 1 || day > clock_month_days(year, mon) || hh > 23 || mm > 59 || ss > 59) {
         return false;
     }
     int64_t nanos = 0;
@@ -160,8 +157,8 @@ static bool clock_parse_rfc3339(const char *s, size_t len, int64_t *out)
         int sign = s[i] == '-' ? -1 : 1;
         i++;
         int oh = 0, om = 0;
-        if (!clock_num(s, len, &i, 2, &oh) || !clock_lit(s, len, &i, ':') ||
-            !clock_num(s, len, &i, 2, &om) || oh > 23 || om > 59) {
+        if (!clock_num(s, len, &i, 2, &oh) || !clock_lit(s, len, &i, ':') || !clock_num(s, len, &i, 2, &om) ||
+            oh > 23 || om > 59) {
             return false;
         }
         off_s = sign * (oh * 3600 + om * 60);
@@ -222,8 +219,7 @@ size_t time_format_rfc3339(int64_t ms, char *dst)
     int ss = (int)(rem / 1000 % 60);
     int frac = (int)(rem % 1000);
     char tmp[64];
-    int n = snprintf(tmp, sizeof(tmp), "%04lld-%02d-%02dT%02d:%02d:%02d.%03dZ", (long long)y, m, d, hh, mi,
-                     ss, frac);
+    int n = snprintf(tmp, sizeof(tmp), "%04lld-%02d-%02dT%02d:%02d:%02d.%03dZ", (long long)y, m, d, hh, mi, ss, frac);
     size_t len = n < 0 ? 0 : (size_t)n;
     if (len > 31) {
         len = 31;

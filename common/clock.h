@@ -19,7 +19,10 @@ typedef struct pclock {
 
 /* The real wall clock (CLOCK_REALTIME). */
 pclock_t clock_real(void);
-static inline int64_t clock_now_ms(const pclock_t *c) { return c->now_ms(c->ctx); }
+static inline int64_t clock_now_ms(const pclock_t *c)
+{
+    return c->now_ms(c->ctx);
+}
 /* Monotonic seconds, for measuring durations. */
 double clock_mono_s(void);
 

@@ -14,7 +14,7 @@
 
 typedef enum compress_status {
     COMPRESS_OK = 0,
-    COMPRESS_CORRUPT = -1,  /* input is not valid for the format */
+    COMPRESS_CORRUPT = -1,   /* input is not valid for the format */
     COMPRESS_TOO_LARGE = -2, /* decoded size would exceed max_out */
 } compress_status_t;
 

@@ -484,8 +484,7 @@ static int load_pair(cfg_load_t *L, const yaml_node_pair_t *pair, const yaml_nod
         if (v->type == YAML_MAPPING_NODE) {
             rc = load_mapping(L, v);
         } else if (!node_is_null(v)) {
-            rc = load_fail(L, node_line(v), "%.*s: expected a mapping, got %s", (int)full.len, full.p,
-                           node_kind(v));
+            rc = load_fail(L, node_line(v), "%.*s: expected a mapping, got %s", (int)full.len, full.p, node_kind(v));
         }
     } else {
         buf_t kq = { 0 };
@@ -522,13 +521,13 @@ static size_t offset_line(const char *text, size_t len, size_t off)
 
 static int yaml_syntax_fail(cfg_load_t *L, const yaml_parser_t *ps, const char *text, size_t len)
 {
-    size_t line = ps->error == YAML_READER_ERROR ? offset_line(text, len, ps->problem_offset)
-                                                 : ps->problem_mark.line + 1;
+    size_t line =
+        ps->error == YAML_READER_ERROR ? offset_line(text, len, ps->problem_offset) : ps->problem_mark.line + 1;
     return load_fail(L, line, "syntax error: %s", ps->problem ? ps->problem : "malformed YAML");
 }
 
-int config_load_text(const char *name, const char *text, size_t len, const config_field_t *f, size_t n,
-                     void *dst, char *err, size_t errlen)
+int config_load_text(const char *name, const char *text, size_t len, const config_field_t *f, size_t n, void *dst,
+                     char *err, size_t errlen)
 {
     assert(text || len == 0);
     cfg_load_t L = { .name = name ? name : "<config>", .f = f, .n = n, .dst = dst };
@@ -676,8 +675,8 @@ void config_print_help(FILE *out, const config_field_t *f, size_t n)
 }
 
 /* One "--key[=value]" at argv[*i]; advances *i past a separate value. */
-static int parse_one_flag(int argc, char **argv, int *i, const config_field_t *f, size_t n, void *dst,
-                          bool *seen, config_extra_fn extra, void *extra_ctx, buf_t *msg)
+static int parse_one_flag(int argc, char **argv, int *i, const config_field_t *f, size_t n, void *dst, bool *seen,
+                          config_extra_fn extra, void *extra_ctx, buf_t *msg)
 {
     const char *arg = argv[*i];
     bool dashdash = arg[0] == '-' && arg[1] == '-';
@@ -723,8 +722,8 @@ static int parse_one_flag(int argc, char **argv, int *i, const config_field_t *f
     return 0;
 }
 
-int config_parse_flags(int argc, char **argv, const config_field_t *f, size_t n, void *dst,
-                       config_extra_fn extra, void *extra_ctx, char *err, size_t errlen)
+int config_parse_flags(int argc, char **argv, const config_field_t *f, size_t n, void *dst, config_extra_fn extra,
+                       void *extra_ctx, char *err, size_t errlen)
 {
     bool *seen = mem_calloc(n ? n : 1, sizeof(bool));
     buf_t msg = { 0 };

@@ -21,13 +21,13 @@
 #include <stdio.h>
 
 typedef enum config_type {
-    CFG_STR,       /* char * */
-    CFG_INT,       /* int64_t */
-    CFG_BOOL,      /* bool */
-    CFG_DURATION,  /* int64_t milliseconds, Prometheus duration syntax */
-    CFG_BYTES,     /* int64_t bytes: 512, 64KiB, 1MB, 2GiB, ... */
-    CFG_ENUM,      /* int index into enum_values */
-    CFG_STRLIST,   /* config_strlist_t; YAML sequence, flag repeatable */
+    CFG_STR,      /* char * */
+    CFG_INT,      /* int64_t */
+    CFG_BOOL,     /* bool */
+    CFG_DURATION, /* int64_t milliseconds, Prometheus duration syntax */
+    CFG_BYTES,    /* int64_t bytes: 512, 64KiB, 1MB, 2GiB, ... */
+    CFG_ENUM,     /* int index into enum_values */
+    CFG_STRLIST,  /* config_strlist_t; YAML sequence, flag repeatable */
 } config_type_t;
 
 typedef struct config_strlist {
@@ -36,14 +36,14 @@ typedef struct config_strlist {
 } config_strlist_t;
 
 typedef struct config_field {
-    const char *key;                 /* dotted path, also the flag name */
+    const char *key; /* dotted path, also the flag name */
     config_type_t type;
-    size_t offset;                   /* offsetof(struct, member) */
-    const char *def;                 /* default as text (NULL: zero/empty) */
+    size_t offset;   /* offsetof(struct, member) */
+    const char *def; /* default as text (NULL: zero/empty) */
     const char *help;
-    const char *const *enum_values;  /* NULL-terminated, CFG_ENUM only */
-    int64_t min, max;                /* bounds for INT/DURATION/BYTES when min < max */
-    bool flag_only;                  /* not accepted in the YAML file */
+    const char *const *enum_values; /* NULL-terminated, CFG_ENUM only */
+    int64_t min, max;               /* bounds for INT/DURATION/BYTES when min < max */
+    bool flag_only;                 /* not accepted in the YAML file */
 } config_field_t;
 
 /* Set every field to its default (a STRLIST default is comma-separated).
@@ -51,11 +51,10 @@ typedef struct config_field {
  * a fresh struct. 0, or -1 with "key: bad default: reason". */
 int config_defaults(const config_field_t *f, size_t n, void *dst, char *err, size_t errlen);
 /* Load a YAML file over dst. 0, or -1 with "file:line: key: reason". */
-int config_load_file(const char *path, const config_field_t *f, size_t n, void *dst, char *err,
-                     size_t errlen);
+int config_load_file(const char *path, const config_field_t *f, size_t n, void *dst, char *err, size_t errlen);
 /* Load YAML text (name is used in messages). */
-int config_load_text(const char *name, const char *text, size_t len, const config_field_t *f, size_t n,
-                     void *dst, char *err, size_t errlen);
+int config_load_text(const char *name, const char *text, size_t len, const config_field_t *f, size_t n, void *dst,
+                     char *err, size_t errlen);
 /* Set one field from its text form, as a flag would (a STRLIST gets value
  * appended). 0, or -1 with "key: reason". */
 int config_set(const config_field_t *f, void *dst, const char *value, char *err, size_t errlen);
@@ -77,7 +76,7 @@ void config_free(const config_field_t *f, size_t n, void *dst);
  * with a reason ("flag --key: invalid duration \"15x\""); on error dst may
  * be partly updated. O(argc * n). */
 typedef int (*config_extra_fn)(void *ctx, const char *key, const char *value);
-int config_parse_flags(int argc, char **argv, const config_field_t *f, size_t n, void *dst,
-                       config_extra_fn extra, void *extra_ctx, char *err, size_t errlen);
+int config_parse_flags(int argc, char **argv, const config_field_t *f, size_t n, void *dst, config_extra_fn extra,
+                       void *extra_ctx, char *err, size_t errlen);
 
 #endif

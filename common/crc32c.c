@@ -58,9 +58,8 @@ uint32_t crc32c_sw(uint32_t crc, const void *p, size_t n)
         uint64_t w = 0;
         memcpy(&w, s, 8);
         w ^= c;
-        c = crc32c_table[7][w & 0xff] ^ crc32c_table[6][(w >> 8) & 0xff] ^
-            crc32c_table[5][(w >> 16) & 0xff] ^ crc32c_table[4][(w >> 24) & 0xff] ^
-            crc32c_table[3][(w >> 32) & 0xff] ^ crc32c_table[2][(w >> 40) & 0xff] ^
+        c = crc32c_table[7][w & 0xff] ^ crc32c_table[6][(w >> 8) & 0xff] ^ crc32c_table[5][(w >> 16) & 0xff] ^
+            crc32c_table[4][(w >> 24) & 0xff] ^ crc32c_table[3][(w >> 32) & 0xff] ^ crc32c_table[2][(w >> 40) & 0xff] ^
             crc32c_table[1][(w >> 48) & 0xff] ^ crc32c_table[0][w >> 56];
         s += 8;
         n -= 8;

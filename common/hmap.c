@@ -40,7 +40,7 @@ static void hmap_set_used(uint8_t *used, size_t i, bool on)
     if (on) {
         used[i >> 3] |= (uint8_t)(1u << (i & 7));
     } else {
-        used[i >> 3] &= (uint8_t)~(1u << (i & 7));
+        used[i >> 3] &= (uint8_t) ~(1u << (i & 7));
     }
 }
 

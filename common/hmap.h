@@ -38,6 +38,9 @@ void hmap_put(hmap_t *m, uint64_t hash, uint64_t value);
 bool hmap_get(const hmap_t *m, uint64_t hash, hmap_eq_fn eq, void *ctx, uint64_t *out);
 /* Remove the entry (hash, value); true if it was present. */
 bool hmap_del(hmap_t *m, uint64_t hash, uint64_t value);
-static inline size_t hmap_len(const hmap_t *m) { return m->len; }
+static inline size_t hmap_len(const hmap_t *m)
+{
+    return m->len;
+}
 
 #endif

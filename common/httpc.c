@@ -40,9 +40,9 @@ struct httpc {
 };
 
 typedef struct httpc_sink {
-    buf_t *dst;       /* caller's buffer, or NULL */
-    size_t start;     /* where this response starts in dst */
-    buf_t scratch;    /* first bytes when dst is NULL */
+    buf_t *dst;    /* caller's buffer, or NULL */
+    size_t start;  /* where this response starts in dst */
+    buf_t scratch; /* first bytes when dst is NULL */
 } httpc_sink_t;
 
 static pthread_once_t httpc_once = PTHREAD_ONCE_INIT;
@@ -196,8 +196,8 @@ static void httpc_perform(httpc_t *c, struct curl_slist *hdrs, buf_t *resp_body,
     buf_fini(&sink.scratch);
 }
 
-void httpc_post(httpc_t *c, const char *url, const char *const *headers, const void *body, size_t len,
-                buf_t *resp_body, httpc_result_t *res)
+void httpc_post(httpc_t *c, const char *url, const char *const *headers, const void *body, size_t len, buf_t *resp_body,
+                httpc_result_t *res)
 {
     curl_easy_reset(c->curl);
     struct curl_slist *hdrs = NULL;

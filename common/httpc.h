@@ -16,16 +16,16 @@
 typedef struct httpc httpc_t;
 
 typedef enum httpc_status {
-    HTTPC_OK = 0,      /* 2xx */
-    HTTPC_RETRY = 1,   /* connection error, timeout, 5xx, 429: try again later */
-    HTTPC_FATAL = 2,   /* other 4xx (and 1xx/3xx): do not retry */
+    HTTPC_OK = 0,    /* 2xx */
+    HTTPC_RETRY = 1, /* connection error, timeout, 5xx, 429: try again later */
+    HTTPC_FATAL = 2, /* other 4xx (and 1xx/3xx): do not retry */
 } httpc_status_t;
 
 typedef struct httpc_result {
     httpc_status_t status;
-    long http_code;          /* 0 when no response */
-    int64_t retry_after_ms;  /* from Retry-After (seconds or HTTP date); -1 if none */
-    char error[256];         /* curl error or the first line of the body */
+    long http_code;         /* 0 when no response */
+    int64_t retry_after_ms; /* from Retry-After (seconds or HTTP date); -1 if none */
+    char error[256];        /* curl error or the first line of the body */
 } httpc_result_t;
 
 /* A client whose calls each take at most timeout_ms (<= 0: 30 s) for
@@ -38,8 +38,8 @@ void httpc_destroy(httpc_t *c);
  * not NULL. Fills [out] res on every path: error is empty on OK, else the
  * curl error or the first line (<= 200 chars) of the body. Blocks up to the
  * client's timeout. */
-void httpc_post(httpc_t *c, const char *url, const char *const *headers, const void *body, size_t len,
-                buf_t *resp_body, httpc_result_t *res);
+void httpc_post(httpc_t *c, const char *url, const char *const *headers, const void *body, size_t len, buf_t *resp_body,
+                httpc_result_t *res);
 /* GET url; same classification. */
 void httpc_get(httpc_t *c, const char *url, buf_t *resp_body, httpc_result_t *res);
 

@@ -62,11 +62,11 @@ struct http_req {
     arena_t *arena;
     const char *method;
     const char *path;
-    char *query;              /* raw query string (arena), or NULL */
+    char *query; /* raw query string (arena), or NULL */
     const httpd_route_t *route;
     size_t limit;
     bool started;
-    bool answered;            /* a reply was queued on the first call */
+    bool answered; /* a reply was queued on the first call */
     bool too_large;
     size_t drained;
     buf_t body;
@@ -212,8 +212,7 @@ static enum MHD_Result httpd_send(struct MHD_Connection *conn, http_resp_t *resp
         return MHD_NO;
     }
     if (resp->status != 204 && resp->status != 304) {
-        MHD_add_response_header(mr, MHD_HTTP_HEADER_CONTENT_TYPE,
-                                resp->content_type ? resp->content_type : HTTPD_TEXT);
+        MHD_add_response_header(mr, MHD_HTTP_HEADER_CONTENT_TYPE, resp->content_type ? resp->content_type : HTTPD_TEXT);
     }
     for (size_t i = 0; i < resp->nhdr; i++) {
         MHD_add_response_header(mr, resp->hdr_names[i], resp->hdr_values[i]);
@@ -300,8 +299,7 @@ static enum MHD_Result httpd_begin(http_req_t *r, const char *url, const char *m
         unsigned long long n = strtoull(cl, &end, 10);
         if (end != cl && (errno == ERANGE || n > r->limit)) {
             r->too_large = true;
-            return httpd_send_text(r->conn, 413, NULL, NULL, "request body too large (limit %zu bytes)",
-                                   r->limit);
+            return httpd_send_text(r->conn, 413, NULL, NULL, "request body too large (limit %zu bytes)", r->limit);
         }
         if (end != cl && *end == '\0' && n > 0) {
             buf_reserve(&r->body, (size_t)n); /* one allocation, not a doubling chain */
@@ -338,9 +336,9 @@ static enum MHD_Result httpd_finish(http_req_t *r)
     return httpd_send(r->conn, &resp);
 }
 
-static enum MHD_Result httpd_access_cb(void *cls, struct MHD_Connection *conn, const char *url,
-                                       const char *method, const char *version, const char *upload_data,
-                                       size_t *upload_data_size, void **req_cls)
+static enum MHD_Result httpd_access_cb(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+                                       const char *version, const char *upload_data, size_t *upload_data_size,
+                                       void **req_cls)
 {
     (void)cls;
     (void)conn;
@@ -390,8 +388,7 @@ static void httpd_log_cb(void *cls, const char *fmt, va_list ap)
 }
 
 /* Split "host:port", "[v6]:port" or ":port" into addr. 0 or -1 with err. */
-static int httpd_resolve(const char *listen, struct sockaddr_storage *ss, socklen_t *sslen, char *err,
-                         size_t errlen)
+static int httpd_resolve(const char *listen, struct sockaddr_storage *ss, socklen_t *sslen, char *err, size_t errlen)
 {
     char host[256];
     const char *port;
@@ -465,15 +462,11 @@ int httpd_start(const httpd_opts_t *opts, httpd_t **out, char *err, size_t errle
         port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
     }
     unsigned threads = opts->threads ? opts->threads : 2;
-    h->d = MHD_start_daemon(flags, port, NULL, NULL, httpd_access_cb, h,
-                            MHD_OPTION_EXTERNAL_LOGGER, httpd_log_cb, h,
-                            MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-                            MHD_OPTION_THREAD_POOL_SIZE, threads,
-                            MHD_OPTION_URI_LOG_CALLBACK, httpd_uri_cb, h,
-                            MHD_OPTION_NOTIFY_COMPLETED, httpd_completed_cb, h,
-                            MHD_OPTION_CONNECTION_MEMORY_LIMIT, HTTPD_CONN_MEMORY,
-                            MHD_OPTION_CONNECTION_TIMEOUT, 120u,
-                            MHD_OPTION_END);
+    h->d = MHD_start_daemon(flags, port, NULL, NULL, httpd_access_cb, h, MHD_OPTION_EXTERNAL_LOGGER, httpd_log_cb, h,
+                            MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE, threads,
+                            MHD_OPTION_URI_LOG_CALLBACK, httpd_uri_cb, h, MHD_OPTION_NOTIFY_COMPLETED,
+                            httpd_completed_cb, h, MHD_OPTION_CONNECTION_MEMORY_LIMIT, HTTPD_CONN_MEMORY,
+                            MHD_OPTION_CONNECTION_TIMEOUT, 120u, MHD_OPTION_END);
     if (!h->d) {
         snprintf(err, errlen, "cannot listen on %s: %s", opts->listen ? opts->listen : ":0",
                  errno ? strerror(errno) : "libmicrohttpd failed to start");

@@ -28,10 +28,10 @@ typedef struct http_req http_req_t;
 #define HTTP_RESP_MAX_HEADERS 8
 
 typedef struct http_resp {
-    int status;                 /* default 200 */
-    const char *content_type;   /* static string; default "text/plain; charset=utf-8" */
-    buf_t body;                 /* owned by the server; the handler appends */
-    const char *hdr_names[HTTP_RESP_MAX_HEADERS];  /* static or arena strings */
+    int status;                                   /* default 200 */
+    const char *content_type;                     /* static string; default "text/plain; charset=utf-8" */
+    buf_t body;                                   /* owned by the server; the handler appends */
+    const char *hdr_names[HTTP_RESP_MAX_HEADERS]; /* static or arena strings */
     const char *hdr_values[HTTP_RESP_MAX_HEADERS];
     size_t nhdr;
 } http_resp_t;
@@ -39,19 +39,19 @@ typedef struct http_resp {
 typedef void (*httpd_handler_fn)(void *ctx, http_req_t *req, http_resp_t *resp);
 
 typedef struct httpd_route {
-    const char *method;   /* "GET", "POST", or NULL for GET and POST */
-    const char *path;     /* exact ("/api/v1/write"), or a prefix when it ends in '*' */
+    const char *method; /* "GET", "POST", or NULL for GET and POST */
+    const char *path;   /* exact ("/api/v1/write"), or a prefix when it ends in '*' */
     httpd_handler_fn fn;
-    size_t max_body;      /* 0: the server default */
+    size_t max_body; /* 0: the server default */
 } httpd_route_t;
 
 typedef struct httpd_opts {
-    const char *listen;           /* "127.0.0.1:9464", "[::1]:9464", ":9464" */
-    unsigned threads;             /* thread pool size (0: 2) */
-    size_t default_max_body;      /* 0: 1 MiB */
+    const char *listen;      /* "127.0.0.1:9464", "[::1]:9464", ":9464" */
+    unsigned threads;        /* thread pool size (0: 2) */
+    size_t default_max_body; /* 0: 1 MiB */
     const httpd_route_t *routes;
     size_t nroutes;
-    void *ctx;                    /* passed to every handler */
+    void *ctx; /* passed to every handler */
 } httpd_opts_t;
 
 /* Bind opts->listen (NULL: ":0", all IPv4 addresses, ephemeral port) and

@@ -143,10 +143,10 @@ static long utf8_decode(const uint8_t *p, size_t len, size_t *w)
 static bool rune_printable(long r)
 {
     static const long np[][2] = {
-        { 0x80, 0xA0 },       { 0xAD, 0xAD },       { 0x061C, 0x061C },   { 0x1680, 0x1680 },
-        { 0x180E, 0x180E },   { 0x2000, 0x200F },   { 0x2028, 0x202F },   { 0x205F, 0x206F },
-        { 0x3000, 0x3000 },   { 0xE000, 0xF8FF },   { 0xFEFF, 0xFEFF },   { 0xFFF9, 0xFFFB },
-        { 0xFFFE, 0xFFFF },   { 0x1D173, 0x1D17A }, { 0xE0000, 0xE007F }, { 0xF0000, 0x10FFFF },
+        { 0x80, 0xA0 },     { 0xAD, 0xAD },       { 0x061C, 0x061C },   { 0x1680, 0x1680 },
+        { 0x180E, 0x180E }, { 0x2000, 0x200F },   { 0x2028, 0x202F },   { 0x205F, 0x206F },
+        { 0x3000, 0x3000 }, { 0xE000, 0xF8FF },   { 0xFEFF, 0xFEFF },   { 0xFFF9, 0xFFFB },
+        { 0xFFFE, 0xFFFF }, { 0x1D173, 0x1D17A }, { 0xE0000, 0xE007F }, { 0xF0000, 0x10FFFF },
     };
     for (size_t i = 0; i < sizeof(np) / sizeof(np[0]); i++) {
         if (r >= np[i][0] && r <= np[i][1]) {
@@ -270,8 +270,7 @@ done:
     return st;
 }
 
-labels_status_t labels_validate(const label_t *ls, size_t n, const labels_limits_t *lim, char *err,
-                                size_t errlen)
+labels_status_t labels_validate(const label_t *ls, size_t n, const labels_limits_t *lim, char *err, size_t errlen)
 {
     assert(ls || n == 0);
     static const labels_limits_t none = { 0 };

@@ -24,20 +24,20 @@ typedef struct label {
 } label_t;
 
 typedef struct labels_limits {
-    size_t max_name_len;   /* bytes; 0 = unlimited */
-    size_t max_value_len;  /* bytes; 0 = unlimited */
-    size_t max_labels;     /* labels per series; 0 = unlimited */
-    bool utf8_names;       /* accept any UTF-8 name (Prometheus 3 scheme) */
+    size_t max_name_len;  /* bytes; 0 = unlimited */
+    size_t max_value_len; /* bytes; 0 = unlimited */
+    size_t max_labels;    /* labels per series; 0 = unlimited */
+    bool utf8_names;      /* accept any UTF-8 name (Prometheus 3 scheme) */
 } labels_limits_t;
 
 typedef enum labels_status {
     LABELS_OK = 0,
-    LABELS_NO_NAME,        /* no __name__ label */
-    LABELS_DUP_NAME,       /* a label name appears twice */
-    LABELS_BAD_NAME,       /* name not [a-zA-Z_][a-zA-Z0-9_]* (or metric name rule) */
-    LABELS_BAD_UTF8,       /* name or value is not valid UTF-8 */
-    LABELS_TOO_LONG,       /* a name or value over its limit */
-    LABELS_TOO_MANY,       /* more labels than max_labels */
+    LABELS_NO_NAME,  /* no __name__ label */
+    LABELS_DUP_NAME, /* a label name appears twice */
+    LABELS_BAD_NAME, /* name not [a-zA-Z_][a-zA-Z0-9_]* (or metric name rule) */
+    LABELS_BAD_UTF8, /* name or value is not valid UTF-8 */
+    LABELS_TOO_LONG, /* a name or value over its limit */
+    LABELS_TOO_MANY, /* more labels than max_labels */
 } labels_status_t;
 
 /* Sort ls by name (stable; n is small) and drop empty-valued labels.
@@ -45,8 +45,7 @@ typedef enum labels_status {
 size_t labels_normalize(label_t *ls, size_t n);
 /* Validate a normalized set. On failure, writes a one-line reason naming
  * the offending label into err (errlen bytes, NUL-terminated). */
-labels_status_t labels_validate(const label_t *ls, size_t n, const labels_limits_t *lim, char *err,
-                                size_t errlen);
+labels_status_t labels_validate(const label_t *ls, size_t n, const labels_limits_t *lim, char *err, size_t errlen);
 /* Name of a status, for metrics ("no_name", "dup_name", …). */
 const char *labels_status_name(labels_status_t st);
 /* Append the canonical bytes of a normalized set. */

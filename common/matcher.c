@@ -75,8 +75,8 @@ static void matcher_find_alts(matcher_t *m)
                 return;
             }
             unsigned char e = (unsigned char)re[i + 1];
-            bool punct = e >= 0x21 && e < 0x7F && !(e >= '0' && e <= '9') && !(e >= 'a' && e <= 'z') &&
-                         !(e >= 'A' && e <= 'Z');
+            bool punct =
+                e >= 0x21 && e < 0x7F && !(e >= '0' && e <= '9') && !(e >= 'a' && e <= 'z') && !(e >= 'A' && e <= 'Z');
             if (!punct) {
                 return;
             }
@@ -117,8 +117,8 @@ static int matcher_compile(matcher_t *m, char *err, size_t errlen)
         snprintf(err, errlen, "error parsing regexp: out of memory");
         goto fail;
     }
-    uint32_t opts = PCRE2_UTF | PCRE2_DOTALL | PCRE2_ANCHORED | PCRE2_ENDANCHORED | PCRE2_DOLLAR_ENDONLY |
-                    PCRE2_NEVER_BACKSLASH_C;
+    uint32_t opts =
+        PCRE2_UTF | PCRE2_DOTALL | PCRE2_ANCHORED | PCRE2_ENDANCHORED | PCRE2_DOLLAR_ENDONLY | PCRE2_NEVER_BACKSLASH_C;
     int ec = 0;
     PCRE2_SIZE eoff = 0;
     pcre2_code *re = pcre2_compile((PCRE2_SPTR)m->value, m->value_len, opts, &ec, &eoff, cc);
@@ -405,8 +405,7 @@ static int sel_escape(sel_t *p, size_t start, size_t *i, char q, buf_t *out)
         }
         int h = sel_hex(p->s[at]);
         if (h < 0 || h >= base) {
-            return sel_fail(p, start, "illegal character U+%04X in escape sequence",
-                            (unsigned)(unsigned char)p->s[at]);
+            return sel_fail(p, start, "illegal character U+%04X in escape sequence", (unsigned)(unsigned char)p->s[at]);
         }
         v = v * (uint32_t)base + (uint32_t)h;
     }
@@ -521,8 +520,8 @@ static int sel_next(sel_t *p, sel_tok_t *t)
 static void sel_desc(const sel_t *p, const sel_tok_t *t, buf_t *out)
 {
     static const char *const ops[] = {
-        [TOK_EQ] = "\"=\"",      [TOK_NEQ] = "\"!=\"",   [TOK_RE] = "\"=~\"",
-        [TOK_NRE] = "\"!~\"",    [TOK_COMMA] = "\",\"",  [TOK_RBRACE] = "\"}\"",
+        [TOK_EQ] = "\"=\"",   [TOK_NEQ] = "\"!=\"",  [TOK_RE] = "\"=~\"",
+        [TOK_NRE] = "\"!~\"", [TOK_COMMA] = "\",\"", [TOK_RBRACE] = "\"}\"",
     };
     size_t n = t->end - t->pos;
     bool cut = n > SEL_DESC_MAX;

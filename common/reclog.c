@@ -66,9 +66,9 @@ struct reclog {
     uint64_t written;
     bool writing;
     int err;
-    uint32_t seg;          /* current segment index */
-    uint64_t cur_size;     /* published size of the current segment */
-    reclog_seg_t *segs;    /* closed segments on disk, ascending */
+    uint32_t seg;       /* current segment index */
+    uint64_t cur_size;  /* published size of the current segment */
+    reclog_seg_t *segs; /* closed segments on disk, ascending */
     size_t nsegs;
     size_t capsegs;
     uint64_t closed_bytes; /* sum of segs[].bytes */
@@ -132,7 +132,7 @@ static int reclog_mkdir_p(const char *dir)
 {
     char *tmp = mem_strdup(dir);
     int rc = 0;
-    for (char *p = tmp + 1; ; p++) {
+    for (char *p = tmp + 1;; p++) {
         if (*p == '/' || *p == '\0') {
             char c = *p;
             *p = '\0';
@@ -195,8 +195,7 @@ static int reclog_scan(reclog_t *l)
 
 /* Replay one segment; cut it at the first bad record. Sets seg->bytes to
  * the size left. 0, -errno, or the callback's nonzero result. */
-static int reclog_replay_seg(reclog_t *l, reclog_seg_t *seg, reclog_replay_fn fn, void *ctx,
-                             reclog_stats_t *st)
+static int reclog_replay_seg(reclog_t *l, reclog_seg_t *seg, reclog_replay_fn fn, void *ctx, reclog_stats_t *st)
 {
     char path[4096];
     reclog_seg_path(l, seg->idx, path, sizeof(path));
@@ -262,8 +261,7 @@ static int reclog_replay_seg(reclog_t *l, reclog_seg_t *seg, reclog_replay_fn fn
     }
     munmap((void *)m, size);
     if (rc == 0 && why) {
-        log_warn("reclog: cutting segment %s at offset %zu (%s), dropping %zu bytes", path, off, why,
-                 size - off);
+        log_warn("reclog: cutting segment %s at offset %zu (%s), dropping %zu bytes", path, off, why, size - off);
         if (ftruncate(fd, (off_t)off) != 0) {
             rc = -errno;
         } else {
@@ -432,8 +430,8 @@ static int reclog_drive_locked(reclog_t *l, uint64_t pos, bool roll)
     }
 }
 
-int reclog_open(const char *dir, const reclog_opts_t *opts, reclog_replay_fn fn, void *ctx,
-                reclog_stats_t *stats, reclog_t **out)
+int reclog_open(const char *dir, const reclog_opts_t *opts, reclog_replay_fn fn, void *ctx, reclog_stats_t *stats,
+                reclog_t **out)
 {
     assert(dir && out);
     *out = NULL;

@@ -32,11 +32,11 @@ typedef struct reclog_opts {
 } reclog_opts_t;
 
 typedef struct reclog_stats {
-    uint64_t records;     /* records replayed */
-    uint64_t bytes;       /* payload bytes replayed */
-    uint32_t segments;    /* segments read */
-    uint32_t cuts;        /* segments cut at a torn/corrupt record */
-    uint64_t cut_bytes;   /* bytes removed by those cuts */
+    uint64_t records;   /* records replayed */
+    uint64_t bytes;     /* payload bytes replayed */
+    uint32_t segments;  /* segments read */
+    uint32_t cuts;      /* segments cut at a torn/corrupt record */
+    uint64_t cut_bytes; /* bytes removed by those cuts */
 } reclog_stats_t;
 
 /* Called for each valid record during replay, in order. seg is the
@@ -47,8 +47,8 @@ typedef int (*reclog_replay_fn)(void *ctx, uint32_t seg, const uint8_t *p, size_
 /* Create dir if needed, replay its segments through fn (NULL: skip
  * replay), then open a new segment for appending. 0 on success, -errno or
  * the callback's nonzero result on failure. */
-int reclog_open(const char *dir, const reclog_opts_t *opts, reclog_replay_fn fn, void *ctx,
-                reclog_stats_t *stats, reclog_t **out);
+int reclog_open(const char *dir, const reclog_opts_t *opts, reclog_replay_fn fn, void *ctx, reclog_stats_t *stats,
+                reclog_t **out);
 /* Commit what is pending (not synced unless opts.sync) and close. NULL ok. */
 void reclog_close(reclog_t *l);
 /* Buffer (copy) one record; sets [out] *pos to the position to commit.

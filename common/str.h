@@ -17,7 +17,10 @@ typedef struct str {
 } str_t;
 
 #define STR_LIT(s) ((str_t){ (s), sizeof(s) - 1 })
-static inline str_t str_from(const char *p, size_t len) { return (str_t){ p, len }; }
+static inline str_t str_from(const char *p, size_t len)
+{
+    return (str_t){ p, len };
+}
 str_t str_cstr(const char *s);
 
 bool str_eq(str_t a, str_t b);

@@ -12,8 +12,14 @@
 
 #define VARINT_MAX_LEN 10
 
-static inline uint64_t varint_zigzag(int64_t v) { return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63); }
-static inline int64_t varint_unzigzag(uint64_t v) { return (int64_t)(v >> 1) ^ -(int64_t)(v & 1); }
+static inline uint64_t varint_zigzag(int64_t v)
+{
+    return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
+}
+static inline int64_t varint_unzigzag(uint64_t v)
+{
+    return (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
+}
 
 /* Write v to dst (room for VARINT_MAX_LEN bytes); returns bytes written. */
 size_t varint_put_u64(uint8_t *dst, uint64_t v);

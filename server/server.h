@@ -30,11 +30,11 @@ typedef struct server_config {
     int64_t retention_ms;
     int64_t block_range_ms;
     int64_t ooo_window_ms;
-    int wal_sync;               /* 0 write, 1 always */
+    int wal_sync; /* 0 write, 1 always */
     int64_t wal_segment_bytes;
-    int64_t max_body_bytes;     /* compressed request body */
-    int64_t max_decoded_bytes;  /* decompressed remote-write body */
-    int64_t max_inflight;       /* concurrent ingest requests before 503 */
+    int64_t max_body_bytes;    /* compressed request body */
+    int64_t max_decoded_bytes; /* decompressed remote-write body */
+    int64_t max_inflight;      /* concurrent ingest requests before 503 */
     int64_t threads;
     int64_t label_name_len;
     int64_t label_value_len;
@@ -45,8 +45,8 @@ typedef struct server_config {
 
 typedef enum server_cfg_rc {
     SERVER_CFG_OK = 0,
-    SERVER_CFG_ERROR = 1,   /* message in err */
-    SERVER_CFG_HELP = 2,    /* --help was given: help printed to out */
+    SERVER_CFG_ERROR = 1, /* message in err */
+    SERVER_CFG_HELP = 2,  /* --help was given: help printed to out */
 } server_cfg_rc_t;
 
 /* Fill cfg from defaults, file and flags. Strings are owned by cfg. */
@@ -59,7 +59,7 @@ void server_config_doc(FILE *out);
 
 typedef struct server_ingest_stats {
     uint64_t series_total;
-    uint64_t series_rejected[8];     /* indexed by labels_status_t; [7] = native histograms */
+    uint64_t series_rejected[8]; /* indexed by labels_status_t; [7] = native histograms */
     uint64_t samples_accepted;
     uint64_t samples_rejected[TSDB_REJ_COUNT];
     uint64_t samples_dropped_with_series;

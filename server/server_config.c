@@ -15,10 +15,14 @@
 static const char *const wal_sync_values[] = { "write", "always", NULL };
 static const char *const log_level_values[] = { "debug", "info", "warn", "error", NULL };
 
-#define F(key, type, member, def, help) \
-    { key, type, offsetof(server_config_t, member), def, help, NULL, 0, 0, false }
-#define FB(key, type, member, def, lo, hi, help) \
-    { key, type, offsetof(server_config_t, member), def, help, NULL, lo, hi, false }
+#define F(key, type, member, def, help)                                                                                \
+    {                                                                                                                  \
+        key, type, offsetof(server_config_t, member), def, help, NULL, 0, 0, false                                     \
+    }
+#define FB(key, type, member, def, lo, hi, help)                                                                       \
+    {                                                                                                                  \
+        key, type, offsetof(server_config_t, member), def, help, NULL, lo, hi, false                                   \
+    }
 
 static const config_field_t server_fields[] = {
     { "config.file", CFG_STR, offsetof(server_config_t, config_file), NULL,
@@ -28,8 +32,7 @@ static const config_field_t server_fields[] = {
     FB("web.max-body", CFG_BYTES, max_body_bytes, "32MiB", 1024, 1LL << 34,
        "Largest request body accepted (413 past it)"),
     F("storage.path", CFG_STR, storage_path, "./data", "Data directory"),
-    FB("storage.retention", CFG_DURATION, retention_ms, "15d", 0, 1LL << 50,
-       "How long to keep blocks (0: forever)"),
+    FB("storage.retention", CFG_DURATION, retention_ms, "15d", 0, 1LL << 50, "How long to keep blocks (0: forever)"),
     FB("storage.block-range", CFG_DURATION, block_range_ms, "30m", 60000, 1LL << 40,
        "Span of data cut from the head into one block"),
     FB("storage.out-of-order-window", CFG_DURATION, ooo_window_ms, "6h", 0, 1LL << 40,
@@ -45,10 +48,9 @@ static const config_field_t server_fields[] = {
     FB("limits.label-name-length", CFG_INT, label_name_len, "1024", 1, 1 << 20, "Longest label name accepted"),
     FB("limits.label-value-length", CFG_INT, label_value_len, "16384", 1, 1 << 24, "Longest label value accepted"),
     FB("limits.labels-per-series", CFG_INT, labels_per_series, "128", 1, 1 << 16, "Most labels in one series"),
-    { "log.level", CFG_ENUM, offsetof(server_config_t, log_level), "info", "Log level", log_level_values, 0, 0,
-      false },
-    { "check-config", CFG_BOOL, offsetof(server_config_t, check_config), "false",
-      "Validate the configuration and exit", NULL, 0, 0, true },
+    { "log.level", CFG_ENUM, offsetof(server_config_t, log_level), "info", "Log level", log_level_values, 0, 0, false },
+    { "check-config", CFG_BOOL, offsetof(server_config_t, check_config), "false", "Validate the configuration and exit",
+      NULL, 0, 0, true },
 };
 
 #define NFIELDS (sizeof(server_fields) / sizeof(server_fields[0]))
@@ -104,8 +106,7 @@ void server_config_free(server_config_t *cfg)
 
 void server_config_doc(FILE *out)
 {
-    static const char *const type_names[] = { "string", "integer", "boolean", "duration", "bytes", "enum",
-                                              "list" };
+    static const char *const type_names[] = { "string", "integer", "boolean", "duration", "bytes", "enum", "list" };
     fprintf(out, "| key / flag | type | default | description |\n|---|---|---|---|\n");
     for (size_t i = 0; i < NFIELDS; i++) {
         const config_field_t *f = &server_fields[i];

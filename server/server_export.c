@@ -24,8 +24,8 @@
 
 typedef struct export_ctx {
     buf_t *out;
-    hmap_t seen;        /* labels hash -> offset of the labels in keys */
-    buf_t keys;         /* u32le length + canonical labels, per series written */
+    hmap_t seen; /* labels hash -> offset of the labels in keys */
+    buf_t keys;  /* u32le length + canonical labels, per series written */
     buf_t key;
     bool dedupe;
 } export_ctx_t;

@@ -15,9 +15,9 @@
 #include "server/server.h"
 
 typedef struct server_metrics {
-    _Atomic uint64_t write_requests[6];   /* by status: 204, 400, 413, 503, 429, other */
+    _Atomic uint64_t write_requests[6]; /* by status: 204, 400, 413, 503, 429, other */
     _Atomic uint64_t write_overload;
-    _Atomic uint64_t series_rejected[8];  /* labels_status_t; [7] native histograms */
+    _Atomic uint64_t series_rejected[8]; /* labels_status_t; [7] native histograms */
     _Atomic uint64_t samples_rejected_with_series;
     _Atomic uint64_t metadata;
     _Atomic uint64_t exemplars_ignored;
@@ -31,7 +31,7 @@ struct server {
     httpd_t *http;
     httpd_route_t *routes;
     _Atomic int inflight;
-    pthread_mutex_t scratch_mu;          /* idle ingest scratch, reused LIFO */
+    pthread_mutex_t scratch_mu; /* idle ingest scratch, reused LIFO */
     server_ingest_scratch_t *scratch[SERVER_SCRATCH_MAX];
     size_t nscratch;
     double started;
@@ -43,15 +43,15 @@ void server_metrics_count_write(server_t *s, int status, const server_ingest_sta
 /* ---- server_rw.c: zero-copy WriteRequest decoder ---- */
 
 typedef struct server_rw_series {
-    label_t *labels;            /* slices into the request buffer, wire order */
+    label_t *labels; /* slices into the request buffer, wire order */
     size_t nlabels;
     tsdb_sample_t *samples;
     size_t nsamples;
     size_t nexemplars;
     size_t nhistograms;
-    const uint8_t *labels_raw;  /* the leading label fields' bytes */
+    const uint8_t *labels_raw; /* the leading label fields' bytes */
     size_t labels_raw_len;
-    bool labels_contiguous;     /* no label field after a non-label field */
+    bool labels_contiguous; /* no label field after a non-label field */
 } server_rw_series_t;
 
 typedef struct server_rw_meta {
@@ -64,7 +64,7 @@ typedef struct server_rw_request {
     size_t nseries;
     server_rw_meta_t *meta;
     size_t nmeta;
-    label_t *labels;            /* backing arrays, in the arena */
+    label_t *labels; /* backing arrays, in the arena */
     tsdb_sample_t *samples;
 } server_rw_request_t;
 

@@ -15,8 +15,8 @@
 #include "server/server_int.h"
 
 static const char *const reject_reasons[TSDB_REJ_COUNT] = { "duplicate", "too_old", "too_far_in_future" };
-static const char *const series_reasons[8] = { "ok",        "no_name",   "duplicate_label_name", "invalid_label_name",
-                                               "invalid_utf8", "too_long", "too_many_labels",   "native_histogram" };
+static const char *const series_reasons[8] = { "ok",           "no_name",  "duplicate_label_name", "invalid_label_name",
+                                               "invalid_utf8", "too_long", "too_many_labels",      "native_histogram" };
 
 void server_metrics_count_write(server_t *s, int status, const server_ingest_stats_t *st)
 {
@@ -103,16 +103,17 @@ void server_metrics_write(server_t *s, buf_t *b)
     metric_u(b, "pharos_remote_write_exemplars_ignored_total", "counter", "Exemplars received and not stored.",
              atomic_load(&s->m.exemplars_ignored));
     metric_u(b, "pharos_tsdb_series", "gauge", "Series known to the store.", st.series);
-    metric_u(b, "pharos_tsdb_head_series", "gauge", "Active series: series with samples in the head.",
-             st.head_series);
+    metric_u(b, "pharos_tsdb_head_series", "gauge", "Active series: series with samples in the head.", st.head_series);
     metric_u(b, "pharos_tsdb_head_chunks", "gauge", "Chunks in the head.", st.head_chunks);
     metric_u(b, "pharos_tsdb_head_samples", "gauge", "Samples in the head.", st.head_samples);
-    metric_u(b, "pharos_tsdb_head_chunk_bytes", "gauge", "Bytes held for head chunks (open-chunk slabs and closed-chunk arenas).", st.head_bytes);
+    metric_u(b, "pharos_tsdb_head_chunk_bytes", "gauge",
+             "Bytes held for head chunks (open-chunk slabs and closed-chunk arenas).", st.head_bytes);
     metric_u(b, "pharos_tsdb_head_cuts_total", "counter", "Head cuts into blocks.", st.head_cuts);
     metric_u(b, "pharos_tsdb_wal_bytes", "gauge", "Bytes in WAL segment files.", st.wal_bytes);
     metric_head(b, "pharos_tsdb_wal_fsync_duration_seconds", "summary", "WAL fsync latency.");
-    buf_printf(b, "pharos_tsdb_wal_fsync_duration_seconds_sum %.9f\npharos_tsdb_wal_fsync_duration_seconds_count %" PRIu64
-                  "\n",
+    buf_printf(b,
+               "pharos_tsdb_wal_fsync_duration_seconds_sum %.9f\npharos_tsdb_wal_fsync_duration_seconds_count %" PRIu64
+               "\n",
                st.wal_fsync_seconds, st.wal_fsyncs);
     metric_u(b, "pharos_tsdb_wal_replay_cuts_total", "counter", "Torn or corrupt WAL segments cut at replay.",
              st.wal_replay_cuts);

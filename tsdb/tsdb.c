@@ -60,7 +60,7 @@ typedef struct tsdb_replay {
     uint32_t seg;
     int64_t skip_before;
     uint64_t samples, skipped, unknown, bad_records, series;
-    bool last_ok;       /* the series of the current CHUNKS entry had no samples */
+    bool last_ok; /* the series of the current CHUNKS entry had no samples */
     buf_t scratch;
 } tsdb_replay_t;
 

@@ -32,22 +32,22 @@ typedef struct tsdb tsdb_t;
 #define TSDB_STALE_NAN_BITS 0x7ff0000000000002ULL
 
 typedef struct tsdb_opts {
-    const char *dir;            /* data directory (created if missing) */
-    int64_t retention_ms;       /* blocks older than newest - retention are dropped (0: keep) */
-    int64_t block_range_ms;     /* span of a head cut (level-0 block); 0: 1h */
-    int64_t ooo_window_ms;      /* accept samples this much older than the newest */
-    int64_t future_ms;          /* reject samples this far past the clock (0: 1h) */
-    bool wal_sync;              /* fdatasync the WAL on every commit */
-    size_t wal_segment_bytes;   /* 0: 64 MiB */
-    bool background;            /* run the maintenance threads */
-    bool no_checkpoint;         /* close without writing the head checkpoint */
-    pclock_t clock;             /* zeroed: the real clock */
+    const char *dir;          /* data directory (created if missing) */
+    int64_t retention_ms;     /* blocks older than newest - retention are dropped (0: keep) */
+    int64_t block_range_ms;   /* span of a head cut (level-0 block); 0: 1h */
+    int64_t ooo_window_ms;    /* accept samples this much older than the newest */
+    int64_t future_ms;        /* reject samples this far past the clock (0: 1h) */
+    bool wal_sync;            /* fdatasync the WAL on every commit */
+    size_t wal_segment_bytes; /* 0: 64 MiB */
+    bool background;          /* run the maintenance threads */
+    bool no_checkpoint;       /* close without writing the head checkpoint */
+    pclock_t clock;           /* zeroed: the real clock */
 } tsdb_opts_t;
 
 enum {
     TSDB_OK = 0,
-    TSDB_ERR_IO = -1,       /* disk error: retryable (answer 5xx) */
-    TSDB_ERR_CORRUPT = -2,  /* data dir unreadable */
+    TSDB_ERR_IO = -1,      /* disk error: retryable (answer 5xx) */
+    TSDB_ERR_CORRUPT = -2, /* data dir unreadable */
     TSDB_ERR_CLOSED = -3,
 };
 
@@ -69,12 +69,12 @@ typedef struct tsdb_fp {
  * tsdb_lookup_fps) or by labels normalized and validated by the caller
  * (labels_normalize + labels_validate). Samples in any order. */
 typedef struct tsdb_input {
-    const label_t *labels;       /* when ref == 0 */
+    const label_t *labels; /* when ref == 0 */
     size_t nlabels;
     const tsdb_sample_t *samples;
     size_t nsamples;
-    uint32_t ref;                /* series id + 1, or 0 */
-    const tsdb_fp_t *fp;         /* optional: remember fp for this series */
+    uint32_t ref;        /* series id + 1, or 0 */
+    const tsdb_fp_t *fp; /* optional: remember fp for this series */
 } tsdb_input_t;
 
 /* refs[i] = series id + 1 of the series remembered for fps[i], or 0. */
@@ -82,9 +82,9 @@ void tsdb_lookup_fps(tsdb_t *db, const tsdb_fp_t *fps, size_t n, uint32_t *refs)
 
 /* Why a sample was not stored. Identical duplicates are not rejections. */
 typedef enum tsdb_reject {
-    TSDB_REJ_DUPLICATE = 0,  /* same timestamp, different value */
-    TSDB_REJ_TOO_OLD,        /* older than newest - ooo window */
-    TSDB_REJ_FUTURE,         /* too far in the future */
+    TSDB_REJ_DUPLICATE = 0, /* same timestamp, different value */
+    TSDB_REJ_TOO_OLD,       /* older than newest - ooo window */
+    TSDB_REJ_FUTURE,        /* too far in the future */
     TSDB_REJ_COUNT
 } tsdb_reject_t;
 
@@ -93,7 +93,7 @@ typedef struct tsdb_append_result {
     uint64_t duplicates_identical;
     uint64_t rejected[TSDB_REJ_COUNT];
     uint64_t new_series;
-    char first_error[256];   /* first rejection, naming the series and sample */
+    char first_error[256]; /* first rejection, naming the series and sample */
 } tsdb_append_result_t;
 
 /* Open or create the store in opts->dir, replaying the WAL. 0, or a
@@ -114,12 +114,11 @@ void tsdb_set_metadata(tsdb_t *db, str_t family, int type, str_t help, str_t uni
  * its labels and samples (time order, no duplicate timestamps). Arrays are
  * borrowed for the call. Return nonzero to stop the selection
  * (tsdb_select returns it). */
-typedef int (*tsdb_select_fn)(void *ctx, const label_t *labels, size_t nlabels, const int64_t *ts,
-                              const double *vs, size_t n);
+typedef int (*tsdb_select_fn)(void *ctx, const label_t *labels, size_t nlabels, const int64_t *ts, const double *vs,
+                              size_t n);
 /* Every series matching all matchers with at least one sample in
  * [mint, maxt] (inclusive), with those samples. */
-int tsdb_select(tsdb_t *db, matcher_t *ms, size_t nms, int64_t mint, int64_t maxt, tsdb_select_fn fn,
-                void *ctx);
+int tsdb_select(tsdb_t *db, matcher_t *ms, size_t nms, int64_t mint, int64_t maxt, tsdb_select_fn fn, void *ctx);
 
 /* Cut everything in the head into blocks, compact, apply retention, drop
  * the WAL it covered; returns when durable. 0 or TSDB_ERR_IO. */
@@ -128,11 +127,11 @@ int tsdb_flush(tsdb_t *db);
 typedef struct tsdb_stats {
     uint64_t samples_appended;
     uint64_t samples_rejected[TSDB_REJ_COUNT];
-    uint64_t series;            /* series known (head or blocks) */
-    uint64_t head_series;       /* series with samples in the head */
+    uint64_t series;      /* series known (head or blocks) */
+    uint64_t head_series; /* series with samples in the head */
     uint64_t head_chunks;
     uint64_t head_samples;
-    uint64_t head_bytes;        /* chunk bytes in memory */
+    uint64_t head_bytes; /* chunk bytes in memory */
     uint64_t wal_bytes;
     uint64_t wal_fsyncs;
     double wal_fsync_seconds;
@@ -144,7 +143,7 @@ typedef struct tsdb_stats {
     uint64_t head_cuts;
     uint64_t corrupt_blocks;
     uint64_t retention_dropped_blocks;
-    uint64_t disk_bytes;        /* everything under dir */
+    uint64_t disk_bytes; /* everything under dir */
     int64_t head_mint, head_maxt;
 } tsdb_stats_t;
 

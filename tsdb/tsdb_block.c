@@ -34,10 +34,10 @@ struct tsdb_block_writer {
     uint32_t level;
     int zlevel;
     uint64_t file_off;
-    buf_t page;            /* raw page being filled */
-    buf_t comp;            /* scratch for compression */
-    buf_t series;          /* index entries of the series, varint-coded */
-    buf_t pages;           /* index entries of the pages */
+    buf_t page;   /* raw page being filled */
+    buf_t comp;   /* scratch for compression */
+    buf_t series; /* index entries of the series, varint-coded */
+    buf_t pages;  /* index entries of the pages */
     uint32_t npages;
     uint32_t nseries;
     uint64_t nsamples;
@@ -354,8 +354,8 @@ static int tsdb_block_parse_index(tsdb_block_t *b, const uint8_t *p, size_t len,
         uint64_t n = tsdb_cur_u(&c);
         int64_t mint = tsdb_cur_i(&c);
         uint64_t span = tsdb_cur_u(&c);
-        if (c.bad || delta == 0 || delta > UINT32_MAX || id + (int64_t)delta > (int64_t)UINT32_MAX ||
-            page >= npages || off >= b->pages[page].rlen || n == 0 || n > TSDB_BLOCK_MAX_SAMPLES_PER_SERIES ||
+        if (c.bad || delta == 0 || delta > UINT32_MAX || id + (int64_t)delta > (int64_t)UINT32_MAX || page >= npages ||
+            off >= b->pages[page].rlen || n == 0 || n > TSDB_BLOCK_MAX_SAMPLES_PER_SERIES ||
             span > (uint64_t)INT64_MAX || mint > INT64_MAX - (int64_t)span) {
             return tsdb_block_fail(err, errlen, b->path, "bad series entry");
         }

@@ -33,10 +33,10 @@
 #include "common/varint.h"
 #include "tsdb/tsdb_int.h"
 
-#define DEC_EMAX 22                    /* 1e22 is the largest exact power */
-#define DEC_MLIM ((int64_t)1 << 53)    /* |m| < DEC_MLIM */
-#define DEC_NONE INT8_MAX              /* natural exponent of an exception */
-#define DEC_MAX_EXC_DIV 4              /* V_DEC needs nexc <= n / 4 */
+#define DEC_EMAX 22                 /* 1e22 is the largest exact power */
+#define DEC_MLIM ((int64_t)1 << 53) /* |m| < DEC_MLIM */
+#define DEC_NONE INT8_MAX           /* natural exponent of an exception */
+#define DEC_MAX_EXC_DIV 4           /* V_DEC needs nexc <= n / 4 */
 
 enum { MANT_STEP = 0, MANT_DELTA = 1, MANT_DOD = 2 };
 
@@ -46,9 +46,22 @@ static const double pow10_dbl[DEC_EMAX + 1] = {
 };
 
 static const int64_t pow10_i64[16] = {
-    1LL,          10LL,          100LL,          1000LL,          10000LL,          100000LL,
-    1000000LL,    10000000LL,    100000000LL,    1000000000LL,    10000000000LL,    100000000000LL,
-    1000000000000LL, 10000000000000LL, 100000000000000LL, 1000000000000000LL,
+    1LL,
+    10LL,
+    100LL,
+    1000LL,
+    10000LL,
+    100000LL,
+    1000000LL,
+    10000000LL,
+    100000000LL,
+    1000000000LL,
+    10000000000LL,
+    100000000000LL,
+    1000000000000LL,
+    10000000000000LL,
+    100000000000000LL,
+    1000000000000000LL,
 };
 
 static uint64_t dbl_bits(double v)
@@ -256,7 +269,10 @@ static bool dec_fits(int64_t m, int en, int e)
     return am <= (DEC_MLIM - 1) / pow10_i64[en - e];
 }
 
-static size_t ilen(int64_t v) { return varint_len_u64(varint_zigzag(v)); }
+static size_t ilen(int64_t v)
+{
+    return varint_len_u64(varint_zigzag(v));
+}
 
 /*
  * The mantissa row model, shared with dec_decode: row 0 holds m0; each later
@@ -272,7 +288,7 @@ enum { FORM_VARINT = 0, FORM_PACKED = 1, FORM_RICE = 2 };
 typedef struct mant_plan {
     int mode;
     int64_t m0;
-    int64_t d;      /* MANT_STEP */
+    int64_t d; /* MANT_STEP */
     int form;
     uint64_t min;   /* packed: code = min + g·k, k in width bits */
     uint64_t g;     /* packed: gcd of code - min; rice: gcd of the codes */
@@ -547,7 +563,7 @@ static bool dec_encode(buf_t *out, const double *v, size_t n)
 {
     int64_t *m = mem_alloc(n * sizeof *m);
     int8_t *en = mem_alloc(n);
-    bool seen[2 * DEC_EMAX + 1] = {false};
+    bool seen[2 * DEC_EMAX + 1] = { false };
     bool ok = false;
     for (size_t i = 0; i < n; i++) {
         int e = 0;
@@ -656,8 +672,7 @@ void tsdb_codec_put_values(buf_t *out, const double *v, size_t n)
 
 /* Read the next exception header at *off: sets *idx (> prev) and leaves *off
  * at its u64le bits. prev_next is prev + 1. */
-static bool exc_next(const uint8_t *p, size_t len, size_t *off, size_t prev_next, size_t n,
-                     size_t *idx)
+static bool exc_next(const uint8_t *p, size_t len, size_t *off, size_t prev_next, size_t n, size_t *idx)
 {
     uint64_t gap = 0;
     size_t k = varint_get_u64(p + *off, len - *off, &gap);

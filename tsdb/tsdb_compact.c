@@ -94,8 +94,8 @@ void tsdb_blocks_release(tsdb_t *db, tsdb_block_t **snap, uint32_t n)
     mem_free(snap);
 }
 
-void tsdb_read_blocks(tsdb_t *db, tsdb_block_t **bl, uint32_t nb, tsdb_page_cache_t *pcs, uint32_t id,
-                      int64_t mint, int64_t maxt, int64_t **ts, double **vs, size_t *n, size_t *cap)
+void tsdb_read_blocks(tsdb_t *db, tsdb_block_t **bl, uint32_t nb, tsdb_page_cache_t *pcs, uint32_t id, int64_t mint,
+                      int64_t maxt, int64_t **ts, double **vs, size_t *n, size_t *cap)
 {
     int64_t *bt = NULL, *mt = NULL;
     double *bv = NULL, *mv = NULL;

@@ -161,8 +161,8 @@ tsdb_head_res_t tsdb_head_append(tsdb_series_t *s, tsdb_pool_t *pool, int64_t t,
     return TSDB_HEAD_APPENDED;
 }
 
-void tsdb_merge_samples(const int64_t *ta, const double *va, size_t na, const int64_t *tb, const double *vb,
-                        size_t nb, int64_t **ts, double **vs, size_t *n, size_t *cap)
+void tsdb_merge_samples(const int64_t *ta, const double *va, size_t na, const int64_t *tb, const double *vb, size_t nb,
+                        int64_t **ts, double **vs, size_t *n, size_t *cap)
 {
     size_t need = *n + na + nb;
     if (need > *cap) {
@@ -225,8 +225,8 @@ static void tsdb_stream_read(const uint8_t *data, uint32_t nbits, uint16_t n, in
     }
 }
 
-static void tsdb_clist_read(const tsdb_clist_t *l, int64_t mint, int64_t maxt, int64_t **ts, double **vs,
-                            size_t *cnt, size_t *cap)
+static void tsdb_clist_read(const tsdb_clist_t *l, int64_t mint, int64_t maxt, int64_t **ts, double **vs, size_t *cnt,
+                            size_t *cap)
 {
     for (const tsdb_cchunk_t *c = l->head; c; c = c->next) {
         tsdb_stream_read(c->data, c->nbits, c->n, c->t_first, c->t_last, mint, maxt, ts, vs, cnt, cap);
@@ -234,8 +234,8 @@ static void tsdb_clist_read(const tsdb_clist_t *l, int64_t mint, int64_t maxt, i
 }
 
 /* Read the in-order run and the two ooo arrays, then merge them. */
-static void tsdb_head_collect(const tsdb_series_t *s, bool frozen_only, int64_t mint, int64_t maxt,
-                              int64_t **ts, double **vs, size_t *n, size_t *cap)
+static void tsdb_head_collect(const tsdb_series_t *s, bool frozen_only, int64_t mint, int64_t maxt, int64_t **ts,
+                              double **vs, size_t *n, size_t *cap)
 {
     int64_t *rt = NULL;
     double *rv = NULL;
@@ -243,8 +243,8 @@ static void tsdb_head_collect(const tsdb_series_t *s, bool frozen_only, int64_t 
     tsdb_clist_read(&s->frozen, mint, maxt, &rt, &rv, &rn, &rcap);
     if (!frozen_only) {
         tsdb_clist_read(&s->closed, mint, maxt, &rt, &rv, &rn, &rcap);
-        tsdb_stream_read(s->open.data, s->open.nbits, s->open.n, s->open.t_first, s->open.t, mint, maxt, &rt, &rv,
-                         &rn, &rcap);
+        tsdb_stream_read(s->open.data, s->open.nbits, s->open.n, s->open.t_first, s->open.t, mint, maxt, &rt, &rv, &rn,
+                         &rcap);
     }
     int64_t *ot = NULL;
     double *ov = NULL;

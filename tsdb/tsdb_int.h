@@ -37,22 +37,22 @@
  * out-of-order samples elsewhere); the reader rejects a stream that is not.
  */
 typedef struct tsdb_xor {
-    uint8_t *data;     /* mem_* owned; cap bytes */
+    uint8_t *data; /* mem_* owned; cap bytes */
     uint32_t cap;
-    uint32_t nbits;    /* bits written */
-    uint16_t n;        /* samples */
-    uint8_t leading;   /* previous XOR window */
+    uint32_t nbits;  /* bits written */
+    uint16_t n;      /* samples */
+    uint8_t leading; /* previous XOR window */
     uint8_t trailing;
-    int64_t t;         /* last timestamp */
-    int64_t tdelta;    /* last Δt */
-    uint64_t vbits;    /* last value's bits */
+    int64_t t;      /* last timestamp */
+    int64_t tdelta; /* last Δt */
+    uint64_t vbits; /* last value's bits */
     int64_t t_first;
 } tsdb_xor_t;
 
 typedef struct tsdb_xor_iter {
     const uint8_t *data;
     uint32_t nbits;
-    uint32_t pos;      /* bit position */
+    uint32_t pos; /* bit position */
     uint16_t n, i;
     uint8_t leading, trailing;
     int64_t t, tdelta;
@@ -67,7 +67,10 @@ void tsdb_xor_append(tsdb_xor_t *c, int64_t t, double v);
 /* Shrink data to the bytes used (called when a chunk is closed). */
 void tsdb_xor_trim(tsdb_xor_t *c);
 /* Bytes held by the chunk's data. */
-static inline size_t tsdb_xor_bytes(const tsdb_xor_t *c) { return c->cap; }
+static inline size_t tsdb_xor_bytes(const tsdb_xor_t *c)
+{
+    return c->cap;
+}
 /* Iterate a chunk (borrowing data, nbits, n). */
 void tsdb_xor_iter_init(tsdb_xor_iter_t *it, const uint8_t *data, uint32_t nbits, uint16_t n);
 /* Next sample: true and (*t, *v) set, or false at the end or on a
@@ -165,18 +168,18 @@ typedef struct tsdb_ids {
 typedef struct tsdb_name {
     const char *s;
     uint32_t len;
-    tsdb_ids_t pairs;       /* pair ids with this name */
+    tsdb_ids_t pairs; /* pair ids with this name */
 } tsdb_name_t;
 
 typedef struct tsdb_pair {
-    uint32_t name;          /* name id */
+    uint32_t name; /* name id */
     uint32_t vlen;
     const char *v;
-    tsdb_ids_t postings;    /* series ids, sorted */
+    tsdb_ids_t postings; /* series ids, sorted */
 } tsdb_pair_t;
 
 typedef struct tsdb_ooo {
-    tsdb_sample_t *v;       /* sorted by t, unique t */
+    tsdb_sample_t *v; /* sorted by t, unique t */
     uint32_t n, cap;
 } tsdb_ooo_t;
 
@@ -195,17 +198,17 @@ typedef struct tsdb_clist {
 } tsdb_clist_t;
 
 typedef struct tsdb_series {
-    bool has_last;          /* last_t/last_bits hold the newest in-order sample */
+    bool has_last; /* last_t/last_bits hold the newest in-order sample */
     uint16_t npairs;
-    uint32_t hint;          /* bytes of the last closed chunk: sizes the next one */
+    uint32_t hint; /* bytes of the last closed chunk: sizes the next one */
     int64_t last_t;
     uint64_t last_bits;
-    tsdb_xor_t open;        /* the chunk being appended (n may be 0); data in a window arena */
-    tsdb_clist_t closed;    /* closed chunks not yet in a block */
-    tsdb_clist_t frozen;    /* chunks being written into a block by a cut */
-    tsdb_ooo_t ooo;         /* out-of-order samples not yet in a block */
-    tsdb_ooo_t ooo_frozen;  /* out-of-order samples being written by a cut */
-    uint32_t pairs[];       /* pair ids in label-name order */
+    tsdb_xor_t open;       /* the chunk being appended (n may be 0); data in a window arena */
+    tsdb_clist_t closed;   /* closed chunks not yet in a block */
+    tsdb_clist_t frozen;   /* chunks being written into a block by a cut */
+    tsdb_ooo_t ooo;        /* out-of-order samples not yet in a block */
+    tsdb_ooo_t ooo_frozen; /* out-of-order samples being written by a cut */
+    uint32_t pairs[];      /* pair ids in label-name order */
 } tsdb_series_t;
 
 /* ------------------------------------------------------------------ */
@@ -222,7 +225,7 @@ typedef struct tsdb_series {
  * store's write lock.
  */
 typedef struct tsdb_window_arena {
-    int64_t window;         /* window start (multiple of the range) */
+    int64_t window; /* window start (multiple of the range) */
     arena_t *arena;
 } tsdb_window_arena_t;
 
@@ -253,7 +256,7 @@ tsdb_cchunk_t *tsdb_pool_adopt(tsdb_pool_t *p, int64_t t_first, int64_t t_last, 
                                const uint8_t *data);
 
 typedef struct tsdb_index {
-    arena_t *strs;          /* interned strings */
+    arena_t *strs; /* interned strings */
     tsdb_name_t *names;
     uint32_t nnames, capnames;
     hmap_t name_map;
@@ -262,8 +265,8 @@ typedef struct tsdb_index {
     hmap_t pair_map;
     tsdb_series_t **series;
     uint32_t nseries, capseries;
-    hmap_t series_map;      /* labels hash -> series id */
-    hmap_t fp_map;          /* fp.lo -> (fp.hi >> 32) << 32 | series id */
+    hmap_t series_map; /* labels hash -> series id */
+    hmap_t fp_map;     /* fp.lo -> (fp.hi >> 32) << 32 | series id */
 } tsdb_index_t;
 
 void tsdb_ids_push(tsdb_ids_t *ids, uint32_t v);
@@ -296,8 +299,8 @@ void tsdb_ids_union_into(tsdb_ids_t *dst, const tsdb_ids_t *a, const tsdb_ids_t 
 
 typedef enum tsdb_head_res {
     TSDB_HEAD_APPENDED = 0,
-    TSDB_HEAD_IDENTICAL,    /* same t, same bits: nothing to store */
-    TSDB_HEAD_DUPLICATE,    /* same t, other value: rejected */
+    TSDB_HEAD_IDENTICAL, /* same t, same bits: nothing to store */
+    TSDB_HEAD_DUPLICATE, /* same t, other value: rejected */
 } tsdb_head_res_t;
 
 /* Append one sample to s; chunks are closed at multiples of range_ms and
@@ -305,8 +308,8 @@ typedef enum tsdb_head_res {
 tsdb_head_res_t tsdb_head_append(tsdb_series_t *s, tsdb_pool_t *pool, int64_t t, double v);
 /* Append samples of s within [mint, maxt] (any source, merged, time
  * order, no duplicates) to ts/vs (grown with mem_realloc; *cap tracks). */
-void tsdb_head_read(const tsdb_series_t *s, int64_t mint, int64_t maxt, int64_t **ts, double **vs,
-                    size_t *n, size_t *cap);
+void tsdb_head_read(const tsdb_series_t *s, int64_t mint, int64_t maxt, int64_t **ts, double **vs, size_t *n,
+                    size_t *cap);
 /* Move chunks and ooo samples with t < boundary into the frozen lists.
  * Returns true if anything was frozen. */
 bool tsdb_head_freeze(tsdb_series_t *s, tsdb_pool_t *pool, int64_t boundary);
@@ -327,8 +330,8 @@ void tsdb_head_series_stats(const tsdb_series_t *s, uint64_t *chunks, uint64_t *
 int64_t tsdb_head_series_mint(const tsdb_series_t *s);
 
 /* Merge two sorted sample runs into out (first wins on equal t). */
-void tsdb_merge_samples(const int64_t *ta, const double *va, size_t na, const int64_t *tb, const double *vb,
-                        size_t nb, int64_t **ts, double **vs, size_t *n, size_t *cap);
+void tsdb_merge_samples(const int64_t *ta, const double *va, size_t na, const int64_t *tb, const double *vb, size_t nb,
+                        int64_t **ts, double **vs, size_t *n, size_t *cap);
 
 /* ------------------------------------------------------------------ */
 /* tsdb_block.c: immutable columnar block files.                       */
@@ -380,20 +383,20 @@ typedef struct tsdb_block {
     uint64_t nsamples;
     uint32_t npages;
     tsdb_page_ref_t *pages;
-    uint32_t *ids;          /* ascending */
-    uint32_t *page;         /* per series */
+    uint32_t *ids;  /* ascending */
+    uint32_t *page; /* per series */
     uint32_t *off;
     uint32_t *cnt;
     int64_t *smint, *smaxt;
-    int refs;               /* guarded by the store's block lock */
-    bool doomed;            /* unlink when the last reference goes */
+    int refs;    /* guarded by the store's block lock */
+    bool doomed; /* unlink when the last reference goes */
 } tsdb_block_t;
 
 typedef struct tsdb_page_cache {
     const tsdb_block_t *block;
     uint32_t page;
     buf_t raw;
-    int64_t *ts;            /* scratch for decoding */
+    int64_t *ts; /* scratch for decoding */
     double *vs;
     size_t cap;
 } tsdb_page_cache_t;
@@ -516,12 +519,12 @@ typedef struct tsdb_meta_entry {
 
 struct tsdb {
     tsdb_opts_t o;
-    tsdb_pool_t pool;           /* head chunk memory, under lock */
+    tsdb_pool_t pool; /* head chunk memory, under lock */
     char *dir, *wal_dir, *series_dir, *blocks_dir, *marks_path;
     pthread_rwlock_t lock;
     tsdb_index_t ix;
-    int64_t head_maxt;          /* newest sample time accepted (INT64_MIN: none) */
-    int64_t cut_boundary;       /* data before this was cut (except later ooo) */
+    int64_t head_maxt;    /* newest sample time accepted (INT64_MIN: none) */
+    int64_t cut_boundary; /* data before this was cut (except later ooo) */
     reclog_t *wal;
     reclog_t *slog;
     uint64_t slog_bytes_at_rewrite;
@@ -529,7 +532,7 @@ struct tsdb {
     uint32_t nepochs, capepochs;
     tsdb_mark_t *marks;
     uint32_t nmarks, capmarks;
-    buf_t rec, series_rec, scratch;   /* append scratch, under lock */
+    buf_t rec, series_rec, scratch; /* append scratch, under lock */
 
     pthread_mutex_t blocks_mu;
     tsdb_block_t **blocks;
@@ -543,11 +546,11 @@ struct tsdb {
     tsdb_meta_entry_t *meta;
     uint32_t nmeta, capmeta;
 
-    pthread_t bg;               /* cuts the head when due */
-    pthread_t compactor;        /* compacts and applies retention after cuts */
+    pthread_t bg;        /* cuts the head when due */
+    pthread_t compactor; /* compacts and applies retention after cuts */
     bool bg_running;
     bool compact_pending;
-    bool loaded;                /* open completed: a clean close checkpoints the head */
+    bool loaded; /* open completed: a clean close checkpoints the head */
     bool stopping;
     pthread_mutex_t bg_mu;
     pthread_cond_t bg_cond;
@@ -584,7 +587,7 @@ int tsdb_checkpoint(tsdb_t *db);
 int tsdb_series_log_rewrite(tsdb_t *db);
 /* Append samples of id from a block snapshot, merged first-wins, into
  * ts/vs (starting from *n == 0). Counts corrupt pages in db stats. */
-void tsdb_read_blocks(tsdb_t *db, tsdb_block_t **bl, uint32_t nb, tsdb_page_cache_t *pcs, uint32_t id,
-                      int64_t mint, int64_t maxt, int64_t **ts, double **vs, size_t *n, size_t *cap);
+void tsdb_read_blocks(tsdb_t *db, tsdb_block_t **bl, uint32_t nb, tsdb_page_cache_t *pcs, uint32_t id, int64_t mint,
+                      int64_t maxt, int64_t **ts, double **vs, size_t *n, size_t *cap);
 
 #endif

@@ -117,8 +117,7 @@ void tsdb_pool_seal(tsdb_pool_t *p, int64_t boundary)
     size_t k = 0;
     for (size_t i = 0; i < p->nwins; i++) {
         tsdb_window_arena_t w = p->wins[i];
-        bool covered =
-            boundary == INT64_MAX || (w.window <= INT64_MAX - p->range && w.window + p->range <= boundary);
+        bool covered = boundary == INT64_MAX || (w.window <= INT64_MAX - p->range && w.window + p->range <= boundary);
         if (!covered) {
             p->wins[k++] = w;
             continue;

@@ -176,8 +176,7 @@ static int tsdb_rec_decode_plain(const uint8_t *p, size_t len, const tsdb_rec_vi
         uint64_t mtype;
         str_t fam, help, unit;
         if (!tsdb_get_u(p, len, &pos, &mtype) || !tsdb_get_str(p, len, &pos, &fam) ||
-            !tsdb_get_str(p, len, &pos, &help) || !tsdb_get_str(p, len, &pos, &unit) || pos != len ||
-            mtype > 16) {
+            !tsdb_get_str(p, len, &pos, &help) || !tsdb_get_str(p, len, &pos, &unit) || pos != len || mtype > 16) {
             return -1;
         }
         if (v->meta) {

@@ -31,7 +31,7 @@
 
 #define XOR_START_BYTES 16
 #define XOR_NO_WINDOW 0xff
-#define XOR_FIRST_BITS 128u              /* raw t and v */
+#define XOR_FIRST_BITS 128u /* raw t and v */
 #define XOR_VALUE_MAX_BITS (2u + 5 + 6 + 64)
 #define XOR_SAMPLE_MAX_BITS (4u + 64 + XOR_VALUE_MAX_BITS)
 
@@ -112,7 +112,7 @@ static void put_dod(bitw_t *w, int64_t dod)
     }
 }
 
-static const unsigned dod_widths[4] = {14, 17, 20, 64};
+static const unsigned dod_widths[4] = { 14, 17, 20, 64 };
 
 static bool get_dod(bitr_t *r, uint64_t *dod)
 {
@@ -145,8 +145,14 @@ static bool get_dod(bitr_t *r, uint64_t *dod)
     return true;
 }
 
-static unsigned clz64(uint64_t x) { return (unsigned)__builtin_clzll(x); }
-static unsigned ctz64(uint64_t x) { return (unsigned)__builtin_ctzll(x); }
+static unsigned clz64(uint64_t x)
+{
+    return (unsigned)__builtin_clzll(x);
+}
+static unsigned ctz64(uint64_t x)
+{
+    return (unsigned)__builtin_ctzll(x);
+}
 
 /* Code cur against prev, updating the window (*lead, *trail). */
 static void xor_put_value(bitw_t *w, uint64_t prev, uint64_t cur, uint8_t *lead, uint8_t *trail)
@@ -271,7 +277,7 @@ void tsdb_xor_append(tsdb_xor_t *c, int64_t t, double v)
     assert(c->n == 0 || t > c->t);
     uint64_t vb = dbl_bits(v);
     xor_reserve(c, c->n == 0 ? XOR_FIRST_BITS : XOR_SAMPLE_MAX_BITS);
-    bitw_t w = {c->data, c->nbits};
+    bitw_t w = { c->data, c->nbits };
     if (c->n == 0) {
         bitw_put(&w, (uint64_t)t, 64);
         bitw_put(&w, vb, 64);
@@ -318,7 +324,7 @@ bool tsdb_xor_iter_next(tsdb_xor_iter_t *it, int64_t *t, double *v)
     if (it->i >= it->n) {
         return false;
     }
-    bitr_t r = {it->data, it->nbits, it->pos};
+    bitr_t r = { it->data, it->nbits, it->pos };
     if (it->i == 0) {
         uint64_t tb = 0;
         if (!bitr_get(&r, 64, &tb) || !bitr_get(&r, 64, &it->vbits)) {
@@ -354,7 +360,7 @@ void tsdb_xor_put_values(buf_t *out, const double *v, size_t n)
     assert(n >= 1);
     size_t start = out->len;
     buf_reserve(out, (64 + (n - 1) * XOR_VALUE_MAX_BITS + 7) / 8);
-    bitw_t w = {out->data + start, 0};
+    bitw_t w = { out->data + start, 0 };
     uint64_t prev = dbl_bits(v[0]);
     uint8_t lead = XOR_NO_WINDOW;
     uint8_t trail = 0;
@@ -373,7 +379,7 @@ long tsdb_xor_get_values(const uint8_t *p, size_t len, double *v, size_t n)
     if (n == 0 || len > (size_t)LONG_MAX / 8) {
         return -1;
     }
-    bitr_t r = {p, len * 8, 0};
+    bitr_t r = { p, len * 8, 0 };
     uint64_t cur = 0;
     uint8_t lead = XOR_NO_WINDOW;
     uint8_t trail = 0;

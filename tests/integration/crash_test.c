@@ -49,16 +49,16 @@
 #define CRASH_STEP_SLOW 1000
 #define CRASH_STEP_FAST 150000
 #define CRASH_STEP_TINY 40
-#define CRASH_OOO_MAX (3 * 3600 * 1000LL)   /* half the server's 6h window */
-#define CRASH_TOO_OLD (5 * 3600 * 1000LL)   /* give up a slot this far behind */
+#define CRASH_OOO_MAX (3 * 3600 * 1000LL) /* half the server's 6h window */
+#define CRASH_TOO_OLD (5 * 3600 * 1000LL) /* give up a slot this far behind */
 #define CRASH_MAX_ERRORS 20
 #define CRASH_STALE_BITS 0x7ff0000000000002ULL
 
 typedef struct crash_req {
-    int64_t t;          /* slot start */
-    int64_t prev_t;     /* the sender's previous slot (its t+2q rides along), or INT64_MIN */
+    int64_t t;      /* slot start */
+    int64_t prev_t; /* the sender's previous slot (its t+2q rides along), or INT64_MIN */
     uint32_t step, prev_step;
-    uint32_t churn;     /* churn series generation */
+    uint32_t churn; /* churn series generation */
     bool acked;
 } crash_req_t;
 
@@ -74,7 +74,7 @@ typedef struct crash_sender {
 typedef struct crash {
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    char url[64];       /* under mu: the live server, valid while up */
+    char url[64]; /* under mu: the live server, valid while up */
     bool up;
     bool stop;
     bool failed;
@@ -84,8 +84,8 @@ typedef struct crash {
     atomic_int fast;
     atomic_bool flush_stop;
     atomic_uint flushes;
-    uint64_t flush_seed;  /* set by the main thread before each flusher */
-    int64_t t_ceiling;  /* slots stay below this (server rejects the future) */
+    uint64_t flush_seed; /* set by the main thread before each flusher */
+    int64_t t_ceiling;   /* slots stay below this (server rejects the future) */
     char names[CRASH_NSERIES][2][16];
     crash_sender_t senders[CRASH_SENDERS];
 } crash_t;
@@ -261,8 +261,8 @@ static bool crash_post(crash_sender_t *s, httpc_t *h, const buf_t *body, int64_t
             break;
         }
         if (res.status == HTTPC_FATAL) {
-            crash_fail(c, "sender %d: remote write of slot %" PRId64 " answered %ld: %s", s->idx, slot,
-                       res.http_code, res.error);
+            crash_fail(c, "sender %d: remote write of slot %" PRId64 " answered %ld: %s", s->idx, slot, res.http_code,
+                       res.error);
             break;
         }
         crash_pause(c, res.http_code ? 20 : 5);
@@ -427,8 +427,8 @@ static void crash_compare(const char *name, uint32_t key, crash_exp_t *exp, size
         if (j >= gn || (i < ne && exp[i].t < got->ts[j])) {
             if (exp[i].acked) {
                 crash_fmt_value(crash_value(key, exp[i].t), a, sizeof(a));
-                crash_report(st, "%s: LOST acknowledged sample t=%" PRId64 " expected %s, got nothing", name,
-                             exp[i].t, a);
+                crash_report(st, "%s: LOST acknowledged sample t=%" PRId64 " expected %s, got nothing", name, exp[i].t,
+                             a);
             }
             i++;
         } else if (i >= ne || got->ts[j] < exp[i].t) {
@@ -464,8 +464,7 @@ static void crash_push_exp(crash_exp_t **v, size_t *n, size_t *cap, int64_t t, b
 }
 
 /* Export one selector; -1 (reported) when the call fails. */
-static int crash_export(httpc_t *h, const char *url, const char *sel, ts_exported_t **out, size_t *n,
-                        crash_stats_t *st)
+static int crash_export(httpc_t *h, const char *url, const char *sel, ts_exported_t **out, size_t *n, crash_stats_t *st)
 {
     if (ts_export(h, url, sel, out, n) != 0) {
         crash_report(st, "export of %s failed", sel);
@@ -602,8 +601,8 @@ static void crash_verify(crash_t *c, const char *url, crash_stats_t *st)
  * and the torn WAL tails replay cut. */
 static unsigned crash_scan_log(const char *path, unsigned *torn, unsigned *starts)
 {
-    static const char *const bad[] = { "level=error", "Sanitizer", "runtime error", "Assertion", "Segmentation",
-                                       "stack-buffer", "heap-use" };
+    static const char *const bad[] = { "level=error",  "Sanitizer",    "runtime error", "Assertion",
+                                       "Segmentation", "stack-buffer", "heap-use" };
     FILE *f = fopen(path, "r");
     unsigned nbad = 0;
     *torn = 0;
@@ -656,7 +655,7 @@ typedef struct crash_run {
     ts_proc_t proc;
     uint64_t rnd;
     unsigned rounds, kills, terms, flush_rounds;
-    uint64_t cuts, compactions;   /* seen in /metrics just before the kills */
+    uint64_t cuts, compactions; /* seen in /metrics just before the kills */
     uint64_t round_cuts, round_compactions;
 } crash_run_t;
 
@@ -891,12 +890,12 @@ int main(void)
         printf("crash_test: FAIL: %u error or crash lines in the server log %s\n", bad, log_path);
     }
     printf("crash_test: %s: seed %" PRIu64 ", %u rounds (%u SIGKILL, %u SIGTERM, %u flushing, %u flushes), "
-           "%" PRIu64 " cuts and %" PRIu64 " compactions seen, %u replays (%u torn WAL tails cut), %" PRIu64 " requests (%" PRIu64 " acknowledged, %" PRIu64
-           " resent), %" PRIu64 " samples sent, %" PRIu64 " acknowledged, %" PRIu64 " verified, %" PRIu64
-           " errors, %.1f s\n",
+           "%" PRIu64 " cuts and %" PRIu64 " compactions seen, %u replays (%u torn WAL tails cut), %" PRIu64
+           " requests (%" PRIu64 " acknowledged, %" PRIu64 " resent), %" PRIu64 " samples sent, %" PRIu64
+           " acknowledged, %" PRIu64 " verified, %" PRIu64 " errors, %.1f s\n",
            st.errors ? "FAILED" : "ok", seed, run.rounds, run.kills, run.terms, run.flush_rounds,
-           atomic_load(&c.flushes), run.cuts, run.compactions, starts, torn, st.requests, st.acked_requests, st.resent, st.sent_samples,
-           st.acked_samples, st.verified, st.errors, crash_now() - t0);
+           atomic_load(&c.flushes), run.cuts, run.compactions, starts, torn, st.requests, st.acked_requests, st.resent,
+           st.sent_samples, st.acked_samples, st.verified, st.errors, crash_now() - t0);
     if (getenv("CRASH_KEEP")) {
         printf("crash_test: data dir kept: %s\n", run.root);
     } else {

@@ -62,9 +62,9 @@ void ts_rw_post(httpc_t *c, const char *base_url, const buf_t *body, buf_t *resp
 
 /* A series read back from the export endpoint. */
 typedef struct ts_exported {
-    char *labels;       /* canonical "name=value,name=value" in name order */
+    char *labels; /* canonical "name=value,name=value" in name order */
     int64_t *ts;
-    double *vs;         /* "StaleNaN" decoded to the stale bit pattern */
+    double *vs; /* "StaleNaN" decoded to the stale bit pattern */
     size_t n;
 } ts_exported_t;
 

@@ -113,7 +113,7 @@ static void test_varints_fixed(void **state)
     buf_put_u32le(&b, 0x04030201u);
     buf_put_u64le(&b, 0x0807060504030201ull);
     const uint8_t want[] = { 0xac, 0x02, 0x01, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01,
-                             1, 2, 3, 4, 1, 2, 3, 4, 5, 6, 7, 8 };
+                             1,    2,    3,    4,    1,    2,    3,    4,    5,    6,    7,    8 };
     assert_int_equal(b.len, sizeof(want));
     assert_memory_equal(b.data, want, sizeof(want));
     assert_int_equal(b.data[b.len], 0);
@@ -214,12 +214,9 @@ static void test_reserve_impossible(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_append_grows),
-        cmocka_unit_test(test_puts_printf),
-        cmocka_unit_test(test_reserve),
-        cmocka_unit_test(test_varints_fixed),
-        cmocka_unit_test(test_reset_steal),
-        cmocka_unit_test(test_reserve_impossible),
+        cmocka_unit_test(test_append_grows), cmocka_unit_test(test_puts_printf),
+        cmocka_unit_test(test_reserve),      cmocka_unit_test(test_varints_fixed),
+        cmocka_unit_test(test_reset_steal),  cmocka_unit_test(test_reserve_impossible),
     };
     return cmocka_run_group_tests_name("buf", tests, NULL, NULL);
 }

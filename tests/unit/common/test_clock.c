@@ -132,8 +132,7 @@ static void test_parse(void **state)
             fail_msg("time_parse_ms(\"%s\") = %d", cases[i].in, ok);
         }
         if (ok && v != cases[i].want) {
-            fail_msg("time_parse_ms(\"%s\") = %lld want %lld", cases[i].in, (long long)v,
-                     (long long)cases[i].want);
+            fail_msg("time_parse_ms(\"%s\") = %lld want %lld", cases[i].in, (long long)v, (long long)cases[i].want);
         }
         if (!ok) {
             assert_int_equal(v, 424242);
@@ -225,10 +224,8 @@ static void test_format_vs_gmtime(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_clocks),
-        cmocka_unit_test(test_parse),
-        cmocka_unit_test(test_parse_prefixes),
-        cmocka_unit_test(test_format),
+        cmocka_unit_test(test_clocks),           cmocka_unit_test(test_parse),
+        cmocka_unit_test(test_parse_prefixes),   cmocka_unit_test(test_format),
         cmocka_unit_test(test_format_vs_gmtime),
     };
     return cmocka_run_group_tests_name("clock", tests, NULL, NULL);

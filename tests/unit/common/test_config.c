@@ -34,23 +34,44 @@ typedef struct tcfg {
 static const char *const levels[] = { "debug", "info", "warn", "error", NULL };
 
 static const config_field_t fields[] = {
-    { .key = "storage.path", .type = CFG_STR, .offset = offsetof(tcfg_t, path), .def = "./data",
+    { .key = "storage.path",
+      .type = CFG_STR,
+      .offset = offsetof(tcfg_t, path),
+      .def = "./data",
       .help = "Where blocks live." },
-    { .key = "storage.retention", .type = CFG_DURATION, .offset = offsetof(tcfg_t, retention), .def = "15d",
-      .help = "How long to keep samples.", .min = 1000, .max = 100LL * 365 * 86400 * 1000 },
-    { .key = "storage.max-size", .type = CFG_BYTES, .offset = offsetof(tcfg_t, max_size), .def = "1GiB",
+    { .key = "storage.retention",
+      .type = CFG_DURATION,
+      .offset = offsetof(tcfg_t, retention),
+      .def = "15d",
+      .help = "How long to keep samples.",
+      .min = 1000,
+      .max = 100LL * 365 * 86400 * 1000 },
+    { .key = "storage.max-size",
+      .type = CFG_BYTES,
+      .offset = offsetof(tcfg_t, max_size),
+      .def = "1GiB",
       .help = "Size cap." },
-    { .key = "web.port", .type = CFG_INT, .offset = offsetof(tcfg_t, port), .def = "9090", .help = "Port.",
-      .min = 1, .max = 65535 },
-    { .key = "web.listen-address", .type = CFG_STR, .offset = offsetof(tcfg_t, listen), .def = ":9090",
+    { .key = "web.port",
+      .type = CFG_INT,
+      .offset = offsetof(tcfg_t, port),
+      .def = "9090",
+      .help = "Port.",
+      .min = 1,
+      .max = 65535 },
+    { .key = "web.listen-address",
+      .type = CFG_STR,
+      .offset = offsetof(tcfg_t, listen),
+      .def = ":9090",
       .help = "Listen address." },
     { .key = "debug", .type = CFG_BOOL, .offset = offsetof(tcfg_t, debug), .help = "Debug mode." },
-    { .key = "log.level", .type = CFG_ENUM, .offset = offsetof(tcfg_t, level), .def = "info",
-      .help = "Log level.", .enum_values = levels },
-    { .key = "cluster.peers", .type = CFG_STRLIST, .offset = offsetof(tcfg_t, peers), .def = "a,b",
-      .help = "Peers." },
-    { .key = "secret", .type = CFG_STR, .offset = offsetof(tcfg_t, secret), .help = "Secret.",
-      .flag_only = true },
+    { .key = "log.level",
+      .type = CFG_ENUM,
+      .offset = offsetof(tcfg_t, level),
+      .def = "info",
+      .help = "Log level.",
+      .enum_values = levels },
+    { .key = "cluster.peers", .type = CFG_STRLIST, .offset = offsetof(tcfg_t, peers), .def = "a,b", .help = "Peers." },
+    { .key = "secret", .type = CFG_STR, .offset = offsetof(tcfg_t, secret), .help = "Secret.", .flag_only = true },
 };
 #define NF (sizeof(fields) / sizeof(fields[0]))
 
@@ -87,8 +108,9 @@ static void test_defaults(void **state)
     config_free(fields, NF, NULL);
 
     /* A bad default names its key. */
-    config_field_t bad[] = { { .key = "x.port", .type = CFG_INT, .offset = 0, .def = "70000", .min = 1,
-                               .max = 65535 } };
+    config_field_t bad[] = {
+        { .key = "x.port", .type = CFG_INT, .offset = 0, .def = "70000", .min = 1, .max = 65535 }
+    };
     int64_t v = 0;
     char err[256];
     assert_int_equal(config_defaults(bad, 1, &v, err, sizeof(err)), -1);
@@ -153,8 +175,7 @@ static void test_set_values(void **state)
         int rc = config_set(f, &c, t[i].value, err, sizeof(err));
         if (t[i].err) {
             if (rc != -1 || strcmp(err, t[i].err) != 0) {
-                fail_msg("case %zu %s=%s: rc %d err \"%s\" want \"%s\"", i, t[i].key, t[i].value, rc, err,
-                         t[i].err);
+                fail_msg("case %zu %s=%s: rc %d err \"%s\" want \"%s\"", i, t[i].key, t[i].value, rc, err, t[i].err);
             }
         } else {
             if (rc != 0) {
@@ -266,8 +287,7 @@ static void test_yaml_text(void **state)
         { "alias", "storage:\n  path: &p shared\nweb:\n  listen-address: *p\n", 0, NULL, check_alias },
         { "unknown top", "# c\n\nstorag:\n  path: x\n", 0, "t.yml:3: unknown key \"storag\"", NULL },
         { "unknown nested", "storage:\n  pth: x\n", 0, "t.yml:2: unknown key \"storage.pth\"", NULL },
-        { "unknown deep", "web:\n  port:\n    x: 1\n", 0, "t.yml:3: web.port: expected a scalar, got a mapping",
-          NULL },
+        { "unknown deep", "web:\n  port:\n    x: 1\n", 0, "t.yml:3: web.port: expected a scalar, got a mapping", NULL },
         { "bad duration", "a:\n\nstorage:\n  path: x\n\n\n  retention: 15x\n", 0, "t.yml:1: unknown key \"a\"", NULL },
         { "bad duration 7", "\n\nstorage:\n  path: x\n\n\n  retention: 15x\n", 0,
           "t.yml:7: storage.retention: invalid duration \"15x\"", NULL },
@@ -300,8 +320,7 @@ static void test_yaml_text(void **state)
           "t.yml:4: syntax error: could not find expected ':'", NULL },
         { "syntax bad indent", "storage:\n  path: x\n bad: 1\n", 0, "t.yml:3: syntax error: did not find expected key",
           NULL },
-        { "syntax unclosed flow", "web: [a, b\n", 0,
-          "t.yml:2: syntax error: did not find expected ',' or ']'", NULL },
+        { "syntax unclosed flow", "web: [a, b\n", 0, "t.yml:2: syntax error: did not find expected ',' or ']'", NULL },
         { "syntax unclosed quote", "storage:\n  path: \"abc\n", 0,
           "t.yml:3: syntax error: found unexpected end of stream", NULL },
         { "syntax tab", "storage:\n\tpath: x\n", 0,
@@ -445,9 +464,11 @@ static void test_flags(void **state)
     tcfg_t c;
     defaults(&c);
     char err[256] = "";
-    char *argv[] = { "pharosd", "--storage.path=/x", "--web.port", "8080", "--debug", "--cluster.peers=c",
-                     "--cluster.peers", "d", "--secret", "--not-a-flag", "--log.level=warn",
-                     "--storage.max-size", "2GB", "--web.listen-address=", "--help", "-h", "--version=x" };
+    char *argv[] = { "pharosd",    "--storage.path=/x",     "--web.port",       "8080",
+                     "--debug",    "--cluster.peers=c",     "--cluster.peers",  "d",
+                     "--secret",   "--not-a-flag",          "--log.level=warn", "--storage.max-size",
+                     "2GB",        "--web.listen-address=", "--help",           "-h",
+                     "--version=x" };
     int argc = (int)(sizeof(argv) / sizeof(argv[0]));
     extra_seen_t seen = { 0 };
     if (config_parse_flags(argc, argv, fields, NF, &c, extra_cb, &seen, err, sizeof(err)) != 0) {
@@ -546,9 +567,9 @@ static void test_help(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_defaults),   cmocka_unit_test(test_set_values),
-        cmocka_unit_test(test_yaml_text),  cmocka_unit_test(test_yaml_truncations),
-        cmocka_unit_test(test_yaml_file),  cmocka_unit_test(test_flags),
+        cmocka_unit_test(test_defaults),  cmocka_unit_test(test_set_values),
+        cmocka_unit_test(test_yaml_text), cmocka_unit_test(test_yaml_truncations),
+        cmocka_unit_test(test_yaml_file), cmocka_unit_test(test_flags),
         cmocka_unit_test(test_help),
     };
     return cmocka_run_group_tests_name("config", tests, setup_dir, teardown_dir);

@@ -115,7 +115,7 @@ typedef struct status_case {
     httpc_status_t want;
     long code;
     int64_t retry_ms;
-    const char *error;   /* exact error text */
+    const char *error; /* exact error text */
 } status_case_t;
 
 static const status_case_t status_cases[] = {
@@ -179,8 +179,7 @@ static void test_body_and_headers(void **state)
     fixture_t *f = *state;
     char url[128];
     snprintf(url, sizeof(url), "%s/echo", f->base);
-    static const char *const hdrs[] = { "Content-Encoding: snappy", "Content-Type: application/x-protobuf",
-                                        NULL };
+    static const char *const hdrs[] = { "Content-Encoding: snappy", "Content-Type: application/x-protobuf", NULL };
     uint8_t body[3000];
     for (size_t i = 0; i < sizeof(body); i++) {
         body[i] = (uint8_t)(i * 13);

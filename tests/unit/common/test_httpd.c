@@ -227,8 +227,8 @@ static int teardown(void **state)
 
 typedef struct http_case {
     const char *name;
-    const char *request;     /* without the final CRLF of the head, added with Connection: close */
-    const char *body;        /* request body, or NULL */
+    const char *request; /* without the final CRLF of the head, added with Connection: close */
+    const char *body;    /* request body, or NULL */
     int status;
     const char *want_body;   /* exact response body, or NULL for "don't care" */
     const char *want_header; /* a "Name: value" that must appear, or NULL */
@@ -247,24 +247,23 @@ static const http_case_t cases[] = {
     { "repeated GET args in order, + and %XX",
       "GET /api/v1/query?match[]=up&match%5B%5D=a%2Bb&query=rate(x%5B5m%5D)+%3E+0 HTTP/1.1", NULL, 200,
       "match[]=up\nmatch[]=a+b\nquery=rate(x[5m]) > 0\n", NULL },
-    { "malformed escapes kept", "GET /api/v1/query?query=100%25%zz%4 HTTP/1.1", NULL, 200, "query=100%%zz%4\n",
-      NULL },
+    { "malformed escapes kept", "GET /api/v1/query?query=100%25%zz%4 HTTP/1.1", NULL, 200, "query=100%%zz%4\n", NULL },
     { "POST form args follow query args",
       "POST /api/v1/query?match[]=q1 HTTP/1.1\r\nContent-Type: application/x-www-form-urlencoded",
       "match[]=f1&query=sum+by+(job)+(up)&match[]=f%262&&novalue", 200,
       "match[]=q1\nmatch[]=f1\nmatch[]=f&2\nquery=sum by (job) (up)\n", NULL },
     { "form content type with charset",
-      "POST /api/v1/query HTTP/1.1\r\nContent-Type: application/x-www-form-urlencoded; charset=UTF-8",
-      "query=up", 200, "query=up\n", NULL },
-    { "non-form POST body is not parsed", "POST /api/v1/query HTTP/1.1\r\nContent-Type: text/plain",
-      "query=up", 200, "", NULL },
+      "POST /api/v1/query HTTP/1.1\r\nContent-Type: application/x-www-form-urlencoded; charset=UTF-8", "query=up", 200,
+      "query=up\n", NULL },
+    { "non-form POST body is not parsed", "POST /api/v1/query HTTP/1.1\r\nContent-Type: text/plain", "query=up", 200,
+      "", NULL },
     { "Content-Length over route limit",
       "POST /echo HTTP/1.1\r\nContent-Type: application/octet-stream\r\nContent-Length: 2000", NULL, 413,
       "request body too large (limit 1024 bytes)\n", NULL },
     { "Content-Length over default limit", "POST /echo_default HTTP/1.1\r\nContent-Length: 5000", NULL, 413,
       "request body too large (limit 4096 bytes)\n", NULL },
-    { "absurd Content-Length", "POST /echo HTTP/1.1\r\nContent-Length: 99999999999999999999999", NULL, 413,
-      NULL, NULL },
+    { "absurd Content-Length", "POST /echo HTTP/1.1\r\nContent-Length: 99999999999999999999999", NULL, 413, NULL,
+      NULL },
     { "empty POST body", "POST /echo HTTP/1.1\r\nContent-Length: 0", "", 200, "", NULL },
     { "204 has no body", "GET /nothing HTTP/1.1", NULL, 204, "", NULL },
     { "custom headers and content type", "GET /hdr HTTP/1.1", NULL, 200, "{}", "X-Test: yes" },
@@ -399,14 +398,8 @@ static void test_listen_parsing(void **state)
 {
     (void)state;
     static const listen_case_t lc[] = {
-        { "127.0.0.1:0", 0 },
-        { "nonsense", -1 },
-        { "127.0.0.1:", -1 },
-        { "127.0.0.1:70000", -1 },
-        { "127.0.0.1:12x", -1 },
-        { "[::1:0", -1 },
-        { "[::1]0", -1 },
-        { "no.such.host.invalid:0", -1 },
+        { "127.0.0.1:0", 0 },    { "nonsense", -1 }, { "127.0.0.1:", -1 }, { "127.0.0.1:70000", -1 },
+        { "127.0.0.1:12x", -1 }, { "[::1:0", -1 },   { "[::1]0", -1 },     { "no.such.host.invalid:0", -1 },
     };
     for (size_t i = 0; i < sizeof(lc) / sizeof(lc[0]); i++) {
         httpd_opts_t o = { .listen = lc[i].listen, .routes = routes, .nroutes = 1 };

@@ -28,7 +28,10 @@ typedef struct str_case {
     const char *want;
 } str_case_t;
 
-#define SC(name, lit, want) { name, lit, sizeof(lit) - 1, want }
+#define SC(name, lit, want)                                                                                            \
+    {                                                                                                                  \
+        name, lit, sizeof(lit) - 1, want                                                                               \
+    }
 
 static void test_strings(void **state)
 {
@@ -45,15 +48,24 @@ static void test_strings(void **state)
         SC("html", "<a href='x'>&</a>", "\"\\u003ca href='x'\\u003e\\u0026\\u003c/a\\u003e\""),
         SC("slash kept", "a/b", "\"a/b\""),
         SC("utf8 kept", "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", "\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\""),
-        SC("u2028", "a\xe2\x80\xa8" "b\xe2\x80\xa9", "\"a\\u2028b\\u2029\""),
+        SC("u2028",
+           "a\xe2\x80\xa8"
+           "b\xe2\x80\xa9",
+           "\"a\\u2028b\\u2029\""),
         SC("fffd kept", "\xef\xbf\xbd", "\"\xef\xbf\xbd\""),
         SC("lone cont", "\x80", "\"\\ufffd\""),
-        SC("ff", "a\xff" "b", "\"a\\ufffdb\""),
+        SC("ff",
+           "a\xff"
+           "b",
+           "\"a\\ufffdb\""),
         SC("overlong", "\xc0\xaf", "\"\\ufffd\\ufffd\""),
         SC("surrogate", "\xed\xa0\x80", "\"\\ufffd\\ufffd\\ufffd\""),
         SC("above max", "\xf4\x90\x80\x80", "\"\\ufffd\\ufffd\\ufffd\\ufffd\""),
         SC("trunc 3", "\xe2\x82", "\"\\ufffd\\ufffd\""),
-        SC("trunc then ascii", "\xe2\x82" "A", "\"\\ufffd\\ufffdA\""),
+        SC("trunc then ascii",
+           "\xe2\x82"
+           "A",
+           "\"\\ufffd\\ufffdA\""),
         SC("trunc 4 at end", "x\xf0\x9f\x98", "\"x\\ufffd\\ufffd\\ufffd\""),
         SC("bad then good", "\xc3\xc3\xa9", "\"\\ufffd\xc3\xa9\""),
     };
@@ -178,7 +190,8 @@ static const float_case_t float_cases[] = {
     { 0x1818e811892f902bull, "1.3647584518757569e-192", "1.3647584518757569e-192", NULL },
     { 0x9531985d5d9dc9f8ull, "-1.3701135617873088e-206", "-1.3701135617873088e-206", NULL },
     { 0xe8e25d940ed90475ull, "-1.7160537630466207e+197", "-1.7160537630466207e+197", NULL },
-    { 0x36f675cc81e74ef5ull, "6.294675241195386e-44", "6.294675241195386e-44", "0.00000000000000000000000000000000000000000006294675241195386" },
+    { 0x36f675cc81e74ef5ull, "6.294675241195386e-44", "6.294675241195386e-44",
+      "0.00000000000000000000000000000000000000000006294675241195386" },
     { 0x1600a35a099950d8ull, "1.0613447212142254e-202", "1.0613447212142254e-202", NULL },
     { 0x6b0d549b6f03675aull, "4.708325160387546e+207", "4.708325160387546e+207", NULL },
     { 0x3d9c172411e20b8full, "6.387016158513563e-12", "6.387016158513563e-12", "0.000000000006387016158513563" },
@@ -191,7 +204,8 @@ static const float_case_t float_cases[] = {
     { 0x0fd630f1f29d0da9ull, "2.233386999150174e-232", "2.233386999150174e-232", NULL },
     { 0x95e60af593bd04cfull, "-3.51527970626667e-203", "-3.51527970626667e-203", NULL },
     { 0x0cb1e29c658cda14ull, "1.5987381841032883e-247", "1.5987381841032883e-247", NULL },
-    { 0x3898d190f9ebdaccull, "4.6678633181812096e-36", "4.6678633181812096e-36", "0.0000000000000000000000000000000000046678633181812096" },
+    { 0x3898d190f9ebdaccull, "4.6678633181812096e-36", "4.6678633181812096e-36",
+      "0.0000000000000000000000000000000000046678633181812096" },
     { 0x8e81973e0becd7b0ull, "-8.441872792105456e-239", "-8.441872792105456e-239", NULL },
     { 0x2217beaddbc496cbull, "1.9015657400796622e-144", "1.9015657400796622e-144", NULL },
     { 0x6b4cb2424a23d596ull, "7.370437700706684e+208", "7.370437700706684e+208", NULL },
@@ -332,8 +346,7 @@ static void test_float_random(void **state)
         brute_shortest(f, want_d, &want_e);
         char want[64];
         if (want_d[1]) {
-            snprintf(want, sizeof(want), "%c.%se%c%02d", want_d[0], want_d + 1, want_e < 0 ? '-' : '+',
-                     abs(want_e));
+            snprintf(want, sizeof(want), "%c.%se%c%02d", want_d[0], want_d + 1, want_e < 0 ? '-' : '+', abs(want_e));
         } else {
             snprintf(want, sizeof(want), "%ce%c%02d", want_d[0], want_e < 0 ? '-' : '+', abs(want_e));
         }
@@ -367,12 +380,9 @@ static void test_float_appends(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_strings),
-        cmocka_unit_test(test_strings_all_bytes),
-        cmocka_unit_test(test_strings_long),
-        cmocka_unit_test(test_float_brief),
-        cmocka_unit_test(test_float_golden),
-        cmocka_unit_test(test_float_random),
+        cmocka_unit_test(test_strings),       cmocka_unit_test(test_strings_all_bytes),
+        cmocka_unit_test(test_strings_long),  cmocka_unit_test(test_float_brief),
+        cmocka_unit_test(test_float_golden),  cmocka_unit_test(test_float_random),
         cmocka_unit_test(test_float_appends),
     };
     return cmocka_run_group_tests_name("json_out", tests, NULL, NULL);

@@ -18,7 +18,10 @@
 #include "common/labels.h"
 #include "common/mem.h"
 
-#define L(n, v) { STR_LIT(n), STR_LIT(v) }
+#define L(n, v)                                                                                                        \
+    {                                                                                                                  \
+        STR_LIT(n), STR_LIT(v)                                                                                         \
+    }
 #define MAXL 8
 
 typedef struct lcase {
@@ -33,8 +36,7 @@ typedef struct lcase {
 static void test_normalize(void **state)
 {
     (void)state;
-    label_t ls[] = { L("job", "a"), L("__name__", "up"), L("empty", ""), L("a", "1"), L("job", "b"),
-                     L("b", "") };
+    label_t ls[] = { L("job", "a"), L("__name__", "up"), L("empty", ""), L("a", "1"), L("job", "b"), L("b", "") };
     size_t n = labels_normalize(ls, sizeof(ls) / sizeof(ls[0]));
     assert_int_equal(n, 4);
     const char *want[][2] = { { "__name__", "up" }, { "a", "1" }, { "job", "a" }, { "job", "b" } };
@@ -67,47 +69,123 @@ static void test_validate_table(void **state)
         { "ok", { L("__name__", "up"), L("job", "x") }, 2, lim_std, LABELS_OK, "" },
         { "ok colon metric", { L("__name__", "a:b_c1") }, 1, lim_std, LABELS_OK, "" },
         { "ok NUL in value", { L("__name__", "up"), { STR_LIT("v"), { "a\0b", 3 } } }, 2, lim_std, LABELS_OK, "" },
-        { "ok utf8 value", { L("__name__", "up"), L("city", "Z\xc3\xbcrich \xf0\x9f\x98\x80") }, 2, lim_std,
-          LABELS_OK, "" },
+        { "ok utf8 value",
+          { L("__name__", "up"), L("city", "Z\xc3\xbcrich \xf0\x9f\x98\x80") },
+          2,
+          lim_std,
+          LABELS_OK,
+          "" },
         { "no name", { L("job", "x") }, 1, lim_std, LABELS_NO_NAME, "series has no __name__ label" },
         { "empty set", { { { 0 } } }, 0, lim_std, LABELS_NO_NAME, "series has no __name__ label" },
-        { "dup", { L("__name__", "up"), L("job", "a"), L("job", "b") }, 3, lim_std, LABELS_DUP_NAME,
+        { "dup",
+          { L("__name__", "up"), L("job", "a"), L("job", "b") },
+          3,
+          lim_std,
+          LABELS_DUP_NAME,
           "duplicate label name \"job\"" },
-        { "dup unsorted", { L("job", "a"), L("__name__", "up"), L("job", "b") }, 3, lim_std, LABELS_DUP_NAME,
+        { "dup unsorted",
+          { L("job", "a"), L("__name__", "up"), L("job", "b") },
+          3,
+          lim_std,
+          LABELS_DUP_NAME,
           "duplicate label name \"job\"" },
-        { "dup __name__", { L("__name__", "a"), L("__name__", "b") }, 2, lim_std, LABELS_DUP_NAME,
+        { "dup __name__",
+          { L("__name__", "a"), L("__name__", "b") },
+          2,
+          lim_std,
+          LABELS_DUP_NAME,
           "duplicate label name \"__name__\"" },
-        { "bad name dash", { L("__name__", "up"), L("a-b", "x") }, 2, lim_std, LABELS_BAD_NAME,
+        { "bad name dash",
+          { L("__name__", "up"), L("a-b", "x") },
+          2,
+          lim_std,
+          LABELS_BAD_NAME,
           "invalid label name \"a-b\"" },
-        { "bad name colon", { L("__name__", "up"), L("a:b", "x") }, 2, lim_std, LABELS_BAD_NAME,
+        { "bad name colon",
+          { L("__name__", "up"), L("a:b", "x") },
+          2,
+          lim_std,
+          LABELS_BAD_NAME,
           "invalid label name \"a:b\"" },
-        { "bad name digit", { L("0a", "x"), L("__name__", "up") }, 2, lim_std, LABELS_BAD_NAME,
+        { "bad name digit",
+          { L("0a", "x"), L("__name__", "up") },
+          2,
+          lim_std,
+          LABELS_BAD_NAME,
           "invalid label name \"0a\"" },
-        { "bad name empty", { L("", "x"), L("__name__", "up") }, 2, lim_std, LABELS_BAD_NAME,
+        { "bad name empty",
+          { L("", "x"), L("__name__", "up") },
+          2,
+          lim_std,
+          LABELS_BAD_NAME,
           "invalid label name \"\"" },
-        { "bad name NUL", { { { "a\0b", 3 }, STR_LIT("x") }, L("__name__", "up") }, 2, lim_std, LABELS_BAD_NAME,
+        { "bad name NUL",
+          { { { "a\0b", 3 }, STR_LIT("x") }, L("__name__", "up") },
+          2,
+          lim_std,
+          LABELS_BAD_NAME,
           "invalid label name \"a\\x00b\"" },
-        { "bad name dot legacy", { L("__name__", "up"), L("http.method", "GET") }, 2, lim_std, LABELS_BAD_NAME,
+        { "bad name dot legacy",
+          { L("__name__", "up"), L("http.method", "GET") },
+          2,
+          lim_std,
+          LABELS_BAD_NAME,
           "invalid label name \"http.method\"" },
         { "bad metric digit", { L("__name__", "1up") }, 1, lim_std, LABELS_BAD_NAME, "invalid metric name \"1up\"" },
         { "bad metric dot", { L("__name__", "a.b") }, 1, lim_std, LABELS_BAD_NAME, "invalid metric name \"a.b\"" },
-        { "bad value utf8", { L("__name__", "up"), L("path", "\xff") }, 2, lim_std, LABELS_BAD_UTF8,
+        { "bad value utf8",
+          { L("__name__", "up"), L("path", "\xff") },
+          2,
+          lim_std,
+          LABELS_BAD_UTF8,
           "label value of \"path\" is not valid UTF-8" },
-        { "overlong utf8", { L("__name__", "up"), L("path", "\xc0\xaf") }, 2, lim_std, LABELS_BAD_UTF8,
+        { "overlong utf8",
+          { L("__name__", "up"), L("path", "\xc0\xaf") },
+          2,
+          lim_std,
+          LABELS_BAD_UTF8,
           "label value of \"path\" is not valid UTF-8" },
-        { "surrogate", { L("__name__", "up"), L("path", "\xed\xa0\x80") }, 2, lim_std, LABELS_BAD_UTF8,
+        { "surrogate",
+          { L("__name__", "up"), L("path", "\xed\xa0\x80") },
+          2,
+          lim_std,
+          LABELS_BAD_UTF8,
           "label value of \"path\" is not valid UTF-8" },
-        { "truncated utf8", { L("__name__", "up"), L("path", "ab\xe2\x82") }, 2, lim_std, LABELS_BAD_UTF8,
+        { "truncated utf8",
+          { L("__name__", "up"), L("path", "ab\xe2\x82") },
+          2,
+          lim_std,
+          LABELS_BAD_UTF8,
           "label value of \"path\" is not valid UTF-8" },
-        { "too many", { L("__name__", "up"), L("a", "1"), L("b", "1"), L("c", "1"), L("d", "1") }, 5, lim_std,
-          LABELS_TOO_MANY, "series has 5 labels, exceeds limit 4" },
-        { "utf8 names ok", { L("__name__", "my.metric"), L("http.method", "GET"), L("\xc3\xa9t\xc3\xa9", "x") }, 3,
-          lim_utf8, LABELS_OK, "" },
-        { "utf8 names bad", { L("__name__", "up"), L("\xff", "x") }, 2, lim_utf8, LABELS_BAD_UTF8,
+        { "too many",
+          { L("__name__", "up"), L("a", "1"), L("b", "1"), L("c", "1"), L("d", "1") },
+          5,
+          lim_std,
+          LABELS_TOO_MANY,
+          "series has 5 labels, exceeds limit 4" },
+        { "utf8 names ok",
+          { L("__name__", "my.metric"), L("http.method", "GET"), L("\xc3\xa9t\xc3\xa9", "x") },
+          3,
+          lim_utf8,
+          LABELS_OK,
+          "" },
+        { "utf8 names bad",
+          { L("__name__", "up"), L("\xff", "x") },
+          2,
+          lim_utf8,
+          LABELS_BAD_UTF8,
           "label name \"\\xff\" is not valid UTF-8" },
-        { "utf8 names empty", { L("", "x"), L("__name__", "up") }, 2, lim_utf8, LABELS_BAD_NAME,
+        { "utf8 names empty",
+          { L("", "x"), L("__name__", "up") },
+          2,
+          lim_utf8,
+          LABELS_BAD_NAME,
           "invalid label name \"\"" },
-        { "utf8 metric bad utf8", { L("__name__", "\xfe") }, 1, lim_utf8, LABELS_BAD_UTF8,
+        { "utf8 metric bad utf8",
+          { L("__name__", "\xfe") },
+          1,
+          lim_utf8,
+          LABELS_BAD_UTF8,
           "label value of \"__name__\" is not valid UTF-8" },
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -164,8 +242,12 @@ static void test_status_names(void **state)
         labels_status_t st;
         const char *name;
     } t[] = {
-        { LABELS_OK, "ok" },           { LABELS_NO_NAME, "no_name" },   { LABELS_DUP_NAME, "dup_name" },
-        { LABELS_BAD_NAME, "bad_name" }, { LABELS_BAD_UTF8, "bad_utf8" }, { LABELS_TOO_LONG, "too_long" },
+        { LABELS_OK, "ok" },
+        { LABELS_NO_NAME, "no_name" },
+        { LABELS_DUP_NAME, "dup_name" },
+        { LABELS_BAD_NAME, "bad_name" },
+        { LABELS_BAD_UTF8, "bad_utf8" },
+        { LABELS_TOO_LONG, "too_long" },
         { LABELS_TOO_MANY, "too_many" },
     };
     for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
@@ -181,9 +263,9 @@ static void test_name_rules(void **state)
         const char *s;
         bool metric, label;
     } t[] = {
-        { "up", true, true },       { "_", true, true },      { "a1", true, true },    { ":", true, false },
-        { "a:b", true, false },     { "1a", false, false },   { "", false, false },    { "a-b", false, false },
-        { "a.b", false, false },    { "\xc3\xa9", false, false }, { "A_Z09", true, true }, { "a b", false, false },
+        { "up", true, true },    { "_", true, true },          { "a1", true, true },    { ":", true, false },
+        { "a:b", true, false },  { "1a", false, false },       { "", false, false },    { "a-b", false, false },
+        { "a.b", false, false }, { "\xc3\xa9", false, false }, { "A_Z09", true, true }, { "a b", false, false },
     };
     for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
         str_t s = str_cstr(t[i].s);
@@ -200,8 +282,8 @@ static void test_encode_decode(void **state)
     label_t ls[] = { L("__name__", "up"), L("job", "node"), { STR_LIT("nul"), { "a\0b", 3 } } };
     buf_t b = { 0 };
     labels_encode(ls, 3, &b);
-    static const uint8_t want[] = { 8, '_', '_', 'n', 'a', 'm', 'e', '_', '_', 2, 'u', 'p', 3, 'j', 'o', 'b', 4,
-                                    'n', 'o', 'd', 'e', 3, 'n', 'u', 'l', 3, 'a', 0, 'b' };
+    static const uint8_t want[] = { 8,   '_', '_', 'n', 'a', 'm', 'e', '_', '_', 2,   'u', 'p', 3, 'j', 'o',
+                                    'b', 4,   'n', 'o', 'd', 'e', 3,   'n', 'u', 'l', 3,   'a', 0, 'b' };
     assert_int_equal(b.len, sizeof(want));
     assert_memory_equal(b.data, want, sizeof(want));
     assert_true(labels_hash(ls, 3) == hash_bytes(b.data, b.len));
@@ -304,7 +386,9 @@ static void test_format(void **state)
         { "controls", { L("a", "\n\t\r\a\b\f\v\x01\x7f") }, 1, "{a=\"\\n\\t\\r\\a\\b\\f\\v\\x01\\x7f\"}" },
         { "nul", { { STR_LIT("a"), { "x\0y", 3 } } }, 1, "{a=\"x\\x00y\"}" },
         { "invalid utf8", { L("a", "\xff\xc3(") }, 1, "{a=\"\\xff\\xc3(\"}" },
-        { "printable unicode", { L("a", "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80") }, 1,
+        { "printable unicode",
+          { L("a", "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80") },
+          1,
           "{a=\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\"}" },
         { "nbsp c1 bom", { L("a", "\xc2\xa0\xc2\x85\xef\xbb\xbf") }, 1, "{a=\"\\u00a0\\u0085\\ufeff\"}" },
         { "private use", { L("a", "\xee\x80\x80\xf3\xb0\x80\x80") }, 1, "{a=\"\\ue000\\U000f0000\"}" },
@@ -324,10 +408,14 @@ static void test_format(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_normalize),   cmocka_unit_test(test_validate_table),
-        cmocka_unit_test(test_validate_limits), cmocka_unit_test(test_status_names),
-        cmocka_unit_test(test_name_rules),  cmocka_unit_test(test_encode_decode),
-        cmocka_unit_test(test_hash),        cmocka_unit_test(test_get),
+        cmocka_unit_test(test_normalize),
+        cmocka_unit_test(test_validate_table),
+        cmocka_unit_test(test_validate_limits),
+        cmocka_unit_test(test_status_names),
+        cmocka_unit_test(test_name_rules),
+        cmocka_unit_test(test_encode_decode),
+        cmocka_unit_test(test_hash),
+        cmocka_unit_test(test_get),
         cmocka_unit_test(test_format),
     };
     return cmocka_run_group_tests_name("labels", tests, NULL, NULL);

@@ -17,7 +17,10 @@
 #include "common/matcher.h"
 #include "common/mem.h"
 
-#define S(x) { (x), sizeof(x) - 1 }
+#define S(x)                                                                                                           \
+    {                                                                                                                  \
+        (x), sizeof(x) - 1                                                                                             \
+    }
 
 static void test_matches_table(void **state)
 {
@@ -28,40 +31,23 @@ static void test_matches_table(void **state)
         str_t subject;
         bool want;
     } t[] = {
-        { MATCH_EQ, S("a"), S("a"), true },
-        { MATCH_EQ, S("a"), S("ab"), false },
-        { MATCH_EQ, S(""), S(""), true },
-        { MATCH_EQ, S("a\0b"), S("a\0b"), true },
-        { MATCH_EQ, S("a\0b"), S("a\0c"), false },
-        { MATCH_NEQ, S("a"), S("a"), false },
-        { MATCH_NEQ, S("a"), S(""), true },
-        { MATCH_RE, S("a.*"), S("abc"), true },
-        { MATCH_RE, S("a.*"), S("xabc"), false },
-        { MATCH_RE, S("b"), S("abc"), false },
-        { MATCH_RE, S("a|b"), S("ab"), false },
-        { MATCH_RE, S("a|b"), S("b"), true },
-        { MATCH_RE, S("a.b"), S("a\nb"), true },
-        { MATCH_RE, S(".*"), S("x\ny\n"), true },
-        { MATCH_RE, S("foo$"), S("foo\n"), false },
-        { MATCH_RE, S("foo"), S("foo\n"), false },
-        { MATCH_RE, S("^foo$"), S("foo"), true },
-        { MATCH_RE, S("(?i)FOO"), S("foo"), true },
-        { MATCH_RE, S(""), S(""), true },
-        { MATCH_RE, S(""), S("a"), false },
-        { MATCH_RE, S(".*"), S(""), true },
-        { MATCH_RE, S(".+"), S(""), false },
-        { MATCH_RE, S(".*"), S("\xff"), false },
-        { MATCH_RE, S("\xc3\xa9."), S("\xc3\xa9\xc3\xa9"), true },
-        { MATCH_RE, S("a\0b"), S("a\0b"), true },
-        { MATCH_RE, S("a.b"), S("a\0b"), true },
-        { MATCH_RE, S("a\\.b|c"), S("a.b"), true },
-        { MATCH_RE, S("a\\.b|c"), S("axb"), false },
-        { MATCH_RE, S("[0-9]+"), S("123"), true },
-        { MATCH_RE, S("[0-9]+"), S("12a"), false },
-        { MATCH_NRE, S("a.*"), S("abc"), false },
-        { MATCH_NRE, S("a.*"), S("bc"), true },
-        { MATCH_NRE, S(".*"), S("\xff"), true },
-        { MATCH_NRE, S(""), S(""), false },
+        { MATCH_EQ, S("a"), S("a"), true },         { MATCH_EQ, S("a"), S("ab"), false },
+        { MATCH_EQ, S(""), S(""), true },           { MATCH_EQ, S("a\0b"), S("a\0b"), true },
+        { MATCH_EQ, S("a\0b"), S("a\0c"), false },  { MATCH_NEQ, S("a"), S("a"), false },
+        { MATCH_NEQ, S("a"), S(""), true },         { MATCH_RE, S("a.*"), S("abc"), true },
+        { MATCH_RE, S("a.*"), S("xabc"), false },   { MATCH_RE, S("b"), S("abc"), false },
+        { MATCH_RE, S("a|b"), S("ab"), false },     { MATCH_RE, S("a|b"), S("b"), true },
+        { MATCH_RE, S("a.b"), S("a\nb"), true },    { MATCH_RE, S(".*"), S("x\ny\n"), true },
+        { MATCH_RE, S("foo$"), S("foo\n"), false }, { MATCH_RE, S("foo"), S("foo\n"), false },
+        { MATCH_RE, S("^foo$"), S("foo"), true },   { MATCH_RE, S("(?i)FOO"), S("foo"), true },
+        { MATCH_RE, S(""), S(""), true },           { MATCH_RE, S(""), S("a"), false },
+        { MATCH_RE, S(".*"), S(""), true },         { MATCH_RE, S(".+"), S(""), false },
+        { MATCH_RE, S(".*"), S("\xff"), false },    { MATCH_RE, S("\xc3\xa9."), S("\xc3\xa9\xc3\xa9"), true },
+        { MATCH_RE, S("a\0b"), S("a\0b"), true },   { MATCH_RE, S("a.b"), S("a\0b"), true },
+        { MATCH_RE, S("a\\.b|c"), S("a.b"), true }, { MATCH_RE, S("a\\.b|c"), S("axb"), false },
+        { MATCH_RE, S("[0-9]+"), S("123"), true },  { MATCH_RE, S("[0-9]+"), S("12a"), false },
+        { MATCH_NRE, S("a.*"), S("abc"), false },   { MATCH_NRE, S("a.*"), S("bc"), true },
+        { MATCH_NRE, S(".*"), S("\xff"), true },    { MATCH_NRE, S(""), S(""), false },
     };
     for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
         matcher_t m;
@@ -85,7 +71,7 @@ static void test_matches_empty(void **state)
         const char *v;
         bool want;
     } t[] = {
-        { MATCH_EQ, "", true },   { MATCH_EQ, "x", false },  { MATCH_NEQ, "", false }, { MATCH_NEQ, "x", true },
+        { MATCH_EQ, "", true },   { MATCH_EQ, "x", false },  { MATCH_NEQ, "", false },   { MATCH_NEQ, "x", true },
         { MATCH_RE, ".*", true }, { MATCH_RE, ".+", false }, { MATCH_NRE, ".*", false }, { MATCH_NRE, "x", true },
         { MATCH_RE, "x|", true }, { MATCH_RE, "x?", true },
     };
@@ -148,18 +134,10 @@ static void test_alts(void **state)
         size_t nalts;
         const char *alts[4];
     } t[] = {
-        { "foo", 1, { "foo" } },
-        { "a|b|c", 3, { "a", "b", "c" } },
-        { "a\\.b|c\\|d", 2, { "a.b", "c|d" } },
-        { "", 1, { "" } },
-        { "a|", 2, { "a", "" } },
-        { "caf\xc3\xa9|x y", 2, { "caf\xc3\xa9", "x y" } },
-        { "a.*", 0, { NULL } },
-        { "(a|b)", 0, { NULL } },
-        { "\\d", 0, { NULL } },
-        { "a+", 0, { NULL } },
-        { "a{2}", 0, { NULL } },
-        { "[ab]", 0, { NULL } },
+        { "foo", 1, { "foo" } }, { "a|b|c", 3, { "a", "b", "c" } }, { "a\\.b|c\\|d", 2, { "a.b", "c|d" } },
+        { "", 1, { "" } },       { "a|", 2, { "a", "" } },          { "caf\xc3\xa9|x y", 2, { "caf\xc3\xa9", "x y" } },
+        { "a.*", 0, { NULL } },  { "(a|b)", 0, { NULL } },          { "\\d", 0, { NULL } },
+        { "a+", 0, { NULL } },   { "a{2}", 0, { NULL } },           { "[ab]", 0, { NULL } },
         { "^a$", 0, { NULL } },
     };
     for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
@@ -227,7 +205,11 @@ static void test_selector_ok(void **state)
           4,
           { { "a", MATCH_RE, "x.*" }, { "b", MATCH_NEQ, "" }, { "c", MATCH_NRE, "y" }, { "d", MATCH_EQ, "z" } } },
         { "{a=`r\\n\"'`}", 1, { { "a", MATCH_EQ, "r\\n\"'" } } },
-        { "{a=\"\\x41\\u00e9\\101\\n\\\"\\\\\\t\"}", 1, { { "a", MATCH_EQ, "A\xc3\xa9" "A\n\"\\\t" } } },
+        { "{a=\"\\x41\\u00e9\\101\\n\\\"\\\\\\t\"}",
+          1,
+          { { "a", MATCH_EQ,
+              "A\xc3\xa9"
+              "A\n\"\\\t" } } },
         { "{a='it\\'s'}", 1, { { "a", MATCH_EQ, "it's" } } },
         { "{a=\"\\U0001F600\\a\\b\\f\\r\\v\"}", 1, { { "a", MATCH_EQ, "\xf0\x9f\x98\x80\a\b\f\r\v" } } },
         { "{a=\"\\xff\"}", 1, { { "a", MATCH_EQ, "\xff" } } },
@@ -409,10 +391,14 @@ static void test_selector_truncations(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_matches_table),     cmocka_unit_test(test_matches_empty),
-        cmocka_unit_test(test_bad_regex),         cmocka_unit_test(test_alts),
-        cmocka_unit_test(test_backtracking_bounded), cmocka_unit_test(test_selector_ok),
-        cmocka_unit_test(test_selector_errors),   cmocka_unit_test(test_selector_truncations),
+        cmocka_unit_test(test_matches_table),
+        cmocka_unit_test(test_matches_empty),
+        cmocka_unit_test(test_bad_regex),
+        cmocka_unit_test(test_alts),
+        cmocka_unit_test(test_backtracking_bounded),
+        cmocka_unit_test(test_selector_ok),
+        cmocka_unit_test(test_selector_errors),
+        cmocka_unit_test(test_selector_truncations),
     };
     return cmocka_run_group_tests_name("matcher", tests, NULL, NULL);
 }

@@ -170,8 +170,8 @@ static void test_round_trip_rolls(void **state)
     assert_int_equal(reclog_open(f->dir, &o, NULL, NULL, &st, &l), 0);
     assert_int_equal(st.segments, 0);
     assert_int_equal(reclog_current_segment(l), 1);
-    append_n(l, 0, 50, true);      /* many small commits */
-    append_n(l, 50, 200, false);   /* one big batch, split across segments by the writer */
+    append_n(l, 0, 50, true);    /* many small commits */
+    append_n(l, 50, 200, false); /* one big batch, split across segments by the writer */
     uint32_t seg = 0;
     assert_int_equal(reclog_roll(l, &seg), 0);
     assert_int_equal(reclog_current_segment(l), seg);
@@ -274,7 +274,7 @@ static void test_torn_tail(void **state)
 
 typedef struct corrupt_case {
     const char *name;
-    uint8_t tail[16];   /* bytes appended to segment 1 */
+    uint8_t tail[16]; /* bytes appended to segment 1 */
     size_t ntail;
 } corrupt_case_t;
 

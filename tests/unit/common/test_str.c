@@ -84,7 +84,7 @@ static void test_parse_i64(void **state)
         }
     }
     int64_t v = 0;
-    assert_false(str_parse_i64(S("12\0003"), &v)); /* embedded NUL */
+    assert_false(str_parse_i64(S("12\0003"), &v));        /* embedded NUL */
     assert_true(str_parse_i64(str_from("12345", 3), &v)); /* slice, not C string */
     assert_int_equal(v, 123);
 }
@@ -317,10 +317,10 @@ static void test_format_duration(void **state)
         { W, "1w" },
         { 2 * W, "2w" },
         { Y, "1y" },
-        { 90 * D, "90d" },       /* not 12w6d: weeks only when exact */
-        { Y + D, "366d" },       /* years only when exact */
+        { 90 * D, "90d" }, /* not 12w6d: weeks only when exact */
+        { Y + D, "366d" }, /* years only when exact */
         { 2 * Y, "2y" },
-        { W + H, "7d1h" },         /* weeks only when exact */
+        { W + H, "7d1h" }, /* weeks only when exact */
         { 3 * D + 4 * H + 5 * M + 6 * S1 + 7, "3d4h5m6s7ms" },
         { -15 * S1, "-15s" },
         { INT64_MAX, "106751991167d7h12m55s807ms" },
@@ -384,7 +384,10 @@ typedef struct utf8_case {
     bool ok;
 } utf8_case_t;
 
-#define U(name, lit, ok) { name, lit, sizeof(lit) - 1, ok }
+#define U(name, lit, ok)                                                                                               \
+    {                                                                                                                  \
+        name, lit, sizeof(lit) - 1, ok                                                                                 \
+    }
 
 static void test_utf8(void **state)
 {

@@ -68,8 +68,7 @@ static void test_zigzag(void **state)
         int64_t s;
         uint64_t u;
     } cases[] = {
-        { 0, 0 }, { -1, 1 }, { 1, 2 }, { -2, 3 }, { 2, 4 },
-        { INT64_MAX, UINT64_MAX - 1 }, { INT64_MIN, UINT64_MAX },
+        { 0, 0 }, { -1, 1 }, { 1, 2 }, { -2, 3 }, { 2, 4 }, { INT64_MAX, UINT64_MAX - 1 }, { INT64_MIN, UINT64_MAX },
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         assert_true(varint_zigzag(cases[i].s) == cases[i].u);

@@ -137,13 +137,13 @@ static void test_errors_and_truncations(void **state)
         size_t len;
         const char *want;
     } cases[] = {
-        { { 0x0a, 0x05, 0x0a }, 3, "protobuf:" },                 /* length past the end */
-        { { 0x08, 0x01 }, 2, "bad field in WriteRequest" },        /* timeseries as varint */
-        { { 0x0b }, 1, "bad field in WriteRequest" },              /* group start */
-        { { 0x00, 0x01 }, 2, "bad tag" },                          /* field 0 */
-        { { 0x0a, 0x02, 0x12, 0x00 }, 4, "protobuf:" },            /* empty sample: fine */
+        { { 0x0a, 0x05, 0x0a }, 3, "protobuf:" },           /* length past the end */
+        { { 0x08, 0x01 }, 2, "bad field in WriteRequest" }, /* timeseries as varint */
+        { { 0x0b }, 1, "bad field in WriteRequest" },       /* group start */
+        { { 0x00, 0x01 }, 2, "bad tag" },                   /* field 0 */
+        { { 0x0a, 0x02, 0x12, 0x00 }, 4, "protobuf:" },     /* empty sample: fine */
         { { 0x0a, 0x03, 0x12, 0x01, 0x08 }, 5, "bad sample value" },
-        { { 0x0a, 0x02, 0x0a, 0x02 }, 4, "protobuf:" },            /* label length past series */
+        { { 0x0a, 0x02, 0x0a, 0x02 }, 4, "protobuf:" }, /* label length past series */
         { { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01 }, 11, "bad tag" },
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {

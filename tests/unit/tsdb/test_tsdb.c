@@ -68,7 +68,8 @@ static int setup(void **state)
     strcpy(f->dir, "/tmp/pharos-tsdb-XXXXXX");
     assert_non_null(mkdtemp(f->dir));
     f->now = T0 + 48 * H;
-    f->o = (tsdb_opts_t){ .dir = f->dir, .block_range_ms = H, .ooo_window_ms = 24 * H, .clock = { fixed_now, &f->now } };
+    f->o =
+        (tsdb_opts_t){ .dir = f->dir, .block_range_ms = H, .ooo_window_ms = 24 * H, .clock = { fixed_now, &f->now } };
     fx_open(f);
     *state = f;
     return 0;
@@ -227,9 +228,10 @@ static void test_append_select(void **state)
 static void test_special_values_exact(void **state)
 {
     fx_t *f = *state;
-    uint64_t specials[] = { TSDB_STALE_NAN_BITS, 0x7ff8000000000001ULL, bits(INFINITY), bits(-INFINITY),
-                            bits(-0.0),          bits(0.0),             bits(1e-310),    bits(1.7976931348623157e308),
-                            bits(0.1),           bits(42) };
+    uint64_t specials[] = {
+        TSDB_STALE_NAN_BITS, 0x7ff8000000000001ULL,        bits(INFINITY), bits(-INFINITY), bits(-0.0), bits(0.0),
+        bits(1e-310),        bits(1.7976931348623157e308), bits(0.1),      bits(42)
+    };
     size_t n = sizeof(specials) / sizeof(specials[0]);
     int64_t ts[16];
     double vs[16];
@@ -584,13 +586,13 @@ static void test_matchers(void **state)
     } cases[] = {
         { "m", 4 },
         { "m{job=\"a\"}", 1 },
-        { "m{job!=\"a\"}", 3 },     /* includes the series without job */
-        { "m{job=\"\"}", 1 },       /* only the series without job */
+        { "m{job!=\"a\"}", 3 }, /* includes the series without job */
+        { "m{job=\"\"}", 1 },   /* only the series without job */
         { "m{job!=\"\"}", 3 },
-        { "m{job=~\"a\"}", 1 },     /* anchored: not "ab" */
+        { "m{job=~\"a\"}", 1 }, /* anchored: not "ab" */
         { "m{job=~\"a.*\"}", 2 },
         { "m{job=~\"a|b\"}", 2 },
-        { "m{job=~\"a|b|\"}", 3 },  /* matches empty: plus the one without job */
+        { "m{job=~\"a|b|\"}", 3 }, /* matches empty: plus the one without job */
         { "m{job!~\"a.*\"}", 2 },
         { "m{job=~\".*\"}", 4 },
         { "m{job=~\".+\"}", 3 },
@@ -651,7 +653,7 @@ static void test_many_series_index(void **state)
     /* 5000 series in one batch; ids and postings scale. */
     size_t n = 5000;
     label_t *ls = calloc(n * 2, sizeof(label_t));
-    char (*vals)[16] = calloc(n, 16);
+    char(*vals)[16] = calloc(n, 16);
     tsdb_sample_t *s = calloc(n, sizeof(*s));
     tsdb_input_t *in = calloc(n, sizeof(*in));
     for (size_t i = 0; i < n; i++) {

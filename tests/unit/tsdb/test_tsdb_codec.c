@@ -39,7 +39,10 @@ static uint64_t rng_next(rng_t *r)
     return z ^ (z >> 31);
 }
 
-static uint64_t rng_below(rng_t *r, uint64_t n) { return rng_next(r) % n; }
+static uint64_t rng_below(rng_t *r, uint64_t n)
+{
+    return rng_next(r) % n;
+}
 
 static double bits_dbl(uint64_t b)
 {
@@ -70,17 +73,16 @@ enum vfam {
 };
 
 static const char *const vfam_name[VF_COUNT] = {
-    "counter", "counter-huge", "gauge-dec", "specials", "randbits",
-    "const", "dec+stale", "huge-tiny", "step-counter", "dec-mix",
+    "counter", "counter-huge", "gauge-dec", "specials",     "randbits",
+    "const",   "dec+stale",    "huge-tiny", "step-counter", "dec-mix",
 };
 
 static double special(rng_t *r)
 {
     static const uint64_t sp[] = {
-        0x7ff0000000000002ULL, 0x7ff8000000000000ULL, 0xfff8000000000001ULL,
-        0x7ff0000000000000ULL, 0xfff0000000000000ULL, 0x8000000000000000ULL,
-        0x0000000000000000ULL, 0x0000000000000001ULL, 0x000fffffffffffffULL,
-        0x7fefffffffffffffULL,
+        0x7ff0000000000002ULL, 0x7ff8000000000000ULL, 0xfff8000000000001ULL, 0x7ff0000000000000ULL,
+        0xfff0000000000000ULL, 0x8000000000000000ULL, 0x0000000000000000ULL, 0x0000000000000001ULL,
+        0x000fffffffffffffULL, 0x7fefffffffffffffULL,
     };
     size_t nsp = sizeof sp / sizeof sp[0];
     uint64_t k = rng_below(r, nsp + 3);
@@ -102,8 +104,7 @@ static void gen_values(rng_t *r, int fam, double *v, size_t n)
     double scale = pow(10, places);
     int64_t m = (int64_t)rng_below(r, 100000) - 50000;
     double c = rng_below(r, 2) ? 42.5 : bits_dbl(rng_next(r));
-    double x = fam == VF_COUNTER_HUGE ? 9007199254740992.0 - (double)(n * 500)
-                                      : (double)rng_below(r, 1000000);
+    double x = fam == VF_COUNTER_HUGE ? 9007199254740992.0 - (double)(n * 500) : (double)rng_below(r, 1000000);
     for (size_t i = 0; i < n; i++) {
         switch (fam) {
         case VF_COUNTER:
@@ -159,7 +160,7 @@ static void gen_values(rng_t *r, int fam, double *v, size_t n)
 
 enum tfam { TF_GRID, TF_JITTER, TF_GAPS, TF_NEGATIVE, TF_EXTREME, TF_COUNT };
 
-static const char *const tfam_name[TF_COUNT] = {"grid", "jitter", "gaps", "negative", "extreme"};
+static const char *const tfam_name[TF_COUNT] = { "grid", "jitter", "gaps", "negative", "extreme" };
 
 static void gen_ts(rng_t *r, int fam, int64_t *t, size_t n)
 {
@@ -173,9 +174,7 @@ static void gen_ts(rng_t *r, int fam, int64_t *t, size_t n)
             t[i] = base + (int64_t)i * 15000 + (int64_t)rng_below(r, 5) - 2;
             break;
         case TF_GAPS:
-            t[i] = i == 0 ? base
-                          : t[i - 1] + (rng_below(r, 10) == 0 ? (int64_t)rng_below(r, 1LL << 40) + 1
-                                                              : 15000);
+            t[i] = i == 0 ? base : t[i - 1] + (rng_below(r, 10) == 0 ? (int64_t)rng_below(r, 1LL << 40) + 1 : 15000);
             break;
         case TF_NEGATIVE:
             t[i] = -1000000000000LL + (int64_t)i * 10000 + (int64_t)rng_below(r, 3);
@@ -204,8 +203,7 @@ static uint8_t *heap_copy(const uint8_t *p, size_t len)
 /* Decode proper prefixes of enc[0..len) from exact-size copies: all of them
  * when stride is 1, else the first and last 64 and every stride-th. Each
  * gives -1 or a consistent result (consumed <= prefix, the originals). */
-static void check_ts_truncations(const uint8_t *enc, size_t len, const int64_t *t, size_t n,
-                                 size_t stride)
+static void check_ts_truncations(const uint8_t *enc, size_t len, const int64_t *t, size_t n, size_t stride)
 {
     int64_t *out = mem_alloc(n * sizeof *out);
     for (size_t l = 0; l < len; l += (l < 64 || l + 64 >= len ? 1 : stride)) {
@@ -220,8 +218,7 @@ static void check_ts_truncations(const uint8_t *enc, size_t len, const int64_t *
     mem_free(out);
 }
 
-static void check_values_truncations(const uint8_t *enc, size_t len, const double *v, size_t n,
-                                     size_t stride)
+static void check_values_truncations(const uint8_t *enc, size_t len, const double *v, size_t n, size_t stride)
 {
     double *out = mem_alloc(n * sizeof *out);
     for (size_t l = 0; l < len; l += (l < 64 || l + 64 >= len ? 1 : stride)) {
@@ -236,13 +233,13 @@ static void check_values_truncations(const uint8_t *enc, size_t len, const doubl
     mem_free(out);
 }
 
-static const size_t sizes[] = {1, 2, 3, 120, 1000, 8192};
+static const size_t sizes[] = { 1, 2, 3, 120, 1000, 8192 };
 #define NSIZES (sizeof sizes / sizeof sizes[0])
 
 static void test_ts_roundtrip(void **state)
 {
     (void)state;
-    rng_t r = {11};
+    rng_t r = { 11 };
     for (int tf = 0; tf < TF_COUNT; tf++) {
         for (size_t s = 0; s < NSIZES; s++) {
             size_t n = sizes[s];
@@ -308,38 +305,37 @@ static void test_ts_hostile(void **state)
     (void)state;
     int64_t out[8];
     /* n == 0, empty input, unknown kind. */
-    static const uint8_t step[] = {TSDB_TS_STEP, 0x02, 0x0a};
+    static const uint8_t step[] = { TSDB_TS_STEP, 0x02, 0x0a };
     assert_int_equal(tsdb_codec_get_ts(step, sizeof step, out, 0), -1);
     assert_int_equal(tsdb_codec_get_ts(step, 0, out, 1), -1);
-    static const uint8_t bad_kind[] = {0x07, 0x02, 0x0a};
+    static const uint8_t bad_kind[] = { 0x07, 0x02, 0x0a };
     assert_int_equal(tsdb_codec_get_ts(bad_kind, sizeof bad_kind, out, 3), -1);
     assert_int_equal(tsdb_codec_get_ts(step, sizeof step, out, 3), 3);
     assert_int_equal(out[2], 1 + 20);
     /* Step 0 with n > 1: not increasing. */
-    static const uint8_t step0[] = {TSDB_TS_STEP, 0x02, 0x00};
+    static const uint8_t step0[] = { TSDB_TS_STEP, 0x02, 0x00 };
     assert_int_equal(tsdb_codec_get_ts(step0, sizeof step0, out, 2), -1);
     assert_int_equal(tsdb_codec_get_ts(step0, sizeof step0, out, 1), 3);
     /* Step overflowing int64: t0 = 0, step 2^62, n = 3. */
-    static const uint8_t stepovf[] = {TSDB_TS_STEP, 0x00, 0x80, 0x80, 0x80, 0x80, 0x80,
-                                      0x80, 0x80, 0x80, 0x40};
+    static const uint8_t stepovf[] = { TSDB_TS_STEP, 0x00, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x40 };
     assert_int_equal(tsdb_codec_get_ts(stepovf, sizeof stepovf, out, 2), (long)sizeof stepovf);
     assert_int_equal(tsdb_codec_get_ts(stepovf, sizeof stepovf, out, 3), -1);
     /* Overlong varint (11 bytes). */
-    static const uint8_t longv[] = {TSDB_TS_STEP, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-                                    0xff, 0xff, 0xff, 0xff, 0x01, 0x02};
+    static const uint8_t longv[] = { TSDB_TS_STEP, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+                                     0xff,         0xff, 0xff, 0xff, 0x01, 0x02 };
     assert_int_equal(tsdb_codec_get_ts(longv, sizeof longv, out, 1), -1);
     /* DOD with a dod making Δ zero, negative, or n < 3. */
-    static const uint8_t dodz[] = {TSDB_TS_DOD, 0x00, 0x0a, 0x13};
+    static const uint8_t dodz[] = { TSDB_TS_DOD, 0x00, 0x0a, 0x13 };
     assert_int_equal(tsdb_codec_get_ts(dodz, sizeof dodz, out, 3), -1);
-    static const uint8_t dodok[] = {TSDB_TS_DOD, 0x00, 0x0a, 0x02};
+    static const uint8_t dodok[] = { TSDB_TS_DOD, 0x00, 0x0a, 0x02 };
     assert_int_equal(tsdb_codec_get_ts(dodok, sizeof dodok, out, 3), 4);
     assert_int_equal(out[1], 10);
     assert_int_equal(out[2], 21);
     assert_int_equal(tsdb_codec_get_ts(dodok, sizeof dodok, out, 2), -1);
     assert_int_equal(tsdb_codec_get_ts(dodok, sizeof dodok, out, 4), -1);
     /* DOD wrapping past INT64_MAX: t0 = INT64_MAX - 1 (zigzag ff..fe 01), Δ 1, dod +1. */
-    static const uint8_t dodwrap[] = {TSDB_TS_DOD, 0xfc, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-                                      0xff, 0xff, 0x01, 0x01, 0x02};
+    static const uint8_t dodwrap[] = { TSDB_TS_DOD, 0xfc, 0xff, 0xff, 0xff, 0xff, 0xff,
+                                       0xff,        0xff, 0xff, 0x01, 0x01, 0x02 };
     assert_int_equal(tsdb_codec_get_ts(dodwrap, sizeof dodwrap, out, 3), -1);
     assert_int_equal(tsdb_codec_get_ts(dodwrap, sizeof dodwrap - 1, out, 3), -1);
 }
@@ -347,7 +343,7 @@ static void test_ts_hostile(void **state)
 static void test_ts_garbage(void **state)
 {
     (void)state;
-    rng_t r = {12345};
+    rng_t r = { 12345 };
     int64_t out[200];
     for (int round = 0; round < 20000; round++) {
         size_t len = rng_below(&r, 40);
@@ -368,7 +364,7 @@ static void test_ts_garbage(void **state)
 static void test_values_roundtrip(void **state)
 {
     (void)state;
-    rng_t r = {2024};
+    rng_t r = { 2024 };
     for (int vf = 0; vf < VF_COUNT; vf++) {
         for (size_t s = 0; s < NSIZES; s++) {
             size_t n = sizes[s];
@@ -386,8 +382,9 @@ static void test_values_roundtrip(void **state)
             if (vf == VF_RANDBITS && n >= 3) {
                 assert_int_equal(kind, TSDB_V_XOR);
             }
-            if ((vf == VF_GAUGE_DEC || vf == VF_COUNTER || vf == VF_DEC_STALE ||
-                 vf == VF_STEP_COUNTER || vf == VF_BIG_DEC_MIX) && n >= 120) {
+            if ((vf == VF_GAUGE_DEC || vf == VF_COUNTER || vf == VF_DEC_STALE || vf == VF_STEP_COUNTER ||
+                 vf == VF_BIG_DEC_MIX) &&
+                n >= 120) {
                 if (kind != TSDB_V_DEC) {
                     print_error("family %s n=%zu: kind %d\n", vfam_name[vf], n, kind);
                 }
@@ -419,11 +416,10 @@ static void test_values_decimal_forms(void **state)
         uint8_t hdr; /* mode<<6 | (e+22) */
         int64_t m;
     } cases[] = {
-        {0.25, 22 - 2, 25},     {1200, 22 + 2, 12},          {0, 22, 0},
-        {-1.234, 22 - 3, -1234}, {1e22, 22 + 22, 1},         {1.5e-7, 22 - 8, 15},
-        {0.1, 22 - 1, 1},       {123456789, 22, 123456789},
-        {-1234567.8, 22 - 1, -12345678},                    {3e20, 22 + 20, 3},
-        {0.3, 22 - 1, 3},       {1e-22, 0, 1},
+        { 0.25, 22 - 2, 25 },      { 1200, 22 + 2, 12 },         { 0, 22, 0 },
+        { -1.234, 22 - 3, -1234 }, { 1e22, 22 + 22, 1 },         { 1.5e-7, 22 - 8, 15 },
+        { 0.1, 22 - 1, 1 },        { 123456789, 22, 123456789 }, { -1234567.8, 22 - 1, -12345678 },
+        { 3e20, 22 + 20, 3 },      { 0.3, 22 - 1, 3 },           { 1e-22, 0, 1 },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         buf_t b;
@@ -464,13 +460,13 @@ static void test_values_decimal_forms(void **state)
     tsdb_codec_put_values(&b, big, 100);
     assert_int_equal(b.data[0], TSDB_V_DEC);
     assert_int_equal(b.data[2], 1 << 2); /* one exception (nexc << 2 | form)... */
-    assert_int_equal(b.data[3], 50); /* ...at row 50, the step run intact */
+    assert_int_equal(b.data[3], 50);     /* ...at row 50, the step run intact */
     assert_true(b.len <= 3 + 1 + 8 + 8 + 1);
     assert_int_equal(tsdb_codec_get_values(b.data, b.len, back, 100), (long)b.len);
     assert_memory_equal(back, big, sizeof big);
     buf_reset(&b);
     /* Not decimal: 0.1+0.2 (17 digits), 2^53+2, 1e300, -0.0, 1e-300, 1e-23. */
-    static const double nondec[] = {0.1 + 0.2, 9007199254740994.0, 1e300, -0.0, 1e-300, 1e-23};
+    static const double nondec[] = { 0.1 + 0.2, 9007199254740994.0, 1e300, -0.0, 1e-300, 1e-23 };
     for (size_t i = 0; i < sizeof nondec / sizeof nondec[0]; i++) {
         tsdb_codec_put_values(&b, &nondec[i], 1);
         assert_int_equal(b.data[0], TSDB_V_CONST);
@@ -502,7 +498,7 @@ static void test_values_pins(void **state)
     assert_true(b.len <= 8 + 3 * 11);
     buf_reset(&b);
     /* Stale markers at rows 0, 1 and the end keep the step run. */
-    static const size_t stale_rows[][3] = {{0, 1, 999}, {0, 2, 3}, {1, 998, 999}};
+    static const size_t stale_rows[][3] = { { 0, 1, 999 }, { 0, 2, 3 }, { 1, 998, 999 } };
     for (size_t k = 0; k < 3; k++) {
         for (int i = 0; i < 1000; i++) {
             v[i] = 1000.0 + 5.0 * i;
@@ -520,7 +516,7 @@ static void test_values_pins(void **state)
         assert_memory_equal(back, v, sizeof back);
     }
     /* A gauge random walk with stale rows: the delta run is not disturbed. */
-    rng_t r = {3};
+    rng_t r = { 3 };
     int64_t m = 500;
     for (int i = 0; i < 1000; i++) {
         m += (int64_t)rng_below(&r, 7) - 3;
@@ -563,35 +559,35 @@ static void test_values_hostile(void **state)
 {
     (void)state;
     double out[16];
-    static const uint8_t cst[] = {TSDB_V_CONST, 0, 0, 0, 0, 0, 0, 0xf0, 0x3f};
+    static const uint8_t cst[] = { TSDB_V_CONST, 0, 0, 0, 0, 0, 0, 0xf0, 0x3f };
     assert_int_equal(tsdb_codec_get_values(cst, sizeof cst, out, 0), -1);
     assert_int_equal(tsdb_codec_get_values(cst, 0, out, 1), -1);
     assert_int_equal(tsdb_codec_get_values(cst, sizeof cst, out, 16), 9);
     assert_true(out[15] == 1.0);
-    static const uint8_t kind[] = {0x09, 20, 0, 2};
+    static const uint8_t kind[] = { 0x09, 20, 0, 2 };
     assert_int_equal(tsdb_codec_get_values(kind, sizeof kind, out, 1), -1);
     /* Valid base: 0.1 at e=-1. */
-    static const uint8_t ok[] = {TSDB_V_DEC, 21, 0, 2};
+    static const uint8_t ok[] = { TSDB_V_DEC, 21, 0, 2 };
     assert_int_equal(tsdb_codec_get_values(ok, sizeof ok, out, 1), 4);
     assert_true(out[0] == 0.1);
     /* e out of range (e+22 = 45), mode 3. */
-    static const uint8_t bad_e[] = {TSDB_V_DEC, 45, 0, 2};
+    static const uint8_t bad_e[] = { TSDB_V_DEC, 45, 0, 2 };
     assert_int_equal(tsdb_codec_get_values(bad_e, sizeof bad_e, out, 1), -1);
-    static const uint8_t bad_mode[] = {TSDB_V_DEC, 0xc0 | 21, 0, 2};
+    static const uint8_t bad_mode[] = { TSDB_V_DEC, 0xc0 | 21, 0, 2 };
     assert_int_equal(tsdb_codec_get_values(bad_mode, sizeof bad_mode, out, 1), -1);
     /* nexc > n/4. */
-    static const uint8_t many[] = {TSDB_V_DEC, 21, 1 << 2, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+    static const uint8_t many[] = { TSDB_V_DEC, 21, 1 << 2, 0, 0, 0, 0, 0, 0, 0, 0, 0 };
     assert_int_equal(tsdb_codec_get_values(many, sizeof many, out, 3), -1);
     assert_int_equal(tsdb_codec_get_values(many, sizeof many, out, 4), -1); /* short mantissas */
     /* Exception index out of range (gap 4 with n = 4). */
-    static const uint8_t far[] = {TSDB_V_DEC, 21, 1 << 2, 4, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0};
+    static const uint8_t far[] = { TSDB_V_DEC, 21, 1 << 2, 4, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0 };
     assert_int_equal(tsdb_codec_get_values(far, sizeof far, out, 4), -1);
     /* Two exceptions, second gap past the end (n = 8: 2 allowed). */
-    static const uint8_t far2[] = {TSDB_V_DEC, 21, 2 << 2, 6, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0,
-                                   0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0};
+    static const uint8_t far2[] = { TSDB_V_DEC, 21, 2 << 2, 6, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0,
+                                    0,          0,  0,      0, 0, 0, 0, 2, 0, 0, 0, 0, 0 };
     assert_int_equal(tsdb_codec_get_values(far2, sizeof far2, out, 8), -1);
     /* Valid exception at index 3 of 4, mode 0 step 0: m = 1,1,1. */
-    static const uint8_t exc[] = {TSDB_V_DEC, 22, 1 << 2, 3, 2, 0, 0, 0, 0, 0, 0xf0, 0x7f, 2, 0};
+    static const uint8_t exc[] = { TSDB_V_DEC, 22, 1 << 2, 3, 2, 0, 0, 0, 0, 0, 0xf0, 0x7f, 2, 0 };
     assert_int_equal(tsdb_codec_get_values(exc, sizeof exc, out, 4), (long)sizeof exc);
     assert_true(out[0] == 1 && out[1] == 1 && out[2] == 1);
     assert_int_equal(dbl_bits(out[3]), TSDB_STALE_NAN_BITS);
@@ -625,7 +621,7 @@ static void test_values_hostile(void **state)
     assert_int_equal(tsdb_codec_get_values(b.data, b.len, out, 5), -1);
     buf_fini(&b);
     /* V_XOR: '10' with no window after the first value. */
-    static const uint8_t xw[] = {TSDB_V_XOR, 0, 0, 0, 0, 0, 0, 0, 0, 0x80};
+    static const uint8_t xw[] = { TSDB_V_XOR, 0, 0, 0, 0, 0, 0, 0, 0, 0x80 };
     assert_int_equal(tsdb_codec_get_values(xw, sizeof xw, out, 2), -1);
     assert_int_equal(tsdb_codec_get_values(xw, sizeof xw, out, 1), 9);
 }
@@ -633,7 +629,7 @@ static void test_values_hostile(void **state)
 static void test_values_garbage_and_flips(void **state)
 {
     (void)state;
-    rng_t r = {777};
+    rng_t r = { 777 };
     double out[300];
     for (int round = 0; round < 20000; round++) {
         size_t len = rng_below(&r, 64);
@@ -679,15 +675,15 @@ static size_t zstd_len(const uint8_t *p, size_t len)
 static void test_bytes_per_sample_info(void **state)
 {
     (void)state;
-    rng_t r = {5};
+    rng_t r = { 5 };
     static const struct {
         int tf, vf;
     } series[] = {
-        {TF_GRID, VF_STEP_COUNTER}, {TF_GRID, VF_COUNTER},     {TF_GRID, VF_GAUGE_DEC},
-        {TF_GRID, VF_DEC_STALE},    {TF_JITTER, VF_COUNTER},   {TF_JITTER, VF_GAUGE_DEC},
-        {TF_GAPS, VF_CONST},        {TF_GRID, VF_BIG_DEC_MIX}, {TF_GRID, VF_RANDBITS},
+        { TF_GRID, VF_STEP_COUNTER }, { TF_GRID, VF_COUNTER },     { TF_GRID, VF_GAUGE_DEC },
+        { TF_GRID, VF_DEC_STALE },    { TF_JITTER, VF_COUNTER },   { TF_JITTER, VF_GAUGE_DEC },
+        { TF_GAPS, VF_CONST },        { TF_GRID, VF_BIG_DEC_MIX }, { TF_GRID, VF_RANDBITS },
     };
-    static const size_t ns[] = {120, 8192};
+    static const size_t ns[] = { 120, 8192 };
     for (size_t s = 0; s < sizeof series / sizeof series[0]; s++) {
         for (size_t k = 0; k < 2; k++) {
             size_t n = ns[k];
@@ -706,8 +702,8 @@ static void test_bytes_per_sample_info(void **state)
             size_t best = (bt.len < zt ? bt.len : zt) + (bv.len < zv ? bv.len : zv);
             print_message("%-6s %-12s n=%-5zu ts %5zu B (zstd %5zu)  values kind %d %6zu B "
                           "(zstd %6zu)  => %5.3f B/sample\n",
-                          tfam_name[series[s].tf], vfam_name[series[s].vf], n, bt.len, zt,
-                          bv.data[0], bv.len, zv, (double)best / (double)n);
+                          tfam_name[series[s].tf], vfam_name[series[s].vf], n, bt.len, zt, bv.data[0], bv.len, zv,
+                          (double)best / (double)n);
             buf_fini(&bt);
             buf_fini(&bv);
             mem_free(t);
@@ -722,7 +718,7 @@ static void test_bytes_per_sample_info(void **state)
 static void test_values_code_forms(void **state)
 {
     (void)state;
-    rng_t r = {4242};
+    rng_t r = { 4242 };
     enum { N = 480 };
     static double v[3][N];
     double m = 1365;
@@ -741,7 +737,7 @@ static void test_values_code_forms(void **state)
         bytes += 4096 * ((int64_t)rng_below(&r, 2001) - 1000);
         v[2][i] = (double)bytes;
     }
-    static const int want_form[3] = {2, 1, -1};
+    static const int want_form[3] = { 2, 1, -1 };
     for (int k = 0; k < 3; k++) {
         buf_t b;
         buf_init(&b);
@@ -751,7 +747,7 @@ static void test_values_code_forms(void **state)
             assert_int_equal(b.data[2] & 3, want_form[k]);
         }
         /* Sizes that pin the gains: ~4 bits, ~10 bits, ~11 bits per code. */
-        static const size_t max_len[3] = {N * 4 / 8 + 16, N * 10 / 8 + 16, N * 11 / 8 + 24};
+        static const size_t max_len[3] = { N * 4 / 8 + 16, N * 10 / 8 + 16, N * 11 / 8 + 24 };
         if (b.len > max_len[k]) {
             fail_msg("series %d: %zu bytes, want <= %zu", k, b.len, max_len[k]);
         }
@@ -771,20 +767,20 @@ static void test_values_code_forms(void **state)
     double out[8];
     /* Packed width over 64, Rice parameter over 63, Rice with a step mode,
      * an unterminated Rice quotient, form 3. */
-    static const uint8_t wide[] = {TSDB_V_DEC, (1 << 6) | 22, 1, 2, 0, 1, 65, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+    static const uint8_t wide[] = { TSDB_V_DEC, (1 << 6) | 22, 1, 2, 0, 1, 65, 0, 0, 0, 0, 0, 0, 0, 0, 0 };
     assert_int_equal(tsdb_codec_get_values(wide, sizeof wide, out, 2), -1);
-    static const uint8_t rk[] = {TSDB_V_DEC, (1 << 6) | 22, 2, 2, 1, 64, 0};
+    static const uint8_t rk[] = { TSDB_V_DEC, (1 << 6) | 22, 2, 2, 1, 64, 0 };
     assert_int_equal(tsdb_codec_get_values(rk, sizeof rk, out, 2), -1);
-    static const uint8_t rstep[] = {TSDB_V_DEC, 22, 2, 2, 1, 0, 0};
+    static const uint8_t rstep[] = { TSDB_V_DEC, 22, 2, 2, 1, 0, 0 };
     assert_int_equal(tsdb_codec_get_values(rstep, sizeof rstep, out, 2), -1);
-    static const uint8_t runary[] = {TSDB_V_DEC, (1 << 6) | 22, 2, 2, 1, 0, 0xff, 0xff, 0xff, 0xff,
-                                     0xff, 0xff, 0xff, 0xff, 0xff};
+    static const uint8_t runary[] = { TSDB_V_DEC, (1 << 6) | 22, 2,    2,    1,    0,    0xff, 0xff,
+                                      0xff,       0xff,          0xff, 0xff, 0xff, 0xff, 0xff };
     assert_int_equal(tsdb_codec_get_values(runary, sizeof runary, out, 2), -1);
-    static const uint8_t form3[] = {TSDB_V_DEC, (1 << 6) | 22, 3, 2, 0};
+    static const uint8_t form3[] = { TSDB_V_DEC, (1 << 6) | 22, 3, 2, 0 };
     assert_int_equal(tsdb_codec_get_values(form3, sizeof form3, out, 2), -1);
     /* A valid Rice column by hand: m0 = 1, g = 1, k = 0, codes +1, -1:
      * zigzag 2 -> '110', zigzag 1 -> '10' (LSB first: 0b01011 = 0x0b). */
-    static const uint8_t rice[] = {TSDB_V_DEC, (1 << 6) | 22, 2, 2, 1, 0, 0x0b};
+    static const uint8_t rice[] = { TSDB_V_DEC, (1 << 6) | 22, 2, 2, 1, 0, 0x0b };
     assert_int_equal(tsdb_codec_get_values(rice, sizeof rice, out, 3), (long)sizeof rice);
     assert_true(out[0] == 1 && out[1] == 2 && out[2] == 1);
 }

@@ -36,7 +36,10 @@ static uint64_t rng_next(rng_t *r)
     return z ^ (z >> 31);
 }
 
-static uint64_t rng_below(rng_t *r, uint64_t n) { return rng_next(r) % n; }
+static uint64_t rng_below(rng_t *r, uint64_t n)
+{
+    return rng_next(r) % n;
+}
 
 static double bits_dbl(uint64_t b)
 {
@@ -66,8 +69,7 @@ enum vfam {
 };
 
 static const char *const vfam_name[VF_COUNT] = {
-    "counter", "counter-huge", "gauge-dec", "specials", "randbits",
-    "const", "dec+stale", "huge-tiny", "step-counter",
+    "counter", "counter-huge", "gauge-dec", "specials", "randbits", "const", "dec+stale", "huge-tiny", "step-counter",
 };
 
 static double special(rng_t *r)
@@ -163,9 +165,7 @@ static void gen_ts(rng_t *r, int fam, int64_t *t, size_t n)
             t[i] = base + (int64_t)i * 15000 + (int64_t)rng_below(r, 5) - 2;
             break;
         case TF_GAPS:
-            t[i] = i == 0 ? base
-                          : t[i - 1] + (rng_below(r, 10) == 0 ? (int64_t)rng_below(r, 1LL << 40) + 1
-                                                              : 15000);
+            t[i] = i == 0 ? base : t[i - 1] + (rng_below(r, 10) == 0 ? (int64_t)rng_below(r, 1LL << 40) + 1 : 15000);
             break;
         case TF_NEGATIVE:
             t[i] = -1000000000000LL + (int64_t)i * 10000 + (int64_t)rng_below(r, 3);
@@ -193,8 +193,7 @@ static void build(tsdb_xor_t *c, const int64_t *t, const double *v, size_t n)
 
 /* Iterate (data, nbits, n) from an exact-size heap copy; returns the samples
  * read, each checked against (t, v). */
-static size_t iterate_copy(const uint8_t *data, uint32_t nbits, uint16_t n, const int64_t *t,
-                           const double *v)
+static size_t iterate_copy(const uint8_t *data, uint32_t nbits, uint16_t n, const int64_t *t, const double *v)
 {
     size_t bytes = ((size_t)nbits + 7) / 8;
     uint8_t *copy = mem_alloc(bytes ? bytes : 1);
@@ -220,8 +219,8 @@ static size_t iterate_copy(const uint8_t *data, uint32_t nbits, uint16_t n, cons
 static void test_xor_roundtrip(void **state)
 {
     (void)state;
-    static const size_t sizes[] = {1, 2, 3, 120, 240, 4000};
-    rng_t r = {20240601};
+    static const size_t sizes[] = { 1, 2, 3, 120, 240, 4000 };
+    rng_t r = { 20240601 };
     for (int vf = 0; vf < VF_COUNT; vf++) {
         for (int tf = 0; tf < TF_COUNT; tf++) {
             for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
@@ -250,10 +249,9 @@ static void test_xor_named_values(void **state)
 {
     (void)state;
     static const uint64_t bits[] = {
-        0x7ff0000000000002ULL, 0x7ff0000000000002ULL, 0x8000000000000000ULL,
-        0x0000000000000000ULL, 0x7ff0000000000000ULL, 0xfff0000000000000ULL,
-        0x7ff8000000000000ULL, 0xfff8000000000001ULL, 0x0000000000000001ULL,
-        0x3ff0000000000000ULL, 0x3ff0000000000001ULL, 0xbff0000000000000ULL,
+        0x7ff0000000000002ULL, 0x7ff0000000000002ULL, 0x8000000000000000ULL, 0x0000000000000000ULL,
+        0x7ff0000000000000ULL, 0xfff0000000000000ULL, 0x7ff8000000000000ULL, 0xfff8000000000001ULL,
+        0x0000000000000001ULL, 0x3ff0000000000000ULL, 0x3ff0000000000001ULL, 0xbff0000000000000ULL,
         0x7fefffffffffffffULL, 0xffffffffffffffffULL, 0x0000000000000000ULL,
     };
     size_t n = sizeof bits / sizeof bits[0];
@@ -306,7 +304,7 @@ static void test_xor_growth_and_trim(void **state)
 static void test_xor_truncations(void **state)
 {
     (void)state;
-    rng_t r = {7};
+    rng_t r = { 7 };
     size_t n = 60;
     int64_t t[60];
     double v[60];
@@ -331,7 +329,7 @@ static void test_xor_truncations(void **state)
 static void test_xor_garbage(void **state)
 {
     (void)state;
-    rng_t r = {99};
+    rng_t r = { 99 };
     for (int round = 0; round < 3000; round++) {
         size_t bytes = rng_below(&r, 64);
         uint8_t *g = mem_alloc(bytes ? bytes : 1);
@@ -358,7 +356,7 @@ static void test_xor_garbage(void **state)
 static void test_xor_bit_flips(void **state)
 {
     (void)state;
-    rng_t r = {31337};
+    rng_t r = { 31337 };
     size_t n = 120;
     int64_t t[120];
     double v[120];
@@ -390,7 +388,7 @@ static void test_xor_named_corrupt(void **state)
 {
     (void)state;
     /* sample 0 (t=0, v=0), then dod '0' (Δt 0: not increasing). */
-    uint8_t zero_delta[17] = {0};
+    uint8_t zero_delta[17] = { 0 };
     tsdb_xor_iter_t it;
     int64_t t = 0;
     double v = 0;
@@ -399,7 +397,7 @@ static void test_xor_named_corrupt(void **state)
     assert_false(tsdb_xor_iter_next(&it, &t, &v));
 
     /* sample 1: dod '10'+14b = 1, then value '10' with no window. */
-    uint8_t no_window[19] = {0};
+    uint8_t no_window[19] = { 0 };
     /* bits 128.. : 1 0 | 00000000000001 | 1 0 */
     size_t pos = 128;
     const char *s = "10000000000000011011";
@@ -413,9 +411,12 @@ static void test_xor_named_corrupt(void **state)
     assert_false(tsdb_xor_iter_next(&it, &t, &v));
 
     /* value '11' lead 31 + len 40 > 64. */
-    uint8_t wide[24] = {0};
+    uint8_t wide[24] = { 0 };
     pos = 128;
-    s = "1000000000000001" "11" "11111" "101000";
+    s = "1000000000000001"
+        "11"
+        "11111"
+        "101000";
     for (const char *q = s; *q; q++, pos++) {
         if (*q == '1') {
             wide[pos / 8] |= (uint8_t)(0x80 >> (pos % 8));
@@ -426,7 +427,7 @@ static void test_xor_named_corrupt(void **state)
     assert_false(tsdb_xor_iter_next(&it, &t, &v));
 
     /* Timestamp wrapping past INT64_MAX: t0 = INT64_MAX - 1, dod '1111' + 64b = 5. */
-    uint8_t wrap[26] = {0};
+    uint8_t wrap[26] = { 0 };
     uint64_t t0 = (uint64_t)INT64_MAX - 1;
     for (int i = 0; i < 8; i++) {
         wrap[i] = (uint8_t)(t0 >> (56 - 8 * i));
@@ -448,8 +449,8 @@ static void test_xor_named_corrupt(void **state)
 static void test_xor_values_stream(void **state)
 {
     (void)state;
-    rng_t r = {4242};
-    static const size_t sizes[] = {1, 2, 3, 100, 1000};
+    rng_t r = { 4242 };
+    static const size_t sizes[] = { 1, 2, 3, 100, 1000 };
     for (int vf = 0; vf < VF_COUNT; vf++) {
         for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
             size_t n = sizes[s];
@@ -500,9 +501,8 @@ static void test_xor_values_stream(void **state)
 static void test_xor_bytes_per_sample_info(void **state)
 {
     (void)state;
-    rng_t r = {1};
-    static const int fams[] = {VF_STEP_COUNTER, VF_COUNTER, VF_GAUGE_DEC, VF_DEC_STALE,
-                               VF_CONST, VF_RANDBITS};
+    rng_t r = { 1 };
+    static const int fams[] = { VF_STEP_COUNTER, VF_COUNTER, VF_GAUGE_DEC, VF_DEC_STALE, VF_CONST, VF_RANDBITS };
     int64_t t[120];
     double v[120];
     for (size_t f = 0; f < sizeof fams / sizeof fams[0]; f++) {
@@ -513,9 +513,8 @@ static void test_xor_bytes_per_sample_info(void **state)
             build(&c, t, v, 120);
             size_t cap = tsdb_xor_bytes(&c);
             tsdb_xor_trim(&c);
-            print_message("xor chunk 120 %-13s %-6s: %6.2f B/sample (%zu B, %zu B before trim)\n",
-                          vfam_name[fams[f]], tf == TF_GRID ? "grid" : "jitter",
-                          (double)tsdb_xor_bytes(&c) / 120, tsdb_xor_bytes(&c), cap);
+            print_message("xor chunk 120 %-13s %-6s: %6.2f B/sample (%zu B, %zu B before trim)\n", vfam_name[fams[f]],
+                          tf == TF_GRID ? "grid" : "jitter", (double)tsdb_xor_bytes(&c) / 120, tsdb_xor_bytes(&c), cap);
             tsdb_xor_fini(&c);
         }
     }
