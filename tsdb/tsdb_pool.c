@@ -153,7 +153,10 @@ tsdb_cchunk_t *tsdb_pool_adopt(tsdb_pool_t *p, int64_t t_first, int64_t t_last, 
                                const uint8_t *data)
 {
     size_t bytes = ((size_t)nbits + 7) / 8;
-    tsdb_cchunk_t *cc = arena_alloc(pool_window_arena(p, pool_window(p, t_first)), sizeof(tsdb_cchunk_t) + bytes);
+    /* The window of the last sample: a chunk stored under another block
+     * range may span several windows of this one, and its arena must not
+     * be freed before a cut covers all of it. */
+    tsdb_cchunk_t *cc = arena_alloc(pool_window_arena(p, pool_window(p, t_last)), sizeof(tsdb_cchunk_t) + bytes);
     cc->next = NULL;
     cc->t_first = t_first;
     cc->t_last = t_last;
