@@ -73,6 +73,21 @@ typedef struct ts_exported {
 int ts_export(httpc_t *c, const char *base_url, const char *selector, ts_exported_t **out, size_t *n);
 void ts_exported_free(ts_exported_t *e, size_t n);
 
+/* The bits of a double and back (for bit-exact comparisons). */
+static inline uint64_t ts_bits(double v)
+{
+    uint64_t b;
+    __builtin_memcpy(&b, &v, sizeof(b));
+    return b;
+}
+
+static inline double ts_from_bits(uint64_t b)
+{
+    double v;
+    __builtin_memcpy(&v, &b, sizeof(v));
+    return v;
+}
+
 /* mkdtemp under /tmp with the given prefix; path written to dir. */
 int ts_tempdir(const char *prefix, char *dir, size_t len);
 /* rm -rf dir. */

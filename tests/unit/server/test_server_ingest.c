@@ -85,20 +85,6 @@ typedef struct treq {
     bool meta; /* three metadata entries: one valid, one without family, one with bad UTF-8 help */
 } treq_t;
 
-static uint64_t bits_of(double v)
-{
-    uint64_t b;
-    memcpy(&b, &v, sizeof(b));
-    return b;
-}
-
-static double from_bits(uint64_t b)
-{
-    double v;
-    memcpy(&v, &b, sizeof(v));
-    return v;
-}
-
 static void bytes_set(ProtobufCBinaryData *d, const char *p, size_t len)
 {
     d->data = (uint8_t *)p;
@@ -280,7 +266,7 @@ static int ingest(fx_t *f, const uint8_t *body, size_t len)
 
 static void fmt_value(double v, buf_t *b)
 {
-    if (bits_of(v) == TSDB_STALE_NAN_BITS) {
+    if (ts_bits(v) == TSDB_STALE_NAN_BITS) {
         buf_puts(b, "stale");
     } else if (isnan(v)) {
         buf_puts(b, "nan");
@@ -322,7 +308,7 @@ static int collect_bits(void *ctx, const label_t *ls, size_t nl, const int64_t *
     (void)ts;
     uint64_t *out = ctx;
     for (size_t i = 0; i < n && i < 3; i++) {
-        out[i] = bits_of(vs[i]);
+        out[i] = ts_bits(vs[i]);
     }
     return 0;
 }
@@ -525,7 +511,7 @@ static void prepare(treq_t *r)
         for (size_t k = 0; k < r->s[i].ns; k++) {
             r->s[i].t[k] += T0;
             if (r->s[i].v[k] == STALE) {
-                r->s[i].v[k] = from_bits(TSDB_STALE_NAN_BITS);
+                r->s[i].v[k] = ts_from_bits(TSDB_STALE_NAN_BITS);
             }
         }
     }

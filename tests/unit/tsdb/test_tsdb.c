@@ -29,6 +29,7 @@
 #include "common/mem.h"
 #include "tsdb/tsdb.h"
 #include "tsdb/tsdb_int.h"
+#include "testsupport.h"
 
 #define H (3600 * 1000LL)
 #define T0 (1700000000000LL - (1700000000000LL % (168 * H))) /* a week boundary */
@@ -163,20 +164,6 @@ static got_t *sel(fx_t *f, const char *selector, int64_t mint, int64_t maxt)
     return g;
 }
 
-static uint64_t bits(double v)
-{
-    uint64_t b;
-    memcpy(&b, &v, sizeof(b));
-    return b;
-}
-
-static double from_bits(uint64_t b)
-{
-    double v;
-    memcpy(&v, &b, sizeof(v));
-    return v;
-}
-
 /* A counter-like series over [T0, T0 + n*15s). */
 static void fill(fx_t *f, const char *name, const char *k, const char *v, int64_t start, size_t n, int64_t step)
 {
@@ -228,16 +215,17 @@ static void test_append_select(void **state)
 static void test_special_values_exact(void **state)
 {
     fx_t *f = *state;
-    uint64_t specials[] = {
-        TSDB_STALE_NAN_BITS, 0x7ff8000000000001ULL,        bits(INFINITY), bits(-INFINITY), bits(-0.0), bits(0.0),
-        bits(1e-310),        bits(1.7976931348623157e308), bits(0.1),      bits(42)
-    };
+    uint64_t specials[] = { TSDB_STALE_NAN_BITS, 0x7ff8000000000001ULL,
+                            ts_bits(INFINITY),   ts_bits(-INFINITY),
+                            ts_bits(-0.0),       ts_bits(0.0),
+                            ts_bits(1e-310),     ts_bits(1.7976931348623157e308),
+                            ts_bits(0.1),        ts_bits(42) };
     size_t n = sizeof(specials) / sizeof(specials[0]);
     int64_t ts[16];
     double vs[16];
     for (size_t i = 0; i < n; i++) {
         ts[i] = T0 + (int64_t)i * 1000;
-        vs[i] = from_bits(specials[i]);
+        vs[i] = ts_from_bits(specials[i]);
     }
     put(f, "weird", NULL, NULL, ts, vs, n);
     for (int round = 0; round < 3; round++) {
@@ -245,7 +233,7 @@ static void test_special_values_exact(void **state)
         assert_int_equal(g->nseries, 1);
         assert_int_equal(g->n[0], n);
         for (size_t i = 0; i < n; i++) {
-            assert_int_equal(bits(g->vs[0][i]), specials[i]);
+            assert_int_equal(ts_bits(g->vs[0][i]), specials[i]);
         }
         free(g);
         if (round == 0) {
