@@ -68,6 +68,12 @@ typedef struct server_rw_request {
     tsdb_sample_t *samples;
 } server_rw_request_t;
 
+/* Bytes a decoded series costs in total (its struct here and what
+ * ingest adds per series), and the largest allowed ratio of decoded
+ * structures to request bytes. */
+#define SERVER_RW_SERIES_COST (sizeof(server_rw_series_t) + 72)
+#define SERVER_RW_MAX_EXPANSION 8
+
 /* Decode a WriteRequest from p[0..len) (which must outlive *out); arrays
  * come from arena a. 0, or -1 with "protobuf: … at byte N" in err. Work:
  * two linear passes over the bytes. */

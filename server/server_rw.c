@@ -302,6 +302,17 @@ int server_rw_decode(const uint8_t *p, size_t len, arena_t *a, server_rw_request
             nmeta = mi;
             nlabels = li;
             nsamples = smi;
+            /* What decoding will allocate, bounded by the request's size:
+             * real requests need ~3x their bytes; a body of empty
+             * messages would need ~70x (a cheap way to exhaust memory). */
+            uint64_t need = (uint64_t)nseries * SERVER_RW_SERIES_COST + (uint64_t)nmeta * sizeof(server_rw_meta_t) +
+                            (uint64_t)nlabels * sizeof(label_t) + (uint64_t)nsamples * sizeof(tsdb_sample_t);
+            if (need > (uint64_t)len * SERVER_RW_MAX_EXPANSION + 65536) {
+                snprintf(err, errlen,
+                         "protobuf: %zu series, %zu labels, %zu samples in %zu bytes: too many empty elements", nseries,
+                         nlabels, nsamples, len);
+                return -1;
+            }
             out->series = arena_alloc(a, (nseries ? nseries : 1) * sizeof(server_rw_series_t));
             out->meta = arena_alloc(a, (nmeta ? nmeta : 1) * sizeof(server_rw_meta_t));
             out->labels = arena_alloc(a, (nlabels ? nlabels : 1) * sizeof(label_t));

@@ -28,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/hash.h"
 #include "common/log.h"
 #include "common/mem.h"
 #include "tsdb/tsdb_int.h"
@@ -64,15 +65,38 @@ typedef struct tsdb_replay {
     buf_t scratch;
 } tsdb_replay_t;
 
+/* Keep ids dense when a series record is missing or unreadable: a
+ * placeholder {__name__="pharos_lost_series", id="N"} takes the id, so the
+ * series after it keep theirs and the samples of the lost one stay apart. */
+static void tsdb_replay_placeholder(tsdb_index_t *ix)
+{
+    char idbuf[16];
+    snprintf(idbuf, sizeof(idbuf), "%u", ix->nseries);
+    label_t ls[2] = { { STR_LIT("__name__"), STR_LIT("pharos_lost_series") }, { STR_LIT("id"), str_cstr(idbuf) } };
+    tsdb_index_add(ix, ls, 2, labels_hash(ls, 2));
+}
+
 static void tsdb_replay_series(void *ctx, uint32_t id, const uint8_t *p, size_t len)
 {
     tsdb_replay_t *r = ctx;
     tsdb_index_t *ix = &r->db->ix;
-    label_t ls[256];
-    long n = labels_decode(p, len, ls, 256);
-    if (n < 0 || id != ix->nseries) {
-        /* Ids are dense and written in order; anything else is damage. */
+    if (id < ix->nseries) {
+        r->bad_records++; /* ids are written once, in order */
+        return;
+    }
+    if (id - ix->nseries > (1u << 20)) {
+        r->bad_records++; /* a damaged id, not a gap worth filling */
+        return;
+    }
+    while (ix->nseries < id) {
         r->bad_records++;
+        tsdb_replay_placeholder(ix);
+    }
+    label_t ls[TSDB_MAX_LABELS];
+    long n = labels_decode(p, len, ls, TSDB_MAX_LABELS);
+    if (n < 0 || tsdb_index_find(ix, ls, (size_t)n, labels_hash(ls, (size_t)n)) >= 0) {
+        r->bad_records++;
+        tsdb_replay_placeholder(ix);
         return;
     }
     tsdb_index_add(ix, ls, (size_t)n, labels_hash(ls, (size_t)n));
@@ -268,6 +292,7 @@ static tsdb_t *tsdb_new(const tsdb_opts_t *opts)
     pthread_mutex_init(&db->cut_mu, NULL);
     pthread_mutex_init(&db->compact_mu, NULL);
     pthread_mutex_init(&db->meta_mu, NULL);
+    hmap_init(&db->meta_map);
     pthread_mutex_init(&db->bg_mu, NULL);
     pthread_cond_init(&db->bg_cond, NULL);
     pthread_cond_init(&db->compact_cond, NULL);
@@ -408,6 +433,7 @@ void tsdb_close(tsdb_t *db)
         mem_free(db->meta[i].unit);
     }
     mem_free(db->meta);
+    hmap_fini(&db->meta_map);
     mem_free(db->epochs);
     mem_free(db->marks);
     buf_fini(&db->rec);
@@ -442,8 +468,8 @@ static void tsdb_reject(tsdb_t *db, tsdb_append_result_t *res, tsdb_reject_t why
     static const char *const what[] = { "duplicate sample for timestamp", "sample too old (out of window)",
                                         "sample timestamp too far in the future" };
     buf_t b = { 0 };
-    label_t ls[256];
-    labels_format(ls, tsdb_index_labels(&db->ix, id, ls, 256), &b);
+    label_t ls[TSDB_MAX_LABELS];
+    labels_format(ls, tsdb_index_labels(&db->ix, id, ls, TSDB_MAX_LABELS), &b);
     snprintf(res->first_error, sizeof(res->first_error), "%s: timestamp=%" PRId64 " series=%.160s", what[why], t,
              b.data ? (const char *)b.data : "{}");
     buf_fini(&b);
@@ -458,7 +484,7 @@ static int64_t tsdb_resolve(tsdb_t *db, const tsdb_input_t *s, buf_t *enc, uint3
     uint64_t hash = 0;
     if (s->ref > 0 && s->ref <= db->ix.nseries) {
         found = (int64_t)s->ref - 1;
-    } else if (s->ref == 0) {
+    } else if (s->ref == 0 && s->nlabels <= TSDB_MAX_LABELS) {
         hash = labels_hash(s->labels, s->nlabels);
         found = tsdb_index_find(&db->ix, s->labels, s->nlabels, hash);
     } else {
@@ -487,11 +513,12 @@ static void tsdb_append_series(tsdb_t *db, uint32_t id, const tsdb_input_t *s, i
     for (size_t k = 0; k < s->nsamples; k++) {
         int64_t t = s->samples[k].t;
         double v = s->samples[k].v;
-        if (t > future_limit) {
+        if (t > future_limit || t > TSDB_MAX_TIME) {
             tsdb_reject(db, res, TSDB_REJ_FUTURE, id, t);
             continue;
         }
-        if (db->head_maxt > INT64_MIN + db->o.ooo_window_ms && t < db->head_maxt - db->o.ooo_window_ms) {
+        if (t < TSDB_MIN_TIME ||
+            (db->head_maxt > INT64_MIN + db->o.ooo_window_ms && t < db->head_maxt - db->o.ooo_window_ms)) {
             tsdb_reject(db, res, TSDB_REJ_TOO_OLD, id, t);
             continue;
         }
@@ -577,6 +604,11 @@ int tsdb_append(tsdb_t *db, const tsdb_input_t *in, size_t n, tsdb_append_result
     }
     if (rc == 0 && (nseries_new || nsamples)) {
         rc = tsdb_append_commit(db, nsamples > 0, wal_pos);
+    } else if (rc == 0 && res->duplicates_identical) {
+        /* Identical resends add nothing, but their originals may still be
+         * on their way to disk (another writer's commit, or one that
+         * failed): answer only once everything appended is durable. */
+        rc = reclog_commit(db->wal, UINT64_MAX);
     }
     if (rc != 0) {
         log_error("WAL write failed: %s", strerror(rc < 0 ? -rc : EIO));
@@ -585,15 +617,30 @@ int tsdb_append(tsdb_t *db, const tsdb_input_t *in, size_t n, tsdb_append_result
     return 0;
 }
 
+typedef struct tsdb_meta_key {
+    const tsdb_t *db;
+    str_t family;
+} tsdb_meta_key_t;
+
+static bool tsdb_meta_eq(void *ctx, uint64_t value)
+{
+    const tsdb_meta_key_t *k = ctx;
+    return str_eq(str_cstr(k->db->meta[value].family), k->family);
+}
+
 void tsdb_set_metadata(tsdb_t *db, str_t family, int type, str_t help, str_t unit)
 {
+    if (type < 0 || type > TSDB_META_MAX_TYPE || family.len > TSDB_META_MAX_TEXT || help.len > TSDB_META_MAX_TEXT ||
+        unit.len > TSDB_META_MAX_TEXT) {
+        return;
+    }
     pthread_mutex_lock(&db->meta_mu);
+    tsdb_meta_key_t key = { db, family };
+    uint64_t h = hash_bytes(family.p, family.len);
+    uint64_t idx;
     tsdb_meta_entry_t *e = NULL;
-    for (uint32_t i = 0; i < db->nmeta; i++) {
-        if (str_eq(str_cstr(db->meta[i].family), family)) {
-            e = &db->meta[i];
-            break;
-        }
+    if (hmap_get(&db->meta_map, h, tsdb_meta_eq, &key, &idx)) {
+        e = &db->meta[idx];
     }
     bool changed = true;
     if (e) {
@@ -602,11 +649,14 @@ void tsdb_set_metadata(tsdb_t *db, str_t family, int type, str_t help, str_t uni
             mem_free(e->help);
             mem_free(e->unit);
         }
+    } else if (db->nmeta >= TSDB_META_MAX_FAMILIES) {
+        changed = false; /* bounded: later families are not kept */
     } else {
         if (db->nmeta == db->capmeta) {
             db->capmeta = db->capmeta ? db->capmeta * 2 : 64;
             db->meta = mem_realloc(db->meta, db->capmeta * sizeof(tsdb_meta_entry_t));
         }
+        hmap_put(&db->meta_map, h, db->nmeta);
         e = &db->meta[db->nmeta++];
         e->family = mem_strndup(family.p, family.len);
     }
@@ -617,20 +667,14 @@ void tsdb_set_metadata(tsdb_t *db, str_t family, int type, str_t help, str_t uni
     }
     pthread_mutex_unlock(&db->meta_mu);
     if (changed) {
+        /* Queued in the series log, written with the next commit of it
+         * (every append commits it): metadata never costs an fsync of its own. */
         buf_t rec = { 0 };
         uint64_t pos;
-        int rc;
         tsdb_rec_meta(&rec, type, family, help, unit);
         pthread_rwlock_rdlock(&db->lock);
-        reclog_t *slog = db->slog;
-        if (slog) {
-            rc = reclog_append(slog, rec.data, rec.len, &pos);
-            if (rc == 0) {
-                rc = reclog_commit(slog, pos);
-            }
-            if (rc != 0) {
-                log_error("metadata of %.*s not persisted: %s", (int)family.len, family.p, strerror(-rc));
-            }
+        if (db->slog && reclog_append(db->slog, rec.data, rec.len, &pos) != 0) {
+            log_error("metadata of %.*s not persisted", (int)(family.len > 200 ? 200 : family.len), family.p);
         }
         pthread_rwlock_unlock(&db->lock);
         buf_fini(&rec);
@@ -660,7 +704,7 @@ int tsdb_select(tsdb_t *db, matcher_t *ms, size_t nms, int64_t mint, int64_t max
     int64_t *ts = NULL, *ht = NULL, *mt = NULL;
     double *vs = NULL, *hv = NULL, *mv = NULL;
     size_t cap = 0, hcap = 0, mcap = 0;
-    label_t ls[256];
+    label_t ls[TSDB_MAX_LABELS];
     int rc = 0;
     for (uint32_t i = 0; i < ids.n && rc == 0; i++) {
         uint32_t id = ids.v[i];
@@ -683,7 +727,7 @@ int tsdb_select(tsdb_t *db, matcher_t *ms, size_t nms, int64_t mint, int64_t max
         if (rn == 0) {
             continue;
         }
-        size_t nl = tsdb_index_labels(&db->ix, id, ls, 256);
+        size_t nl = tsdb_index_labels(&db->ix, id, ls, TSDB_MAX_LABELS);
         rc = fn(ctx, ls, nl, rt, rv, rn);
     }
     pthread_rwlock_unlock(&db->lock);
@@ -865,8 +909,8 @@ int tsdb_series_log_rewrite(tsdb_t *db)
         uint32_t end = start + 4096 < db->ix.nseries ? start + 4096 : db->ix.nseries;
         tsdb_rec_begin(&db->series_rec, TSDB_REC_SERIES);
         for (uint32_t id = start; id < end; id++) {
-            label_t ls[256];
-            size_t n = tsdb_index_labels(&db->ix, id, ls, 256);
+            label_t ls[TSDB_MAX_LABELS];
+            size_t n = tsdb_index_labels(&db->ix, id, ls, TSDB_MAX_LABELS);
             buf_reset(&enc);
             labels_encode(ls, n, &enc);
             tsdb_rec_add_series(&db->series_rec, id, enc.data, enc.len);

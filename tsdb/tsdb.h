@@ -28,6 +28,13 @@
 
 typedef struct tsdb tsdb_t;
 
+/* Most labels a series may have (tsdb_append drops larger series). */
+#define TSDB_MAX_LABELS 256
+
+/* Timestamps accepted: well inside int64, so time arithmetic cannot overflow. */
+#define TSDB_MIN_TIME (-(1LL << 62))
+#define TSDB_MAX_TIME (1LL << 62)
+
 /* The Prometheus stale marker: a NaN with this exact bit pattern. */
 #define TSDB_STALE_NAN_BITS 0x7ff0000000000002ULL
 

@@ -333,7 +333,7 @@ static int tsdb_block_parse_index(tsdb_block_t *b, const uint8_t *p, size_t len,
         uint64_t clen = tsdb_cur_u(&c);
         uint64_t rlen = tsdb_cur_u(&c);
         pr->crc = tsdb_cur_u32le(&c);
-        if (c.bad || pr->off < 8 || clen > b->size || pr->off > b->size - clen || rlen > (64u << 20)) {
+        if (c.bad || pr->off < 8 || clen > b->size || pr->off > b->size - clen || rlen > TSDB_PAGE_MAX_RAW) {
             return tsdb_block_fail(err, errlen, b->path, "bad page entry");
         }
         pr->clen = (uint32_t)clen;

@@ -210,7 +210,11 @@ int tsdb_cut(tsdb_t *db, int64_t boundary)
         ptrs[i] = db->ix.series[frozen.v[i]];
     }
     uint32_t seg = 0;
-    int rc = reclog_roll(db->wal, &seg);
+    /* Series records before the samples that use them reach the disk. */
+    int rc = reclog_commit(db->slog, UINT64_MAX);
+    if (rc == 0) {
+        rc = reclog_roll(db->wal, &seg);
+    }
     if (rc == 0) {
         if (db->nepochs == db->capepochs) {
             db->capepochs *= 2;
@@ -302,7 +306,10 @@ fail_keep:
 int tsdb_checkpoint(tsdb_t *db)
 {
     uint32_t seg;
-    int rc = reclog_roll(db->wal, &seg);
+    int rc = db->slog ? reclog_commit(db->slog, UINT64_MAX) : -EIO;
+    if (rc == 0) {
+        rc = reclog_roll(db->wal, &seg);
+    }
     buf_t rec = { 0 }, scratch = { 0 };
     uint64_t pos = 0;
     uint32_t count = 0;
@@ -416,6 +423,10 @@ static int tsdb_merge_blocks(tsdb_t *db, tsdb_block_t **in, uint32_t nin)
                 pos[i]++;
             }
         }
+        if (n > TSDB_BLOCK_MAX_SAMPLES_PER_SERIES) {
+            rc = -E2BIG; /* the merged series would not fit one block */
+            break;
+        }
         if (n > 0) {
             rc = tsdb_block_writer_add(w, next, ts, vs, n);
             if (rc != 0) {
@@ -475,6 +486,15 @@ static bool tsdb_plan(tsdb_t *db, tsdb_block_t ***group, uint32_t *n)
 {
     uint32_t nb = 0;
     tsdb_block_t **bl = tsdb_blocks_snapshot(db, INT64_MIN, INT64_MAX, &nb);
+    uint32_t kept = 0;
+    for (uint32_t i = 0; i < nb; i++) {
+        if (__atomic_load_n(&bl[i]->no_merge, __ATOMIC_RELAXED)) {
+            tsdb_block_unref(db, bl[i]);
+        } else {
+            bl[kept++] = bl[i];
+        }
+    }
+    nb = kept;
     bool *pick = mem_calloc(nb ? nb : 1, sizeof(bool));
     uint32_t npick = 0;
     /* (1) overlapping blocks, grown to a closed group. */
@@ -599,6 +619,13 @@ int tsdb_compact(tsdb_t *db)
         if (go) {
             rc = tsdb_merge_blocks(db, g, n);
         }
+        if (rc == -E2BIG) {
+            pthread_mutex_lock(&db->blocks_mu);
+            for (uint32_t i = 0; i < n; i++) {
+                g[i]->no_merge = true;
+            }
+            pthread_mutex_unlock(&db->blocks_mu);
+        }
         for (uint32_t i = 0; i < n; i++) {
             tsdb_block_unref(db, g[i]);
         }
@@ -609,6 +636,12 @@ int tsdb_compact(tsdb_t *db)
         if (rc == -ECANCELED) {
             log_info("compaction interrupted by the stop; it runs again at the next start");
             return 0;
+        }
+        if (rc == -E2BIG) {
+            /* The blocks stay as they are rather than be retried forever. */
+            log_warn("compaction: a series would exceed %u samples in one block; %u blocks stay unmerged",
+                     TSDB_BLOCK_MAX_SAMPLES_PER_SERIES, n);
+            continue;
         }
         if (rc != 0) {
             __atomic_add_fetch(&db->c_compactions_failed, 1, __ATOMIC_RELAXED);

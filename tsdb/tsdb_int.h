@@ -365,6 +365,9 @@ void tsdb_merge_samples(const int64_t *ta, const double *va, size_t na, const in
 #define TSDB_BLOCK_FOOTER 40
 #define TSDB_PAGE_TARGET (256 * 1024)
 #define TSDB_BLOCK_MAX_SAMPLES_PER_SERIES (1u << 26)
+/* A page holds whole series: the largest the writer can make is one series
+ * at the sample limit (< 20 bytes a sample before zstd). */
+#define TSDB_PAGE_MAX_RAW (TSDB_BLOCK_MAX_SAMPLES_PER_SERIES * 20u + TSDB_PAGE_TARGET)
 
 typedef struct tsdb_page_ref {
     uint64_t off;
@@ -388,8 +391,9 @@ typedef struct tsdb_block {
     uint32_t *off;
     uint32_t *cnt;
     int64_t *smint, *smaxt;
-    int refs;    /* guarded by the store's block lock */
-    bool doomed; /* unlink when the last reference goes */
+    int refs;      /* guarded by the store's block lock */
+    bool doomed;   /* unlink when the last reference goes */
+    bool no_merge; /* a merge with it would exceed a limit: plans skip it */
 } tsdb_block_t;
 
 typedef struct tsdb_page_cache {
@@ -510,6 +514,11 @@ typedef struct tsdb_mark {
     uint32_t seg;
 } tsdb_mark_t;
 
+/* Metadata bounds: families kept, and the longest family, help or unit. */
+#define TSDB_META_MAX_FAMILIES 100000
+#define TSDB_META_MAX_TEXT 4096
+#define TSDB_META_MAX_TYPE 16
+
 typedef struct tsdb_meta_entry {
     char *family;
     char *help;
@@ -543,6 +552,7 @@ struct tsdb {
     pthread_mutex_t compact_mu; /* one compaction or retention pass at a time */
 
     pthread_mutex_t meta_mu;
+    hmap_t meta_map; /* hash(family) -> index into meta */
     tsdb_meta_entry_t *meta;
     uint32_t nmeta, capmeta;
 

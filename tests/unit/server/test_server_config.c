@@ -93,6 +93,7 @@ static void test_errors_name_file_line_key(void **state)
         { "wal:\n  sync: sometimes\n", NULL, ":2: wal.sync:" },
         { "web: [\n", NULL, ":2: syntax error" },
         { "web:\n  threads: 0\n", NULL, ":2: web.threads:" },
+        { "limits:\n  labels-per-series: 300\n", NULL, ":2: limits.labels-per-series:" },
         { "", "--wal.sync=never", "wal.sync" },
         { "", "--no-such-flag=1", "--no-such-flag" },
     };

@@ -159,6 +159,20 @@ static void test_errors_and_truncations(void **state)
         }
         arena_destroy(a);
     }
+    /* A body of empty messages would decode to ~70x its size: refused. */
+    {
+        buf_t many = { 0 };
+        for (int i = 0; i < 100000; i++) {
+            put_bytes(&many, 1, "", 0);
+        }
+        arena_t *a = arena_create(4096);
+        server_rw_request_t r;
+        char err[160] = "";
+        assert_int_equal(server_rw_decode(many.data, many.len, a, &r, err, sizeof(err)), -1);
+        assert_non_null(strstr(err, "too many empty elements"));
+        arena_destroy(a);
+        buf_fini(&many);
+    }
     /* Every truncation of a valid request: an error or a shorter valid
      * request, never a read past the end (ASan watches). */
     ts_label_t l[] = { { "__name__", "up" }, { "instance", "host:9100" } };

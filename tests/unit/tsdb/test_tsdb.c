@@ -296,6 +296,12 @@ static void test_out_of_order(void **state)
     int64_t fut = f->now + 2 * H;
     r = put(f, "m", NULL, NULL, &fut, &v, 1);
     assert_int_equal(r.rejected[TSDB_REJ_FUTURE], 1);
+    /* Timestamps near the ends of int64 never reach the time arithmetic. */
+    int64_t extreme[2] = { INT64_MIN + 1, INT64_MAX };
+    double ev[2] = { 1, 2 };
+    r = put(f, "extreme", NULL, NULL, extreme, ev, 2);
+    assert_int_equal(r.rejected[TSDB_REJ_TOO_OLD], 1);
+    assert_int_equal(r.rejected[TSDB_REJ_FUTURE], 1);
     for (int round = 0; round < 3; round++) {
         got_t *g = sel(f, "m", INT64_MIN, INT64_MAX);
         assert_int_equal(g->n[0], 13);
@@ -473,6 +479,64 @@ static void test_block_range_change(void **state)
     got_t *g = sel(f, "{i=\"3\"}", INT64_MIN, INT64_MAX);
     assert_int_equal(g->nseries, 1);
     assert_int_equal(g->n[0], 2 * 6 * 400);
+    free(g);
+}
+
+/* A series log with a gap and an unreadable record (say a record lost to
+ * damage): the ids after them keep their series and their samples. */
+static void test_series_log_damage(void **state)
+{
+    fx_t *f = *state;
+    tsdb_close(f->db);
+    f->db = NULL;
+    char path[128];
+    snprintf(path, sizeof(path), "%s/series", f->dir);
+    reclog_opts_t lo = { 0 };
+    reclog_t *slog, *wal;
+    assert_int_equal(reclog_open(path, &lo, NULL, NULL, NULL, &slog), 0);
+    snprintf(path, sizeof(path), "%s/wal", f->dir);
+    assert_int_equal(reclog_open(path, &lo, NULL, NULL, NULL, &wal), 0);
+    buf_t rec = { 0 }, scratch = { 0 }, enc = { 0 };
+    uint64_t pos;
+    static const char *const names[4] = { "a", NULL, NULL, "d" }; /* 1 unreadable, 2 missing */
+    for (uint32_t id = 0; id < 4; id++) {
+        if (id == 2) {
+            continue;
+        }
+        tsdb_rec_begin(&rec, TSDB_REC_SERIES);
+        buf_reset(&enc);
+        if (names[id]) {
+            label_t ls[1] = { { STR_LIT("__name__"), str_cstr(names[id]) } };
+            labels_encode(ls, 1, &enc);
+        } else {
+            buf_append(&enc, "\xff\xff", 2);
+        }
+        tsdb_rec_add_series(&rec, id, enc.data, enc.len);
+        tsdb_rec_finish(&rec, 1, &scratch);
+        assert_int_equal(reclog_append(slog, rec.data, rec.len, &pos), 0);
+    }
+    tsdb_rec_begin(&rec, TSDB_REC_SAMPLES);
+    int64_t prev = 0;
+    for (uint32_t id = 0; id < 4; id++) {
+        tsdb_rec_add_sample(&rec, &prev, id, T0 + id, (double)id);
+    }
+    tsdb_rec_finish(&rec, 4, &scratch);
+    assert_int_equal(reclog_append(wal, rec.data, rec.len, &pos), 0);
+    reclog_close(slog);
+    reclog_close(wal);
+    buf_fini(&rec);
+    buf_fini(&scratch);
+    buf_fini(&enc);
+    fx_open(f);
+    got_t *g = sel(f, "d", INT64_MIN, INT64_MAX);
+    assert_int_equal(g->nseries, 1);
+    assert_true(g->vs[0][0] == 3);
+    free(g);
+    g = sel(f, "a", INT64_MIN, INT64_MAX);
+    assert_true(g->nseries == 1 && g->vs[0][0] == 0);
+    free(g);
+    g = sel(f, "pharos_lost_series", INT64_MIN, INT64_MAX);
+    assert_int_equal(g->nseries, 2); /* ids 1 and 2 hold their places */
     free(g);
 }
 
@@ -724,6 +788,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_cuts_resume_after_flush, setup, teardown),
         cmocka_unit_test_setup_teardown(test_checkpoint_restart, setup, teardown),
         cmocka_unit_test_setup_teardown(test_block_range_change, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_series_log_damage, setup, teardown),
         cmocka_unit_test_setup_teardown(test_torn_wal_tail, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cut_compact, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ooo_after_cut_overlap, setup, teardown),
