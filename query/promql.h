@@ -1,0 +1,232 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * promql: the PromQL front end: parse a query into an arena-allocated AST,
+ * type-check it as Prometheus 3.x does, and print it back as Prometheus'
+ * String() does.
+ *
+ * The AST structs are public (unlike the opaque-struct rule) because the
+ * evaluator, the API handlers and the tests all walk the tree; nodes are
+ * immutable after promql_parse returns. Every node, name and label list
+ * lives in the caller's arena. Label matchers are matcher_t (common/matcher.h)
+ * whose compiled regexes sit on the heap: a successful parse must be
+ * followed by promql_release() before the arena is reset.
+ *
+ * Errors carry the 1-based line and column and the byte offset of the
+ * offending token, and a message formatted exactly as Prometheus formats
+ * a parse error ("1:14: parse error: unexpected <op:*>"). Only the first
+ * error is kept, which is what Prometheus' ParseErrors.Error() prints.
+ * Experimental Prometheus functions and the limitk/limit_ratio
+ * aggregations are always enabled (as with --enable-feature=
+ * promql-experimental-functions). Quoted (UTF-8) label names are parsed;
+ * duration arithmetic inside brackets and the newest keywords (fill,
+ * smoothed, anchored) are not.
+ */
+#ifndef PHAROS_QUERY_PROMQL_H
+#define PHAROS_QUERY_PROMQL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/arena.h"
+#include "common/buf.h"
+#include "common/matcher.h"
+
+typedef enum promql_type {
+    PROMQL_TYPE_NONE = 0,
+    PROMQL_TYPE_SCALAR,
+    PROMQL_TYPE_VECTOR,
+    PROMQL_TYPE_MATRIX,
+    PROMQL_TYPE_STRING,
+} promql_type_t;
+
+typedef enum promql_kind {
+    PROMQL_NUMBER = 0,
+    PROMQL_STRING,
+    PROMQL_VECTOR_SEL,
+    PROMQL_MATRIX_SEL,
+    PROMQL_SUBQUERY,
+    PROMQL_CALL,
+    PROMQL_AGGREGATE,
+    PROMQL_BINARY,
+    PROMQL_UNARY,
+    PROMQL_PAREN,
+} promql_kind_t;
+
+/* Binary operators; set operators last. */
+typedef enum promql_op {
+    PROMQL_OP_ADD = 0,
+    PROMQL_OP_SUB,
+    PROMQL_OP_MUL,
+    PROMQL_OP_DIV,
+    PROMQL_OP_MOD,
+    PROMQL_OP_POW,
+    PROMQL_OP_ATAN2,
+    PROMQL_OP_EQLC,
+    PROMQL_OP_NEQ,
+    PROMQL_OP_GTR,
+    PROMQL_OP_LSS,
+    PROMQL_OP_GTE,
+    PROMQL_OP_LTE,
+    PROMQL_OP_AND,
+    PROMQL_OP_OR,
+    PROMQL_OP_UNLESS,
+} promql_op_t;
+
+typedef enum promql_agg_op {
+    PROMQL_AGG_SUM = 0,
+    PROMQL_AGG_AVG,
+    PROMQL_AGG_COUNT,
+    PROMQL_AGG_MIN,
+    PROMQL_AGG_MAX,
+    PROMQL_AGG_GROUP,
+    PROMQL_AGG_STDDEV,
+    PROMQL_AGG_STDVAR,
+    PROMQL_AGG_TOPK,
+    PROMQL_AGG_BOTTOMK,
+    PROMQL_AGG_QUANTILE,
+    PROMQL_AGG_COUNT_VALUES,
+    PROMQL_AGG_LIMITK,
+    PROMQL_AGG_LIMIT_RATIO,
+} promql_agg_op_t;
+
+typedef enum promql_card {
+    PROMQL_CARD_ONE_TO_ONE = 0,
+    PROMQL_CARD_MANY_TO_ONE,  /* group_left */
+    PROMQL_CARD_ONE_TO_MANY,  /* group_right */
+    PROMQL_CARD_MANY_TO_MANY, /* set operators */
+} promql_card_t;
+
+typedef enum promql_at {
+    PROMQL_AT_NONE = 0,
+    PROMQL_AT_TIMESTAMP,
+    PROMQL_AT_START,
+    PROMQL_AT_END,
+} promql_at_t;
+
+#define PROMQL_MAX_ARGS 5
+
+/* One row of the function table (promql_ast.c). variadic: 0 = exactly
+ * nargs; n > 0 = the last n of args are optional; -1 = the last arg type
+ * repeats without bound. */
+typedef struct promql_func {
+    const char *name;
+    promql_type_t args[PROMQL_MAX_ARGS];
+    int nargs;
+    int variadic;
+    promql_type_t ret;
+    bool native_histogram_only;
+    bool experimental;
+} promql_func_t;
+
+/* Byte range [start, end) of a node in the query text. */
+typedef struct promql_pos {
+    uint32_t start;
+    uint32_t end;
+} promql_pos_t;
+
+/* A list of label names (by/without, on/ignoring, group_x). */
+typedef struct promql_labels {
+    char **names; /* NUL-terminated, arena-owned */
+    size_t n;
+} promql_labels_t;
+
+typedef struct promql_node promql_node_t;
+
+struct promql_node {
+    promql_kind_t kind;
+    promql_pos_t pos;
+    union {
+        struct {
+            double val;
+            bool duration; /* written as a duration: printed as one */
+        } num;
+        struct {
+            char *val; /* unquoted, NUL-terminated, may hold NULs */
+            size_t len;
+        } str;
+        struct {
+            char *name;          /* "" when given only inside braces */
+            matcher_t *matchers; /* includes __name__="<name>" last when name set */
+            size_t nmatchers;
+            int64_t offset_ms;
+            promql_at_t at;
+            int64_t at_ms;
+        } vs;
+        struct {
+            promql_node_t *vs; /* PROMQL_VECTOR_SEL: holds offset and @ */
+            int64_t range_ms;
+        } ms;
+        struct {
+            promql_node_t *expr;
+            int64_t range_ms;
+            int64_t step_ms; /* 0: the query's default */
+            int64_t offset_ms;
+            promql_at_t at;
+            int64_t at_ms;
+        } sq;
+        struct {
+            const promql_func_t *func;
+            promql_node_t **args;
+            size_t nargs;
+        } call;
+        struct {
+            promql_agg_op_t op;
+            bool without;
+            promql_labels_t grouping;
+            promql_node_t *param; /* NULL unless topk bottomk quantile count_values limitk limit_ratio */
+            promql_node_t *expr;
+        } agg;
+        struct {
+            promql_op_t op;
+            bool return_bool;
+            promql_node_t *lhs;
+            promql_node_t *rhs;
+            bool matching; /* false for scalar operands (no vector matching) */
+            promql_card_t card;
+            bool on;
+            promql_labels_t labels;  /* on/ignoring */
+            promql_labels_t include; /* group_left/group_right */
+        } bin;
+        struct {
+            bool neg;
+            promql_node_t *expr;
+        } unary;
+        struct {
+            promql_node_t *expr;
+        } paren;
+    } u;
+};
+
+typedef struct promql_error {
+    unsigned line; /* 1-based */
+    unsigned col;  /* 1-based byte column within the line */
+    size_t pos;    /* byte offset in the query */
+    char msg[512]; /* "<line>:<col>: parse error: <text>" */
+} promql_error_t;
+
+/* Parse q[0..len) into a type-checked AST allocated from a. Returns 0 and
+ * sets *out, or -1 with *err filled (nothing to release). Work is linear in
+ * len except for regex compilation; nesting depth is bounded (deeper input
+ * is an error), so hostile input cannot exhaust the stack. */
+int promql_parse(const char *q, size_t len, arena_t *a, promql_node_t **out, promql_error_t *err);
+
+/* Release the heap held by the matchers of a parsed tree (compiled
+ * regexes). NULL is a no-op; the nodes themselves stay in the arena. */
+void promql_release(promql_node_t *n);
+
+/* Append n printed as Prometheus' Expr.String() prints it. */
+void promql_format(const promql_node_t *n, buf_t *out);
+
+/* The value type an expression yields. */
+promql_type_t promql_node_type(const promql_node_t *n);
+
+/* Function table lookup by name; NULL when unknown. */
+const promql_func_t *promql_func_lookup(const char *name, size_t len);
+
+/* Names as Prometheus prints them ("+", "and", "sum", "instant vector"). */
+const char *promql_op_str(promql_op_t op);
+const char *promql_agg_op_str(promql_agg_op_t op);
+const char *promql_type_str(promql_type_t t);
+
+#endif
