@@ -36,6 +36,7 @@
 
 #include "common/log.h"
 #include "common/mem.h"
+#include "common/str.h"
 
 #define HTTPD_DEFAULT_MAX_BODY ((size_t)1 << 20)
 #define HTTPD_MAX_DRAIN ((size_t)64 << 20)
@@ -75,20 +76,6 @@ struct http_req {
     size_t capargs;
 };
 
-static int httpd_hex(int c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
-
 /* Decode p[0..n) as form-urlencoded into a new arena string: %XX and '+'
  * as space; a malformed % escape is kept literally. */
 static char *httpd_unescape(arena_t *a, const char *p, size_t n)
@@ -98,9 +85,9 @@ static char *httpd_unescape(arena_t *a, const char *p, size_t n)
     for (size_t i = 0; i < n; i++) {
         if (p[i] == '+') {
             out[o++] = ' ';
-        } else if (p[i] == '%' && i + 2 < n && httpd_hex((unsigned char)p[i + 1]) >= 0 &&
-                   httpd_hex((unsigned char)p[i + 2]) >= 0) {
-            out[o++] = (char)(httpd_hex((unsigned char)p[i + 1]) * 16 + httpd_hex((unsigned char)p[i + 2]));
+        } else if (p[i] == '%' && i + 2 < n && str_hex_digit((unsigned char)p[i + 1]) >= 0 &&
+                   str_hex_digit((unsigned char)p[i + 2]) >= 0) {
+            out[o++] = (char)(str_hex_digit((unsigned char)p[i + 1]) * 16 + str_hex_digit((unsigned char)p[i + 2]));
             i += 2;
         } else {
             out[o++] = p[i];

@@ -332,20 +332,6 @@ static bool sel_is_digit(char c)
     return c >= '0' && c <= '9';
 }
 
-static int sel_hex(char c)
-{
-    if (sel_is_digit(c)) {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
-
 static void sel_put_utf8(buf_t *b, uint32_t r)
 {
     if (r < 0x80) {
@@ -403,7 +389,7 @@ static int sel_escape(sel_t *p, size_t start, size_t *i, char q, buf_t *out)
         if (at >= p->len || p->s[at] == '\n') {
             return sel_fail(p, start, "unterminated quoted string");
         }
-        int h = sel_hex(p->s[at]);
+        int h = str_hex_digit((unsigned char)p->s[at]);
         if (h < 0 || h >= base) {
             return sel_fail(p, start, "illegal character U+%04X in escape sequence", (unsigned)(unsigned char)p->s[at]);
         }

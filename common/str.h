@@ -44,6 +44,8 @@ bool str_parse_bool(str_t s, bool *out);
 /* Format ms as a Prometheus duration ("1h30m", "15s", "0s") into dst
  * (room for 32 bytes); returns the length. */
 size_t str_format_duration_ms(int64_t ms, char *dst);
+/* Value of an ASCII hex digit (0..15), or -1 for anything else. */
+int str_hex_digit(int c);
 /* True when p[0..len) is valid UTF-8 (no overlongs, no surrogates). */
 bool str_utf8_valid(const char *p, size_t len);
 

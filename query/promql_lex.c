@@ -15,6 +15,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/str.h"
 #include "query/promql_int.h"
 
 #define LEX_EOF (-1)
@@ -241,20 +242,6 @@ static promql_token_t lex_number(promql_lexer_t *l, size_t start)
     return t;
 }
 
-static int hex_val(int32_t c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return 16;
-}
-
 /* Go's %#U: "U+0071 'q'", the rune itself only when printable. */
 static void fmt_unicode(int32_t r, buf_t *b)
 {
@@ -306,7 +293,7 @@ static const char *lex_escape(promql_lexer_t *l, int32_t quote)
     }
     uint32_t x = 0;
     while (b.len == 0 && n > 0) {
-        uint32_t d = (uint32_t)hex_val(ch);
+        uint32_t d = (uint32_t)str_hex_digit(ch);
         if (d >= base && ch == LEX_EOF) {
             buf_puts(&b, "escape sequence not terminated");
         } else if (d >= base) {

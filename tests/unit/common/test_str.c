@@ -469,20 +469,29 @@ static void test_utf8_exhaustive_2_3(void **state)
     }
 }
 
+static void test_hex_digit(void **state)
+{
+    (void)state;
+    static const char digits[] = "0123456789abcdefABCDEF";
+    static const int values[] = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 10, 11, 12, 13, 14, 15 };
+    for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
+        assert_int_equal(str_hex_digit(digits[i]), values[i]);
+    }
+    static const int bad[] = { 'g', 'G', '/', ':', '@', '`', ' ', 0, -1, 0x100 + '1', 0x7f };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        assert_int_equal(str_hex_digit(bad[i]), -1);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_slices),
-        cmocka_unit_test(test_parse_i64),
-        cmocka_unit_test(test_parse_u64),
-        cmocka_unit_test(test_parse_double),
-        cmocka_unit_test(test_parse_double_long),
-        cmocka_unit_test(test_parse_double_locale),
-        cmocka_unit_test(test_parse_duration),
-        cmocka_unit_test(test_format_duration),
-        cmocka_unit_test(test_duration_round_trip),
-        cmocka_unit_test(test_parse_bool),
-        cmocka_unit_test(test_utf8),
+        cmocka_unit_test(test_hex_digit),           cmocka_unit_test(test_slices),
+        cmocka_unit_test(test_parse_i64),           cmocka_unit_test(test_parse_u64),
+        cmocka_unit_test(test_parse_double),        cmocka_unit_test(test_parse_double_long),
+        cmocka_unit_test(test_parse_double_locale), cmocka_unit_test(test_parse_duration),
+        cmocka_unit_test(test_format_duration),     cmocka_unit_test(test_duration_round_trip),
+        cmocka_unit_test(test_parse_bool),          cmocka_unit_test(test_utf8),
         cmocka_unit_test(test_utf8_exhaustive_2_3),
     };
     return cmocka_run_group_tests_name("str", tests, NULL, NULL);
