@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * matcher: label matchers (=, !=, =~, !~) with Prometheus semantics, and a
- * parser for series selectors ({job="x"}, up{a=~"b.*"}).
+ * matcher: label matchers (=, !=, =~, !~) with Prometheus semantics.
+ * Series selectors ({job="x"}, up{a=~"b.*"}) are parsed by the PromQL
+ * parser (query/promql.h), which builds these.
  *
  * Regexes are fully anchored (as ^(?s:re)$: "." matches a newline, as in
  * Prometheus 3) and compiled with PCRE2 (JIT when available); a value that
@@ -49,12 +50,5 @@ bool matcher_matches(matcher_t *m, str_t value);
 /* Does the empty string satisfy m (the series may lack the label)? */
 bool matcher_matches_empty(matcher_t *m);
 const char *match_type_str(match_type_t t);
-
-/* Parse a series selector: metric name, braces, or both; matchers separated
- * by commas; values in double, single or back quotes with Go escapes.
- * Fills at most max matchers into ms (initialised; the caller calls
- * matcher_fini on each) and sets *n. Returns 0, or -1 with
- * "1:<col>: parse error: …" in err. */
-int selector_parse(const char *s, size_t len, matcher_t *ms, size_t max, size_t *n, char *err, size_t errlen);
 
 #endif

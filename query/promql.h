@@ -211,6 +211,11 @@ typedef struct promql_error {
  * is an error), so hostile input cannot exhaust the stack. */
 int promql_parse(const char *q, size_t len, arena_t *a, promql_node_t **out, promql_error_t *err);
 
+/* Parse a series selector (match[] of the series, export and label APIs):
+ * a PromQL vector selector without offset or @. 0 and *out, or -1 with
+ * *err filled. Release *out with promql_release. */
+int promql_parse_selector(const char *q, size_t len, arena_t *a, promql_node_t **out, promql_error_t *err);
+
 /* Release the heap held by the matchers of a parsed tree (compiled
  * regexes). NULL is a no-op; the nodes themselves stay in the arena. */
 void promql_release(promql_node_t *n);

@@ -417,6 +417,19 @@ static promql_token_t lex_braces(promql_lexer_t *l, size_t start, int32_t r)
 }
 
 /* The state right after "[" (Prometheus' lexDurationExpr). */
+
+/* '(' or ')', keeping the nesting depth. */
+static promql_token_t lex_paren(promql_lexer_t *l, size_t start, int32_t r)
+{
+    if (r == '(') {
+        l->paren_depth++;
+        return lex_tok(l, TOK_LPAREN, start);
+    }
+    if (--l->paren_depth < 0) {
+        return lex_error(l, l->pos, "unexpected right parenthesis %q", r);
+    }
+    return lex_tok(l, TOK_RPAREN, start);
+}
 static promql_token_t lex_duration_expr(promql_lexer_t *l, size_t start, int32_t r)
 {
     static const char ops[] = "+-*/%^,";
@@ -444,13 +457,8 @@ static promql_token_t lex_duration_expr(promql_lexer_t *l, size_t start, int32_t
         l->got_colon = true;
         return lex_tok(l, TOK_COLON, start);
     case '(':
-        l->paren_depth++;
-        return lex_tok(l, TOK_LPAREN, start);
     case ')':
-        if (--l->paren_depth < 0) {
-            return lex_error(l, l->pos, "unexpected right parenthesis %q", r);
-        }
-        return lex_tok(l, TOK_RPAREN, start);
+        return lex_paren(l, start, r);
     default:
         break;
     }
@@ -496,13 +504,8 @@ static promql_token_t lex_punct(promql_lexer_t *l, size_t start, int32_t r)
 {
     switch (r) {
     case '(':
-        l->paren_depth++;
-        return lex_tok(l, TOK_LPAREN, start);
     case ')':
-        if (--l->paren_depth < 0) {
-            return lex_error(l, l->pos, "unexpected right parenthesis %q", r);
-        }
-        return lex_tok(l, TOK_RPAREN, start);
+        return lex_paren(l, start, r);
     case '{':
         l->brace_open = true;
         return lex_tok(l, TOK_LBRACE, start);

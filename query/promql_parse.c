@@ -916,3 +916,23 @@ fail:
     release_sels(&p);
     return -1;
 }
+
+int promql_parse_selector(const char *q, size_t len, arena_t *a, promql_node_t **out, promql_error_t *err)
+{
+    if (promql_parse(q, len, a, out, err) != 0) {
+        return -1;
+    }
+    const promql_node_t *n = *out;
+    if (n->kind == PROMQL_VECTOR_SEL && n->u.vs.offset_ms == 0 && n->u.vs.at == PROMQL_AT_NONE) {
+        return 0;
+    }
+    promql_release(*out);
+    *out = NULL;
+    memset(err, 0, sizeof(*err));
+    err->line = 1;
+    err->col = (unsigned)n->pos.start + 1;
+    err->pos = n->pos.start;
+    snprintf(err->msg, sizeof(err->msg), "1:%u: parse error: expected a series selector, got %s", err->col,
+             n->kind == PROMQL_VECTOR_SEL ? "a selector with offset or @" : "an expression");
+    return -1;
+}

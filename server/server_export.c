@@ -17,10 +17,9 @@
 #include "common/hash.h"
 #include "common/hmap.h"
 #include "common/json_out.h"
-#include "common/matcher.h"
+#include "common/arena.h"
+#include "query/promql.h"
 #include "server/server.h"
-
-#define EXPORT_MAX_MATCHERS 64
 
 typedef struct export_ctx {
     buf_t *out;
@@ -103,18 +102,20 @@ int server_export(tsdb_t *db, const char *const *match, size_t nmatch, int64_t m
     export_ctx_t c = { .out = out, .dedupe = nmatch > 1 };
     hmap_init(&c.seen);
     int status = 0;
+    arena_t *a = arena_create(4096);
     for (size_t i = 0; i < nmatch && status == 0; i++) {
-        matcher_t ms[EXPORT_MAX_MATCHERS];
-        size_t n = 0;
-        if (selector_parse(match[i], strlen(match[i]), ms, EXPORT_MAX_MATCHERS, &n, err, errlen) != 0) {
+        promql_node_t *sel;
+        promql_error_t perr;
+        if (promql_parse_selector(match[i], strlen(match[i]), a, &sel, &perr) != 0) {
+            snprintf(err, errlen, "%s", perr.msg);
             status = 400;
             break;
         }
-        tsdb_select(db, ms, n, mint, maxt, export_series, &c);
-        for (size_t k = 0; k < n; k++) {
-            matcher_fini(&ms[k]);
-        }
+        tsdb_select(db, sel->u.vs.matchers, sel->u.vs.nmatchers, mint, maxt, export_series, &c);
+        promql_release(sel);
+        arena_reset(a);
     }
+    arena_destroy(a);
     hmap_fini(&c.seen);
     buf_fini(&c.key);
     buf_fini(&c.keys);

@@ -112,24 +112,6 @@ def remote_write_seeds():
     }
 
 
-def selector_seeds():
-    texts = [
-        'up',
-        '{job="node"}',
-        'http_requests_total{code=~"5..",method!="GET",path!~"/api/.*"}',
-        '{__name__=~"foo|bar|baz"}',
-        "{a='single \\x41 \\u00e9 \\U0001F600', b=`raw\\n`}",
-        '{"utf8.metric.name", "quoted label"="v"}',
-        'up{}',
-        '{a=~"(?i)x+",b=~".*",c=~""}',
-        '{a=~"("}',
-        '{a="unterminated',
-        '{a="b",}',
-        '{a="\\xff\\uD800"}',
-    ]
-    return {"sel%02d.txt" % i: t.encode() for i, t in enumerate(texts)}
-
-
 def wal_record_seeds():
     def count5(n):
         return bytes([((n >> (7 * i)) & 0x7F) | 0x80 for i in range(4)] + [(n >> 28) & 0x7F])
@@ -177,8 +159,7 @@ def wal_record_seeds():
 
 
 def main():
-    for target, seeds in (("fuzz_remote_write", remote_write_seeds()), ("fuzz_selector", selector_seeds()),
-                          ("fuzz_wal_record", wal_record_seeds())):
+    for target, seeds in (("fuzz_remote_write", remote_write_seeds()), ("fuzz_wal_record", wal_record_seeds())):
         d = os.path.join(ROOT, target)
         os.makedirs(d, exist_ok=True)
         assert len(seeds) < 20

@@ -26,6 +26,8 @@
 #include "common/compress.h"
 #include "common/mem.h"
 #include "proto/remote.pb-c.h"
+#include "query/promql.h"
+#include "tsdb/tsdb.h"
 
 uint16_t ts_free_port(void)
 {
@@ -361,4 +363,21 @@ static int ts_rm_one(const char *p, const struct stat *st, int flag, struct FTW 
 void ts_rmrf(const char *dir)
 {
     nftw(dir, ts_rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+int ts_select(struct tsdb *db, const char *selector, int64_t mint, int64_t maxt, ts_select_fn fn, void *ctx, char *err,
+              size_t errlen)
+{
+    arena_t *a = arena_create(4096);
+    promql_node_t *sel;
+    promql_error_t perr;
+    int rc = -1;
+    if (promql_parse_selector(selector, strlen(selector), a, &sel, &perr) != 0) {
+        snprintf(err, errlen, "%s", perr.msg);
+    } else {
+        rc = tsdb_select(db, sel->u.vs.matchers, sel->u.vs.nmatchers, mint, maxt, fn, ctx);
+        promql_release(sel);
+    }
+    arena_destroy(a);
+    return rc;
 }

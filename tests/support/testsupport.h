@@ -18,6 +18,7 @@
 
 #include "common/buf.h"
 #include "common/httpc.h"
+#include "tsdb/tsdb.h"
 
 typedef struct ts_proc {
     pid_t pid;
@@ -87,6 +88,14 @@ static inline double ts_from_bits(uint64_t b)
     __builtin_memcpy(&v, &b, sizeof(v));
     return v;
 }
+
+/* tsdb_select with a series selector in PromQL syntax. The selection's
+ * result, or -1 (message in err) when the selector does not parse. */
+struct tsdb;
+typedef int (*ts_select_fn)(void *ctx, const struct label *ls, size_t nl, const int64_t *ts, const double *vs,
+                            size_t n);
+int ts_select(struct tsdb *db, const char *selector, int64_t mint, int64_t maxt, ts_select_fn fn, void *ctx, char *err,
+              size_t errlen);
 
 /* mkdtemp under /tmp with the given prefix; path written to dir. */
 int ts_tempdir(const char *prefix, char *dir, size_t len);

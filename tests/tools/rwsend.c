@@ -15,7 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/arena.h"
 #include "common/matcher.h"
+#include "query/promql.h"
 #include "common/str.h"
 #include "testsupport.h"
 
@@ -32,16 +34,22 @@ typedef struct rw_series {
 
 static int rw_add_labels(rw_series_t *s, char *err, size_t errlen)
 {
-    matcher_t ms[64];
-    size_t n;
-    if (selector_parse(s->sel, strlen(s->sel), ms, 64, &n, err, errlen) != 0) {
+    arena_t *a = arena_create(4096);
+    promql_node_t *sel;
+    promql_error_t perr;
+    if (promql_parse_selector(s->sel, strlen(s->sel), a, &sel, &perr) != 0) {
+        snprintf(err, errlen, "%s", perr.msg);
+        arena_destroy(a);
         return -1;
     }
+    size_t n = sel->u.vs.nmatchers < 64 ? sel->u.vs.nmatchers : 64;
     for (size_t i = 0; i < n; i++) {
-        s->labels[i].name = strndup(ms[i].name, ms[i].name_len);
-        s->labels[i].value = strndup(ms[i].value, ms[i].value_len);
-        matcher_fini(&ms[i]);
+        const matcher_t *m = &sel->u.vs.matchers[i];
+        s->labels[i].name = strndup(m->name, m->name_len);
+        s->labels[i].value = strndup(m->value, m->value_len);
     }
+    promql_release(sel);
+    arena_destroy(a);
     s->nlabels = n;
     return 0;
 }
@@ -100,7 +108,7 @@ int main(int argc, char **argv)
             }
             s = &series[nseries++];
             s->sel = strdup(line);
-            char err[256];
+            char err[600];
             if (rw_add_labels(s, err, sizeof(err)) != 0) {
                 fprintf(stderr, "line %d: %s\n", lineno, err);
                 return 1;

@@ -786,12 +786,51 @@ static void test_deep_nesting(void **state)
     }
 }
 
+/* promql_parse_selector: what the series APIs accept as match[]. */
+static void test_selector_entry(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *in;
+        size_t nmatchers; /* 0: an error containing want */
+        const char *want;
+    } t[] = {
+        { "up", 1, NULL },
+        { "up{job=\"a\",i=~\"x|y\"}", 3, NULL },
+        { "{\"bad-name\"=\"x\",job!=\"\"}", 2, NULL },
+        { "rate(up[5m])", 0, "1:1: parse error: expected a series selector, got an expression" },
+        { "up offset 5m", 0, "expected a series selector, got a selector with offset or @" },
+        { "up @ 10", 0, "expected a series selector, got a selector with offset or @" },
+        { "up[5m]", 0, "expected a series selector" },
+        { "1 + 1", 0, "expected a series selector" },
+        { "{a%}", 0, "1:3: parse error: unexpected character inside braces: '%'" },
+        { "{a=~\"(\"}", 0, "error parsing regexp" },
+        { "{a=\"\"}", 0, "vector selector must contain at least one non-empty matcher" },
+        { "", 0, "no expression found in input" },
+    };
+    for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+        arena_t *a = arena_create(4096);
+        promql_node_t *n = NULL;
+        promql_error_t err;
+        int rc = promql_parse_selector(t[i].in, strlen(t[i].in), a, &n, &err);
+        if (t[i].nmatchers) {
+            if (rc != 0 || n->u.vs.nmatchers != t[i].nmatchers) {
+                fail_msg("%s: rc %d (%s)", t[i].in, rc, rc ? err.msg : "");
+            }
+            promql_release(n);
+        } else if (rc != -1 || n != NULL || !strstr(err.msg, t[i].want)) {
+            fail_msg("%s: rc %d, error \"%s\", want \"%s\"", t[i].in, rc, err.msg, t[i].want);
+        }
+        arena_destroy(a);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_valid),        cmocka_unit_test(test_ast_shape),    cmocka_unit_test(test_invalid),
-        cmocka_unit_test(test_error_fields), cmocka_unit_test(test_truncations),  cmocka_unit_test(test_hostile_bytes),
-        cmocka_unit_test(test_inf_pow),      cmocka_unit_test(test_deep_nesting),
+        cmocka_unit_test(test_valid),          cmocka_unit_test(test_ast_shape),   cmocka_unit_test(test_invalid),
+        cmocka_unit_test(test_error_fields),   cmocka_unit_test(test_truncations), cmocka_unit_test(test_hostile_bytes),
+        cmocka_unit_test(test_selector_entry), cmocka_unit_test(test_inf_pow),     cmocka_unit_test(test_deep_nesting),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -257,12 +257,8 @@ static void test_fingerprint_path(void **state)
         assert_int_equal(server_ingest_remote_write(f.db, &lim, body.data, body.len, NULL, &st, msg, sizeof(msg)), 400);
         buf_fini(&body);
     }
-    matcher_t ms[4];
-    size_t n;
-    assert_int_equal(selector_parse("m", 1, ms, 4, &n, err, sizeof(err)), 0);
     size_t c[2] = { 0, 0 };
-    tsdb_select(f.db, ms, n, INT64_MIN, INT64_MAX, count_samples, c);
-    matcher_fini(&ms[0]);
+    assert_int_equal(ts_select(f.db, "m", INT64_MIN, INT64_MAX, count_samples, c, err, sizeof(err)), 0);
     assert_int_equal(c[0], 1); /* one series */
     assert_int_equal(c[1], 6); /* all six samples */
     tsdb_close(f.db);

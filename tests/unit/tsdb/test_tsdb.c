@@ -150,16 +150,10 @@ static int collect(void *ctx, const label_t *ls, size_t nl, const int64_t *ts, c
 
 static got_t *sel(fx_t *f, const char *selector, int64_t mint, int64_t maxt)
 {
-    matcher_t ms[8];
-    size_t n;
     char err[256];
-    if (selector_parse(selector, strlen(selector), ms, 8, &n, err, sizeof(err)) != 0) {
-        fail_msg("selector %s: %s", selector, err);
-    }
     got_t *g = calloc(1, sizeof(*g));
-    assert_int_equal(tsdb_select(f->db, ms, n, mint, maxt, collect, g), 0);
-    for (size_t i = 0; i < n; i++) {
-        matcher_fini(&ms[i]);
+    if (ts_select(f->db, selector, mint, maxt, collect, g, err, sizeof(err)) != 0) {
+        fail_msg("selector %s: %s", selector, err);
     }
     return g;
 }
