@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "common/mem.h"
 #include "common/str.h"
@@ -755,7 +756,15 @@ static void format_labels(const promql_labels_t *l, buf_t *out)
     buf_putc(out, '(');
     for (size_t i = 0; i < l->n; i++) {
         buf_puts(out, i > 0 ? ", " : "");
-        format_label_name(l->names[i], strlen(l->names[i]), out);
+        const char *name = l->names[i];
+        /* In a grouping list the lexer reads a bare inf or nan as a
+         * number, so those names stay quoted to re-parse (Prometheus
+         * prints them bare and cannot read its own output back). */
+        if (strcasecmp(name, "inf") == 0 || strcasecmp(name, "nan") == 0) {
+            promql_quote(name, strlen(name), 0, out);
+        } else {
+            format_label_name(name, strlen(name), out);
+        }
     }
     buf_putc(out, ')');
 }

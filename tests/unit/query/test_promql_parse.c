@@ -248,6 +248,7 @@ static const struct {
     { "sum by () (foo)", "sum(foo)" },
     { "sum without () (foo)", "sum without () (foo)" },
     { "sum by (sum, by, offset, on, bool, and, atan2) (foo)", "sum by (sum, by, offset, on, bool, and, atan2) (foo)" },
+    { "sum by (\"inf\", \"NaN\", c) (foo)", "sum by (\"inf\", \"NaN\", c) (foo)" },
     { "sum by (\"a\") (foo)", "sum by (a) (foo)" },
     { "sum by (\"a.b\", c) (foo)", "sum by (\"a.b\", c) (foo)" },
     { "foo{\"a.b\"=\"c\"}", "foo{\"a.b\"=\"c\"}" },
