@@ -30,7 +30,10 @@
 
 #include "common/arena.h"
 #include "common/buf.h"
+#include "common/httpd.h"
+#include "common/labels.h"
 #include "common/matcher.h"
+#include "tsdb/tsdb.h"
 
 typedef enum promql_type {
     PROMQL_TYPE_NONE = 0,
@@ -233,5 +236,135 @@ const promql_func_t *promql_func_lookup(const char *name, size_t len);
 const char *promql_op_str(promql_op_t op);
 const char *promql_agg_op_str(promql_agg_op_t op);
 const char *promql_type_str(promql_type_t t);
+
+/* ---- evaluation (promql_eval.c and friends) ----
+ *
+ * An evaluation reads float samples through a promql_source_t (the tsdb's
+ * select, or a test's), evaluates a parsed tree at the steps start,
+ * start+step, ..., end (an instant query is start == end, step 0) with
+ * Prometheus 3's semantics, and leaves the result in the caller's arena. */
+
+typedef struct promql_source {
+    /* tsdb_select's contract, with ctx for the store. */
+    int (*select)(void *ctx, matcher_t *ms, size_t nms, int64_t mint, int64_t maxt, tsdb_select_fn fn, void *fn_ctx);
+    void *ctx;
+} promql_source_t;
+
+/* A source reading db (borrowed for the source's life). */
+promql_source_t promql_source_tsdb(tsdb_t *db);
+
+typedef struct promql_engine_opts {
+    int64_t lookback_ms;       /* 0: 5m */
+    double timeout_s;          /* wall time per query; 0: none */
+    uint64_t max_samples;      /* samples held at once, counted as Prometheus counts them (raw
+                                * samples read: at most 4x this); 0: 50,000,000 */
+    bool delayed_name_removal; /* Prometheus' promql-delayed-name-removal */
+    int64_t subquery_step_ms;  /* a subquery's step when it names none; 0: 1m */
+    const char *query;         /* the query text: annotations end in " (line:col)"; may be NULL */
+    size_t query_len;
+} promql_engine_opts_t;
+
+typedef struct promql_series {
+    label_t *labels; /* sorted by name, arena-owned */
+    size_t nlabels;
+    int64_t *ts; /* points in time order (a vector sample: n == 1) */
+    double *vs;
+    size_t n;
+} promql_series_t;
+
+typedef struct promql_result {
+    promql_type_t type; /* SCALAR, VECTOR (instant queries only), MATRIX or STRING */
+    promql_series_t *series;
+    size_t nseries;
+    int64_t t;     /* evaluation time of an instant query */
+    double scalar; /* SCALAR of an instant query */
+    const char *str;
+    size_t str_len;
+    char **warnings; /* annotation texts, Prometheus' wording */
+    size_t nwarnings;
+    char **infos;
+    size_t ninfos;
+} promql_result_t;
+
+typedef enum promql_errtype {
+    PROMQL_ERR_NONE = 0,
+    PROMQL_ERR_BAD_DATA,  /* 400: the query cannot be run as asked */
+    PROMQL_ERR_EXECUTION, /* 422: the query failed while running */
+    PROMQL_ERR_TIMEOUT,   /* 503 */
+    PROMQL_ERR_CANCELED,  /* 503 */
+    PROMQL_ERR_INTERNAL,  /* 500 */
+} promql_errtype_t;
+
+typedef struct promql_eval_error {
+    promql_errtype_t type;
+    char msg[512];
+} promql_eval_error_t;
+
+/* Evaluate root (from promql_parse) at start..end by step (ms). Instant
+ * query: start == end and step == 0; its result type is the tree's (a
+ * range selector gives a MATRIX of raw points). Range query: root must
+ * yield a scalar or an instant vector, and the result is a MATRIX sorted
+ * by labels. Returns 0 and [out] *res (allocated from a), or -1 with
+ * *err filled. Work: bounded by max_samples and timeout_s. */
+int promql_eval(const promql_source_t *src, const promql_engine_opts_t *opts, const promql_node_t *root, int64_t start,
+                int64_t end, int64_t step, arena_t *a, promql_result_t *res, promql_eval_error_t *err);
+
+/* ---- printing for humans (promql_pretty.c) ---- */
+
+/* Prometheus' maxCharactersPerLine. */
+#define PROMQL_PRETTY_WIDTH 100
+
+/* Append n as Prometheus' parser.Prettify(n) prints it (what
+ * /api/v1/format_query answers): nodes whose promql_format text is longer
+ * than PROMQL_PRETTY_WIDTH bytes are split over lines indented by two
+ * spaces per level; no trailing newline. Work: O(depth × length). */
+void promql_pretty(const promql_node_t *n, buf_t *out);
+/* As promql_pretty with another line budget (Prometheus' tests use 10). */
+void promql_pretty_width(const promql_node_t *n, size_t width, buf_t *out);
+
+/* ---- the Prometheus HTTP API (api_prom*.c) ----
+ *
+ * Prometheus 3's /api/v1 query, label, series, metadata and status
+ * endpoints over a tsdb, answering byte for byte what Prometheus answers
+ * (JSON envelope, result encoding, parameter checks and error texts), so
+ * Grafana's Prometheus data source works unmodified. The server's route
+ * table sends each of those paths (and their methods) to api_prom_handle,
+ * which dispatches on the path. Queries are parsed with promql_parse and
+ * run with promql_eval on promql_source_tsdb(db); at most max_concurrency
+ * evaluate at once, the others wait for a slot within their timeout. */
+
+typedef struct api_prom api_prom_t;
+
+typedef struct api_prom_opts {
+    tsdb_t *db;                    /* borrowed for the API's life */
+    promql_engine_opts_t engine;   /* query.lookback-delta, query.timeout, query.max-samples */
+    int max_concurrency;           /* query.max-concurrency (0: 20) */
+    pclock_t clock;                /* zeroed: the real clock */
+    const char *config_yaml;       /* /status/config (copied; NULL: "") */
+    const char *const *flags;      /* /status/flags: name, value, name, value, ... (copied) */
+    size_t nflags;                 /* pairs in flags */
+    const char *storage_retention; /* /status/runtimeinfo (copied; NULL: "") */
+} api_prom_opts_t;
+
+/* A new API over o->db (the strings of o are copied). Aborts on OOM. */
+api_prom_t *api_prom_create(const api_prom_opts_t *o);
+/* Free; NULL ok. No request may be running. */
+void api_prom_destroy(api_prom_t *api);
+/* Answer one request for a path under /api/v1/ (404 for paths this module
+ * does not serve). Per-request memory comes from the request's arena. A
+ * query or query_range may block up to its timeout waiting for a slot. */
+void api_prom_handle(api_prom_t *api, http_req_t *req, http_resp_t *resp);
+
+/* The API's argument parsers (pure; exposed for the fuzzer). Each returns
+ * 0 with the value, or -1 with Prometheus' error text appended to err. */
+/* Prometheus' parseTime: Unix seconds (Go float syntax) or RFC 3339. */
+int api_prom_param_time(const char *s, size_t len, int64_t *ms, buf_t *err);
+/* Prometheus' parseDuration: float seconds or a duration ("1m30s"), in ns. */
+int api_prom_param_duration(const char *s, size_t len, int64_t *ns, buf_t *err);
+/* Prometheus' parseLimitParam: "" is 0; a non-negative decimal int64. */
+int api_prom_param_limit(const char *s, size_t len, int64_t *limit, buf_t *err);
+/* A label name from a URL path into dst (room for len bytes), "U__" names
+ * decoded as Prometheus' model.UnescapeName does; returns its length. */
+size_t api_prom_param_name(const char *s, size_t len, char *dst);
 
 #endif

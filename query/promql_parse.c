@@ -572,7 +572,7 @@ static promql_node_t *parse_primary(parser_t *p)
     } else if (promql_tok_is_aggregator(t.kind)) {
         promql_tok_t k2 = peek2(p);
         n = (k2 == TOK_LPAREN || k2 == TOK_BY || k2 == TOK_WITHOUT) ? parse_aggregate(p) : parse_selector(p, true);
-    } else if (t.kind == TOK_IDENT && peek2(p) == TOK_LPAREN) {
+    } else if ((t.kind == TOK_IDENT || t.kind == TOK_START || t.kind == TOK_END) && peek2(p) == TOK_LPAREN) {
         n = parse_call(p);
     } else if (is_metric_name_tok(t.kind)) {
         n = parse_selector(p, true);

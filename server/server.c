@@ -2,7 +2,8 @@
 /*
  * server: pharosd's HTTP surface. The route table below is the whole API
  * of this binary; each handler parses its arguments, calls one module
- * function and maps the result to a status. Ingest is bounded by
+ * function and maps the result to a status. The Prometheus query API is
+ * one module (query/api_prom.c): its paths all go to api_prom_handle. Ingest is bounded by
  * ingest.max-inflight concurrent requests: past it the answer is 503 with
  * Retry-After, so remote-write senders back off and retry instead of
  * piling memory up here.
@@ -120,6 +121,12 @@ static void handle_flush(void *ctx, http_req_t *req, http_resp_t *resp)
     resp->status = 204;
 }
 
+static void handle_prom(void *ctx, http_req_t *req, http_resp_t *resp)
+{
+    server_t *s = ctx;
+    api_prom_handle(s->prom, req, resp);
+}
+
 static void handle_metrics(void *ctx, http_req_t *req, http_resp_t *resp)
 {
     (void)req;
@@ -162,11 +169,42 @@ int server_start(const server_config_t *cfg, server_t **out, char *err, size_t e
         server_stop(s);
         return -1;
     }
+    server_config_text_t text;
+    server_config_text(cfg, &text);
+    char retention[40];
+    str_format_duration_ms(cfg->retention_ms, retention);
+    api_prom_opts_t po = {
+        .db = s->db,
+        .engine = { .lookback_ms = cfg->query_lookback_ms,
+                    .timeout_s = (double)cfg->query_timeout_ms / 1000.0,
+                    .max_samples = (uint64_t)cfg->query_max_samples },
+        .max_concurrency = (int)cfg->query_max_concurrency,
+        .config_yaml = text.yaml.data ? (const char *)text.yaml.data : "",
+        .flags = (const char *const *)text.flags,
+        .nflags = text.nflags,
+        .storage_retention = retention,
+    };
+    s->prom = api_prom_create(&po);
+    server_config_text_fini(&text);
     const httpd_route_t routes[] = {
         { "POST", "/api/v1/write", handle_write, (size_t)cfg->max_body_bytes },
         { "GET", "/api/v1/export", handle_export, 0 },
         { NULL, "/api/v1/admin/tsdb/flush", handle_flush, 0 },
         { "GET", "/metrics", handle_metrics, 0 },
+        /* The Prometheus HTTP API (query/api_prom.c), with Prometheus' methods. */
+        { NULL, "/api/v1/query", handle_prom, 0 },
+        { NULL, "/api/v1/query_range", handle_prom, 0 },
+        { NULL, "/api/v1/query_exemplars", handle_prom, 0 },
+        { NULL, "/api/v1/series", handle_prom, 0 },
+        { NULL, "/api/v1/labels", handle_prom, 0 },
+        { "GET", "/api/v1/label/*", handle_prom, 0 },
+        { "GET", "/api/v1/metadata", handle_prom, 0 },
+        { NULL, "/api/v1/format_query", handle_prom, 0 },
+        { NULL, "/api/v1/parse_query", handle_prom, 0 },
+        { "GET", "/api/v1/status/buildinfo", handle_prom, 0 },
+        { "GET", "/api/v1/status/runtimeinfo", handle_prom, 0 },
+        { "GET", "/api/v1/status/flags", handle_prom, 0 },
+        { "GET", "/api/v1/status/config", handle_prom, 0 },
         { "GET", "/-/healthy", handle_healthy, 0 },
         { "GET", "/-/ready", handle_ready, 0 },
     };
@@ -194,6 +232,7 @@ void server_stop(server_t *s)
         return;
     }
     httpd_stop(s->http);
+    api_prom_destroy(s->prom);
     tsdb_close(s->db);
     for (size_t i = 0; i < s->nscratch; i++) {
         server_ingest_scratch_fini(s->scratch[i]);

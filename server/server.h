@@ -39,6 +39,10 @@ typedef struct server_config {
     int64_t label_name_len;
     int64_t label_value_len;
     int64_t labels_per_series;
+    int64_t query_timeout_ms;      /* wall time per query, queueing included */
+    int64_t query_max_samples;     /* samples a query may hold at once */
+    int64_t query_lookback_ms;     /* how far back an instant selector looks */
+    int64_t query_max_concurrency; /* queries evaluated at once; more wait */
     int log_level;
     bool check_config;
 } server_config_t;
@@ -54,6 +58,20 @@ server_cfg_rc_t server_config_load(int argc, char **argv, server_config_t *cfg, 
 void server_config_free(server_config_t *cfg);
 /* Write the configuration reference (Markdown) generated from the table. */
 void server_config_doc(FILE *out);
+
+/* The effective configuration as text, for /api/v1/status/config and
+ * /api/v1/status/flags: yaml holds every key accepted in the file, nested
+ * by its dotted path, with its current value (strings double-quoted with
+ * JSON escapes, which YAML reads back); flags holds every key of the table
+ * as name, value pairs (heap strings). Free with server_config_text_fini. */
+typedef struct server_config_text {
+    buf_t yaml;
+    char **flags;
+    size_t nflags; /* pairs */
+} server_config_text_t;
+
+void server_config_text(const server_config_t *cfg, server_config_text_t *out);
+void server_config_text_fini(server_config_text_t *t);
 
 /* ---- remote-write ingest (pure: body in, store appends out) ---- */
 

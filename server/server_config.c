@@ -3,13 +3,17 @@
  * server_config: pharosd's options as one table (key = YAML path = flag
  * name, default, help), loaded as defaults, then the file, then flags.
  * docs/configuration.md is generated from the same table
- * (pharosd --help-md), so the docs and the binary cannot disagree.
+ * (pharosd --help-md), so the docs and the binary cannot disagree, and so
+ * is the effective configuration the API shows (server_config_text; keys
+ * of one YAML section must stay adjacent in the table).
  */
 #include <stddef.h>
 #include <string.h>
 
 #include "common/config.h"
+#include "common/json_out.h"
 #include "common/mem.h"
+#include "common/str.h"
 #include "server/server.h"
 
 static const char *const wal_sync_values[] = { "write", "always", NULL };
@@ -48,6 +52,14 @@ static const config_field_t server_fields[] = {
     FB("limits.label-name-length", CFG_INT, label_name_len, "1024", 1, 1 << 20, "Longest label name accepted"),
     FB("limits.label-value-length", CFG_INT, label_value_len, "16384", 1, 1 << 24, "Longest label value accepted"),
     FB("limits.labels-per-series", CFG_INT, labels_per_series, "128", 1, TSDB_MAX_LABELS, "Most labels in one series"),
+    FB("query.timeout", CFG_DURATION, query_timeout_ms, "2m", 1, 1LL << 40,
+       "Longest a query may take, waiting for a slot included (503 past it)"),
+    FB("query.max-samples", CFG_INT, query_max_samples, "50000000", 1, 1LL << 40,
+       "Most samples a query may hold in memory at once (422 past it)"),
+    FB("query.lookback-delta", CFG_DURATION, query_lookback_ms, "5m", 1, 1LL << 40,
+       "How far back an instant vector selector looks for a sample"),
+    FB("query.max-concurrency", CFG_INT, query_max_concurrency, "20", 1, 4096,
+       "Queries evaluated at once; more wait for a slot within their timeout"),
     { "log.level", CFG_ENUM, offsetof(server_config_t, log_level), "info", "Log level", log_level_values, 0, 0, false },
     { "check-config", CFG_BOOL, offsetof(server_config_t, check_config), "false", "Validate the configuration and exit",
       NULL, 0, 0, true },
@@ -57,7 +69,8 @@ static const config_field_t server_fields[] = {
 
 static void server_usage(FILE *out)
 {
-    fprintf(out, "Usage: pharosd [flags]\n\npharosd stores metrics received by Prometheus remote-write.\n\n"
+    fprintf(out, "Usage: pharosd [flags]\n\npharosd stores metrics received by Prometheus remote-write and answers the "
+                 "Prometheus query API.\n\n"
                  "Flags (each also a YAML key of the config file, except --config.file and --check-config):\n");
     config_print_help(out, server_fields, NFIELDS);
 }
@@ -124,4 +137,108 @@ void server_config_doc(FILE *out)
         }
         fprintf(out, " |\n");
     }
+}
+
+/* A bytes value as the config reads it back: the largest exact binary unit. */
+static void server_config_bytes(int64_t v, buf_t *out)
+{
+    static const struct {
+        const char *unit;
+        int64_t mult;
+    } units[] = { { "GiB", 1LL << 30 }, { "MiB", 1LL << 20 }, { "KiB", 1LL << 10 } };
+    for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+        if (v != 0 && v % units[i].mult == 0) {
+            buf_printf(out, "%lld%s", (long long)(v / units[i].mult), units[i].unit);
+            return;
+        }
+    }
+    buf_printf(out, "%lld", (long long)v);
+}
+
+/* The value of field f in cfg as text; quote: strings as YAML/JSON strings. */
+static void server_config_value(const config_field_t *f, const server_config_t *cfg, bool quote, buf_t *out)
+{
+    const char *base = (const char *)cfg + f->offset;
+    switch (f->type) {
+    case CFG_STR: {
+        const char *v = *(char *const *)base;
+        if (quote) {
+            json_cstr(out, v ? v : "");
+        } else {
+            buf_puts(out, v ? v : "");
+        }
+        return;
+    }
+    case CFG_INT:
+        buf_printf(out, "%lld", (long long)*(const int64_t *)base);
+        return;
+    case CFG_BOOL:
+        buf_puts(out, *(const bool *)base ? "true" : "false");
+        return;
+    case CFG_DURATION: {
+        char tmp[40];
+        size_t n = str_format_duration_ms(*(const int64_t *)base, tmp);
+        buf_append(out, tmp, n);
+        return;
+    }
+    case CFG_BYTES:
+        server_config_bytes(*(const int64_t *)base, out);
+        return;
+    case CFG_ENUM:
+        buf_puts(out, f->enum_values[*(const int *)base]);
+        return;
+    case CFG_STRLIST: {
+        const config_strlist_t *l = (const config_strlist_t *)base;
+        buf_t joined = { 0 };
+        for (size_t i = 0; i < l->n; i++) {
+            buf_printf(&joined, "%s%s", i ? "," : "", l->v[i]);
+        }
+        if (quote) {
+            json_str(out, joined.data ? (const char *)joined.data : "", joined.len);
+        } else {
+            buf_append(out, joined.data, joined.len);
+        }
+        buf_fini(&joined);
+        return;
+    }
+    }
+}
+
+void server_config_text(const server_config_t *cfg, server_config_text_t *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->flags = mem_calloc(NFIELDS * 2, sizeof(char *));
+    const char *group = NULL;
+    size_t glen = 0;
+    for (size_t i = 0; i < NFIELDS; i++) {
+        const config_field_t *f = &server_fields[i];
+        buf_t v = { 0 };
+        server_config_value(f, cfg, false, &v);
+        out->flags[2 * out->nflags] = mem_strdup(f->key);
+        out->flags[2 * out->nflags + 1] = mem_strndup(v.data ? (const char *)v.data : "", v.len);
+        out->nflags++;
+        buf_fini(&v);
+        const char *dot = strchr(f->key, '.');
+        if (f->flag_only || !dot) {
+            continue;
+        }
+        if (!group || (size_t)(dot - f->key) != glen || strncmp(group, f->key, glen) != 0) {
+            group = f->key;
+            glen = (size_t)(dot - f->key);
+            buf_printf(&out->yaml, "%.*s:\n", (int)glen, group);
+        }
+        buf_printf(&out->yaml, "  %s: ", dot + 1);
+        server_config_value(f, cfg, true, &out->yaml);
+        buf_putc(&out->yaml, '\n');
+    }
+}
+
+void server_config_text_fini(server_config_text_t *t)
+{
+    for (size_t i = 0; i < t->nflags * 2; i++) {
+        mem_free(t->flags[i]);
+    }
+    mem_free(t->flags);
+    buf_fini(&t->yaml);
+    memset(t, 0, sizeof(*t));
 }

@@ -12,6 +12,7 @@
 #include "common/arena.h"
 #include "common/buf.h"
 #include "common/httpd.h"
+#include "query/promql.h"
 #include "server/server.h"
 
 typedef struct server_metrics {
@@ -28,6 +29,7 @@ typedef struct server_metrics {
 struct server {
     server_config_t cfg;
     tsdb_t *db;
+    api_prom_t *prom; /* the Prometheus query API */
     httpd_t *http;
     httpd_route_t *routes;
     _Atomic int inflight;

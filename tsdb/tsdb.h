@@ -22,6 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/arena.h"
 #include "common/clock.h"
 #include "common/labels.h"
 #include "common/matcher.h"
@@ -130,6 +131,58 @@ int tsdb_select(tsdb_t *db, matcher_t *ms, size_t nms, int64_t mint, int64_t max
 /* Cut everything in the head into blocks, compact, apply retention, drop
  * the WAL it covered; returns when durable. 0 or TSDB_ERR_IO. */
 int tsdb_flush(tsdb_t *db);
+
+/* ---- label, series and metadata lookups (tsdb_labels.c) ----
+ *
+ * What the Prometheus API's /labels, /label/<name>/values, /series and
+ * /metadata need. A selection is the union of matcher sets (each set ANDs
+ * its matchers as tsdb_select does; no set at all selects every series),
+ * kept to the series with data in [mint, maxt]. "Data in the range" is
+ * judged by time bounds, not by reading samples: a series counts when one
+ * of its head chunks, an out-of-order sample, or its extent in a block
+ * overlaps the range. A series whose chunk or block extent straddles the
+ * range with no sample inside it is therefore kept (it may be kept where
+ * Prometheus, which reads postings per block, would drop it); a series
+ * with no samples at all is never kept. Results are copied into the
+ * caller's arena under the store's read lock (no callback runs under it),
+ * sorted by bytes, and cut to limit entries (0: no limit); [out]
+ * *truncated says whether anything was cut. Work: the postings of the
+ * matchers, plus per selected series one bounds check per block. */
+
+typedef struct tsdb_matchset {
+    matcher_t *ms; /* used by one thread at a time (see matcher.h) */
+    size_t n;
+} tsdb_matchset_t;
+
+typedef struct tsdb_series_labels {
+    label_t *labels; /* sorted by name; strings in the caller's arena */
+    size_t n;
+} tsdb_series_labels_t;
+
+/* Label names of the selected series. Returns the count; [out] *out. */
+size_t tsdb_labels_names(tsdb_t *db, const tsdb_matchset_t *sets, size_t nsets, int64_t mint, int64_t maxt,
+                         size_t limit, arena_t *a, str_t **out, bool *truncated);
+/* Values of label name among the selected series (series without it
+ * contribute nothing). Returns the count; [out] *out. */
+size_t tsdb_labels_values(tsdb_t *db, str_t name, const tsdb_matchset_t *sets, size_t nsets, int64_t mint, int64_t maxt,
+                          size_t limit, arena_t *a, str_t **out, bool *truncated);
+/* Label sets of the selected series, sorted as Prometheus' labels.Compare
+ * orders them. Returns the count; [out] *out. */
+size_t tsdb_labels_series(tsdb_t *db, const tsdb_matchset_t *sets, size_t nsets, int64_t mint, int64_t maxt,
+                          size_t limit, arena_t *a, tsdb_series_labels_t **out, bool *truncated);
+
+/* One metric family's metadata as tsdb_set_metadata stored it. */
+typedef struct tsdb_meta {
+    str_t family, help, unit; /* in the caller's arena */
+    int type;                 /* remote-write MetricType: 0 unknown, 1 counter, 2 gauge, 3 histogram,
+                                 4 gaugehistogram, 5 summary, 6 info, 7 stateset */
+} tsdb_meta_t;
+
+/* Metadata of family, or of every family when family.len == 0, sorted by
+ * family and cut to limit families (0: no limit). Returns the count;
+ * [out] *out from a. Work: one pass over the families kept (at most
+ * TSDB_META_MAX_FAMILIES) under the metadata lock. */
+size_t tsdb_labels_metadata(tsdb_t *db, str_t family, size_t limit, arena_t *a, tsdb_meta_t **out);
 
 typedef struct tsdb_stats {
     uint64_t samples_appended;

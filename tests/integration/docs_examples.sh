@@ -50,4 +50,36 @@ code="$(curl -s -o /dev/null -w '%{http_code}' -XPOST "$url/api/v1/admin/tsdb/fl
 [ "$code" = 204 ] || fail "flush answered $code"
 curl -s "$url/metrics" > "$tmp/metrics"
 grep -q '^pharos_tsdb_samples_appended_total 4$' "$tmp/metrics" || fail "metrics: appended != 4"
-echo "docs_examples: all examples match"
+
+# The Prometheus query API examples run on this data (docs/api.md shows it).
+printf '%s\n' '# TYPE http_requests_total counter' '# HELP http_requests_total Requests served, by code.' \
+  '# TYPE up gauge' '# HELP up 1 if the target was scraped.' \
+  'http_requests_total{job="api",code="200"} 10 1700000000000' \
+  'http_requests_total{job="api",code="200"} 25 1700000015000' \
+  'http_requests_total{job="api",code="200"} 40 1700000030000' \
+  'http_requests_total{job="api",code="200"} 55 1700000045000' \
+  'http_requests_total{job="api",code="500"} 1 1700000000000' \
+  'http_requests_total{job="api",code="500"} 1 1700000015000' \
+  'http_requests_total{job="api",code="500"} 2 1700000030000' \
+  'http_requests_total{job="api",code="500"} 4 1700000045000' | "$rwsend" "$url" > "$tmp/w3"
+[ "$(head -1 "$tmp/w3")" = 204 ] || fail "query data write answered $(cat "$tmp/w3")"
+# Every `curl` example of docs/api.md directly followed by a ```json block
+# (except export's, checked above before later writes) must print exactly
+# that block. Outputs that vary (times, paths) are shown as ```text.
+python3 - "$root/docs/api.md" > "$tmp/examples" <<'PY'
+import sys
+lines = open(sys.argv[1]).read().split("\n")
+for i in range(len(lines) - 5):
+    if (lines[i] == "```sh" and lines[i + 1].startswith("curl ") and lines[i + 2] == "```"
+            and lines[i + 3] == "```json" and lines[i + 5] == "```" and "/api/v1/export" not in lines[i + 1]):
+        print(lines[i + 1])
+        print(lines[i + 4])
+PY
+n=0
+while IFS= read -r cmd && IFS= read -r want; do
+  got="$(eval "${cmd//http:\/\/127.0.0.1:9747/$url}")"
+  [ "$got" = "$want" ] || fail "$cmd: got $got, docs say $want"
+  n=$((n + 1))
+done < "$tmp/examples"
+[ "$n" -ge 12 ] || fail "only $n query API examples found in docs/api.md"
+echo "docs_examples: all examples match ($n query API examples)"

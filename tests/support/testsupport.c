@@ -142,7 +142,8 @@ int ts_proc_stop(ts_proc_t *p, int sig)
     return WEXITSTATUS(st);
 }
 
-void ts_rw_encode_raw(const ts_series_t *s, size_t n, buf_t *out)
+/* The WriteRequest protobuf of s[0..n) and metadata m[0..nm) into out. */
+static void ts_rw_pack(const ts_series_t *s, size_t n, const ts_meta_t *m, size_t nm, buf_t *out)
 {
     Prometheus__WriteRequest wr = PROMETHEUS__WRITE_REQUEST__INIT;
     Prometheus__TimeSeries *tss = calloc(n ? n : 1, sizeof(*tss));
@@ -181,6 +182,21 @@ void ts_rw_encode_raw(const ts_series_t *s, size_t n, buf_t *out)
     }
     wr.timeseries = tsp;
     wr.n_timeseries = n;
+    Prometheus__MetricMetadata *md = calloc(nm ? nm : 1, sizeof(*md));
+    Prometheus__MetricMetadata **mdp = calloc(nm ? nm : 1, sizeof(*mdp));
+    for (size_t i = 0; i < nm; i++) {
+        prometheus__metric_metadata__init(&md[i]);
+        md[i].type = (Prometheus__MetricMetadata__MetricType)m[i].type;
+        md[i].metric_family_name.data = (uint8_t *)m[i].family;
+        md[i].metric_family_name.len = strlen(m[i].family);
+        md[i].help.data = (uint8_t *)(m[i].help ? m[i].help : "");
+        md[i].help.len = m[i].help ? strlen(m[i].help) : 0;
+        md[i].unit.data = (uint8_t *)(m[i].unit ? m[i].unit : "");
+        md[i].unit.len = m[i].unit ? strlen(m[i].unit) : 0;
+        mdp[i] = &md[i];
+    }
+    wr.metadata = mdp;
+    wr.n_metadata = nm;
     size_t len = prometheus__write_request__get_packed_size(&wr);
     buf_reset(out);
     buf_reserve(out, len);
@@ -192,6 +208,22 @@ void ts_rw_encode_raw(const ts_series_t *s, size_t n, buf_t *out)
     free(lsp);
     free(ss);
     free(ssp);
+    free(md);
+    free(mdp);
+}
+
+void ts_rw_encode_raw(const ts_series_t *s, size_t n, buf_t *out)
+{
+    ts_rw_pack(s, n, NULL, 0, out);
+}
+
+void ts_rw_encode_meta(const ts_series_t *s, size_t n, const ts_meta_t *m, size_t nm, buf_t *out)
+{
+    buf_t raw = { 0 };
+    ts_rw_pack(s, n, m, nm, &raw);
+    buf_reset(out);
+    compress_snappy(raw.data, raw.len, out);
+    buf_fini(&raw);
 }
 
 void ts_rw_encode(const ts_series_t *s, size_t n, buf_t *out)

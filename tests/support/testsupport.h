@@ -56,6 +56,18 @@ typedef struct ts_series {
 
 /* Encode a WriteRequest (protobuf, then snappy) into out (reset first). */
 void ts_rw_encode(const ts_series_t *s, size_t n, buf_t *out);
+
+/* Metric metadata of a WriteRequest (type: the remote-write MetricType,
+ * 0 unknown, 1 counter, 2 gauge, 3 histogram, ...; help and unit may be NULL). */
+typedef struct ts_meta {
+    const char *family;
+    int type;
+    const char *help;
+    const char *unit;
+} ts_meta_t;
+
+/* As ts_rw_encode, with metadata entries m[0..nm). */
+void ts_rw_encode_meta(const ts_series_t *s, size_t n, const ts_meta_t *m, size_t nm, buf_t *out);
 /* The raw protobuf without snappy (for hostile-input tests). */
 void ts_rw_encode_raw(const ts_series_t *s, size_t n, buf_t *out);
 /* POST a remote-write body with the standard headers. */

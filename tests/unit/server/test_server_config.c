@@ -56,6 +56,10 @@ static void test_defaults(void **state)
     assert_int_equal(cfg.retention_ms, 15LL * 24 * 3600 * 1000);
     assert_int_equal(cfg.wal_sync, 0);
     assert_int_equal(cfg.max_body_bytes, 32LL << 20);
+    assert_int_equal(cfg.query_timeout_ms, 120000);
+    assert_int_equal(cfg.query_max_samples, 50000000);
+    assert_int_equal(cfg.query_lookback_ms, 300000);
+    assert_int_equal(cfg.query_max_concurrency, 20);
     assert_false(cfg.check_config);
     server_config_free(&cfg);
 }

@@ -1,0 +1,777 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * promql_fn_range: the PromQL range-vector functions on float samples
+ * (rate, *_over_time, deriv, ...) and their lookup table.
+ *
+ * Each function is a pure pq_range_fn over one series' window: it reads
+ * w->ts/w->vs, writes *out, never keeps state and allocates only when
+ * quantile_over_time or mad_over_time must grow w->scratch. The arithmetic
+ * is Prometheus 3.x's promql/functions.go and util/kahansum statement by
+ * statement (same operands, same order, Go's left-to-right evaluation), so
+ * results agree bit for bit on a platform without FP contraction (x86-64
+ * baseline; build with -ffp-contract=off elsewhere, as Go also fuses on
+ * arm64). Sorting for quantiles orders NaN first as Go's vectorByValueHeap
+ * does; windows of up to 12 points use Go's insertion sort, so equal values
+ * (-0 and +0) keep their order exactly as in Prometheus.
+ *
+ * Invariants: the window holds floats only, in strictly increasing time
+ * order, inside (t_end - range_ms, t_end]; an empty window yields no
+ * sample from any function. absent_over_time is the evaluator's (it needs
+ * labels). predict_linear takes its intercept time from w->t_end, which
+ * equals Prometheus' step time except under @ or offset (see its comment).
+ * Prometheus 3.14's start-timestamp (OTel ST) reset detection is not
+ * reproduced: the window carries no start timestamps.
+ */
+#include <assert.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/mem.h"
+#include "query/promql_int.h"
+
+/* ---- shared arithmetic ---- */
+
+/* Prometheus' kahansum.Inc (Kahan-Babuska/Neumaier): *sum += inc, the
+ * lost low part accumulated in *c; an infinite sum clears *c. */
+void pq_kahan_inc(double inc, double *sum, double *c)
+{
+    double t = *sum + inc;
+    if (isinf(t)) {
+        *c = 0;
+    } else if (fabs(*sum) >= fabs(inc)) {
+        *c += (*sum - t) + inc;
+    } else {
+        *c += (inc - t) + *sum;
+    }
+    *sum = t;
+}
+
+/* Go's time.Duration.Seconds() for a duration of ms milliseconds: whole
+ * seconds plus the nanosecond remainder / 1e9 (not ms / 1000.0, which can
+ * round differently). */
+static double go_seconds(int64_t ms)
+{
+    int64_t sec = ms / 1000;
+    int64_t nsec = (ms % 1000) * 1000000;
+    return (double)sec + (double)nsec / 1e9;
+}
+
+/* Go's vectorByValueHeap.Less: NaN is less than everything. */
+static bool go_less(double a, double b)
+{
+    return isnan(a) || a < b;
+}
+
+static int cmp_nan_first(const void *pa, const void *pb)
+{
+    double a = *(const double *)pa;
+    double b = *(const double *)pb;
+    if (isnan(a) || isnan(b)) {
+        return (int)!isnan(a) - (int)!isnan(b);
+    }
+    return (a > b) - (a < b);
+}
+
+/* Sort as Go's sort.Sort(vectorByValueHeap) does: NaNs first, then
+ * ascending. pdqsort uses insertion sort up to 12 elements (stable, so
+ * -0/+0 keep their order); above that the order of equal values is not
+ * reproduced, which can only flip the sign of a zero result. */
+static void sort_values(double *d, size_t n)
+{
+    if (n <= 12) {
+        for (size_t i = 1; i < n; i++) {
+            for (size_t j = i; j > 0 && go_less(d[j], d[j - 1]); j--) {
+                double t = d[j];
+                d[j] = d[j - 1];
+                d[j - 1] = t;
+            }
+        }
+        return;
+    }
+    qsort(d, n, sizeof(*d), cmp_nan_first);
+}
+
+/* Prometheus' quantile(): q < 0 gives -Inf, q > 1 +Inf, NaN q NaN;
+ * otherwise sorts d in place and interpolates between neighbours. */
+double pq_quantile(double q, double *d, size_t n)
+{
+    if (n == 0 || isnan(q)) {
+        return NAN;
+    }
+    if (q < 0) {
+        return -INFINITY;
+    }
+    if (q > 1) {
+        return INFINITY;
+    }
+    sort_values(d, n);
+    double fn = (double)n;
+    double rank = q * (fn - 1);
+    double lower = fmax(0, floor(rank));
+    double upper = fmin(fn - 1, lower + 1);
+    double weight = rank - floor(rank);
+    return d[(size_t)lower] * (1 - weight) + d[(size_t)upper] * weight;
+}
+
+/* w->scratch with room for n doubles (grown with mem_realloc). */
+static double *scratch_reserve(const pq_window_t *w, size_t n)
+{
+    pq_scratch_t *s = w->scratch;
+    assert(s != NULL);
+    if (s->cap < n) {
+        size_t cap = s->cap > 0 ? s->cap : 16;
+        while (cap < n) {
+            assert(cap <= SIZE_MAX / 2 / sizeof(double));
+            cap *= 2;
+        }
+        s->d = mem_realloc(s->d, cap * sizeof(double));
+        s->cap = cap;
+    }
+    return s->d;
+}
+
+/* ---- rate, increase, delta, irate, idelta ---- */
+
+/* Prometheus' extrapolatedRate on floats: last - first (plus the value
+ * before every drop when is_counter), extrapolated towards the range
+ * edges when the first/last sample lies within 1.1 average intervals of
+ * them (else by half an interval), never below a counter's zero point;
+ * per second of the range when is_rate. No sample below two points. */
+static bool extrapolated_rate(const pq_window_t *w, bool is_counter, bool is_rate, double *out)
+{
+    if (w->n < 2) {
+        return false;
+    }
+    size_t last = w->n - 1;
+    int64_t range_start = w->t_end - w->range_ms;
+    int64_t range_end = w->t_end;
+    int64_t first_t = w->ts[0];
+    int64_t last_t = w->ts[last];
+    double result = w->vs[last] - w->vs[0];
+    if (is_counter) {
+        for (size_t i = 1; i < w->n; i++) {
+            if (w->vs[i] < w->vs[i - 1]) {
+                result += w->vs[i - 1];
+            }
+        }
+    }
+
+    double to_start = (double)(first_t - range_start) / 1000;
+    double to_end = (double)(range_end - last_t) / 1000;
+    double sampled = (double)(last_t - first_t) / 1000;
+    double avg_step = sampled / (double)last;
+    double threshold = avg_step * 1.1;
+    if (to_start >= threshold) {
+        to_start = avg_step / 2;
+    }
+    if (is_counter) {
+        /* Do not extrapolate a counter below zero. */
+        double to_zero = to_start;
+        if (result > 0 && w->vs[0] >= 0) {
+            to_zero = sampled * (w->vs[0] / result);
+        }
+        if (to_zero < to_start) {
+            to_start = to_zero;
+        }
+    }
+    if (to_end >= threshold) {
+        to_end = avg_step / 2;
+    }
+    double factor = 1.0;
+    if (sampled != 0) {
+        factor = (sampled + to_start + to_end) / sampled;
+    }
+    if (is_rate) {
+        factor /= go_seconds(w->range_ms);
+    }
+    *out = result * factor;
+    return true;
+}
+
+static bool fn_rate(const pq_window_t *w, const double *args, double *out, unsigned *ann)
+{
+    assert(w != NULL && out != NULL);
+    (void)args;
+    (void)ann;
+    return extrapolated_rate(w, true, true, out);
+}
+
+static bool fn_increase(const pq_window_t *w, const double *args, double *out, unsigned *ann)
+{
+    assert(w != NULL && out != NULL);
+    (void)args;
+    (void)ann;
+    return extrapolated_rate(w, true, false, out);
+}
+
+static bool fn_delta(const pq_window_t *w, const double *args, double *out, unsigned *ann)
+{
+    assert(w != NULL && out != NULL);
+    (void)args;
+    (void)ann;
+    return extrapolated_rate(w, false, false, out);
+}
+
+/* Prometheus' instantValue on floats: the last two points. irate takes
+ * the last value alone after a drop (not after a NaN) and divides by the
+ * seconds between the points; equal timestamps give no sample. */
+static bool instant_value(const pq_window_t *w, bool is_rate, double *out)
+{
+    if (w->n < 2) {
+        return false;
+    }
+    int64_t t0 = w->ts[w->n - 2];
+    int64_t t1 = w->ts[w->n - 1];
+    double v0 = w->vs[w->n - 2];
+    double v1 = w->vs[w->n - 1];
+    int64_t interval = t1 - t0;
+    if (interval == 0) {
+        return false;
+    }
+    double result = v1;
+    if (!is_rate || !(v1 < v0)) {
+        result = v1 - v0;
+    }
+    if (is_rate) {
+        result /= (double)interval / 1000;
+    }
+    *out = result;
+    return true;
+}
+
+static bool fn_irate(const pq_window_t *w, const double *args, double *out, unsigned *ann)
+{
+    assert(w != NULL && out != NULL);
+    (void)args;
+    (void)ann;
+    return instant_value(w, true, out);
+}
+
+static bool fn_idelta(const pq_window_t *w, const double *args, double *out, unsigned *ann)
+{
+    assert(w != NULL && out != NULL);
+    (void)args;
+    (void)ann;
+    return instant_value(w, false, out);
+}
+
+/* ---- deriv, predict_linear ---- */
+
+/* Prometheus' linearRegression: least squares over (t - intercept_t in
+ * seconds, v) with Kahan sums. A constant series has slope 0 and its
+ * value as intercept (NaN for both when that value is infinite). */
+static void linear_regression(const pq_window_t *w, int64_t intercept_t, double *slope, double *intercept)
+{
+    double n = 0;
+    double sum_x = 0, c_x = 0;
+    double sum_y = 0, c_y = 0;
+    double sum_xy = 0, c_xy = 0;
+    double sum_x2 = 0, c_x2 = 0;
+    double init_y = w->vs[0];
+    bool const_y = true;
+    for (size_t i = 0; i < w->n; i++) {
+        double v = w->vs[i];
+        if (const_y && i > 0 && v != init_y) {
+            const_y = false;
+        }
+        n += 1.0;
+        double x = (double)(w->ts[i] - intercept_t) / 1e3;
+        pq_kahan_inc(x, &sum_x, &c_x);
+        pq_kahan_inc(v, &sum_y, &c_y);
+        pq_kahan_inc(x * v, &sum_xy, &c_xy);
+        pq_kahan_inc(x * x, &sum_x2, &c_x2);
+    }
+    if (const_y) {
+        if (isinf(init_y)) {
+            *slope = NAN;
+            *intercept = NAN;
+            return;
+        }
+        *slope = 0;
+        *intercept = init_y;
+        return;
+    }
+    sum_x += c_x;
+    sum_y += c_y;
+    sum_xy += c_xy;
+    sum_x2 += c_x2;
+    double cov_xy = sum_xy - sum_x * sum_y / n;
+    double var_x = sum_x2 - sum_x * sum_x / n;
+    *slope = cov_xy / var_x;
+    *intercept = sum_y / n - *slope * sum_x / n;
+}
+
+/* Slope per second; x measured from the first point, as Prometheus does
+ * for accuracy. Needs two points. */
+static bool fn_deriv(const pq_window_t *w, const double *args, double *out, unsigned *ann)
+{
+    assert(w != NULL && out != NULL);
+    (void)args;
+    (void)ann;
+    if (w->n < 2) {
+        return false;
+    }
+    double slope = 0, intercept = 0;
+    linear_regression(w, w->ts[0], &slope, &intercept);
+    *out = slope;
+    return true;
+}
+
+/* slope * args[0] + the regression's value at w->t_end. Prometheus takes
+ * the intercept at the step's evaluation time (enh.Ts), before @ and
+ * offset move the window; pq_window_t carries only the moved edge, so
+ * under @ or offset the evaluator must pass the step time in t_end for
+ * this function (nothing else here reads t_end or range_ms). */
+static bool fn_predict_linear(const pq_window_t *w, const double *args, double *out, unsigned *ann)
+{
+    assert(w != NULL && args != NULL && out != NULL);
+    (void)ann;
+    if (w->n < 2) {
+        return false;
+    }
+    double slope = 0, intercept = 0;
+    linear_regression(w, w->t_end, &slope, &intercept);
+    *out = slope * args[0] + intercept;
+    return true;
+}
+
+/* ---- resets, changes ---- */
+
+static bool fn_resets(const pq_window_t *w, const double *args, double *out, unsigned *ann)
+{
+    assert(w != NULL && out != NULL);
+    (void)args;
+    (void)ann;
+    if (w->n == 0) {
+        return false;
+    }
+    size_t resets = 0;
+    for (size_t i = 1; i < w->n; i++) {
+        if (w->vs[i] < w->vs[i - 1]) {
+            resets++;
+        }
+    }
+    *out = (double)resets;
+    return true;
+}
+
+/* A change is any step between unequal values; NaN to NaN is no change. */
+static bool fn_changes(const pq_window_t *w, const double *args, double *out, unsigned *ann)
+{
+    assert(w != NULL && out != NULL);
+    (void)args;
+    (void)ann;
+    if (w->n == 0) {
+        return false;
+    }
+    size_t changes = 0;
+    for (size_t i = 1; i < w->n; i++) {
+        double cur = w->vs[i], prev = w->vs[i - 1];
+        if (cur != prev && !(isnan(cur) && isnan(prev))) {
+            changes++;
+        }
+    }
+    *out = (double)changes;
+    return true;
+}
+
+/* ---- sums and moments ---- */
+
+/* Prometheus 3's avg_over_time: the Kahan sum divided by the count while
+ * the sum stays finite; from the first overflow on, an incremental mean
+ * (also Kahan-compensated) that starts from the sum so far. */
+static bool fn_avg_over_time(const pq_window_t *w, const double *args, double *out, unsigned *ann)
+{
+    assert(w != NULL && out != NULL);
+    (void)args;
+    (void)ann;
+    if (w->n == 0) {
+        return false;
+    }
+    double sum = w->vs[0], count = 1;
+    double mean = 0, c = 0;
+    bool incremental = false;
+    for (size_t i = 1; i < w->n; i++) {
+        double v = w->vs[i];
+        count = (double)(i + 1);
+        if (!incremental) {
+            double new_sum = sum, new_c = c;
+            pq_kahan_inc(v, &new_sum, &new_c);
+            if (!isinf(new_sum)) {
+                sum = new_sum;
+                c = new_c;
+                continue;
+            }
+            incremental = true;
+            mean = sum / (count - 1);
+            c /= (count - 1);
+        }
+        double q = (count - 1) / count;
+        mean = q * mean;
+        c = q * c;
+        pq_kahan_inc(v / count, &mean, &c);
+    }
+    *out = incremental ? mean + c : sum / count + c / count;
+    return true;
+}
+
+static bool fn_sum_over_time(const pq_window_t *w, const double *args, double *out, unsigned *ann)
+{
+    assert(w != NULL && out != NULL);
+    (void)args;
+    (void)ann;
+    if (w->n == 0) {
+        return false;
+    }
+    double sum = 0, c = 0;
+    for (size_t i = 0; i < w->n; i++) {
+        pq_kahan_inc(w->vs[i], &sum, &c);
+    }
+    *out = isinf(sum) ? sum : sum + c;
+    return true;
+}
+
+/* Prometheus' varianceOverTime: Welford's update with the running mean
+ * and the sum of squares each Kahan-compensated; population variance. */
+static double variance(const pq_window_t *w)
+{
+    double count = 0;
+    double mean = 0, c_mean = 0;
+    double aux = 0, c_aux = 0;
+    for (size_t i = 0; i < w->n; i++) {
+        double v = w->vs[i];
+        count++;
+        double delta = v - (mean + c_mean);
+        pq_kahan_inc(delta / count, &mean, &c_mean);
+        pq_kahan_inc(delta * (v - (mean + c_mean)), &aux, &c_aux);
+    }
+    return (aux + c_aux) / count;
+}
+
+static bool fn_stdvar_over_time(const pq_window_t *w, const double *args, double *out, unsigned *ann)
+{
+    assert(w != NULL && out != NULL);
+    (void)args;
+    (void)ann;
+    if (w->n == 0) {
+        return false;
+    }
+    *out = variance(w);
+    return true;
+}
+
+static bool fn_stddev_over_time(const pq_window_t *w, const double *args, double *out, unsigned *ann)
+{
+    assert(w != NULL && out != NULL);
+    (void)args;
+    (void)ann;
+    if (w->n == 0) {
+        return false;
+    }
+    *out = sqrt(variance(w));
+    return true;
+}
+
+static bool fn_count_over_time(const pq_window_t *w, const double *args, double *out, unsigned *ann)
+{
+    assert(w != NULL && out != NULL);
+    (void)args;
+    (void)ann;
+    if (w->n == 0) {
+        return false;
+    }
+    *out = (double)w->n;
+    return true;
+}
+
+static bool fn_present_over_time(const pq_window_t *w, const double *args, double *out, unsigned *ann)
+{
+    assert(w != NULL && out != NULL);
+    (void)args;
+    (void)ann;
+    if (w->n == 0) {
+        return false;
+    }
+    *out = 1;
+    return true;
+}
+
+/* ---- min, max and their timestamps ---- */
+
+typedef enum cmp_kind {
+    CMP_MIN,
+    CMP_MAX,
+    CMP_TS_MIN, /* ties: the later point wins (<=) */
+    CMP_TS_MAX, /* ties: the later point wins (>=) */
+} cmp_kind_t;
+
+/* Prometheus' compareOverTime: a scan from the first point in which the
+ * current best is replaced when the comparison holds or when it is NaN
+ * (so a NaN gives way to any later point). Returns the value, or the
+ * winner's timestamp in seconds for the ts_of_ kinds. */
+static double compare_over_time(const pq_window_t *w, cmp_kind_t kind)
+{
+    double best = w->vs[0];
+    int64_t best_t = w->ts[0];
+    for (size_t i = 0; i < w->n; i++) {
+        double cur = w->vs[i];
+        bool take = isnan(best);
+        switch (kind) {
+        case CMP_MIN:
+            take = take || cur < best;
+            break;
+        case CMP_MAX:
+            take = take || cur > best;
+            break;
+        case CMP_TS_MIN:
+            take = take || cur <= best;
+            break;
+        case CMP_TS_MAX:
+            take = take || cur >= best;
+            break;
+        }
+        if (take) {
+            best = cur;
+            best_t = w->ts[i];
+        }
+    }
+    if (kind == CMP_TS_MIN || kind == CMP_TS_MAX) {
+        return (double)best_t / 1000;
+    }
+    return best;
+}
+
+static bool fn_min_over_time(const pq_window_t *w, const double *args, double *out, unsigned *ann)
+{
+    assert(w != NULL && out != NULL);
+    (void)args;
+    (void)ann;
+    if (w->n == 0) {
+        return false;
+    }
+    *out = compare_over_time(w, CMP_MIN);
+    return true;
+}
+
+static bool fn_max_over_time(const pq_window_t *w, const double *args, double *out, unsigned *ann)
+{
+    assert(w != NULL && out != NULL);
+    (void)args;
+    (void)ann;
+    if (w->n == 0) {
+        return false;
+    }
+    *out = compare_over_time(w, CMP_MAX);
+    return true;
+}
+
+static bool fn_ts_of_min_over_time(const pq_window_t *w, const double *args, double *out, unsigned *ann)
+{
+    assert(w != NULL && out != NULL);
+    (void)args;
+    (void)ann;
+    if (w->n == 0) {
+        return false;
+    }
+    *out = compare_over_time(w, CMP_TS_MIN);
+    return true;
+}
+
+static bool fn_ts_of_max_over_time(const pq_window_t *w, const double *args, double *out, unsigned *ann)
+{
+    assert(w != NULL && out != NULL);
+    (void)args;
+    (void)ann;
+    if (w->n == 0) {
+        return false;
+    }
+    *out = compare_over_time(w, CMP_TS_MAX);
+    return true;
+}
+
+/* ---- first, last ---- */
+
+static bool fn_first_over_time(const pq_window_t *w, const double *args, double *out, unsigned *ann)
+{
+    assert(w != NULL && out != NULL);
+    (void)args;
+    (void)ann;
+    if (w->n == 0) {
+        return false;
+    }
+    *out = w->vs[0];
+    return true;
+}
+
+static bool fn_last_over_time(const pq_window_t *w, const double *args, double *out, unsigned *ann)
+{
+    assert(w != NULL && out != NULL);
+    (void)args;
+    (void)ann;
+    if (w->n == 0) {
+        return false;
+    }
+    *out = w->vs[w->n - 1];
+    return true;
+}
+
+static bool fn_ts_of_first_over_time(const pq_window_t *w, const double *args, double *out, unsigned *ann)
+{
+    assert(w != NULL && out != NULL);
+    (void)args;
+    (void)ann;
+    if (w->n == 0) {
+        return false;
+    }
+    *out = (double)w->ts[0] / 1000;
+    return true;
+}
+
+static bool fn_ts_of_last_over_time(const pq_window_t *w, const double *args, double *out, unsigned *ann)
+{
+    assert(w != NULL && out != NULL);
+    (void)args;
+    (void)ann;
+    if (w->n == 0) {
+        return false;
+    }
+    *out = (double)w->ts[w->n - 1] / 1000;
+    return true;
+}
+
+/* ---- quantile, mad ---- */
+
+/* quantile(args[0]) of the values, sorted in w->scratch. A q that is NaN
+ * or outside [0, 1] raises PQ_ANN_QUANTILE_RANGE (as Prometheus warns for
+ * all three) and yields NaN, -Inf or +Inf. */
+static bool fn_quantile_over_time(const pq_window_t *w, const double *args, double *out, unsigned *ann)
+{
+    assert(w != NULL && args != NULL && out != NULL && ann != NULL);
+    if (w->n == 0) {
+        return false;
+    }
+    double q = args[0];
+    if (isnan(q) || q < 0 || q > 1) {
+        *ann |= PQ_ANN_QUANTILE_RANGE;
+    }
+    double *d = scratch_reserve(w, w->n);
+    memcpy(d, w->vs, w->n * sizeof(double));
+    *out = pq_quantile(q, d, w->n);
+    return true;
+}
+
+/* Median of |v - median(v)|, both medians by quantile(0.5). A NaN
+ * anywhere gives NaN (Prometheus 3.14 returns early rather than letting
+ * the NaN sort first and vanish from the median). The deviations are
+ * taken over the sorted values, as Prometheus does. */
+static bool fn_mad_over_time(const pq_window_t *w, const double *args, double *out, unsigned *ann)
+{
+    assert(w != NULL && out != NULL);
+    (void)args;
+    (void)ann;
+    if (w->n == 0) {
+        return false;
+    }
+    for (size_t i = 0; i < w->n; i++) {
+        if (isnan(w->vs[i])) {
+            *out = NAN;
+            return true;
+        }
+    }
+    double *d = scratch_reserve(w, w->n);
+    memcpy(d, w->vs, w->n * sizeof(double));
+    double median = pq_quantile(0.5, d, w->n);
+    for (size_t i = 0; i < w->n; i++) {
+        d[i] = fabs(d[i] - median);
+    }
+    *out = pq_quantile(0.5, d, w->n);
+    return true;
+}
+
+/* ---- double_exponential_smoothing ---- */
+
+/* Prometheus' calcTrendValue: the initial trend at i == 0. */
+static double trend_value(size_t i, double tf, double s0, double s1, double b)
+{
+    if (i == 0) {
+        return b;
+    }
+    double x = tf * (s1 - s0);
+    double y = (1 - tf) * b;
+    return x + y;
+}
+
+/* Holt's linear smoothing with sf = args[0], tf = args[1] (validated by
+ * the evaluator: both in (0, 1)); the last smoothed value. Needs two
+ * points. */
+static bool fn_double_exponential_smoothing(const pq_window_t *w, const double *args, double *out, unsigned *ann)
+{
+    assert(w != NULL && args != NULL && out != NULL);
+    (void)ann;
+    if (w->n < 2) {
+        return false;
+    }
+    double sf = args[0], tf = args[1];
+    double s0 = 0, s1 = w->vs[0];
+    double b = w->vs[1] - w->vs[0];
+    for (size_t i = 1; i < w->n; i++) {
+        double x = sf * w->vs[i];
+        b = trend_value(i - 1, tf, s0, s1, b);
+        double y = (1 - sf) * (s1 + b);
+        s0 = s1;
+        s1 = x + y;
+    }
+    *out = s1;
+    return true;
+}
+
+/* ---- the table ---- */
+
+static const struct {
+    const char *name;
+    pq_range_fn fn;
+} range_fns[] = {
+    { .name = "avg_over_time", .fn = fn_avg_over_time },
+    { .name = "changes", .fn = fn_changes },
+    { .name = "count_over_time", .fn = fn_count_over_time },
+    { .name = "delta", .fn = fn_delta },
+    { .name = "deriv", .fn = fn_deriv },
+    { .name = "double_exponential_smoothing", .fn = fn_double_exponential_smoothing },
+    { .name = "first_over_time", .fn = fn_first_over_time },
+    { .name = "idelta", .fn = fn_idelta },
+    { .name = "increase", .fn = fn_increase },
+    { .name = "irate", .fn = fn_irate },
+    { .name = "last_over_time", .fn = fn_last_over_time },
+    { .name = "mad_over_time", .fn = fn_mad_over_time },
+    { .name = "max_over_time", .fn = fn_max_over_time },
+    { .name = "min_over_time", .fn = fn_min_over_time },
+    { .name = "predict_linear", .fn = fn_predict_linear },
+    { .name = "present_over_time", .fn = fn_present_over_time },
+    { .name = "quantile_over_time", .fn = fn_quantile_over_time },
+    { .name = "rate", .fn = fn_rate },
+    { .name = "resets", .fn = fn_resets },
+    { .name = "stddev_over_time", .fn = fn_stddev_over_time },
+    { .name = "stdvar_over_time", .fn = fn_stdvar_over_time },
+    { .name = "sum_over_time", .fn = fn_sum_over_time },
+    { .name = "ts_of_first_over_time", .fn = fn_ts_of_first_over_time },
+    { .name = "ts_of_last_over_time", .fn = fn_ts_of_last_over_time },
+    { .name = "ts_of_max_over_time", .fn = fn_ts_of_max_over_time },
+    { .name = "ts_of_min_over_time", .fn = fn_ts_of_min_over_time },
+};
+
+/* The implementation of a range function, or NULL for any other name
+ * (absent_over_time included). A scan of the 26-row table. */
+pq_range_fn pq_range_fn_lookup(const char *name)
+{
+    if (name == NULL) {
+        return NULL;
+    }
+    for (size_t i = 0; i < sizeof(range_fns) / sizeof(range_fns[0]); i++) {
+        if (strcmp(range_fns[i].name, name) == 0) {
+            return range_fns[i].fn;
+        }
+    }
+    return NULL;
+}
