@@ -205,6 +205,8 @@ int server_start(const server_config_t *cfg, server_t **out, char *err, size_t e
         { "GET", "/api/v1/status/runtimeinfo", handle_prom, 0 },
         { "GET", "/api/v1/status/flags", handle_prom, 0 },
         { "GET", "/api/v1/status/config", handle_prom, 0 },
+        { "GET", "/api/v1/rules", handle_prom, 0 },
+        { "GET", "/api/v1/alerts", handle_prom, 0 },
         { "GET", "/-/healthy", handle_healthy, 0 },
         { "GET", "/-/ready", handle_ready, 0 },
     };

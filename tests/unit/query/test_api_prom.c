@@ -469,6 +469,10 @@ static const acase_t cases[] = {
       OK("{\"version\":\"3.0.0\",\"revision\":\"pharos-0.1.0\",\"branch\":\"\",\"buildUser\":\"\",\"buildDate\":\"\","
          "\"goVersion\":\"\"}") },
     { "POST", "/api/v1/status/buildinfo", NULL, 405, "method not allowed\n" },
+    /* No rule files yet: empty lists, as Prometheus without rules. */
+    { "GET", "/api/v1/rules", NULL, 200, OK("{\"groups\":[]}") },
+    { "GET", "/api/v1/alerts", NULL, 200, OK("{\"alerts\":[]}") },
+    { "POST", "/api/v1/rules", NULL, 405, "method not allowed\n" },
     /* Unknown paths. */
     { "GET", "/api/v1/label/job", NULL, 404, "404 page not found\n" },
     { "GET", "/api/v1/label/a/b/values", NULL, 404, "404 page not found\n" },
