@@ -8,7 +8,9 @@
  * U+2028/U+2029 are escaped (as Go does for JavaScript safety), DEL is not.
  *
  * Floats: Go's shortest formatting picks the fewest significant digits that
- * read back to the same double and, among those, the nearest. We find that
+ * read back to the same double and, among those, the nearest. Most values
+ * (up to 15 digits, not too small) take an exact arithmetic fast path
+ * (json_shortest_fast); for the others we find that
  * digit count P by binary search over libc's correctly rounded "%.*e"
  * (round-tripping is monotonic in the precision), then check the other
  * P-1 digit neighbour: next to a power of two the rounding interval is
@@ -24,6 +26,7 @@
 
 #include <math.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -217,10 +220,171 @@ static void json_trim(json_digits_t *g)
     }
 }
 
+/* Fast path for finite f > 0 whose shortest decimal has at most 15
+ * significant digits and at most 22 fractional digits: the first k with
+ * m = round(f * 10^k) < 2^50 and m / 10^k == f. The division is correctly
+ * rounded (m and 10^k exact), so the test is exact; below 2^50 the
+ * decimals m / 10^k lie several ulps apart, so only one can read back as
+ * f, and it has the fewest digits since k is the smallest. true and *out
+ * set when found; *at_least_16 says, when not found, that some k was tried
+ * and the next one reached 2^50: then the shortest has at least 16
+ * digits (one with fewer would have been found). */
+static bool json_shortest_fast(double f, json_digits_t *out, bool *at_least_16)
+{
+    static const double pow10[] = { 1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+                                    1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22 };
+    const double limit = 1125899906842624.0; /* 2^50 */
+    *at_least_16 = false;
+    for (int k = 0; k <= 22; k++) {
+        double x = f * pow10[k];
+        if (x >= limit) {
+            *at_least_16 = k > 0;
+            return false;
+        }
+        double m = nearbyint(x);
+        if (m == 0 || m / pow10[k] != f) {
+            continue;
+        }
+        uint64_t u = (uint64_t)m;
+        char rev[24];
+        int n = 0;
+        while (u > 0) {
+            rev[n++] = (char)('0' + u % 10);
+            u /= 10;
+        }
+        out->nd = 0;
+        for (int i = n - 1; i >= 0; i--) {
+            out->d[out->nd++] = rev[i];
+        }
+        out->dp = n - k;
+        json_trim(out);
+        return true;
+    }
+    return false;
+}
+
+/* Shortest digits for normal f in [1e-3, 1e21) by exact integer
+ * arithmetic (Ryu's digit removal on exact bounds instead of its tables):
+ * f = m * 2^e; scaled by 10^k (k = 20 - digits before the point, at most
+ * 22), f and the ends of its rounding interval become V, U, L over 2^t,
+ * all below 2^128; the interval is then at least 100 units wide, so at
+ * least one digit is removed and the last removed digit decides the
+ * rounding (ties to even). Bounds are included when m is even, as in
+ * round-to-nearest-even reading. true and *out set, false when f is
+ * outside the range handled here. */
+static bool json_shortest_exact(double f, json_digits_t *out)
+{
+    __extension__ typedef unsigned __int128 u128;
+    if (!(f >= 1e-3 && f < 1e21)) {
+        return false;
+    }
+    uint64_t bits;
+    memcpy(&bits, &f, sizeof(bits));
+    int be = (int)((bits >> 52) & 0x7ff);
+    uint64_t frac = bits & ((1ULL << 52) - 1);
+    uint64_t m = frac | (1ULL << 52);
+    int e = be - 1075;
+    int d = (int)floor(log10(f)) + 1;
+    int k = 20 - d;
+    if (k < 0) {
+        k = 0;
+    }
+    if (k > 22) {
+        return false;
+    }
+    bool lopsided = frac == 0 && be > 1; /* the gap below is half the gap above */
+    u128 p10 = 1;
+    for (int i = 0; i < k; i++) {
+        p10 *= 10;
+    }
+    uint64_t mult = lopsided ? 4 : 2;
+    u128 V = (u128)(mult * m) * p10;
+    u128 U = (u128)(mult * m + (lopsided ? 2 : 1)) * p10;
+    u128 L = (u128)(mult * m - 1) * p10;
+    int t = (lopsided ? 2 : 1) - e; /* the values are V / 2^t */
+    if (t < 0) {
+        V <<= -t;
+        U <<= -t;
+        L <<= -t;
+        t = 0;
+    }
+    if (t > 126) {
+        return false;
+    }
+    u128 mask = ((u128)1 << t) - 1;
+    bool accept = (m & 1) == 0;
+    u128 vr = V >> t, vp = U >> t, vm = L >> t;
+    bool vr_zeros = (V & mask) == 0;
+    bool vm_zeros = (L & mask) == 0;
+    if (!accept && (U & mask) == 0) {
+        vp--;
+    }
+    int removed = 0;
+    unsigned last = 0;
+    /* 128-bit steps until the numbers fit 64 bits (at most three: they
+     * start below 10^21), then cheap 64-bit ones. */
+    while (vp > UINT64_MAX && vp / 10 > vm / 10) {
+        vm_zeros = vm_zeros && vm % 10 == 0;
+        vr_zeros = vr_zeros && last == 0;
+        last = (unsigned)(vr % 10);
+        vr /= 10;
+        vp /= 10;
+        vm /= 10;
+        removed++;
+    }
+    if (vp > UINT64_MAX) {
+        return false; /* cannot happen for the range above; be safe */
+    }
+    uint64_t r = (uint64_t)vr, p = (uint64_t)vp, q = (uint64_t)vm;
+    while (p / 10 > q / 10) {
+        vm_zeros = vm_zeros && q % 10 == 0;
+        vr_zeros = vr_zeros && last == 0;
+        last = (unsigned)(r % 10);
+        r /= 10;
+        p /= 10;
+        q /= 10;
+        removed++;
+    }
+    if (accept && vm_zeros) {
+        while (q % 10 == 0 && q != 0) {
+            vr_zeros = vr_zeros && last == 0;
+            last = (unsigned)(r % 10);
+            r /= 10;
+            p /= 10;
+            q /= 10;
+            removed++;
+        }
+    }
+    if (vr_zeros && last == 5 && r % 2 == 0) {
+        last = 4; /* exactly half way: to even */
+    }
+    uint64_t o = r + (((r == q && (!accept || !vm_zeros)) || last >= 5) ? 1 : 0);
+    char rev[40];
+    int n = 0;
+    while (o > 0) {
+        rev[n++] = (char)('0' + o % 10);
+        o /= 10;
+    }
+    if (n == 0 || n > (int)sizeof(out->d)) {
+        return false;
+    }
+    out->nd = 0;
+    for (int i = n - 1; i >= 0; i--) {
+        out->d[out->nd++] = rev[i];
+    }
+    out->dp = n + removed - k;
+    json_trim(out);
+    return true;
+}
+
 /* Go's shortest decimal for finite f > 0. */
 static void json_shortest(double f, json_digits_t *out)
 {
-    int lo = 1;
+    bool at_least_16;
+    if (json_shortest_exact(f, out) || json_shortest_fast(f, out, &at_least_16)) {
+        return;
+    }
+    int lo = at_least_16 ? 16 : 1;
     int hi = 17;
     while (lo < hi) {
         int mid = (lo + hi) / 2;

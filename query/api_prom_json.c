@@ -103,10 +103,22 @@ void api_prom_json_ts(buf_t *b, int64_t ms)
         buf_putc(b, '-');
         t = 0 - t;
     }
-    buf_printf(b, "%llu", (unsigned long long)(t / 1000));
-    if (t % 1000 != 0) {
-        buf_printf(b, ".%03u", (unsigned)(t % 1000));
+    /* Digits by hand: this runs once per point of every answer. */
+    char tmp[32];
+    int n = (int)sizeof(tmp);
+    uint64_t sec = t / 1000;
+    unsigned frac = (unsigned)(t % 1000);
+    if (frac != 0) {
+        tmp[--n] = (char)('0' + frac % 10);
+        tmp[--n] = (char)('0' + frac / 10 % 10);
+        tmp[--n] = (char)('0' + frac / 100);
+        tmp[--n] = '.';
     }
+    do {
+        tmp[--n] = (char)('0' + sec % 10);
+        sec /= 10;
+    } while (sec > 0);
+    buf_append(b, tmp + n, sizeof(tmp) - (size_t)n);
 }
 
 void api_prom_json_float(buf_t *b, double v)
