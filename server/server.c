@@ -159,6 +159,7 @@ int server_start(const server_config_t *cfg, server_t **out, char *err, size_t e
         .dir = cfg->storage_path,
         .retention_ms = cfg->retention_ms,
         .block_range_ms = cfg->block_range_ms,
+        .page_cache_bytes = (size_t)cfg->page_cache_bytes,
         .ooo_window_ms = cfg->ooo_window_ms,
         .wal_sync = cfg->wal_sync == 1,
         .wal_segment_bytes = (size_t)cfg->wal_segment_bytes,

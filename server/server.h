@@ -30,6 +30,7 @@ typedef struct server_config {
     int64_t retention_ms;
     int64_t block_range_ms;
     int64_t ooo_window_ms;
+    int64_t page_cache_bytes;
     int wal_sync; /* 0 write, 1 always */
     int64_t wal_segment_bytes;
     int64_t max_body_bytes;    /* compressed request body */

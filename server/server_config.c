@@ -39,6 +39,8 @@ static const config_field_t server_fields[] = {
     FB("storage.retention", CFG_DURATION, retention_ms, "15d", 0, 1LL << 50, "How long to keep blocks (0: forever)"),
     FB("storage.block-range", CFG_DURATION, block_range_ms, "30m", 60000, 1LL << 40,
        "Span of data cut from the head into one block"),
+    FB("storage.page-cache-size", CFG_BYTES, page_cache_bytes, "64MiB", 1LL << 20, 1LL << 40,
+       "Decoded block pages kept in memory for queries"),
     FB("storage.out-of-order-window", CFG_DURATION, ooo_window_ms, "6h", 0, 1LL << 40,
        "Accept samples up to this much older than the newest sample"),
     { "wal.sync", CFG_ENUM, offsetof(server_config_t, wal_sync), "write",

@@ -122,6 +122,12 @@ void server_metrics_write(server_t *s, buf_t *b)
     metric_u(b, "pharos_tsdb_compactions_total", "counter", "Block compactions done.", st.compactions);
     metric_u(b, "pharos_tsdb_compactions_failed_total", "counter", "Block compactions failed.", st.compactions_failed);
     metric_u(b, "pharos_tsdb_corrupt_blocks_total", "counter", "Corrupt blocks or pages found.", st.corrupt_blocks);
+    metric_u(b, "pharos_tsdb_page_cache_hits_total", "counter", "Block pages queries found decoded.",
+             st.page_cache_hits);
+    metric_u(b, "pharos_tsdb_page_cache_misses_total", "counter", "Block pages queries had to decode.",
+             st.page_cache_misses);
+    metric_u(b, "pharos_tsdb_page_cache_bytes", "gauge", "Decoded block page bytes kept for queries.",
+             st.page_cache_bytes);
     metric_u(b, "pharos_tsdb_retention_dropped_blocks_total", "counter", "Blocks deleted by retention.",
              st.retention_dropped_blocks);
     metric_u(b, "pharos_tsdb_storage_bytes", "gauge", "Bytes of everything in the data directory.", st.disk_bytes);

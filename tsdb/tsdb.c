@@ -267,6 +267,7 @@ static tsdb_t *tsdb_new(const tsdb_opts_t *opts)
 {
     tsdb_t *db = mem_calloc(1, sizeof(*db));
     db->o = *opts;
+    db->pcache = tsdb_pcache_create(opts->page_cache_bytes ? opts->page_cache_bytes : (size_t)64 << 20);
     if (db->o.block_range_ms <= 0) {
         db->o.block_range_ms = TSDB_DEFAULT_RANGE;
     }
@@ -425,6 +426,7 @@ void tsdb_close(tsdb_t *db)
         tsdb_block_free(db->blocks[i]);
     }
     mem_free(db->blocks);
+    tsdb_pcache_destroy(db->pcache);
     tsdb_index_fini(&db->ix);
     tsdb_pool_fini(&db->pool);
     for (uint32_t i = 0; i < db->nmeta; i++) {
@@ -701,6 +703,9 @@ int tsdb_select(tsdb_t *db, matcher_t *ms, size_t nms, int64_t mint, int64_t max
     uint32_t nb = 0;
     tsdb_block_t **bl = tsdb_blocks_snapshot(db, mint, maxt, &nb);
     tsdb_page_cache_t *pcs = mem_calloc(nb ? nb : 1, sizeof(tsdb_page_cache_t));
+    for (uint32_t i = 0; i < nb; i++) {
+        pcs[i].shared = db->pcache;
+    }
     int64_t *ts = NULL, *ht = NULL, *mt = NULL;
     double *vs = NULL, *hv = NULL, *mv = NULL;
     size_t cap = 0, hcap = 0, mcap = 0;
@@ -1003,6 +1008,7 @@ void tsdb_get_stats(tsdb_t *db, tsdb_stats_t *st)
     st->compactions_failed = db->c_compactions_failed;
     st->head_cuts = db->c_cuts;
     st->corrupt_blocks = db->c_corrupt_blocks;
+    tsdb_pcache_stats(db->pcache, &st->page_cache_hits, &st->page_cache_misses, &st->page_cache_bytes);
     st->retention_dropped_blocks = db->c_retention;
     pthread_mutex_unlock(&db->blocks_mu);
     st->disk_bytes = tsdb_du(db->dir);

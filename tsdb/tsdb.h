@@ -49,6 +49,7 @@ typedef struct tsdb_opts {
     size_t wal_segment_bytes; /* 0: 64 MiB */
     bool background;          /* run the maintenance threads */
     bool no_checkpoint;       /* close without writing the head checkpoint */
+    size_t page_cache_bytes;  /* decoded block pages kept for queries; 0: 64 MiB */
     pclock_t clock;           /* zeroed: the real clock */
 } tsdb_opts_t;
 
@@ -205,6 +206,7 @@ typedef struct tsdb_stats {
     uint64_t retention_dropped_blocks;
     uint64_t disk_bytes; /* everything under dir */
     int64_t head_mint, head_maxt;
+    uint64_t page_cache_hits, page_cache_misses, page_cache_bytes;
 } tsdb_stats_t;
 
 void tsdb_get_stats(tsdb_t *db, tsdb_stats_t *st);

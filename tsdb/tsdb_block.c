@@ -482,12 +482,26 @@ static int tsdb_page_load(const tsdb_block_t *b, uint32_t page, tsdb_page_cache_
     if (pc->block == b && pc->page == page) {
         return 0;
     }
-    const tsdb_page_ref_t *pr = &b->pages[page];
     pc->block = NULL;
-    buf_reset(&pc->raw);
-    if (crc32c(0, b->map + pr->off, pr->clen) != pr->crc ||
-        decompress_zstd(b->map + pr->off, pr->clen, pr->rlen, &pc->raw) != COMPRESS_OK || pc->raw.len != pr->rlen) {
-        return TSDB_ERR_CORRUPT;
+    if (pc->held) {
+        tsdb_pcache_put(pc->shared, pc->handle);
+        pc->held = false;
+    }
+    if (pc->shared) {
+        int rc = tsdb_pcache_get(pc->shared, b, page, &pc->data, &pc->len, &pc->handle);
+        if (rc != 0) {
+            return rc;
+        }
+        pc->held = true;
+    } else {
+        const tsdb_page_ref_t *pr = &b->pages[page];
+        buf_reset(&pc->raw);
+        if (crc32c(0, b->map + pr->off, pr->clen) != pr->crc ||
+            decompress_zstd(b->map + pr->off, pr->clen, pr->rlen, &pc->raw) != COMPRESS_OK || pc->raw.len != pr->rlen) {
+            return TSDB_ERR_CORRUPT;
+        }
+        pc->data = pc->raw.data;
+        pc->len = pc->raw.len;
     }
     pc->block = b;
     pc->page = page;
@@ -510,8 +524,11 @@ int tsdb_block_read(const tsdb_block_t *b, uint32_t idx, tsdb_page_cache_t *pc, 
         pc->vs = mem_realloc(pc->vs, cnt * sizeof(double));
         pc->cap = cnt;
     }
-    const uint8_t *p = pc->raw.data + b->off[idx];
-    size_t len = pc->raw.len - b->off[idx];
+    if (b->off[idx] > pc->len) {
+        return TSDB_ERR_CORRUPT;
+    }
+    const uint8_t *p = pc->data + b->off[idx];
+    size_t len = pc->len - b->off[idx];
     long used = tsdb_codec_get_ts(p, len, pc->ts, cnt);
     if (used < 0) {
         return TSDB_ERR_CORRUPT;
@@ -535,6 +552,9 @@ int tsdb_block_read(const tsdb_block_t *b, uint32_t idx, tsdb_page_cache_t *pc, 
 
 void tsdb_page_cache_fini(tsdb_page_cache_t *pc)
 {
+    if (pc->held) {
+        tsdb_pcache_put(pc->shared, pc->handle);
+    }
     buf_fini(&pc->raw);
     mem_free(pc->ts);
     mem_free(pc->vs);

@@ -396,9 +396,28 @@ typedef struct tsdb_block {
     bool no_merge; /* a merge with it would exceed a limit: plans skip it */
 } tsdb_block_t;
 
+/* tsdb_pcache.c: decoded pages shared by readers (see its comment). */
+typedef struct tsdb_pcache tsdb_pcache_t;
+/* budget: bytes of decoded pages kept (a page in use is never freed). */
+tsdb_pcache_t *tsdb_pcache_create(size_t budget);
+void tsdb_pcache_destroy(tsdb_pcache_t *c);
+/* Decoded page `page` of b ([out] *data, *len), held until
+ * tsdb_pcache_put(*handle). 0, or TSDB_ERR_CORRUPT (CRC or zstd). */
+int tsdb_pcache_get(tsdb_pcache_t *c, const tsdb_block_t *b, uint32_t page, const uint8_t **data, size_t *len,
+                    uint32_t *handle);
+void tsdb_pcache_put(tsdb_pcache_t *c, uint32_t handle);
+void tsdb_pcache_stats(tsdb_pcache_t *c, uint64_t *hits, uint64_t *misses, uint64_t *bytes);
+
+/* A reader's current page of one block: from the shared cache when
+ * shared is set (queries), else decoded into raw (compaction). */
 typedef struct tsdb_page_cache {
     const tsdb_block_t *block;
     uint32_t page;
+    tsdb_pcache_t *shared;
+    uint32_t handle;
+    bool held;
+    const uint8_t *data;
+    size_t len;
     buf_t raw;
     int64_t *ts; /* scratch for decoding */
     double *vs;
@@ -542,6 +561,8 @@ struct tsdb {
     tsdb_mark_t *marks;
     uint32_t nmarks, capmarks;
     buf_t rec, series_rec, scratch; /* append scratch, under lock */
+
+    tsdb_pcache_t *pcache; /* decoded pages for queries */
 
     pthread_mutex_t blocks_mu;
     tsdb_block_t **blocks;
