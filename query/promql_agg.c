@@ -230,6 +230,152 @@ static int check_k_param(pq_ev_t *ev, const promql_node_t *n, const double *p, s
     return 0;
 }
 
+/* Fold sample f (of a series with drop flag drop) into group state gr,
+ * as Prometheus' aggregation() does; nmax bounds the values a quantile
+ * group may collect. */
+static void agg_add(pq_ev_t *ev, promql_agg_op_t op, group_t *gr, double f, bool drop, size_t nmax)
+{
+    if (!gr->seen) {
+        gr->seen = true;
+        gr->incremental = false;
+        gr->comp = 0;
+        gr->value = f;
+        gr->mean = f;
+        gr->count = 1;
+        gr->drop_name = drop;
+        gr->nvals = 0;
+        switch (op) {
+        case PROMQL_AGG_STDDEV:
+        case PROMQL_AGG_STDVAR:
+            gr->value = (isnan(f) || isinf(f)) ? NAN : 0;
+            break;
+        case PROMQL_AGG_QUANTILE:
+            if (!gr->vals) {
+                gr->vals = arena_alloc(ev->a, nmax * sizeof(double));
+            }
+            gr->vals[gr->nvals++] = f;
+            break;
+        case PROMQL_AGG_GROUP:
+            gr->value = 1;
+            break;
+        default:
+            break;
+        }
+        return;
+    }
+    if (drop) {
+        gr->drop_name = true;
+    }
+    switch (op) {
+    case PROMQL_AGG_SUM:
+        pq_kahan_inc(f, &gr->value, &gr->comp);
+        break;
+    case PROMQL_AGG_AVG:
+        gr->count++;
+        if (!gr->incremental) {
+            double nv = gr->value, nc = gr->comp;
+            pq_kahan_inc(f, &nv, &nc);
+            if (!isinf(nv)) {
+                gr->value = nv;
+                gr->comp = nc;
+                break;
+            }
+            gr->incremental = true;
+            gr->mean = gr->value / (gr->count - 1);
+            gr->comp /= gr->count - 1;
+        }
+        {
+            double qq = (gr->count - 1) / gr->count;
+            double m = qq * gr->mean, c = qq * gr->comp;
+            pq_kahan_inc(f / gr->count, &m, &c);
+            gr->mean = m;
+            gr->comp = c;
+        }
+        break;
+    case PROMQL_AGG_MAX:
+        if (gr->value < f || isnan(gr->value)) {
+            gr->value = f;
+        }
+        break;
+    case PROMQL_AGG_MIN:
+        if (gr->value > f || isnan(gr->value)) {
+            gr->value = f;
+        }
+        break;
+    case PROMQL_AGG_COUNT:
+        gr->count++;
+        break;
+    case PROMQL_AGG_STDDEV:
+    case PROMQL_AGG_STDVAR: {
+        gr->count++;
+        double delta = f - gr->mean;
+        gr->mean += delta / gr->count;
+        gr->value += delta * (f - gr->mean);
+        break;
+    }
+    case PROMQL_AGG_QUANTILE:
+        gr->vals[gr->nvals++] = f;
+        break;
+    default:
+        break;
+    }
+}
+
+/* The aggregate a seen group yields. */
+static double agg_value(promql_agg_op_t op, group_t *gr, double q)
+{
+    switch (op) {
+    case PROMQL_AGG_AVG:
+        return gr->incremental ? gr->mean + gr->comp : gr->value / gr->count + gr->comp / gr->count;
+    case PROMQL_AGG_COUNT:
+        return gr->count;
+    case PROMQL_AGG_STDVAR:
+        return gr->value / gr->count;
+    case PROMQL_AGG_STDDEV:
+        return sqrt(gr->value / gr->count);
+    case PROMQL_AGG_QUANTILE:
+        return pq_quantile(q, gr->vals, gr->nvals);
+    case PROMQL_AGG_SUM:
+        return gr->value + gr->comp;
+    default:
+        return gr->value;
+    }
+}
+
+/* Series-major folding for the common case: every (group, step) cell
+ * gets its samples in series order, exactly as the step-major loop gives
+ * them, while each series' points are read once, in order. */
+static int agg_series_major(pq_ev_t *ev, promql_agg_op_t op, const pq_matrix_t *in, const uint32_t *gof, size_t ng,
+                            pq_series_t **res)
+{
+    size_t nsteps = pq_steps(ev);
+    group_t *cells = arena_calloc(ev->a, ng * nsteps, sizeof(*cells));
+    for (size_t i = 0; i < in->n; i++) {
+        const pq_series_t *s = &in->s[i];
+        group_t *row = cells + (size_t)gof[i] * nsteps;
+        for (uint32_t j = 0; j < s->n; j++) {
+            size_t st = (size_t)((s->ts[j] - ev->start) / ev->interval);
+            agg_add(ev, op, &row[st], s->vs[j], s->drop_name, in->n);
+        }
+        if ((i & 1023) == 1023 && pq_account(ev, 0) != 0) {
+            return -1;
+        }
+    }
+    for (size_t g = 0; g < ng; g++) {
+        group_t *row = cells + g * nsteps;
+        for (size_t st = 0; st < nsteps; st++) {
+            if (!row[st].seen) {
+                continue;
+            }
+            if (row[st].drop_name) {
+                res[g]->drop_name = true;
+            }
+            pq_series_push(ev, res[g], ev->start + (int64_t)st * ev->interval, agg_value(op, &row[st], 0));
+        }
+    }
+    return pq_account(ev, ng);
+}
+
 int pq_eval_aggregate(pq_ev_t *ev, const promql_node_t *n, pq_matrix_t *out)
 {
     memset(out, 0, sizeof(*out));
@@ -336,6 +482,12 @@ int pq_eval_aggregate(pq_ev_t *ev, const promql_node_t *n, pq_matrix_t *out)
             res[g] = &out->s[g];
         }
     }
+    if (!kop && op != PROMQL_AGG_QUANTILE && ng * nsteps <= ((size_t)1 << 18)) {
+        if (agg_series_major(ev, op, &in, gof, ng, res) != 0) {
+            return -1;
+        }
+        goto done;
+    }
     size_t *cur = arena_calloc(ev->a, in.n ? in.n : 1, sizeof(*cur));
     /* topk & co: output series per input series, keyed by index. */
     size_t *kout = kop ? arena_calloc(ev->a, in.n ? in.n : 1, sizeof(*kout)) : NULL; /* output index + 1 */
@@ -411,90 +563,7 @@ int pq_eval_aggregate(pq_ev_t *ev, const promql_node_t *n, pq_matrix_t *out)
                 }
                 continue;
             }
-            if (!gr->seen) {
-                gr->seen = true;
-                gr->incremental = false;
-                gr->comp = 0;
-                gr->value = f;
-                gr->mean = f;
-                gr->count = 1;
-                gr->drop_name = s->drop_name;
-                gr->nvals = 0;
-                switch (op) {
-                case PROMQL_AGG_STDDEV:
-                case PROMQL_AGG_STDVAR:
-                    gr->value = (isnan(f) || isinf(f)) ? NAN : 0;
-                    break;
-                case PROMQL_AGG_QUANTILE:
-                    if (!gr->vals) {
-                        gr->vals = arena_alloc(ev->a, in.n * sizeof(double));
-                    }
-                    gr->vals[gr->nvals++] = f;
-                    break;
-                case PROMQL_AGG_GROUP:
-                    gr->value = 1;
-                    break;
-                default:
-                    break;
-                }
-                continue;
-            }
-            if (s->drop_name) {
-                gr->drop_name = true;
-            }
-            switch (op) {
-            case PROMQL_AGG_SUM:
-                pq_kahan_inc(f, &gr->value, &gr->comp);
-                break;
-            case PROMQL_AGG_AVG:
-                gr->count++;
-                if (!gr->incremental) {
-                    double nv = gr->value, nc = gr->comp;
-                    pq_kahan_inc(f, &nv, &nc);
-                    if (!isinf(nv)) {
-                        gr->value = nv;
-                        gr->comp = nc;
-                        break;
-                    }
-                    gr->incremental = true;
-                    gr->mean = gr->value / (gr->count - 1);
-                    gr->comp /= gr->count - 1;
-                }
-                {
-                    double qq = (gr->count - 1) / gr->count;
-                    double m = qq * gr->mean, c = qq * gr->comp;
-                    pq_kahan_inc(f / gr->count, &m, &c);
-                    gr->mean = m;
-                    gr->comp = c;
-                }
-                break;
-            case PROMQL_AGG_MAX:
-                if (gr->value < f || isnan(gr->value)) {
-                    gr->value = f;
-                }
-                break;
-            case PROMQL_AGG_MIN:
-                if (gr->value > f || isnan(gr->value)) {
-                    gr->value = f;
-                }
-                break;
-            case PROMQL_AGG_COUNT:
-                gr->count++;
-                break;
-            case PROMQL_AGG_STDDEV:
-            case PROMQL_AGG_STDVAR: {
-                gr->count++;
-                double delta = f - gr->mean;
-                gr->mean += delta / gr->count;
-                gr->value += delta * (f - gr->mean);
-                break;
-            }
-            case PROMQL_AGG_QUANTILE:
-                gr->vals[gr->nvals++] = f;
-                break;
-            default:
-                break;
-            }
+            agg_add(ev, op, gr, f, s->drop_name, in.n);
         }
         if (kop) {
             for (size_t g = 0; g < ng; g++) {
@@ -528,29 +597,7 @@ int pq_eval_aggregate(pq_ev_t *ev, const promql_node_t *n, pq_matrix_t *out)
             if (!gr->seen) {
                 continue;
             }
-            double v = gr->value;
-            switch (op) {
-            case PROMQL_AGG_AVG:
-                v = gr->incremental ? gr->mean + gr->comp : gr->value / gr->count + gr->comp / gr->count;
-                break;
-            case PROMQL_AGG_COUNT:
-                v = gr->count;
-                break;
-            case PROMQL_AGG_STDVAR:
-                v = gr->value / gr->count;
-                break;
-            case PROMQL_AGG_STDDEV:
-                v = sqrt(gr->value / gr->count);
-                break;
-            case PROMQL_AGG_QUANTILE:
-                v = pq_quantile(q, gr->vals, gr->nvals);
-                break;
-            case PROMQL_AGG_SUM:
-                v = gr->value + gr->comp;
-                break;
-            default:
-                break;
-            }
+            double v = agg_value(op, gr, q);
             if (gr->drop_name) {
                 res[g]->drop_name = true;
             }
@@ -560,6 +607,7 @@ int pq_eval_aggregate(pq_ev_t *ev, const promql_node_t *n, pq_matrix_t *out)
             return -1;
         }
     }
+done:
     if (!kop) {
         size_t w = 0;
         for (size_t g = 0; g < out->n; g++) {

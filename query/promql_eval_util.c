@@ -100,7 +100,7 @@ int pq_account(pq_ev_t *ev, uint64_t n)
         return pq_fail(ev, PROMQL_ERR_EXECUTION,
                        "query processing would load too many samples into memory in query execution");
     }
-    if (ev->deadline > 0 && (++ev->tick & 63) == 0 && clock_mono_s() > ev->deadline) {
+    if (ev->deadline > 0 && ((++ev->tick & 15) == 0 || n >= 256) && clock_mono_s() > ev->deadline) {
         return pq_fail(ev, PROMQL_ERR_TIMEOUT, "query timed out in expression evaluation");
     }
     return 0;

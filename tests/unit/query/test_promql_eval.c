@@ -208,7 +208,7 @@ static void test_timeout(void **state)
     promql_result_t r;
     promql_eval_error_t e;
     f->opts.timeout_s = 1e-9;
-    int rc = run(f, "sum_over_time(sum(req_total)[30m:1s])", 1800000, 1800000, 0, &r, &e);
+    int rc = run(f, "sum_over_time(sum_over_time(sum(req_total)[30m:1s])[30m:10s])", 1800000, 1800000, 0, &r, &e);
     assert_int_equal(rc, -1);
     assert_int_equal(e.type, PROMQL_ERR_TIMEOUT);
     assert_string_equal(e.msg, "query timed out in expression evaluation");
