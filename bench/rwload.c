@@ -23,6 +23,14 @@
  * Labels are encoded once per (host, series); a request is those bytes plus
  * a 20-byte sample, written by a hand-rolled protobuf encoder (the
  * WriteRequest layout of proto/remote.proto), then snappy, then POST.
+ *
+ * --histogram (off by default, so the ingest benchmark's workload is
+ * unchanged) appends one classic histogram family per host for the query
+ * benchmark: rwload_request_duration_seconds_bucket{le=...} (12 buckets),
+ * _sum and _count. Each step adds n ~ 300 observations whose cumulative
+ * bucket increments are floor(n * F(le) + u) with one u per step, F a
+ * log-normal CDF whose median depends on the host and drifts per step, so
+ * buckets stay cumulative and every counter is monotonic.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -44,7 +52,13 @@
 #include "common/mem.h"
 #include "common/varint.h"
 
-enum { KIND_CONST, KIND_COUNTER, KIND_GAUGE, KIND_CLOCK };
+enum { KIND_CONST, KIND_COUNTER, KIND_GAUGE, KIND_CLOCK, KIND_HIST };
+
+/* --histogram: bucket bounds of the synthetic family (+Inf last). */
+static const double rw_hist_le[] = { 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, INFINITY };
+static const char *const rw_hist_le_txt[] = { "0.005", "0.01", "0.025", "0.05", "0.1", "0.25",
+                                              "0.5",   "1",    "2.5",   "5",    "10",  "+Inf" };
+#define RW_HIST_NB (sizeof(rw_hist_le) / sizeof(rw_hist_le[0]))
 
 typedef struct rw_label {
     char *name;
@@ -75,6 +89,7 @@ typedef struct rw_opts {
     int samples_per_req;
     int64_t end_ms;
     int retries;
+    bool histogram;
 } rw_opts_t;
 
 typedef struct rw_group {
@@ -97,8 +112,9 @@ typedef struct rw_ctx {
     rw_opts_t o;
     rw_series_t *series;
     size_t nseries;
-    buf_t labels;    /* encoded Label fields per (host, series) */
-    size_t *lab_off; /* hosts * nseries + 1 offsets into labels */
+    size_t hist_first; /* --histogram: index of its first series (buckets, _sum, _count), else nseries */
+    buf_t labels;      /* encoded Label fields per (host, series) */
+    size_t *lab_off;   /* hosts * nseries + 1 offsets into labels */
     rw_group_t *groups;
     int ngroups;
     int64_t nsteps, start_ms;
@@ -580,6 +596,47 @@ static int64_t rw_step(const rw_ctx_t *c, const rw_series_t *s, int64_t m, uint6
     }
 }
 
+/* --histogram: append the synthetic family's series (all KIND_HIST, m0 = 0,
+ * contiguous: buckets in le order, then _sum in milliseconds, then _count). */
+static void rw_hist_add(rw_ctx_t *c)
+{
+    c->hist_first = c->nseries;
+    size_t n = RW_HIST_NB + 2;
+    c->series = mem_realloc(c->series, (c->nseries + n) * sizeof(rw_series_t));
+    for (size_t j = 0; j < n; j++) {
+        rw_series_t s = { 0 };
+        s.kind = KIND_HIST;
+        s.dec = j == RW_HIST_NB ? 3 : 0;
+        s.nlabels = j < RW_HIST_NB ? 2 : 1;
+        s.labels = mem_calloc(s.nlabels, sizeof(rw_label_t));
+        const char *name = j < RW_HIST_NB    ? "rwload_request_duration_seconds_bucket"
+                           : j == RW_HIST_NB ? "rwload_request_duration_seconds_sum"
+                                             : "rwload_request_duration_seconds_count";
+        s.labels[0] = (rw_label_t){ mem_strdup("__name__"), mem_strdup(name) };
+        if (j < RW_HIST_NB) {
+            s.labels[1] = (rw_label_t){ mem_strdup("le"), mem_strdup(rw_hist_le_txt[j]) };
+        }
+        c->series[c->nseries++] = s;
+    }
+}
+
+/* --histogram: advance host h's family by one interval. m points at its
+ * RW_HIST_NB buckets, then _sum (ms), then _count. */
+static void rw_hist_step(const rw_ctx_t *c, int h, int64_t *m, uint64_t *rng)
+{
+    double ival_s = (double)c->o.interval_ms / 1e3;
+    double n = floor(20.0 * ival_s * (0.5 + rw_rng_unit(rng)));
+    double mu = log(0.02 * (1.0 + (double)(h % 7))) + 0.3 * rw_rng_normal(rng);
+    double sigma = 1.0;
+    double u = rw_rng_unit(rng);
+    for (size_t j = 0; j < RW_HIST_NB; j++) {
+        double f = isinf(rw_hist_le[j]) ? 1.0 : 0.5 * erfc(-(log(rw_hist_le[j]) - mu) / (sigma * sqrt(2.0)));
+        m[j] += (int64_t)floor(n * f + u);
+    }
+    m[RW_HIST_NB] += (int64_t)llround(n * exp(mu + sigma * sigma / 2) * 1e3);
+    m[RW_HIST_NB + 1] += (int64_t)n;
+}
+
 /* Build the WriteRequest for (group, step) into out (reset first). */
 static void rw_build(rw_ctx_t *c, rw_group_t *gr, int64_t step, buf_t *out)
 {
@@ -591,6 +648,9 @@ static void rw_build(rw_ctx_t *c, rw_group_t *gr, int64_t step, buf_t *out)
     for (int h = gr->host_lo; h < gr->host_hi; h++) {
         int64_t *ms = &gr->m[(size_t)(h - gr->host_lo) * c->nseries];
         const size_t *off = &c->lab_off[(size_t)h * c->nseries];
+        if (step > 0 && c->hist_first < c->nseries) {
+            rw_hist_step(c, h, &ms[c->hist_first], &gr->rng);
+        }
         for (size_t i = 0; i < c->nseries; i++) {
             const rw_series_t *s = &c->series[i];
             if (step > 0) {
@@ -717,6 +777,7 @@ static void rw_usage(FILE *f)
                "  --samples-per-req N  target samples per request (default 4000)\n"
                "  --end-ms MS          last timestamp (default: the grid point before now)\n"
                "  --retries N          retries of a 429/5xx/connection error (default 20)\n"
+               "  --histogram          add a synthetic histogram family per host (query benchmark)\n"
                "  --dry-run            build requests but do not send them\n");
 }
 
@@ -783,6 +844,10 @@ int main(int argc, char **argv)
             dry = true;
             continue;
         }
+        if (strcmp(a, "--histogram") == 0) {
+            c->o.histogram = true;
+            continue;
+        }
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             rw_usage(stdout);
             return 0;
@@ -838,6 +903,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "rwload: %s\n", err);
         return 1;
     }
+    c->hist_first = c->nseries;
+    if (c->o.histogram) {
+        rw_hist_add(c);
+    }
     if (c->o.save) {
         FILE *f = fopen(c->o.save, "wb");
         if (!f || fwrite(scrape.data, 1, scrape.len, f) != scrape.len || fclose(f) != 0) {
@@ -853,7 +922,7 @@ int main(int argc, char **argv)
     }
     c->nsteps = (c->o.duration_ms + c->o.interval_ms - 1) / c->o.interval_ms + 1;
     c->start_ms = c->o.end_ms - (c->nsteps - 1) * c->o.interval_ms;
-    size_t kinds[4] = { 0 };
+    size_t kinds[5] = { 0 };
     for (size_t i = 0; i < c->nseries; i++) {
         kinds[c->series[i].kind]++;
     }
@@ -865,8 +934,8 @@ int main(int argc, char **argv)
     fprintf(stderr,
             "rwload: %zu series/host (%zu counters, %zu gauges, %zu constant), %d hosts, %d groups, "
             "%" PRId64 " steps, prep %.2fs\n",
-            c->nseries, kinds[KIND_COUNTER], kinds[KIND_GAUGE] + kinds[KIND_CLOCK], kinds[KIND_CONST], c->o.hosts,
-            c->ngroups, c->nsteps, rw_now_s() - t_prep);
+            c->nseries, kinds[KIND_COUNTER] + kinds[KIND_HIST], kinds[KIND_GAUGE] + kinds[KIND_CLOCK],
+            kinds[KIND_CONST], c->o.hosts, c->ngroups, c->nsteps, rw_now_s() - t_prep);
 
     double cpu0 = rw_cpu_s(), t0 = rw_now_s();
     rw_worker_t *ws = mem_calloc((size_t)c->o.threads, sizeof(rw_worker_t));

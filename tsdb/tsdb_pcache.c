@@ -200,8 +200,9 @@ int tsdb_pcache_get(tsdb_pcache_t *c, const tsdb_block_t *b, uint32_t page, cons
         i = c->ne++;
     }
     tsdb_pentry_t *e = &c->e[i];
-    *e = (tsdb_pentry_t){ .seq = b->seq, .page = page, .refs = 1, .data = bytes, .len = rlen,
-                          .prev = NONE, .next = NONE, .used = true };
+    *e = (tsdb_pentry_t){
+        .seq = b->seq, .page = page, .refs = 1, .data = bytes, .len = rlen, .prev = NONE, .next = NONE, .used = true
+    };
     hmap_put(&c->map, h, i);
     lru_push_front(c, i);
     c->bytes += rlen;
