@@ -158,45 +158,78 @@ static bool at_time(const pq_ev_t *ev, promql_at_t at, int64_t at_ms, int64_t *t
 }
 
 /* Vector selector: the newest non-stale sample in (ref - lookback, ref]
- * at each step. want_time: the value is the sample's time in seconds. */
+ * at each step, computed while the store hands each series over (the raw
+ * samples are never copied). want_time: the value is the sample's time
+ * in seconds. */
+typedef struct vs_ctx {
+    pq_ev_t *ev;
+    pq_matrix_t *out;
+    bool has_at, want_time;
+    int64_t at, off;
+    size_t nsteps;
+    int rc;
+} vs_ctx_t;
+
+static int vs_series_cb(void *ctx, const label_t *labels, size_t nlabels, const int64_t *ts, const double *vs, size_t n)
+{
+    vs_ctx_t *c = ctx;
+    pq_ev_t *ev = c->ev;
+    pq_series_t *s = NULL;
+    size_t j = 0; /* samples [0, j) are at or before ref */
+    for (size_t step = 0; step < c->nsteps; step++) {
+        int64_t t = ev->start + (int64_t)step * ev->interval;
+        int64_t ref = (c->has_at ? c->at : t) - c->off;
+        while (j < n && ts[j] <= ref) {
+            j++;
+        }
+        if (j == 0 || ts[j - 1] <= ref - ev->lookback || is_stale(vs[j - 1])) {
+            continue;
+        }
+        if (!s) {
+            label_t *ls = arena_alloc(ev->a, (nlabels ? nlabels : 1) * sizeof(label_t));
+            for (size_t i = 0; i < nlabels; i++) {
+                ls[i].name.p = arena_strndup(ev->a, labels[i].name.p, labels[i].name.len);
+                ls[i].name.len = labels[i].name.len;
+                ls[i].value.p = arena_strndup(ev->a, labels[i].value.p, labels[i].value.len);
+                ls[i].value.len = labels[i].value.len;
+            }
+            s = pq_matrix_add(ev, c->out, ls, (uint32_t)nlabels, false);
+        }
+        pq_series_push(ev, s, t, c->want_time ? (double)ts[j - 1] / 1000.0 : vs[j - 1]);
+    }
+    if (pq_account(ev, s ? s->n : 0) != 0) {
+        c->rc = -1;
+        return 1;
+    }
+    return 0;
+}
+
+static int cmp_series_labels(const void *a, const void *b)
+{
+    const pq_series_t *x = a, *y = b;
+    return pq_labels_cmp(x->labels, x->nlabels, y->labels, y->nlabels);
+}
+
 static int eval_vector_selector(pq_ev_t *ev, const promql_node_t *n, bool want_time, pq_matrix_t *out)
 {
     memset(out, 0, sizeof(*out));
-    size_t nsteps = pq_steps(ev);
-    if (nsteps == 0) {
+    vs_ctx_t c = { .ev = ev, .out = out, .want_time = want_time, .off = n->u.vs.offset_ms, .nsteps = pq_steps(ev) };
+    if (c.nsteps == 0) {
         return 0;
     }
-    int64_t at = 0;
-    bool has_at = at_time(ev, n->u.vs.at, n->u.vs.at_ms, &at);
-    int64_t off = n->u.vs.offset_ms;
-    int64_t ref_min = (has_at ? at : ev->start) - off;
-    int64_t ref_max = (has_at ? at : ev->end) - off;
-    pq_raw_t *raw;
-    size_t nraw;
-    if (fetch(ev, n, ref_min - ev->lookback + 1, ref_max, false, &raw, &nraw) != 0) {
+    c.has_at = at_time(ev, n->u.vs.at, n->u.vs.at_ms, &c.at);
+    int64_t ref_min = (c.has_at ? c.at : ev->start) - c.off;
+    int64_t ref_max = (c.has_at ? c.at : ev->end) - c.off;
+    int rc = ev->src->select(ev->src->ctx, n->u.vs.matchers, n->u.vs.nmatchers, ref_min - ev->lookback + 1, ref_max,
+                             vs_series_cb, &c);
+    if (c.rc != 0) {
         return -1;
     }
-    for (size_t i = 0; i < nraw; i++) {
-        pq_raw_t *r = &raw[i];
-        pq_series_t *s = NULL;
-        size_t j = 0; /* samples [0, j) are at or before ref */
-        for (size_t step = 0; step < nsteps; step++) {
-            int64_t ts = ev->start + (int64_t)step * ev->interval;
-            int64_t ref = (has_at ? at : ts) - off;
-            while (j < r->n && r->ts[j] <= ref) {
-                j++;
-            }
-            if (j == 0 || r->ts[j - 1] <= ref - ev->lookback || is_stale(r->vs[j - 1])) {
-                continue;
-            }
-            if (!s) {
-                s = pq_matrix_add(ev, out, r->labels, r->nlabels, false);
-            }
-            pq_series_push(ev, s, ts, want_time ? (double)r->ts[j - 1] / 1000.0 : r->vs[j - 1]);
-        }
-        if (s && pq_account(ev, s->n) != 0) {
-            return -1;
-        }
+    if (rc < 0) {
+        return pq_fail(ev, PROMQL_ERR_INTERNAL, "expanding series: storage error %d", rc);
+    }
+    if (out->n > 1) {
+        qsort(out->s, out->n, sizeof(*out->s), cmp_series_labels);
     }
     return 0;
 }
@@ -432,6 +465,16 @@ static int eval_range_call(pq_ev_t *ev, const promql_node_t *n, size_t marg, pq_
         pq_raw_t *r = &ra.s[i];
         pq_series_t *s = NULL;
         size_t lo = 0, hi = 0;
+        uint32_t *resets = NULL;
+        if (counter_fn && r->n > 1) {
+            /* Prefix counts of counter resets, so a window without one
+             * is not scanned for them (exact: a count, not a sum). */
+            resets = arena_alloc(ev->a, r->n * sizeof(*resets));
+            resets[0] = 0;
+            for (size_t j = 1; j < r->n; j++) {
+                resets[j] = resets[j - 1] + (r->vs[j] < r->vs[j - 1] ? 1u : 0u);
+            }
+        }
         for (size_t st = 0; st < nsteps; st++) {
             int64_t ts = ev->start + (int64_t)st * ev->interval;
             int64_t ref = (ra.has_at ? ra.at : ts) - ra.offset;
@@ -447,7 +490,9 @@ static int eval_range_call(pq_ev_t *ev, const promql_node_t *n, size_t marg, pq_
             for (size_t k = 0; k < nsargs; k++) {
                 args[k] = sargs[k] ? sargs[k][st] : NAN;
             }
-            pq_window_t w = { r->ts + lo, r->vs + lo, hi - lo, ref, ra.range, &ev->scratch };
+            pq_window_t w = {
+                r->ts + lo, r->vs + lo, hi - lo, ref, ra.range, &ev->scratch, resets ? resets + lo : NULL
+            };
             if (predict) {
                 /* Its intercept is at the evaluation time, before @ and
                  * offset (Prometheus never treats it as step-invariant). */

@@ -150,7 +150,7 @@ static bool extrapolated_rate(const pq_window_t *w, bool is_counter, bool is_rat
     int64_t first_t = w->ts[0];
     int64_t last_t = w->ts[last];
     double result = w->vs[last] - w->vs[0];
-    if (is_counter) {
+    if (is_counter && (!w->resets || w->resets[last] != w->resets[0])) {
         for (size_t i = 1; i < w->n; i++) {
             if (w->vs[i] < w->vs[i - 1]) {
                 result += w->vs[i - 1];

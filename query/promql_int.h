@@ -166,6 +166,10 @@ typedef struct pq_window {
     int64_t t_end;    /* evaluation time after @ and offset: the right edge */
     int64_t range_ms; /* the range selector's or subquery's range */
     pq_scratch_t *scratch;
+    /* Optional (NULL): resets[i] - resets[0] = how many of the points
+     * 1..i of the window are below their predecessor, so rate and
+     * increase skip the counter-reset scan when the window has none. */
+    const uint32_t *resets;
 } pq_window_t;
 
 /* A range function (rate, *_over_time, ...): true and [out] *out when the

@@ -121,6 +121,11 @@ void tsdb_read_blocks(tsdb_t *db, tsdb_block_t **bl, uint32_t nb, tsdb_page_cach
         if (bn == 0) {
             continue;
         }
+        if (bt[0] > (*ts)[*n - 1]) {
+            /* The usual case, blocks in time order: append. */
+            tsdb_merge_samples(bt, bv, bn, NULL, NULL, 0, ts, vs, n, cap);
+            continue;
+        }
         size_t mn = 0;
         tsdb_merge_samples(*ts, *vs, *n, bt, bv, bn, &mt, &mv, &mn, &mcap);
         /* Swap the merged run into the output. */

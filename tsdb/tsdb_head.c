@@ -175,6 +175,21 @@ void tsdb_merge_samples(const int64_t *ta, const double *va, size_t na, const in
         *cap = c;
     }
     size_t i = 0, j = 0, k = *n;
+    if (nb == 0 || na == 0 || ta[na - 1] < tb[0]) {
+        /* Disjoint and in order (or one side empty): two copies. */
+        if (na > 0) {
+            memcpy(*ts + k, ta, na * sizeof(int64_t));
+            memcpy(*vs + k, va, na * sizeof(double));
+            k += na;
+        }
+        if (nb > 0) {
+            memcpy(*ts + k, tb, nb * sizeof(int64_t));
+            memcpy(*vs + k, vb, nb * sizeof(double));
+            k += nb;
+        }
+        *n = k;
+        return;
+    }
     while (i < na || j < nb) {
         if (j >= nb || (i < na && ta[i] <= tb[j])) {
             if (j < nb && ta[i] == tb[j]) {
