@@ -158,7 +158,9 @@ def main():
       f"gauges random-walk on their original decimal grid, static gauges stay constant.")
     w("- All three servers and the loader share the same cores, one server at a time, loopback only; each run "
       "starts from an empty data dir.")
-    w(f"- Reproduce: `{cmd}` (from the repo root; add `--keep` to keep logs and /metrics dumps)\n")
+    w(f"- Reproduce: `{cmd}` (from the repo root; add `--keep` to keep logs and /metrics dumps)")
+    w("- Query latency (same workload, PromQL range queries and metadata endpoints): the section "
+      "[Query latency](#query-latency) below, reproduced by `bench/query.sh`\n")
     w("Definitions: ingest = accepted samples / wall time of the send phase. Peak RSS = VmHWM of the server "
       "after the send phase. CPU = utime+stime of the server during the send phase. Bytes/sample in compact form: "
       "pharosd = `du -sb` of its data dir after POST /api/v1/admin/tsdb/flush, divided by samples accepted; "

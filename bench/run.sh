@@ -47,17 +47,8 @@ NE_PORT=19100 PH_PORT=19747 PR_PORT=19090 VM_PORT=18428
 CLK_TCK=$(getconf CLK_TCK)
 PIDS=()
 
-log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+. "$(dirname "$0")/lib.sh"
 
-stop_pid() { # pid [timeout_s]: SIGTERM, wait, then SIGKILL; only our own children
-  local pid=$1 t=${2:-120} i=0
-  kill -0 "$pid" 2>/dev/null || return 0
-  kill -TERM "$pid" 2>/dev/null
-  while kill -0 "$pid" 2>/dev/null && [ $i -lt $((t * 10)) ]; do sleep 0.1; i=$((i + 1)); done
-  if kill -0 "$pid" 2>/dev/null; then log "pid $pid did not stop in ${t}s: SIGKILL"; kill -KILL "$pid" 2>/dev/null; fi
-  wait "$pid" 2>/dev/null
-  return 0
-}
 
 cleanup() {
   for p in "${PIDS[@]}"; do stop_pid "$p" 30; done
@@ -66,18 +57,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-now_s() { date +%s.%N; }
-fsub() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a - b }'; }
-cpu_s() { # utime+stime of pid in seconds
-  awk -v tck="$CLK_TCK" '{ sub(/^.*\) /, ""); printf "%.2f", ($12 + $13) / tck }' "/proc/$1/stat" 2>/dev/null || echo 0
-}
-busy_s() { # CPU seconds used by the whole machine so far (all cores, not idle/iowait)
-  awk -v tck="$CLK_TCK" '$1 == "cpu" { printf "%.2f", ($2 + $3 + $4 + $7 + $8 + $9) / tck; exit }' /proc/stat
-}
 status_kb() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
-metric_sum() { # url name-regex: sum of matching sample values
-  curl -s --max-time 20 "$1" | awk -v re="$2" '$0 !~ /^#/ { n = $1; sub(/\{.*/, "", n); if (n ~ re) s += $NF } END { printf "%.0f", s }'
-}
 
 # ---- setup ----------------------------------------------------------------
 need=()
@@ -104,34 +84,6 @@ stop_pid "$NE_PID" 10
 printf 'global:\n  scrape_interval: 15s\nscrape_configs: []\n' >"$WORK/prometheus.yml"
 
 # ---- one system ------------------------------------------------------------
-start_sys() { # sys dir logfile -> sets SPID, READY_URL
-  local sys=$1 dir=$2 lf=$3
-  case $sys in
-    pharosd)
-      "$PHAROSD" --storage.path="$dir" --web.listen-address=127.0.0.1:$PH_PORT >>"$lf" 2>&1 &
-      READY_URL=http://127.0.0.1:$PH_PORT/-/ready ;;
-    prometheus)
-      prometheus --config.file="$WORK/prometheus.yml" --storage.tsdb.path="$dir" \
-        --storage.tsdb.retention.time=30d --web.listen-address=127.0.0.1:$PR_PORT \
-        --web.enable-remote-write-receiver --web.enable-admin-api >>"$lf" 2>&1 &
-      READY_URL=http://127.0.0.1:$PR_PORT/-/ready ;;
-    vm)
-      victoria-metrics -storageDataPath="$dir" -httpListenAddr=127.0.0.1:$VM_PORT -retentionPeriod=1y \
-        >>"$lf" 2>&1 &
-      READY_URL=http://127.0.0.1:$VM_PORT/health ;;
-  esac
-  SPID=$!; PIDS+=("$SPID")
-}
-wait_ready() { # pid url timeout_s: 0 when ready
-  local i=0
-  while [ $i -lt $(($3 * 50)) ]; do
-    curl -sf -o /dev/null --max-time 2 "$2" && return 0
-    kill -0 "$1" 2>/dev/null || return 1
-    sleep 0.02; i=$((i + 1))
-  done
-  return 1
-}
-base_url() { case $1 in pharosd) echo http://127.0.0.1:$PH_PORT ;; prometheus) echo http://127.0.0.1:$PR_PORT ;; vm) echo http://127.0.0.1:$VM_PORT ;; esac; }
 
 wait_prom_blocks() { # dir: wait until the head was cut (span <= 3h) and the blocks are stable
   local url=$1 dir=$2 i=0 last="" stable=0
@@ -166,7 +118,7 @@ run_one() { # sys hosts
   rm -rf "$dir"; mkdir -p "$dir"
   local note="" restart_s=null restart_hwm=null stop_s=null
   log "== $sys H=$H: start"
-  start_sys "$sys" "$dir" "$lf"
+  start_sys "$sys" "$dir" "$lf" || exit 1
   if ! wait_ready "$SPID" "$READY_URL" 60; then
     log "$sys did not become ready"; tail -20 "$lf" >&2
     jq -cn --arg s "$sys" --argjson h "$H" --arg e "did not start: $(tail -3 "$lf")" '{system:$s,hosts:$h,error:$e}' >>"$RESULTS"
@@ -195,7 +147,7 @@ run_one() { # sys hosts
   if [ "$H" = "$RESTART_H" ]; then
     log "$sys H=$H: restart with the WAL/head full"
     local t0; t0=$(now_s); stop_pid "$pid" 300; stop_s=$(fsub "$(now_s)" "$t0")
-    t0=$(now_s); start_sys "$sys" "$dir" "$lf"; pid=$SPID
+    t0=$(now_s); start_sys "$sys" "$dir" "$lf" || exit 1; pid=$SPID
     if wait_ready "$pid" "$READY_URL" 1800; then
       restart_s=$(fsub "$(now_s)" "$t0"); restart_hwm=$(status_kb "$pid" VmHWM)
       log "$sys H=$H: ready again after ${restart_s}s (stop took ${stop_s}s)"
@@ -263,5 +215,10 @@ done
 log "writing $BENCH/RESULTS.md"
 CMDLINE="bench/run.sh"
 [ ${#ARGS[@]} -gt 0 ] && CMDLINE+=$(printf ' %q' "${ARGS[@]}")
-python3 "$BENCH/report.py" "$RESULTS" "$WORK" "$CMDLINE" "$HOURS" "$THREADS" >"$BENCH/RESULTS.md" || exit 1
-cat "$BENCH/RESULTS.md"
+python3 "$BENCH/report.py" "$RESULTS" "$WORK" "$CMDLINE" "$HOURS" "$THREADS" >"$WORK/RESULTS.md" || exit 1
+cat "$WORK/RESULTS.md"
+# keep the query benchmark's section (bench/query.sh) and the notes after it
+if grep -q '<!-- query-latency:begin -->' "$BENCH/RESULTS.md" 2>/dev/null; then
+  { echo; sed -n '/<!-- query-latency:begin -->/,$p' "$BENCH/RESULTS.md"; } >>"$WORK/RESULTS.md"
+fi
+cp "$WORK/RESULTS.md" "$BENCH/RESULTS.md"

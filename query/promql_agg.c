@@ -49,19 +49,6 @@ static label_t *group_labels(pq_ev_t *ev, const promql_node_t *n, char **names, 
     return pq_labels_only(ev, s->labels, s->nlabels, names, nn, k);
 }
 
-typedef struct lab_ctx {
-    label_t **ls;
-    uint32_t *n;
-    const label_t *probe;
-    uint32_t pn;
-} lab_ctx_t;
-
-static bool lab_eq(void *ctx, uint64_t v)
-{
-    lab_ctx_t *c = ctx;
-    return pq_labels_cmp(c->ls[v], c->n[v], c->probe, c->pn) == 0;
-}
-
 /* Prometheus' labels.Hash(): XXH64 over name 0xff value 0xff ... */
 static uint64_t prom_labels_hash(const label_t *ls, size_t n)
 {
@@ -145,10 +132,8 @@ static int step_count_values(pq_ev_t *ev, void *vctx, int64_t ts, pq_vec_t *args
     (void)ts;
     cv_ctx_t *c = vctx;
     pq_vec_t *v = &args[0];
-    hmap_t map;
-    hmap_init(&map);
-    label_t **gl = arena_alloc(ev->a, (v->n ? v->n : 1) * sizeof(*gl));
-    uint32_t *gn = arena_alloc(ev->a, (v->n ? v->n : 1) * sizeof(*gn));
+    pq_lset_index_t groups;
+    pq_lset_index_init(&groups);
     size_t base = out->n;
     for (size_t i = 0; i < v->n; i++) {
         buf_t b = { 0 };
@@ -160,24 +145,19 @@ static int step_count_values(pq_ev_t *ev, void *vctx, int64_t ts, pq_vec_t *args
         pq_series_t tmp = { .labels = ls, .nlabels = k };
         uint32_t gk;
         label_t *g = group_labels(ev, c->n, c->names, c->nn, &tmp, &gk);
-        uint64_t h = pq_labels_hash(g, gk);
-        lab_ctx_t lc = { gl, gn, g, gk };
-        uint64_t idx;
-        if (hmap_get(&map, h, lab_eq, &lc, &idx)) {
+        bool added;
+        size_t idx = pq_lset_index_get(ev, &groups, g, gk, &added);
+        if (!added) {
             out->s[base + idx].v += 1;
             continue;
         }
-        idx = out->n - base;
-        gl[idx] = g;
-        gn[idx] = gk;
-        hmap_put(&map, h, idx);
         pq_sample_t *o = pq_vec_push(ev, out);
         o->labels = g;
         o->nlabels = gk;
-        o->key = h;
+        o->key = pq_labels_hash(g, gk);
         o->v = 1;
     }
-    hmap_fini(&map);
+    pq_lset_index_fini(&groups);
     return 0;
 }
 
@@ -450,26 +430,18 @@ int pq_eval_aggregate(pq_ev_t *ev, const promql_node_t *n, pq_matrix_t *out)
     }
     /* Map series to groups, in order of first appearance. */
     uint32_t *gof = arena_alloc(ev->a, (in.n ? in.n : 1) * sizeof(*gof));
-    label_t **gl = arena_alloc(ev->a, (in.n ? in.n : 1) * sizeof(*gl));
-    uint32_t *gn = arena_alloc(ev->a, (in.n ? in.n : 1) * sizeof(*gn));
-    size_t ng = 0;
-    hmap_t map;
-    hmap_init(&map);
+    pq_lset_index_t gidx;
+    pq_lset_index_init(&gidx);
     for (size_t i = 0; i < in.n; i++) {
         uint32_t k;
         label_t *g = group_labels(ev, n, names, nn, &in.s[i], &k);
-        uint64_t h = pq_labels_hash(g, k);
-        lab_ctx_t lc = { gl, gn, g, k };
-        uint64_t idx;
-        if (!hmap_get(&map, h, lab_eq, &lc, &idx)) {
-            idx = ng++;
-            gl[idx] = g;
-            gn[idx] = k;
-            hmap_put(&map, h, idx);
-        }
-        gof[i] = (uint32_t)idx;
+        bool added;
+        gof[i] = (uint32_t)pq_lset_index_get(ev, &gidx, g, k, &added);
     }
-    hmap_fini(&map);
+    pq_lset_index_fini(&gidx);
+    size_t ng = gidx.len;
+    label_t **gl = gidx.ls;
+    uint32_t *gn = gidx.n;
     group_t *groups = arena_calloc(ev->a, ng ? ng : 1, sizeof(*groups));
     pq_series_t **res = arena_calloc(ev->a, ng ? ng : 1, sizeof(*res));
     if (!kop) {

@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "common/clock.h"
+#include "common/hmap.h"
 #include "common/json_out.h"
 #include "common/mem.h"
 #include "query/promql_int.h"
@@ -940,6 +941,8 @@ static int step_call(pq_ev_t *ev, void *vctx, int64_t ts, pq_vec_t *args, pq_vec
     return 0;
 }
 
+/* histogram_quantile & co: each input series' group (its labels without
+ * le) and le bound, computed once per call, not per step. */
 static int prepare_hist_quantile(pq_ev_t *ev, call_ctx_t *c, pq_matrix_t *m)
 {
     size_t n = m->n;
@@ -949,6 +952,8 @@ static int prepare_hist_quantile(pq_ev_t *ev, call_ctx_t *c, pq_matrix_t *m)
     c->group_n = arena_alloc(ev->a, (n ? n : 1) * sizeof(*c->group_n));
     c->ngroups = 0;
     static char *const le_name[] = { "le" };
+    pq_lset_index_t keys;
+    pq_lset_index_init(&keys);
     for (size_t i = 0; i < n; i++) {
         pq_series_t *s = &m->s[i];
         str_t le = labels_get(s->labels, s->nlabels, "le");
@@ -960,25 +965,17 @@ static int prepare_hist_quantile(pq_ev_t *ev, call_ctx_t *c, pq_matrix_t *m)
         c->le[i] = ub;
         uint32_t kn;
         label_t *key = pq_labels_without(ev, s->labels, s->nlabels, le_name, 1, false, &kn);
-        int32_t g = -1;
-        for (size_t j = 0; j < i && g < 0; j++) {
-            if (c->group[j] < 0) {
-                continue;
-            }
-            uint32_t on;
-            label_t *other = pq_labels_without(ev, m->s[j].labels, m->s[j].nlabels, le_name, 1, false, &on);
-            if (pq_labels_cmp(key, kn, other, on) == 0) {
-                g = c->group[j];
-            }
-        }
-        if (g < 0) {
-            g = (int32_t)c->ngroups++;
+        bool added;
+        size_t g = pq_lset_index_get(ev, &keys, key, kn, &added);
+        if (added) {
             uint32_t gn;
             c->group_ls[g] = pq_labels_without(ev, s->labels, s->nlabels, le_name, 1, !ev->delayed, &gn);
             c->group_n[g] = gn;
+            c->ngroups = g + 1;
         }
-        c->group[i] = g;
+        c->group[i] = (int32_t)g;
     }
+    pq_lset_index_fini(&keys);
     c->buckets = arena_alloc(ev->a, (n ? n : 1) * sizeof(*c->buckets));
     c->bcount = arena_alloc(ev->a, (c->ngroups ? c->ngroups : 1) * sizeof(*c->bcount));
     c->bstart = arena_alloc(ev->a, (c->ngroups ? c->ngroups : 1) * sizeof(*c->bstart));

@@ -475,3 +475,54 @@ bool pq_any_same_labels(pq_ev_t *ev, const pq_matrix_t *m)
     (void)ev;
     return dup;
 }
+
+void pq_lset_index_init(pq_lset_index_t *x)
+{
+    memset(x, 0, sizeof(*x));
+    hmap_init(&x->map);
+}
+
+void pq_lset_index_fini(pq_lset_index_t *x)
+{
+    hmap_fini(&x->map);
+}
+
+typedef struct lset_probe {
+    const pq_lset_index_t *x;
+    const label_t *ls;
+    uint32_t n;
+} lset_probe_t;
+
+static bool lset_eq(void *ctx, uint64_t v)
+{
+    lset_probe_t *p = ctx;
+    return pq_labels_cmp(p->x->ls[v], p->x->n[v], p->ls, p->n) == 0;
+}
+
+size_t pq_lset_index_get(pq_ev_t *ev, pq_lset_index_t *x, label_t *ls, uint32_t n, bool *added)
+{
+    uint64_t h = pq_labels_hash(ls, n);
+    lset_probe_t p = { x, ls, n };
+    uint64_t idx;
+    if (hmap_get(&x->map, h, lset_eq, &p, &idx)) {
+        *added = false;
+        return (size_t)idx;
+    }
+    if (x->len == x->cap) {
+        size_t nc = x->cap ? x->cap * 2 : 16;
+        label_t **gls = arena_alloc(ev->a, nc * sizeof(*gls));
+        uint32_t *gn = arena_alloc(ev->a, nc * sizeof(*gn));
+        if (x->len) {
+            memcpy(gls, x->ls, x->len * sizeof(*gls));
+            memcpy(gn, x->n, x->len * sizeof(*gn));
+        }
+        x->ls = gls;
+        x->n = gn;
+        x->cap = nc;
+    }
+    x->ls[x->len] = ls;
+    x->n[x->len] = n;
+    hmap_put(&x->map, h, x->len);
+    *added = true;
+    return x->len++;
+}

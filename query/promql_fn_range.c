@@ -24,6 +24,7 @@
  */
 #include <assert.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,6 +94,46 @@ static void sort_values(double *d, size_t n)
     qsort(d, n, sizeof(*d), cmp_nan_first);
 }
 
+/* Strict order of Go's sort for quantiles: NaN before everything else. */
+static bool nan_first_less(double a, double b)
+{
+    return isnan(a) ? !isnan(b) : a < b;
+}
+
+/* Partially order d so that d[k] holds the value a full sort would put
+ * there, nothing after k is smaller and nothing before it larger
+ * (Hoare quickselect, expected O(n)). */
+static void select_nth(double *d, size_t n, size_t k)
+{
+    ptrdiff_t lo = 0, hi = (ptrdiff_t)n - 1;
+    while (lo < hi) {
+        double pv = d[lo + (hi - lo) / 2];
+        ptrdiff_t i = lo, j = hi;
+        while (i <= j) {
+            while (nan_first_less(d[i], pv)) {
+                i++;
+            }
+            while (nan_first_less(pv, d[j])) {
+                j--;
+            }
+            if (i <= j) {
+                double t = d[i];
+                d[i] = d[j];
+                d[j] = t;
+                i++;
+                j--;
+            }
+        }
+        if ((ptrdiff_t)k <= j) {
+            hi = j;
+        } else if ((ptrdiff_t)k >= i) {
+            lo = i;
+        } else {
+            return;
+        }
+    }
+}
+
 /* Prometheus' quantile(): q < 0 gives -Inf, q > 1 +Inf, NaN q NaN;
  * otherwise sorts d in place and interpolates between neighbours. */
 double pq_quantile(double q, double *d, size_t n)
@@ -106,13 +147,30 @@ double pq_quantile(double q, double *d, size_t n)
     if (q > 1) {
         return INFINITY;
     }
-    sort_values(d, n);
     double fn = (double)n;
     double rank = q * (fn - 1);
     double lower = fmax(0, floor(rank));
     double upper = fmin(fn - 1, lower + 1);
     double weight = rank - floor(rank);
-    return d[(size_t)lower] * (1 - weight) + d[(size_t)upper] * weight;
+    if (n <= 12) {
+        sort_values(d, n);
+        return d[(size_t)lower] * (1 - weight) + d[(size_t)upper] * weight;
+    }
+    /* Only two order statistics are needed: select them in O(n) instead
+     * of sorting (same values as a sort in Go's order, NaN first). */
+    size_t lo_idx = (size_t)lower, up_idx = (size_t)upper;
+    select_nth(d, n, lo_idx);
+    double lo_v = d[lo_idx];
+    double up_v = lo_v;
+    if (up_idx != lo_idx) {
+        up_v = d[lo_idx + 1];
+        for (size_t i = lo_idx + 2; i < n; i++) {
+            if (nan_first_less(d[i], up_v)) {
+                up_v = d[i];
+            }
+        }
+    }
+    return lo_v * (1 - weight) + up_v * weight;
 }
 
 /* w->scratch with room for n doubles (grown with mem_realloc). */

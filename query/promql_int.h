@@ -18,6 +18,7 @@
 
 #include "common/arena.h"
 #include "common/buf.h"
+#include "common/hmap.h"
 #include "common/labels.h"
 #include "query/promql.h"
 
@@ -334,6 +335,21 @@ int pq_range_eval(pq_ev_t *ev, pq_matrix_t *args, size_t nargs, pq_step_fn fn, v
  * overlap; overlap is the same-labelset error. Order of first
  * appearance is kept. */
 int pq_merge_same_labels(pq_ev_t *ev, pq_matrix_t *m);
+/* Distinct label sets numbered in order of first appearance (grouping
+ * for aggregations and histogram_quantile). Arrays live in the arena,
+ * the map on the heap: fini it. */
+typedef struct pq_lset_index {
+    hmap_t map;
+    label_t **ls;
+    uint32_t *n;
+    size_t len, cap;
+} pq_lset_index_t;
+void pq_lset_index_init(pq_lset_index_t *x);
+void pq_lset_index_fini(pq_lset_index_t *x);
+/* Number of the set equal to ls[0..n) (borrowed), adding it when new
+ * ([out] *added). O(n) expected. */
+size_t pq_lset_index_get(pq_ev_t *ev, pq_lset_index_t *x, label_t *ls, uint32_t n, bool *added);
+
 /* True when two series of m have the same labels (and drop flag),
  * whatever their points. */
 bool pq_any_same_labels(pq_ev_t *ev, const pq_matrix_t *m);

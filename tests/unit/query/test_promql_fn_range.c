@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <math.h>
 
@@ -713,12 +714,53 @@ static void test_lookup(void **state)
     assert_null(pq_range_fn_lookup(NULL));
 }
 
+/* pq_quantile above 12 values selects instead of sorting: it must give
+ * what interpolating a sorted copy (NaN first) gives, for every q. */
+static int cmp_nan_first_test(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    if (isnan(x) || isnan(y)) {
+        return (isnan(y) != 0) - (isnan(x) != 0);
+    }
+    return (x > y) - (x < y);
+}
+
+static void test_quantile_selection(void **state)
+{
+    (void)state;
+    uint64_t r = 0x9e3779b97f4a7c15ULL;
+    double d[300], sorted[300];
+    for (int round = 0; round < 2000; round++) {
+        r = r * 6364136223846793005ULL + 1442695040888963407ULL;
+        size_t n = 13 + (size_t)(r >> 33) % 280;
+        for (size_t i = 0; i < n; i++) {
+            r = r * 6364136223846793005ULL + 1442695040888963407ULL;
+            unsigned kind = (unsigned)(r >> 60);
+            d[i] = kind == 0 ? NAN : (double)((int64_t)(r >> 40) % 50); /* duplicates and NaNs */
+        }
+        memcpy(sorted, d, n * sizeof(double));
+        qsort(sorted, n, sizeof(double), cmp_nan_first_test);
+        r = r * 6364136223846793005ULL + 1442695040888963407ULL;
+        double q = (double)(r >> 11) / 9007199254740992.0;
+        double rank = q * (double)(n - 1);
+        double lo = floor(rank), w = rank - lo;
+        size_t up = (size_t)lo + 1 < n ? (size_t)lo + 1 : (size_t)lo;
+        double want = sorted[(size_t)lo] * (1 - w) + sorted[up] * w;
+        double got = pq_quantile(q, d, n);
+        if (isnan(want)) {
+            assert_true(isnan(got));
+        } else {
+            assert_true(got == want);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_table),          cmocka_unit_test(test_ann_only_added),
-        cmocka_unit_test(test_scratch_growth), cmocka_unit_test(test_long_windows),
-        cmocka_unit_test(test_lookup),
+        cmocka_unit_test(test_quantile_selection), cmocka_unit_test(test_table),
+        cmocka_unit_test(test_ann_only_added),     cmocka_unit_test(test_scratch_growth),
+        cmocka_unit_test(test_long_windows),       cmocka_unit_test(test_lookup),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
