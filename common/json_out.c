@@ -263,6 +263,33 @@ static bool json_shortest_fast(double f, json_digits_t *out, bool *at_least_16)
     return false;
 }
 
+__extension__ typedef unsigned __int128 json_u128;
+
+/* x / 10, with a 64-bit division once x fits (most of the steps). */
+static json_u128 json_div10(json_u128 x)
+{
+    return x <= UINT64_MAX ? (json_u128)((uint64_t)x / 10) : x / 10;
+}
+
+/* The digit-removal state of json_shortest_exact. */
+typedef struct json_removal {
+    json_u128 vr, vp, vm;
+    unsigned last; /* the last digit removed from vr */
+    bool vr_zeros; /* every digit removed before it was 0 (and vr was exact) */
+    int removed;
+} json_removal_t;
+
+static void json_drop_digit(json_removal_t *st)
+{
+    st->vr_zeros = st->vr_zeros && st->last == 0;
+    json_u128 q = json_div10(st->vr);
+    st->last = (unsigned)(st->vr - q * 10);
+    st->vr = q;
+    st->vp = json_div10(st->vp);
+    st->vm = json_div10(st->vm);
+    st->removed++;
+}
+
 /* Shortest digits for normal f in [1e-3, 1e21) by exact integer
  * arithmetic (Ryu's digit removal on exact bounds instead of its tables):
  * f = m * 2^e; scaled by 10^k (k = 20 - digits before the point, at most
@@ -274,7 +301,7 @@ static bool json_shortest_fast(double f, json_digits_t *out, bool *at_least_16)
  * outside the range handled here. */
 static bool json_shortest_exact(double f, json_digits_t *out)
 {
-    __extension__ typedef unsigned __int128 u128;
+    typedef json_u128 u128;
     if (!(f >= 1e-3 && f < 1e21)) {
         return false;
     }
@@ -319,43 +346,23 @@ static bool json_shortest_exact(double f, json_digits_t *out)
     if (!accept && (U & mask) == 0) {
         vp--;
     }
-    int removed = 0;
-    unsigned last = 0;
-    /* 128-bit steps until the numbers fit 64 bits (at most three: they
-     * start below 10^21), then cheap 64-bit ones. */
-    while (vp > UINT64_MAX && vp / 10 > vm / 10) {
-        vm_zeros = vm_zeros && vm % 10 == 0;
-        vr_zeros = vr_zeros && last == 0;
-        last = (unsigned)(vr % 10);
-        vr /= 10;
-        vp /= 10;
-        vm /= 10;
-        removed++;
-    }
-    if (vp > UINT64_MAX) {
-        return false; /* cannot happen for the range above; be safe */
-    }
-    uint64_t r = (uint64_t)vr, p = (uint64_t)vp, q = (uint64_t)vm;
-    while (p / 10 > q / 10) {
-        vm_zeros = vm_zeros && q % 10 == 0;
-        vr_zeros = vr_zeros && last == 0;
-        last = (unsigned)(r % 10);
-        r /= 10;
-        p /= 10;
-        q /= 10;
-        removed++;
+    json_removal_t st = { vr, vp, vm, 0, vr_zeros, 0 };
+    while (json_div10(st.vp) > json_div10(st.vm)) {
+        vm_zeros = vm_zeros && st.vm % 10 == 0;
+        json_drop_digit(&st);
     }
     if (accept && vm_zeros) {
-        while (q % 10 == 0 && q != 0) {
-            vr_zeros = vr_zeros && last == 0;
-            last = (unsigned)(r % 10);
-            r /= 10;
-            p /= 10;
-            q /= 10;
-            removed++;
+        while (st.vm % 10 == 0 && st.vm != 0) {
+            json_drop_digit(&st);
         }
     }
-    if (vr_zeros && last == 5 && r % 2 == 0) {
+    if (st.vr > UINT64_MAX) {
+        return false; /* cannot happen for the range above; be safe */
+    }
+    uint64_t r = (uint64_t)st.vr, q = (uint64_t)st.vm;
+    unsigned last = st.last;
+    int removed = st.removed;
+    if (st.vr_zeros && last == 5 && r % 2 == 0) {
         last = 4; /* exactly half way: to even */
     }
     uint64_t o = r + (((r == q && (!accept || !vm_zeros)) || last >= 5) ? 1 : 0);

@@ -363,6 +363,20 @@ bool str_parse_bool(str_t s, bool *out)
     return false;
 }
 
+size_t str_utf8_encode(uint32_t r, char *dst)
+{
+    if (r < 0x80) {
+        dst[0] = (char)r;
+        return 1;
+    }
+    size_t n = r < 0x800 ? 2 : r < 0x10000 ? 3 : 4;
+    dst[0] = (char)(n == 2 ? 0xC0 | (r >> 6) : n == 3 ? 0xE0 | (r >> 12) : 0xF0 | (r >> 18));
+    for (size_t i = 1; i < n; i++) {
+        dst[i] = (char)(0x80 | ((r >> (6 * (n - 1 - i))) & 0x3F));
+    }
+    return n;
+}
+
 bool str_utf8_valid(const char *p, size_t len)
 {
     const unsigned char *s = (const unsigned char *)p;

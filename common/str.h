@@ -46,6 +46,9 @@ bool str_parse_bool(str_t s, bool *out);
 size_t str_format_duration_ms(int64_t ms, char *dst);
 /* Value of an ASCII hex digit (0..15), or -1 for anything else. */
 int str_hex_digit(int c);
+/* Write code point r (<= U+10FFFF, not a surrogate) as UTF-8 into dst
+ * (room for 4 bytes); returns the byte count (1..4). */
+size_t str_utf8_encode(uint32_t r, char *dst);
 /* True when p[0..len) is valid UTF-8 (no overlongs, no surrogates). */
 bool str_utf8_valid(const char *p, size_t len);
 

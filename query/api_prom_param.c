@@ -97,26 +97,6 @@ int api_prom_param_limit(const char *s, size_t len, int64_t *limit, buf_t *err)
     return 0;
 }
 
-static int param_hex(char c)
-{
-    c = (char)(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
-    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
-static size_t param_put_utf8(char *dst, uint32_t r)
-{
-    if (r < 0x80) {
-        dst[0] = (char)r;
-        return 1;
-    }
-    size_t n = r < 0x800 ? 2 : r < 0x10000 ? 3 : 4;
-    dst[0] = (char)(n == 2 ? 0xC0 | (r >> 6) : n == 3 ? 0xE0 | (r >> 12) : 0xF0 | (r >> 18));
-    for (size_t i = 1; i < n; i++) {
-        dst[i] = (char)(0x80 | ((r >> (6 * (n - 1 - i))) & 0x3F));
-    }
-    return n;
-}
-
 /* Decode the body of a U__ name into dst; false when it is malformed. */
 static bool param_unescape(const char *e, size_t len, char *dst, size_t *out)
 {
@@ -136,7 +116,7 @@ static bool param_unescape(const char *e, size_t len, char *dst, size_t *out)
         uint32_t v = 0;
         size_t j = 0;
         for (; i < len && e[i] != '_'; i++, j++) {
-            int h = param_hex(e[i]);
+            int h = str_hex_digit((unsigned char)e[i]);
             if (j >= 6 || h < 0) {
                 return false;
             }
@@ -145,7 +125,7 @@ static bool param_unescape(const char *e, size_t len, char *dst, size_t *out)
         if (i >= len || v > 0x10FFFF || (v >= 0xD800 && v < 0xE000)) {
             return false; /* no closing underscore, or not a valid rune */
         }
-        o += param_put_utf8(dst + o, v);
+        o += str_utf8_encode(v, dst + o);
     }
     *out = o;
     return true;

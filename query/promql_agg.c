@@ -24,9 +24,8 @@
 
 typedef struct group {
     bool seen;
-    bool incremental;
     bool drop_name;
-    double value, mean, comp, count;
+    pq_mean_t m;  /* avg; the others keep their value in m.sum (+ m.c), count, mean */
     double *vals; /* quantile */
     size_t nvals;
     uint32_t *heap; /* topk & co: input series indexes */
@@ -50,20 +49,16 @@ static label_t *group_labels(pq_ev_t *ev, const promql_node_t *n, char **names, 
 }
 
 /* Prometheus' labels.Hash(): XXH64 over name 0xff value 0xff ... */
-static uint64_t prom_labels_hash(const label_t *ls, size_t n)
+static uint64_t prom_labels_hash(const label_t *ls, size_t n, buf_t *scratch)
 {
-    XXH64_state_t *st = XXH64_createState();
-    XXH64_reset(st, 0);
-    static const unsigned char sep = 0xff;
+    buf_reset(scratch);
     for (size_t i = 0; i < n; i++) {
-        XXH64_update(st, ls[i].name.p, ls[i].name.len);
-        XXH64_update(st, &sep, 1);
-        XXH64_update(st, ls[i].value.p, ls[i].value.len);
-        XXH64_update(st, &sep, 1);
+        buf_append(scratch, ls[i].name.p, ls[i].name.len);
+        buf_putc(scratch, 0xff);
+        buf_append(scratch, ls[i].value.p, ls[i].value.len);
+        buf_putc(scratch, 0xff);
     }
-    uint64_t h = XXH64_digest(st);
-    XXH64_freeState(st);
-    return h;
+    return XXH64(scratch->data, scratch->len, 0);
 }
 
 /* Go container/heap over g->heap with Less(i, j) of topk (less = smaller,
@@ -215,19 +210,16 @@ static int check_k_param(pq_ev_t *ev, const promql_node_t *n, const double *p, s
  * group may collect. */
 static void agg_add(pq_ev_t *ev, promql_agg_op_t op, group_t *gr, double f, bool drop, size_t nmax)
 {
+    pq_mean_t *m = &gr->m;
     if (!gr->seen) {
         gr->seen = true;
-        gr->incremental = false;
-        gr->comp = 0;
-        gr->value = f;
-        gr->mean = f;
-        gr->count = 1;
         gr->drop_name = drop;
         gr->nvals = 0;
+        pq_mean_init(m, f);
         switch (op) {
         case PROMQL_AGG_STDDEV:
         case PROMQL_AGG_STDVAR:
-            gr->value = (isnan(f) || isinf(f)) ? NAN : 0;
+            m->sum = (isnan(f) || isinf(f)) ? NAN : 0;
             break;
         case PROMQL_AGG_QUANTILE:
             if (!gr->vals) {
@@ -236,7 +228,7 @@ static void agg_add(pq_ev_t *ev, promql_agg_op_t op, group_t *gr, double f, bool
             gr->vals[gr->nvals++] = f;
             break;
         case PROMQL_AGG_GROUP:
-            gr->value = 1;
+            m->sum = 1;
             break;
         default:
             break;
@@ -248,49 +240,31 @@ static void agg_add(pq_ev_t *ev, promql_agg_op_t op, group_t *gr, double f, bool
     }
     switch (op) {
     case PROMQL_AGG_SUM:
-        pq_kahan_inc(f, &gr->value, &gr->comp);
+        pq_kahan_inc(f, &m->sum, &m->c);
         break;
     case PROMQL_AGG_AVG:
-        gr->count++;
-        if (!gr->incremental) {
-            double nv = gr->value, nc = gr->comp;
-            pq_kahan_inc(f, &nv, &nc);
-            if (!isinf(nv)) {
-                gr->value = nv;
-                gr->comp = nc;
-                break;
-            }
-            gr->incremental = true;
-            gr->mean = gr->value / (gr->count - 1);
-            gr->comp /= gr->count - 1;
-        }
-        {
-            double qq = (gr->count - 1) / gr->count;
-            double m = qq * gr->mean, c = qq * gr->comp;
-            pq_kahan_inc(f / gr->count, &m, &c);
-            gr->mean = m;
-            gr->comp = c;
-        }
+        pq_mean_add(m, f);
         break;
     case PROMQL_AGG_MAX:
-        if (gr->value < f || isnan(gr->value)) {
-            gr->value = f;
+        if (m->sum < f || isnan(m->sum)) {
+            m->sum = f;
         }
         break;
     case PROMQL_AGG_MIN:
-        if (gr->value > f || isnan(gr->value)) {
-            gr->value = f;
+        if (m->sum > f || isnan(m->sum)) {
+            m->sum = f;
         }
         break;
     case PROMQL_AGG_COUNT:
-        gr->count++;
+        m->count++;
         break;
     case PROMQL_AGG_STDDEV:
     case PROMQL_AGG_STDVAR: {
-        gr->count++;
-        double delta = f - gr->mean;
-        gr->mean += delta / gr->count;
-        gr->value += delta * (f - gr->mean);
+        /* Welford's update, uncompensated, as Prometheus' aggregation. */
+        m->count++;
+        double delta = f - m->mean;
+        m->mean += delta / m->count;
+        m->sum += delta * (f - m->mean);
         break;
     }
     case PROMQL_AGG_QUANTILE:
@@ -304,21 +278,22 @@ static void agg_add(pq_ev_t *ev, promql_agg_op_t op, group_t *gr, double f, bool
 /* The aggregate a seen group yields. */
 static double agg_value(promql_agg_op_t op, group_t *gr, double q)
 {
+    const pq_mean_t *m = &gr->m;
     switch (op) {
     case PROMQL_AGG_AVG:
-        return gr->incremental ? gr->mean + gr->comp : gr->value / gr->count + gr->comp / gr->count;
+        return pq_mean_value(m);
     case PROMQL_AGG_COUNT:
-        return gr->count;
+        return m->count;
     case PROMQL_AGG_STDVAR:
-        return gr->value / gr->count;
+        return m->sum / m->count;
     case PROMQL_AGG_STDDEV:
-        return sqrt(gr->value / gr->count);
+        return sqrt(m->sum / m->count);
     case PROMQL_AGG_QUANTILE:
         return pq_quantile(q, gr->vals, gr->nvals);
     case PROMQL_AGG_SUM:
-        return gr->value + gr->comp;
+        return m->sum + m->c;
     default:
-        return gr->value;
+        return m->sum;
     }
 }
 
@@ -464,6 +439,17 @@ int pq_eval_aggregate(pq_ev_t *ev, const promql_node_t *n, pq_matrix_t *out)
     /* topk & co: output series per input series, keyed by index. */
     size_t *kout = kop ? arena_calloc(ev->a, in.n ? in.n : 1, sizeof(*kout)) : NULL; /* output index + 1 */
     bool bottom = op == PROMQL_AGG_BOTTOMK;
+    /* limit_ratio: each series' place in [0, 1], from Prometheus' hash of
+     * its labels, once per series. */
+    double *ratio_off = NULL;
+    if (op == PROMQL_AGG_LIMIT_RATIO) {
+        ratio_off = arena_alloc(ev->a, (in.n ? in.n : 1) * sizeof(*ratio_off));
+        buf_t scratch = { 0 };
+        for (size_t i = 0; i < in.n; i++) {
+            ratio_off[i] = (double)prom_labels_hash(in.s[i].labels, in.s[i].nlabels, &scratch) / 18446744073709551615.0;
+        }
+        buf_fini(&scratch);
+    }
     for (size_t st = 0; st < nsteps; st++) {
         int64_t ts = ev->start + (int64_t)st * ev->interval;
         for (size_t g = 0; g < ng; g++) {
@@ -502,7 +488,7 @@ int pq_eval_aggregate(pq_ev_t *ev, const promql_node_t *n, pq_matrix_t *out)
                     }
                 }
                 if (op == PROMQL_AGG_LIMIT_RATIO) {
-                    double off = (double)prom_labels_hash(s->labels, s->nlabels) / 18446744073709551615.0;
+                    double off = ratio_off[i];
                     if ((ratio >= 0 && off < ratio) || (ratio < 0 && off >= 1.0 + ratio)) {
                         gr->heap[gr->nheap] = (uint32_t)i;
                         gr->hv[gr->nheap++] = f;

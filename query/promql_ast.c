@@ -268,28 +268,6 @@ void promql_quote(const char *p, size_t len, size_t max_runes, buf_t *out)
     buf_putc(out, '"');
 }
 
-static int unq_hex(char c)
-{
-    return c >= '0' && c <= '9'   ? c - '0'
-           : c >= 'a' && c <= 'f' ? c - 'a' + 10
-           : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                  : 99;
-}
-
-static size_t put_utf8(char *dst, uint32_t r)
-{
-    if (r < 0x80) {
-        dst[0] = (char)r;
-        return 1;
-    }
-    size_t n = r < 0x800 ? 2 : r < 0x10000 ? 3 : 4;
-    dst[0] = (char)(n == 2 ? 0xC0 | (r >> 6) : n == 3 ? 0xE0 | (r >> 12) : 0xF0 | (r >> 18));
-    for (size_t i = 1; i < n; i++) {
-        dst[i] = (char)(0x80 | ((r >> (6 * (n - 1 - i))) & 0x3F));
-    }
-    return n;
-}
-
 /* One escape at p[*i] (just after the backslash) into dst; false if bad. */
 static bool unquote_escape(const char *p, size_t end, size_t *i, char quote, char *dst, size_t *o)
 {
@@ -315,10 +293,12 @@ static bool unquote_escape(const char *p, size_t end, size_t *i, char quote, cha
     }
     uint32_t v = 0;
     for (int k = 0; k < n; k++) {
-        if (*i >= end || unq_hex(p[*i]) >= base) {
+        int d = *i < end ? str_hex_digit((unsigned char)p[*i]) : -1;
+        if (d < 0 || d >= base) {
             return false;
         }
-        v = v * (uint32_t)base + (uint32_t)unq_hex(p[(*i)++]);
+        (*i)++;
+        v = v * (uint32_t)base + (uint32_t)d;
     }
     if (c == 'x' || base == 8) {
         if (v > 255) {
@@ -330,7 +310,7 @@ static bool unquote_escape(const char *p, size_t end, size_t *i, char quote, cha
     if (v > 0x10FFFF || (v >= 0xD800 && v < 0xE000)) {
         return false;
     }
-    *o += put_utf8(dst + *o, v);
+    *o += str_utf8_encode(v, dst + *o);
     return true;
 }
 

@@ -58,6 +58,18 @@ static bool is_stale(double v)
     return bits == TSDB_STALE_NAN_BITS;
 }
 
+/* An arena copy of a series' labels, which the store lends for one
+ * callback only. */
+static label_t *copy_labels(pq_ev_t *ev, const label_t *labels, size_t n)
+{
+    label_t *ls = arena_alloc(ev->a, (n ? n : 1) * sizeof(label_t));
+    for (size_t i = 0; i < n; i++) {
+        ls[i].name = (str_t){ arena_strndup(ev->a, labels[i].name.p, labels[i].name.len), labels[i].name.len };
+        ls[i].value = (str_t){ arena_strndup(ev->a, labels[i].value.p, labels[i].value.len), labels[i].value.len };
+    }
+    return ls;
+}
+
 static int fetch_cb(void *ctx, const label_t *labels, size_t nlabels, const int64_t *ts, const double *vs, size_t n)
 {
     fetch_t *f = ctx;
@@ -86,13 +98,7 @@ static int fetch_cb(void *ctx, const label_t *labels, size_t nlabels, const int6
         f->cap = nc;
     }
     pq_raw_t *r = &f->s[f->n++];
-    r->labels = arena_alloc(ev->a, (nlabels ? nlabels : 1) * sizeof(label_t));
-    for (size_t i = 0; i < nlabels; i++) {
-        r->labels[i].name.p = arena_strndup(ev->a, labels[i].name.p, labels[i].name.len);
-        r->labels[i].name.len = labels[i].name.len;
-        r->labels[i].value.p = arena_strndup(ev->a, labels[i].value.p, labels[i].value.len);
-        r->labels[i].value.len = labels[i].value.len;
-    }
+    r->labels = copy_labels(ev, labels, nlabels);
     r->nlabels = (uint32_t)nlabels;
     r->drop_name = false;
     r->ts = arena_alloc(ev->a, (n ? n : 1) * sizeof(int64_t));
@@ -187,14 +193,7 @@ static int vs_series_cb(void *ctx, const label_t *labels, size_t nlabels, const 
             continue;
         }
         if (!s) {
-            label_t *ls = arena_alloc(ev->a, (nlabels ? nlabels : 1) * sizeof(label_t));
-            for (size_t i = 0; i < nlabels; i++) {
-                ls[i].name.p = arena_strndup(ev->a, labels[i].name.p, labels[i].name.len);
-                ls[i].name.len = labels[i].name.len;
-                ls[i].value.p = arena_strndup(ev->a, labels[i].value.p, labels[i].value.len);
-                ls[i].value.len = labels[i].value.len;
-            }
-            s = pq_matrix_add(ev, c->out, ls, (uint32_t)nlabels, false);
+            s = pq_matrix_add(ev, c->out, copy_labels(ev, labels, nlabels), (uint32_t)nlabels, false);
         }
         pq_series_push(ev, s, t, c->want_time ? (double)ts[j - 1] / 1000.0 : vs[j - 1]);
     }

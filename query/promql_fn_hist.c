@@ -162,6 +162,21 @@ static bool pq_ensure_monotonic(pq_bucket_t *b, size_t n, double tolerance)
     return forced;
 }
 
+/* Sort b[0..n) by upper bound as Go does and merge equal bounds; the
+ * remaining count, or 0 when the highest bound is not +Inf. */
+static size_t pq_prepare_buckets(pq_bucket_t *b, size_t n)
+{
+    if (n <= PQ_INSERTION_MAX) {
+        pq_insertion_sort(b, n);
+    } else {
+        pq_merge_sort(b, n);
+    }
+    if (!(isinf(b[n - 1].upper) && b[n - 1].upper > 0)) {
+        return 0;
+    }
+    return pq_coalesce(b, n);
+}
+
 double pq_bucket_quantile(double q, pq_bucket_t *b, size_t n, unsigned *ann)
 {
     if (isnan(q)) {
@@ -176,15 +191,10 @@ double pq_bucket_quantile(double q, pq_bucket_t *b, size_t n, unsigned *ann)
     if (n == 0 || !b) {
         return NAN; /* Go would index out of range; histogram_quantile never asks */
     }
-    if (n <= PQ_INSERTION_MAX) {
-        pq_insertion_sort(b, n);
-    } else {
-        pq_merge_sort(b, n);
-    }
-    if (!(isinf(b[n - 1].upper) && b[n - 1].upper > 0)) {
+    n = pq_prepare_buckets(b, n);
+    if (n == 0) {
         return NAN;
     }
-    n = pq_coalesce(b, n);
     if (pq_ensure_monotonic(b, n, PQ_SMALL_DELTA_TOLERANCE) && ann) {
         *ann |= PQ_ANN_BUCKET_FIXED;
     }
@@ -230,15 +240,10 @@ double pq_bucket_fraction(double lower, double upper, pq_bucket_t *b, size_t n, 
     if (n == 0 || !b) {
         return NAN;
     }
-    if (n <= PQ_INSERTION_MAX) {
-        pq_insertion_sort(b, n);
-    } else {
-        pq_merge_sort(b, n);
-    }
-    if (!(isinf(b[n - 1].upper) && b[n - 1].upper > 0)) {
+    n = pq_prepare_buckets(b, n);
+    if (n == 0) {
         return NAN;
     }
-    n = pq_coalesce(b, n);
     double count = b[n - 1].count;
     if (count == 0 || isnan(lower) || isnan(upper)) {
         return NAN;

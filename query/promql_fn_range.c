@@ -437,9 +437,37 @@ static bool fn_changes(const pq_window_t *w, const double *args, double *out, un
 
 /* ---- sums and moments ---- */
 
-/* Prometheus 3's avg_over_time: the Kahan sum divided by the count while
- * the sum stays finite; from the first overflow on, an incremental mean
- * (also Kahan-compensated) that starts from the sum so far. */
+void pq_mean_init(pq_mean_t *m, double first)
+{
+    *m = (pq_mean_t){ .sum = first, .mean = first, .count = 1 };
+}
+
+void pq_mean_add(pq_mean_t *m, double v)
+{
+    m->count++;
+    if (!m->incremental) {
+        double new_sum = m->sum, new_c = m->c;
+        pq_kahan_inc(v, &new_sum, &new_c);
+        if (!isinf(new_sum)) {
+            m->sum = new_sum;
+            m->c = new_c;
+            return;
+        }
+        m->incremental = true;
+        m->mean = m->sum / (m->count - 1);
+        m->c /= m->count - 1;
+    }
+    double q = (m->count - 1) / m->count;
+    m->mean = q * m->mean;
+    m->c = q * m->c;
+    pq_kahan_inc(v / m->count, &m->mean, &m->c);
+}
+
+double pq_mean_value(const pq_mean_t *m)
+{
+    return m->incremental ? m->mean + m->c : m->sum / m->count + m->c / m->count;
+}
+
 static bool fn_avg_over_time(const pq_window_t *w, const double *args, double *out, unsigned *ann)
 {
     assert(w != NULL && out != NULL);
@@ -448,30 +476,12 @@ static bool fn_avg_over_time(const pq_window_t *w, const double *args, double *o
     if (w->n == 0) {
         return false;
     }
-    double sum = w->vs[0], count = 1;
-    double mean = 0, c = 0;
-    bool incremental = false;
+    pq_mean_t m;
+    pq_mean_init(&m, w->vs[0]);
     for (size_t i = 1; i < w->n; i++) {
-        double v = w->vs[i];
-        count = (double)(i + 1);
-        if (!incremental) {
-            double new_sum = sum, new_c = c;
-            pq_kahan_inc(v, &new_sum, &new_c);
-            if (!isinf(new_sum)) {
-                sum = new_sum;
-                c = new_c;
-                continue;
-            }
-            incremental = true;
-            mean = sum / (count - 1);
-            c /= (count - 1);
-        }
-        double q = (count - 1) / count;
-        mean = q * mean;
-        c = q * c;
-        pq_kahan_inc(v / count, &mean, &c);
+        pq_mean_add(&m, w->vs[i]);
     }
-    *out = incremental ? mean + c : sum / count + c / count;
+    *out = pq_mean_value(&m);
     return true;
 }
 

@@ -363,4 +363,16 @@ double pq_quantile(double q, double *v, size_t n);
 /* Prometheus' kahansum.Inc: *sum += inc, the lost low part kept in *c. */
 void pq_kahan_inc(double inc, double *sum, double *c);
 
+/* Prometheus 3's mean (avg and avg_over_time): a Kahan sum divided by
+ * the count while the sum stays finite; from the first overflow on an
+ * incremental mean, also compensated, starting from the sum so far. The
+ * other aggregations reuse sum, c and count for their own state. */
+typedef struct pq_mean {
+    double sum, c, mean, count;
+    bool incremental;
+} pq_mean_t;
+void pq_mean_init(pq_mean_t *m, double first);
+void pq_mean_add(pq_mean_t *m, double v);
+double pq_mean_value(const pq_mean_t *m);
+
 #endif

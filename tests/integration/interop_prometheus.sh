@@ -48,37 +48,13 @@ fi
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/pharos-interop.XXXXXX")
 declare -A PIDS=()
 
-stop_pid() { # name [seconds=10]: TERM, wait, then KILL; only our own recorded PID
-    local name=$1 pid=${PIDS[$1]:-} tenths=$((${2:-10} * 10))
-    [[ -n "$pid" ]] || return 0
-    unset "PIDS[$name]"
-    kill -TERM "$pid" 2>/dev/null || return 0
-    for _ in $(seq "$tenths"); do
-        kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
-        sleep 0.1
-    done
-    kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-}
+# shellcheck source=tests/integration/lib.sh
+. "$HERE/lib.sh"
 
 cleanup() {
     local rc=$?
     set +e
-    for name in "${!PIDS[@]}"; do
-        stop_pid "$name"
-    done
-    if [[ $rc -ne 0 ]]; then
-        for f in "$TMP"/*.log; do
-            [[ -f "$f" ]] || continue
-            echo "---- last lines of $(basename "$f")"
-            tail -n 25 "$f"
-        done
-    fi
-    if [[ "${KEEP_TMP:-0}" == 1 ]]; then
-        echo "kept $TMP"
-    else
-        rm -rf "$TMP"
-    fi
+    finish_servers "$rc" 25
     exit $rc
 }
 trap cleanup EXIT

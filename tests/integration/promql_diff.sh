@@ -61,18 +61,8 @@ $DIFF selftest
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/pharos-promql-diff.XXXXXX")
 declare -A PIDS=()
 
-stop_pid() { # name: TERM, wait up to 10 s, then KILL; only our own recorded PID
-    local name=$1 pid=${PIDS[$1]:-}
-    [[ -n "$pid" ]] || return 0
-    unset "PIDS[$name]"
-    kill -TERM "$pid" 2>/dev/null || return 0
-    for _ in $(seq 100); do
-        kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
-        sleep 0.1
-    done
-    kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-}
+# shellcheck source=tests/integration/lib.sh
+. "$HERE/lib.sh"
 
 cleanup() {
     local rc=$?
@@ -85,21 +75,7 @@ cleanup() {
         echo "  stop:    kill ${PIDS[*]}; rm -rf $TMP"
         exit "$rc"
     fi
-    for name in "${!PIDS[@]}"; do
-        stop_pid "$name"
-    done
-    if [[ $rc -ne 0 ]]; then
-        for f in "$TMP"/*.log; do
-            [[ -s "$f" ]] || continue
-            echo "---- last lines of $(basename "$f")"
-            tail -n 15 "$f"
-        done
-    fi
-    if [[ "${KEEP_TMP:-0}" == 1 ]]; then
-        echo "kept $TMP"
-    else
-        rm -rf "$TMP"
-    fi
+    finish_servers "$rc" 15
     exit "$rc"
 }
 trap cleanup EXIT

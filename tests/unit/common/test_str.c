@@ -483,15 +483,50 @@ static void test_hex_digit(void **state)
     }
 }
 
+static void test_utf8_encode(void **state)
+{
+    (void)state;
+    static const struct {
+        uint32_t r;
+        const char *want;
+    } cases[] = {
+        { 0x41, "A" },
+        { 0x7F, "\x7f" },
+        { 0x80, "\xc2\x80" },
+        { 0xE9, "\xc3\xa9" },
+        { 0x7FF, "\xdf\xbf" },
+        { 0x800, "\xe0\xa0\x80" },
+        { 0x20AC, "\xe2\x82\xac" },
+        { 0xFFFF, "\xef\xbf\xbf" },
+        { 0x10000, "\xf0\x90\x80\x80" },
+        { 0x1F600, "\xf0\x9f\x98\x80" },
+        { 0x10FFFF, "\xf4\x8f\xbf\xbf" },
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char dst[4];
+        size_t n = str_utf8_encode(cases[i].r, dst);
+        assert_int_equal(n, strlen(cases[i].want));
+        assert_memory_equal(dst, cases[i].want, n);
+        assert_true(str_utf8_valid(dst, n));
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_hex_digit),           cmocka_unit_test(test_slices),
-        cmocka_unit_test(test_parse_i64),           cmocka_unit_test(test_parse_u64),
-        cmocka_unit_test(test_parse_double),        cmocka_unit_test(test_parse_double_long),
-        cmocka_unit_test(test_parse_double_locale), cmocka_unit_test(test_parse_duration),
-        cmocka_unit_test(test_format_duration),     cmocka_unit_test(test_duration_round_trip),
-        cmocka_unit_test(test_parse_bool),          cmocka_unit_test(test_utf8),
+        cmocka_unit_test(test_utf8_encode),
+        cmocka_unit_test(test_hex_digit),
+        cmocka_unit_test(test_slices),
+        cmocka_unit_test(test_parse_i64),
+        cmocka_unit_test(test_parse_u64),
+        cmocka_unit_test(test_parse_double),
+        cmocka_unit_test(test_parse_double_long),
+        cmocka_unit_test(test_parse_double_locale),
+        cmocka_unit_test(test_parse_duration),
+        cmocka_unit_test(test_format_duration),
+        cmocka_unit_test(test_duration_round_trip),
+        cmocka_unit_test(test_parse_bool),
+        cmocka_unit_test(test_utf8),
         cmocka_unit_test(test_utf8_exhaustive_2_3),
     };
     return cmocka_run_group_tests_name("str", tests, NULL, NULL);

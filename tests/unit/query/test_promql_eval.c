@@ -270,6 +270,29 @@ static void test_annotation_position(void **state)
                                        "always ordered by labels (1:1)");
 }
 
+/* limit_ratio samples by a hash of each series' labels: r and r - 1
+ * (here 0.5 and -0.5) split the series into two disjoint sets that
+ * together are all of them; 1 keeps all, 0 none. */
+static void test_limit_ratio(void **state)
+{
+    fx_t *f = *state;
+    promql_result_t r;
+    promql_eval_error_t e;
+    assert_int_equal(run(f, "limit_ratio(0.5, {__name__=~\".+\"})", 60000, 60000, 0, &r, &e), 0);
+    size_t a = r.nseries;
+    assert_int_equal(run(f, "limit_ratio(-0.5, {__name__=~\".+\"})", 60000, 60000, 0, &r, &e), 0);
+    size_t b = r.nseries;
+    assert_int_equal(a + b, 5);
+    assert_int_equal(run(f, "limit_ratio(0.5, {__name__=~\".+\"}) and limit_ratio(-0.5, {__name__=~\".+\"})", 60000,
+                         60000, 0, &r, &e),
+                     0);
+    assert_int_equal(r.nseries, 0);
+    assert_int_equal(run(f, "limit_ratio(1, {__name__=~\".+\"})", 60000, 60000, 0, &r, &e), 0);
+    assert_int_equal(r.nseries, 5);
+    assert_int_equal(run(f, "limit_ratio(0, {__name__=~\".+\"})", 60000, 60000, 0, &r, &e), 0);
+    assert_int_equal(r.nseries, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -281,6 +304,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_source_error, setup, teardown),
         cmocka_unit_test_setup_teardown(test_name_removal, setup, teardown),
         cmocka_unit_test_setup_teardown(test_annotation_position, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_limit_ratio, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
