@@ -9,18 +9,20 @@
  * must be a mapping and is walked, otherwise K is unknown. The walk only
  * descends along field-key prefixes, so its depth is bounded by the table
  * (a recursive YAML alias cannot loop). Every error carries the 1-based line
- * of the node it is about; libyaml's own syntax errors carry its problem
- * line. On error dst may be partly updated but is always safe to
- * config_free. libyaml allocates with malloc (it has no allocator hook), so
- * its transient memory is not in mem_used().
+ * of its node (or libyaml's problem line); dst stays safe to config_free.
+ * libyaml's transient memory (plain malloc) is not in mem_used().
  *
  * One converter (config_parse_value) turns text into a field's value for
- * defaults, YAML scalars and flags alike, so all three accept the same
- * syntax. A plain YAML null ("key:", "~", "null") sets a string to "" and a
- * list to empty; for other types it is a "missing value" error. Booleans are
- * YAML 1.2's true/false only (yes/no and 1/0 are errors: a typo is not a
- * value). Byte sizes take B, KB, MB, GB, TB (powers of 1000) and KiB, MiB,
- * GiB, TiB (powers of 1024). A STRLIST default is comma-separated.
+ * defaults, YAML scalars and flags alike. A plain YAML null sets a string
+ * to "" and a list, map or table to empty; for other types it is a
+ * "missing value" error. Booleans are YAML 1.2's true/false only. Byte
+ * sizes take B, KB, MB, GB, TB (powers of 1000) and KiB .. TiB (1024).
+ *
+ * A MAP is a string list of pairs whose keys never repeat (O(n) scan per
+ * insert, fine for label sets). A TABLE element is walked like the top
+ * level with the element as dst, the sub-table as fields, and L->base where
+ * relative keys start in "scrape.targets[1].interval"; descent still follows
+ * the tables, so it is bounded unless a sub-table contains itself.
  */
 #include "common/config.h"
 
@@ -86,6 +88,52 @@ static void strlist_push(config_strlist_t *l, str_t s)
 {
     l->v = mem_realloc(l->v, (l->n + 1) * sizeof(char *));
     l->v[l->n++] = s.len ? mem_strndup(s.p, s.len) : mem_strdup("");
+}
+
+/* Append the pair (k, v) to a MAP list. 0, or -1 with the reason appended
+ * to why if k is empty or already present. O(pairs). */
+static int map_put(config_strlist_t *l, str_t k, str_t v, buf_t *why)
+{
+    assert(l->n % 2 == 0);
+    if (k.len == 0) {
+        buf_puts(why, "empty key");
+        return -1;
+    }
+    for (size_t i = 0; i < l->n; i += 2) {
+        if (str_eq_cstr(k, l->v[i])) {
+            buf_puts(why, "duplicate key ");
+            config_quote(why, k);
+            return -1;
+        }
+    }
+    strlist_push(l, k);
+    strlist_push(l, v);
+    return 0;
+}
+
+/* "k=v" (split at the first '=') into a MAP list; see map_put. */
+static int map_put_text(config_strlist_t *l, str_t s, buf_t *why)
+{
+    const char *eq = s.len ? memchr(s.p, '=', s.len) : NULL;
+    if (!eq) {
+        buf_puts(why, "invalid entry ");
+        config_quote(why, s);
+        buf_puts(why, " (want key=value)");
+        return -1;
+    }
+    size_t klen = (size_t)(eq - s.p);
+    return map_put(l, str_from(s.p, klen), str_from(eq + 1, s.len - klen - 1), why);
+}
+
+static void table_clear(const config_field_t *f, config_table_t *t)
+{
+    assert(f->type == CFG_TABLE);
+    for (size_t i = 0; i < t->n; i++) {
+        config_free(f->sub, f->nsub, (char *)t->v + i * f->elem_size);
+    }
+    mem_free(t->v);
+    t->v = NULL;
+    t->n = 0;
 }
 
 static bool parse_bool_strict(str_t s, bool *out)
@@ -201,6 +249,11 @@ static int config_parse_value(const config_field_t *f, void *dst, str_t s, buf_t
     case CFG_STRLIST:
         strlist_push(slot, s);
         return 0;
+    case CFG_MAP:
+        return map_put_text(slot, s, why);
+    case CFG_TABLE:
+        buf_puts(why, "only accepted in the config file");
+        return -1;
     case CFG_BOOL:
         if (!parse_bool_strict(s, (bool *)slot)) {
             buf_puts(why, "invalid boolean ");
@@ -244,7 +297,11 @@ static void zero_field(const config_field_t *f, void *dst)
         *(char **)slot = NULL;
         break;
     case CFG_STRLIST:
+    case CFG_MAP:
         *(config_strlist_t *)slot = (config_strlist_t){ 0 };
+        break;
+    case CFG_TABLE:
+        *(config_table_t *)slot = (config_table_t){ 0 };
         break;
     case CFG_BOOL:
         *(bool *)slot = false;
@@ -273,15 +330,18 @@ int config_defaults(const config_field_t *f, size_t n, void *dst, char *err, siz
         }
         buf_reset(&why);
         buf_printf(&why, "%s: bad default: ", f[i].key);
-        if (f[i].type != CFG_STRLIST) {
+        if (f[i].type == CFG_TABLE) {
+            buf_puts(&why, "a table has no default text");
+            rc = -1;
+        } else if (f[i].type != CFG_STRLIST && f[i].type != CFG_MAP) {
             rc = config_parse_value(&f[i], dst, str_cstr(def), &why);
-            continue;
-        }
-        for (const char *p = def; *p;) {
-            const char *comma = strchr(p, ',');
-            size_t len = comma ? (size_t)(comma - p) : strlen(p);
-            strlist_push(field_ptr(&f[i], dst), str_from(p, len));
-            p += len + (comma ? 1 : 0);
+        } else {
+            for (const char *p = def; *p && rc == 0;) {
+                const char *comma = strchr(p, ',');
+                size_t len = comma ? (size_t)(comma - p) : strlen(p);
+                rc = config_parse_value(&f[i], dst, str_from(p, len), &why);
+                p += len + (comma ? 1 : 0);
+            }
         }
     }
     if (rc != 0) {
@@ -323,8 +383,10 @@ void config_free(const config_field_t *f, size_t n, void *dst)
         if (f[i].type == CFG_STR) {
             mem_free(*(char **)slot);
             *(char **)slot = NULL;
-        } else if (f[i].type == CFG_STRLIST) {
+        } else if (f[i].type == CFG_STRLIST || f[i].type == CFG_MAP) {
             strlist_clear(slot);
+        } else if (f[i].type == CFG_TABLE) {
+            table_clear(&f[i], slot);
         }
     }
 }
@@ -333,11 +395,12 @@ void config_free(const config_field_t *f, size_t n, void *dst)
 
 typedef struct cfg_load {
     const char *name;
-    const config_field_t *f;
+    const config_field_t *f; /* the table being walked: top level or a TABLE's sub-table */
     size_t n;
-    void *dst;
+    void *dst;   /* struct or table element that f's offsets are within */
+    size_t base; /* bytes of path before the keys of f ("scrape.targets[1]." in an element) */
     yaml_document_t *doc;
-    buf_t path; /* dotted key of the mapping being walked */
+    buf_t path; /* full dotted key of the node being walked, for messages */
     buf_t msg;
 } cfg_load_t;
 
@@ -388,47 +451,170 @@ static bool node_is_null(const yaml_node_t *node)
            str_eq_cstr(s, "NULL");
 }
 
+/* The full dotted key of the node being walked, NUL-terminated. */
+static const char *cur_path(const cfg_load_t *L)
+{
+    return L->path.len ? (const char *)L->path.data : "";
+}
+
+static void path_truncate(cfg_load_t *L, size_t len)
+{
+    L->path.len = len;
+    if (L->path.cap) {
+        L->path.data[len] = 0;
+    }
+}
+
 static int load_scalar(cfg_load_t *L, const config_field_t *f, const yaml_node_t *node)
 {
     buf_t why = { 0 };
     int rc = config_parse_value(f, L->dst, node_str(node), &why);
     if (rc != 0) {
-        load_fail(L, node_line(node), "%s: %s", f->key, (const char *)why.data);
+        load_fail(L, node_line(node), "%s: %s", cur_path(L), (const char *)why.data);
     }
     buf_fini(&why);
     return rc;
 }
 
-static int load_field(cfg_load_t *L, const config_field_t *f, const yaml_node_t *node)
+static int load_strlist(cfg_load_t *L, const config_field_t *f, const yaml_node_t *node)
 {
-    void *slot = field_ptr(f, L->dst);
-    if (f->type == CFG_STRLIST) {
-        if (node_is_null(node)) {
-            strlist_clear(slot);
-            return 0;
-        }
-        if (node->type != YAML_SEQUENCE_NODE) {
-            return load_fail(L, node_line(node), "%s: expected a sequence, got %s", f->key, node_kind(node));
-        }
-        strlist_clear(slot);
-        for (yaml_node_item_t *it = node->data.sequence.items.start; it < node->data.sequence.items.top; it++) {
-            const yaml_node_t *item = yaml_document_get_node(L->doc, *it);
-            if (!item || item->type != YAML_SCALAR_NODE) {
-                return load_fail(L, item ? node_line(item) : node_line(node),
-                                 "%s: expected a scalar in the list, got %s", f->key,
-                                 item ? node_kind(item) : "nothing");
-            }
-            if (load_scalar(L, f, item) != 0) {
-                return -1;
-            }
-        }
+    strlist_clear(field_ptr(f, L->dst));
+    if (node_is_null(node)) {
         return 0;
     }
+    if (node->type != YAML_SEQUENCE_NODE) {
+        return load_fail(L, node_line(node), "%s: expected a sequence, got %s", cur_path(L), node_kind(node));
+    }
+    for (yaml_node_item_t *it = node->data.sequence.items.start; it < node->data.sequence.items.top; it++) {
+        const yaml_node_t *item = yaml_document_get_node(L->doc, *it);
+        if (!item || item->type != YAML_SCALAR_NODE) {
+            return load_fail(L, item ? node_line(item) : node_line(node), "%s: expected a scalar in the list, got %s",
+                             cur_path(L), item ? node_kind(item) : "nothing");
+        }
+        if (load_scalar(L, f, item) != 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* A MAP: scalar keys to scalar values (a null value is ""), in file order. */
+static int load_map(cfg_load_t *L, const config_field_t *f, const yaml_node_t *node)
+{
+    config_strlist_t *l = field_ptr(f, L->dst);
+    strlist_clear(l);
+    if (node_is_null(node)) {
+        return 0;
+    }
+    if (node->type != YAML_MAPPING_NODE) {
+        return load_fail(L, node_line(node), "%s: expected a mapping, got %s", cur_path(L), node_kind(node));
+    }
+    for (yaml_node_pair_t *p = node->data.mapping.pairs.start; p < node->data.mapping.pairs.top; p++) {
+        const yaml_node_t *k = yaml_document_get_node(L->doc, p->key);
+        const yaml_node_t *v = yaml_document_get_node(L->doc, p->value);
+        if (!k || !v) {
+            return load_fail(L, node_line(node), "malformed YAML document");
+        }
+        if (k->type != YAML_SCALAR_NODE) {
+            return load_fail(L, node_line(k), "%s: expected a scalar key, got %s", cur_path(L), node_kind(k));
+        }
+        buf_t why = { 0 };
+        if (v->type != YAML_SCALAR_NODE) {
+            config_quote(&why, node_str(k));
+            load_fail(L, node_line(v), "%s: expected a scalar value for key %s, got %s", cur_path(L),
+                      (const char *)why.data, node_kind(v));
+        } else if (map_put(l, node_str(k), node_is_null(v) ? str_cstr("") : node_str(v), &why) != 0) {
+            load_fail(L, node_line(k), "%s: %s", cur_path(L), (const char *)why.data);
+        }
+        bool bad = why.len > 0;
+        buf_fini(&why);
+        if (bad) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int load_mapping(cfg_load_t *L, const yaml_node_t *map);
+
+/* One TABLE element: path gets "[index]", the element gets its sub-table's
+ * defaults and then the mapping item, walked with the sub-table. The
+ * element is counted in t->n before it is filled, so config_free reaches it
+ * on every error. */
+static int load_element(cfg_load_t *L, const config_field_t *f, config_table_t *t, const yaml_node_t *item)
+{
+    size_t saved = L->path.len;
+    buf_printf(&L->path, "[%zu]", t->n);
+    if (item->type != YAML_MAPPING_NODE) {
+        int rc = load_fail(L, node_line(item), "%s: expected a mapping, got %s", cur_path(L), node_kind(item));
+        path_truncate(L, saved);
+        return rc;
+    }
+    t->v = mem_realloc(t->v, (t->n + 1) * f->elem_size);
+    void *elem = (char *)t->v + t->n * f->elem_size;
+    memset(elem, 0, f->elem_size);
+    t->n++;
+    char derr[256] = "";
+    int rc = 0;
+    if (config_defaults(f->sub, f->nsub, elem, derr, sizeof(derr)) != 0) {
+        rc = load_fail(L, node_line(item), "%s: %s", cur_path(L), derr);
+    } else {
+        cfg_load_t outer = *L;
+        L->f = f->sub;
+        L->n = f->nsub;
+        L->dst = elem;
+        L->base = L->path.len + 1;
+        rc = load_mapping(L, item);
+        L->f = outer.f;
+        L->n = outer.n;
+        L->dst = outer.dst;
+        L->base = outer.base;
+    }
+    path_truncate(L, saved);
+    return rc;
+}
+
+static int load_table(cfg_load_t *L, const config_field_t *f, const yaml_node_t *node)
+{
+    assert(f->sub && f->elem_size > 0);
+    config_table_t *t = field_ptr(f, L->dst);
+    table_clear(f, t);
+    if (node_is_null(node)) {
+        return 0;
+    }
+    if (node->type != YAML_SEQUENCE_NODE) {
+        return load_fail(L, node_line(node), "%s: expected a sequence of mappings, got %s", cur_path(L),
+                         node_kind(node));
+    }
+    for (yaml_node_item_t *it = node->data.sequence.items.start; it < node->data.sequence.items.top; it++) {
+        const yaml_node_t *item = yaml_document_get_node(L->doc, *it);
+        if (!item) {
+            return load_fail(L, node_line(node), "malformed YAML document");
+        }
+        if (load_element(L, f, t, item) != 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int load_field(cfg_load_t *L, const config_field_t *f, const yaml_node_t *node)
+{
+    switch (f->type) {
+    case CFG_STRLIST:
+        return load_strlist(L, f, node);
+    case CFG_MAP:
+        return load_map(L, f, node);
+    case CFG_TABLE:
+        return load_table(L, f, node);
+    default:
+        break;
+    }
     if (node->type != YAML_SCALAR_NODE) {
-        return load_fail(L, node_line(node), "%s: expected a scalar, got %s", f->key, node_kind(node));
+        return load_fail(L, node_line(node), "%s: expected a scalar, got %s", cur_path(L), node_kind(node));
     }
     if (node_is_null(node) && f->type != CFG_STR) {
-        return load_fail(L, node_line(node), "%s: missing value", f->key);
+        return load_fail(L, node_line(node), "%s: missing value", cur_path(L));
     }
     return load_scalar(L, f, node);
 }
@@ -444,8 +630,6 @@ static bool is_section(const cfg_load_t *L, str_t prefix)
     }
     return false;
 }
-
-static int load_mapping(cfg_load_t *L, const yaml_node_t *map);
 
 static int load_pair(cfg_load_t *L, const yaml_node_pair_t *pair, const yaml_node_pair_t *first)
 {
@@ -474,13 +658,14 @@ static int load_pair(cfg_load_t *L, const yaml_node_pair_t *pair, const yaml_nod
     }
     buf_append(&L->path, ks.p, ks.len);
     str_t full = str_from((const char *)L->path.data, L->path.len);
+    str_t rel = str_from(full.p + L->base, full.len - L->base);
     int rc = 0;
-    const config_field_t *f = config_find(L->f, L->n, full.p, full.len);
+    const config_field_t *f = config_find(L->f, L->n, rel.p, rel.len);
     if (f && f->flag_only) {
-        rc = load_fail(L, node_line(k), "%s: only accepted as a command-line flag", f->key);
+        rc = load_fail(L, node_line(k), "%s: only accepted as a command-line flag", cur_path(L));
     } else if (f) {
         rc = load_field(L, f, v);
-    } else if (is_section(L, full)) {
+    } else if (is_section(L, rel)) {
         if (v->type == YAML_MAPPING_NODE) {
             rc = load_mapping(L, v);
         } else if (!node_is_null(v)) {
@@ -492,10 +677,7 @@ static int load_pair(cfg_load_t *L, const yaml_node_pair_t *pair, const yaml_nod
         rc = load_fail(L, node_line(k), "unknown key %s", (const char *)kq.data);
         buf_fini(&kq);
     }
-    L->path.len = saved;
-    if (L->path.cap) {
-        L->path.data[saved] = 0;
-    }
+    path_truncate(L, saved);
     return rc;
 }
 
@@ -618,59 +800,106 @@ done:
 
 /* ---- help and flags ---- */
 
-static void type_text(const config_field_t *f, buf_t *b)
+/* The type as a flag's "=<type>" (yaml false) or a YAML key's ": <type>". */
+static void type_text(const config_field_t *f, bool yaml, buf_t *b)
 {
+    if (f->type == CFG_BOOL && !yaml) {
+        return;
+    }
+    buf_puts(b, yaml ? ": " : "=");
     switch (f->type) {
     case CFG_STR:
-        buf_puts(b, "=<string>");
+        buf_puts(b, "<string>");
         break;
     case CFG_INT:
-        buf_puts(b, "=<int>");
+        buf_puts(b, "<int>");
         break;
     case CFG_BOOL:
+        buf_puts(b, "<true|false>");
         break;
     case CFG_DURATION:
-        buf_puts(b, "=<duration>");
+        buf_puts(b, "<duration>");
         break;
     case CFG_BYTES:
-        buf_puts(b, "=<bytes>");
+        buf_puts(b, "<bytes>");
         break;
     case CFG_ENUM:
-        buf_puts(b, "=<");
+        buf_putc(b, '<');
         for (size_t i = 0; f->enum_values && f->enum_values[i]; i++) {
             buf_printf(b, "%s%s", i ? "|" : "", f->enum_values[i]);
         }
         buf_putc(b, '>');
         break;
     case CFG_STRLIST:
-        buf_puts(b, "=<string>...");
+        buf_puts(b, yaml ? "[<string>, ...]" : "<string>...");
+        break;
+    case CFG_MAP:
+        buf_puts(b, yaml ? "{<key>: <value>, ...}" : "<key>=<value>...");
+        break;
+    case CFG_TABLE:
+        buf_puts(b, "<list of mappings>");
         break;
     }
 }
 
-void config_print_help(FILE *out, const config_field_t *f, size_t n)
+/* The first help column of f: "--key=<type>" at the top level, "key: <type>"
+ * for a TABLE, and "- key: <type>" / "  key: <type>" indented by depth for
+ * the fields of a TABLE element (first: the element's first field). */
+static void help_col(const config_field_t *f, size_t depth, bool first, buf_t *col)
 {
-    buf_t col = { 0 };
+    buf_reset(col);
+    if (depth == 0 && f->type != CFG_TABLE) {
+        buf_printf(col, "--%s", f->key);
+        type_text(f, false, col);
+        return;
+    }
+    if (depth > 0) {
+        buf_printf(col, "%*s%s", (int)(4 * depth - 2), "", first ? "- " : "  ");
+    }
+    buf_puts(col, f->key);
+    type_text(f, true, col);
+}
+
+static size_t help_width(const config_field_t *f, size_t n, size_t depth, buf_t *col)
+{
     size_t width = 0;
     for (size_t i = 0; i < n; i++) {
-        buf_reset(&col);
-        buf_printf(&col, "--%s", f[i].key);
-        type_text(&f[i], &col);
-        width = col.len > width ? col.len : width;
+        help_col(&f[i], depth, i == 0, col);
+        width = col->len > width ? col->len : width;
+        if (f[i].type == CFG_TABLE) {
+            size_t w = help_width(f[i].sub, f[i].nsub, depth + 1, col);
+            width = w > width ? w : width;
+        }
     }
+    return width;
+}
+
+static void help_rows(FILE *out, const config_field_t *f, size_t n, size_t depth, size_t width, buf_t *col)
+{
     for (size_t i = 0; i < n; i++) {
-        buf_reset(&col);
-        buf_printf(&col, "--%s", f[i].key);
-        type_text(&f[i], &col);
-        fprintf(out, "  %-*s  %s", (int)width, (const char *)col.data, f[i].help ? f[i].help : "");
+        help_col(&f[i], depth, i == 0, col);
+        fprintf(out, "  %-*s  %s", (int)width, (const char *)col->data, f[i].help ? f[i].help : "");
         if (f[i].def && f[i].def[0]) {
             fprintf(out, " (default: %s)", f[i].def);
         }
         if (f[i].flag_only) {
             fputs(" [flag only]", out);
         }
+        if (f[i].type == CFG_TABLE && depth == 0) {
+            fputs(" [config file only]", out);
+        }
         fputc('\n', out);
+        if (f[i].type == CFG_TABLE) {
+            help_rows(out, f[i].sub, f[i].nsub, depth + 1, width, col);
+        }
     }
+}
+
+void config_print_help(FILE *out, const config_field_t *f, size_t n)
+{
+    buf_t col = { 0 };
+    size_t width = help_width(f, n, 0, &col);
+    help_rows(out, f, n, 0, width, &col);
     buf_fini(&col);
 }
 
@@ -700,6 +929,10 @@ static int parse_one_flag(int argc, char **argv, int *i, const config_field_t *f
         }
         return 0;
     }
+    if (fld->type == CFG_TABLE) {
+        buf_printf(msg, "flag --%s: only accepted in the config file", fld->key);
+        return -1;
+    }
     if (!value && fld->type == CFG_BOOL) {
         value = "true";
     } else if (!value) {
@@ -710,7 +943,7 @@ static int parse_one_flag(int argc, char **argv, int *i, const config_field_t *f
         value = argv[++*i];
     }
     size_t idx = (size_t)(fld - f);
-    if (fld->type == CFG_STRLIST && !seen[idx]) {
+    if ((fld->type == CFG_STRLIST || fld->type == CFG_MAP) && !seen[idx]) {
         strlist_clear(field_ptr(fld, dst));
     }
     seen[idx] = true;
@@ -737,4 +970,99 @@ int config_parse_flags(int argc, char **argv, const config_field_t *f, size_t n,
     buf_fini(&msg);
     mem_free(seen);
     return rc;
+}
+
+/* The last value given to flag key in argv (as config_parse_flags reads
+ * flags: "--k=v", or "--k v" taking the next argument), into [out] *value
+ * (heap; NULL when absent). Other flags' values are skipped over. */
+static void config_flag_value(int argc, char **argv, const config_field_t *f, size_t n, const char *key, char **value)
+{
+    *value = NULL;
+    size_t klen = strlen(key);
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (a[0] != '-' || a[1] != '-') {
+            continue;
+        }
+        const char *k = a + 2, *eq = strchr(k, '=');
+        size_t kl = eq ? (size_t)(eq - k) : strlen(k);
+        const config_field_t *fld = config_find(f, n, k, kl);
+        const char *v = eq ? eq + 1 : NULL;
+        if (!v && fld && fld->type != CFG_BOOL && fld->type != CFG_TABLE && i + 1 < argc) {
+            v = argv[++i];
+        }
+        if (v && kl == klen && memcmp(k, key, klen) == 0) {
+            mem_free(*value);
+            *value = mem_strdup(v);
+        }
+    }
+}
+
+int config_load_cli(int argc, char **argv, const config_field_t *f, size_t n, size_t file_offset, void *dst, char *err,
+                    size_t errlen)
+{
+    if (config_defaults(f, n, dst, err, errlen) != 0) {
+        return -1;
+    }
+    /* The file's name is itself a flag: read the flags once on the side
+     * to find it, load the file, then apply the flags for real. */
+    const config_field_t *ff = NULL;
+    for (size_t i = 0; i < n; i++) {
+        ff = f[i].offset == file_offset && f[i].type == CFG_STR ? &f[i] : ff;
+    }
+    if (ff) {
+        char *file = NULL;
+        int rc = 0;
+        config_flag_value(argc, argv, f, n, ff->key, &file);
+        if (file) {
+            rc = config_load_file(file, f, n, dst, err, errlen);
+        }
+        mem_free(file);
+        if (rc != 0) {
+            return -1;
+        }
+    }
+    return config_parse_flags(argc, argv, f, n, dst, NULL, NULL, err, errlen);
+}
+
+static const char *config_md_type(const config_field_t *f)
+{
+    static const char *const names[] = {
+        [CFG_STR] = "string",        [CFG_INT] = "integer", [CFG_BOOL] = "boolean",
+        [CFG_DURATION] = "duration", [CFG_BYTES] = "bytes", [CFG_ENUM] = "enum",
+        [CFG_STRLIST] = "list",      [CFG_MAP] = "map",     [CFG_TABLE] = "list of mappings"
+    };
+    return names[f->type];
+}
+
+static void config_md_row(FILE *out, const char *prefix, const config_field_t *f)
+{
+    fprintf(out, "| `%s%s%s` | %s | %s%s%s | %s", f->flag_only ? "--" : "", prefix, f->key, config_md_type(f),
+            f->def ? "`" : "", f->def ? f->def : "", f->def ? "`" : "", f->help);
+    if (f->enum_values) {
+        fprintf(out, " (one of:");
+        for (const char *const *e = f->enum_values; *e; e++) {
+            fprintf(out, " `%s`", *e);
+        }
+        fprintf(out, ")");
+    }
+    if (f->flag_only) {
+        fprintf(out, " (flag only)");
+    }
+    fprintf(out, " |\n");
+}
+
+void config_print_markdown(FILE *out, const config_field_t *f, size_t n)
+{
+    fprintf(out, "| key / flag | type | default | description |\n|---|---|---|---|\n");
+    for (size_t i = 0; i < n; i++) {
+        config_md_row(out, "", &f[i]);
+        if (f[i].type == CFG_TABLE) {
+            char prefix[256];
+            snprintf(prefix, sizeof(prefix), "%s[].", f[i].key);
+            for (size_t j = 0; j < f[i].nsub; j++) {
+                config_md_row(out, prefix, &f[i].sub[j]);
+            }
+        }
+    }
 }

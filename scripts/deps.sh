@@ -3,8 +3,9 @@
 # Installs the Debian packages Pharos needs. Usage: scripts/deps.sh [build|test|bench]
 #   build: compiler, CMake and the libraries pharosd links against
 #   test:  build + cmocka, clang (libFuzzer), clang-format, and the real peers the
-#          integration tests run against (prometheus, prometheus-node-exporter)
-#   bench: test + victoria-metrics
+#          integration tests run against (prometheus, prometheus-node-exporter,
+#          victoria-metrics)
+#   bench: the same as test
 # Idempotent: packages already installed are not touched, and apt-get update
 # runs only when something is missing.
 set -euo pipefail
@@ -13,10 +14,8 @@ pkgs=(build-essential cmake pkg-config protobuf-c-compiler libprotobuf-c-dev lib
       libmicrohttpd-dev libsystemd-dev libyaml-dev libcurl4-openssl-dev libpcre2-dev libxxhash-dev
       libjansson-dev curl ca-certificates)
 if [ "$what" = test ] || [ "$what" = bench ]; then
-  pkgs+=(libcmocka-dev clang clang-format libclang-rt-14-dev python3 prometheus prometheus-node-exporter)
-fi
-if [ "$what" = bench ]; then
-  pkgs+=(victoria-metrics)
+  pkgs+=(libcmocka-dev clang clang-format libclang-rt-14-dev python3 prometheus prometheus-node-exporter
+        victoria-metrics)
 fi
 missing=()
 for p in "${pkgs[@]}"; do

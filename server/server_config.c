@@ -90,25 +90,8 @@ server_cfg_rc_t server_config_load(int argc, char **argv, server_config_t *cfg, 
             return SERVER_CFG_HELP;
         }
     }
-    if (config_defaults(server_fields, NFIELDS, cfg, err, errlen) != 0) {
-        return SERVER_CFG_ERROR;
-    }
-    /* The file first (its name is itself a flag), then every flag. */
-    server_config_t probe;
-    memset(&probe, 0, sizeof(probe));
-    if (config_defaults(server_fields, NFIELDS, &probe, err, errlen) != 0 ||
-        config_parse_flags(argc, argv, server_fields, NFIELDS, &probe, NULL, NULL, err, errlen) != 0) {
-        config_free(server_fields, NFIELDS, &probe);
-        return SERVER_CFG_ERROR;
-    }
-    if (probe.config_file) {
-        if (config_load_file(probe.config_file, server_fields, NFIELDS, cfg, err, errlen) != 0) {
-            config_free(server_fields, NFIELDS, &probe);
-            return SERVER_CFG_ERROR;
-        }
-    }
-    config_free(server_fields, NFIELDS, &probe);
-    if (config_parse_flags(argc, argv, server_fields, NFIELDS, cfg, NULL, NULL, err, errlen) != 0) {
+    if (config_load_cli(argc, argv, server_fields, NFIELDS, offsetof(server_config_t, config_file), cfg, err, errlen) !=
+        0) {
         return SERVER_CFG_ERROR;
     }
     return SERVER_CFG_OK;
@@ -121,24 +104,7 @@ void server_config_free(server_config_t *cfg)
 
 void server_config_doc(FILE *out)
 {
-    static const char *const type_names[] = { "string", "integer", "boolean", "duration", "bytes", "enum", "list" };
-    fprintf(out, "| key / flag | type | default | description |\n|---|---|---|---|\n");
-    for (size_t i = 0; i < NFIELDS; i++) {
-        const config_field_t *f = &server_fields[i];
-        fprintf(out, "| `%s%s` | %s | %s%s%s | %s", f->flag_only ? "--" : "", f->key, type_names[f->type],
-                f->def ? "`" : "", f->def ? f->def : "", f->def ? "`" : "", f->help);
-        if (f->enum_values) {
-            fprintf(out, " (one of:");
-            for (const char *const *e = f->enum_values; *e; e++) {
-                fprintf(out, " `%s`", *e);
-            }
-            fprintf(out, ")");
-        }
-        if (f->flag_only) {
-            fprintf(out, " (flag only)");
-        }
-        fprintf(out, " |\n");
-    }
+    config_print_markdown(out, server_fields, NFIELDS);
 }
 
 /* A bytes value as the config reads it back: the largest exact binary unit. */
@@ -203,6 +169,9 @@ static void server_config_value(const config_field_t *f, const server_config_t *
         buf_fini(&joined);
         return;
     }
+    case CFG_MAP:
+    case CFG_TABLE:
+        return; /* pharosd has no map or table options */
     }
 }
 

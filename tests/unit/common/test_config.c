@@ -3,7 +3,9 @@
  * Tests for common/config.c: defaults, every type's conversion and bounds,
  * YAML text (good files, syntax errors with lines, unknown keys, wrong node
  * kinds, duplicates, multiple documents, NUL and invalid UTF-8 bytes),
- * files in a mkdtemp directory, flags, help output and freeing.
+ * files in a mkdtemp directory, flags, help output and freeing; MAP and
+ * TABLE fields (an agent-like table of scrape targets) from defaults, YAML
+ * and flags, with their errors and with mem_used() back to its start.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -564,13 +566,403 @@ static void test_help(void **state)
     free(out);
 }
 
+/* ---- MAP and TABLE ---- */
+
+typedef struct ttarget {
+    char *url;
+    int64_t interval;
+    bool tls;
+    config_strlist_t tags;
+    config_strlist_t labels; /* MAP */
+} ttarget_t;
+
+typedef struct tagent {
+    config_strlist_t labels; /* MAP */
+    config_table_t targets;  /* of ttarget_t */
+    char *name;
+} tagent_t;
+
+static const config_field_t target_fields[] = {
+    { .key = "url", .type = CFG_STR, .offset = offsetof(ttarget_t, url), .help = "URL to scrape." },
+    { .key = "interval",
+      .type = CFG_DURATION,
+      .offset = offsetof(ttarget_t, interval),
+      .def = "1m",
+      .help = "Scrape interval.",
+      .min = 1000,
+      .max = 86400000 },
+    { .key = "tls", .type = CFG_BOOL, .offset = offsetof(ttarget_t, tls), .help = "Use TLS." },
+    { .key = "tags", .type = CFG_STRLIST, .offset = offsetof(ttarget_t, tags), .def = "t", .help = "Tags." },
+    { .key = "labels",
+      .type = CFG_MAP,
+      .offset = offsetof(ttarget_t, labels),
+      .def = "job=scrape",
+      .help = "Target labels." },
+};
+
+static const config_field_t agent_fields[] = {
+    { .key = "global.labels",
+      .type = CFG_MAP,
+      .offset = offsetof(tagent_t, labels),
+      .def = "env=prod,expr=a=b",
+      .help = "Labels for every sample." },
+    { .key = "scrape.targets",
+      .type = CFG_TABLE,
+      .offset = offsetof(tagent_t, targets),
+      .help = "Targets.",
+      .sub = target_fields,
+      .nsub = sizeof(target_fields) / sizeof(target_fields[0]),
+      .elem_size = sizeof(ttarget_t) },
+    { .key = "name", .type = CFG_STR, .offset = offsetof(tagent_t, name), .def = "n", .help = "Name." },
+};
+#define NA (sizeof(agent_fields) / sizeof(agent_fields[0]))
+
+static void agent_defaults(tagent_t *a)
+{
+    char err[256] = "";
+    memset(a, 0xA5, sizeof(*a));
+    if (config_defaults(agent_fields, NA, a, err, sizeof(err)) != 0) {
+        fail_msg("defaults: %s", err);
+    }
+}
+
+/* l holds exactly the pairs in want ("k", "v", ..., NULL). */
+static void assert_pairs(const config_strlist_t *l, const char *const *want)
+{
+    size_t n = 0;
+    while (want[n]) {
+        n++;
+    }
+    if (l->n != n) {
+        fail_msg("map has %zu strings, want %zu", l->n, n);
+    }
+    for (size_t i = 0; i < n; i++) {
+        assert_string_equal(l->v[i], want[i]);
+    }
+}
+
+static void test_map_defaults_and_set(void **state)
+{
+    (void)state;
+    size_t used = mem_used();
+    tagent_t a;
+    agent_defaults(&a);
+    assert_pairs(&a.labels, (const char *[]){ "env", "prod", "expr", "a=b", NULL });
+    assert_int_equal(a.targets.n, 0);
+    assert_null(a.targets.v);
+    const config_field_t *f = config_find(agent_fields, NA, "global.labels", 13);
+    char err[256] = "";
+    assert_int_equal(config_set(f, &a, "dc=x", err, sizeof(err)), 0);
+    assert_int_equal(config_set(f, &a, "empty=", err, sizeof(err)), 0);
+    assert_pairs(&a.labels, (const char *[]){ "env", "prod", "expr", "a=b", "dc", "x", "empty", "", NULL });
+    const struct {
+        const char *value;
+        const char *err;
+    } bad[] = {
+        { "novalue", "global.labels: invalid entry \"novalue\" (want key=value)" },
+        { "", "global.labels: invalid entry \"\" (want key=value)" },
+        { "=v", "global.labels: empty key" },
+        { "env=dev", "global.labels: duplicate key \"env\"" },
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        if (config_set(f, &a, bad[i].value, err, sizeof(err)) != -1 || strcmp(err, bad[i].err) != 0) {
+            fail_msg("bad %zu: err \"%s\" want \"%s\"", i, err, bad[i].err);
+        }
+    }
+    assert_int_equal(a.labels.n, 8);
+    f = config_find(agent_fields, NA, "scrape.targets", 14);
+    assert_int_equal(config_set(f, &a, "x", err, sizeof(err)), -1);
+    assert_string_equal(err, "scrape.targets: only accepted in the config file");
+    config_free(agent_fields, NA, &a);
+    assert_null(a.labels.v);
+    assert_int_equal(a.labels.n, 0);
+    assert_int_equal(mem_used(), used);
+
+    /* Bad defaults: a duplicate map key, a pair without '=', table text. */
+    const struct {
+        config_type_t type;
+        const char *def;
+        const char *err;
+    } bd[] = {
+        { CFG_MAP, "a=1,a=2", "m: bad default: duplicate key \"a\"" },
+        { CFG_MAP, "a=1,b", "m: bad default: invalid entry \"b\" (want key=value)" },
+        { CFG_TABLE, "x", "m: bad default: a table has no default text" },
+    };
+    for (size_t i = 0; i < sizeof(bd) / sizeof(bd[0]); i++) {
+        config_field_t bf[] = { { .key = "m",
+                                  .type = bd[i].type,
+                                  .def = bd[i].def,
+                                  .sub = target_fields,
+                                  .nsub = 1,
+                                  .elem_size = sizeof(ttarget_t) } };
+        union {
+            config_strlist_t l;
+            config_table_t t;
+        } u;
+        assert_int_equal(config_defaults(bf, 1, &u, err, sizeof(err)), -1);
+        assert_string_equal(err, bd[i].err);
+        config_free(bf, 1, &u);
+    }
+    assert_int_equal(mem_used(), used);
+}
+
+static void check_agent_full(const tagent_t *a)
+{
+    assert_pairs(&a->labels, (const char *[]){ "zone", "b", "env", "dev", "empty", "", NULL });
+    assert_string_equal(a->name, "n");
+    assert_int_equal(a->targets.n, 2);
+    const ttarget_t *t = a->targets.v;
+    assert_string_equal(t[0].url, "http://a:9100/metrics");
+    assert_int_equal(t[0].interval, 60000); /* default */
+    assert_false(t[0].tls);
+    assert_int_equal(t[0].tags.n, 1);
+    assert_string_equal(t[0].tags.v[0], "t");
+    assert_pairs(&t[0].labels, (const char *[]){ "job", "scrape", NULL });
+    assert_string_equal(t[1].url, "https://b");
+    assert_int_equal(t[1].interval, 15000);
+    assert_true(t[1].tls);
+    assert_int_equal(t[1].tags.n, 2);
+    assert_string_equal(t[1].tags.v[1], "y");
+    assert_pairs(&t[1].labels, (const char *[]){ "job", "node", "team", "db", NULL });
+}
+
+static void check_agent_defaults(const tagent_t *a)
+{
+    assert_pairs(&a->labels, (const char *[]){ "env", "prod", "expr", "a=b", NULL });
+    assert_int_equal(a->targets.n, 0);
+}
+
+static void check_agent_empty(const tagent_t *a)
+{
+    assert_int_equal(a->labels.n, 0);
+    assert_int_equal(a->targets.n, 0);
+    assert_null(a->targets.v);
+}
+
+static void check_agent_one_default(const tagent_t *a)
+{
+    assert_int_equal(a->targets.n, 1);
+    const ttarget_t *t = a->targets.v;
+    assert_null(t[0].url);
+    assert_int_equal(t[0].interval, 60000);
+    assert_pairs(&t[0].labels, (const char *[]){ "job", "scrape", NULL });
+}
+
+static void check_agent_dotted(const tagent_t *a)
+{
+    assert_pairs(&a->labels, (const char *[]){ "x", "1", NULL });
+    assert_int_equal(a->targets.n, 1);
+    const ttarget_t *t = a->targets.v;
+    assert_string_equal(t[0].url, "u");
+    assert_int_equal(t[0].tags.n, 0);
+    assert_int_equal(t[0].labels.n, 0);
+}
+
+static const char agent_yaml[] = "global:\n"
+                                 "  labels:\n"
+                                 "    zone: b\n"
+                                 "    env: dev\n"
+                                 "    empty:\n"
+                                 "scrape:\n"
+                                 "  targets:\n"
+                                 "    - url: http://a:9100/metrics\n"
+                                 "    - url: https://b\n"
+                                 "      interval: 15s\n"
+                                 "      tls: true\n"
+                                 "      tags: [x, y]\n"
+                                 "      labels: {job: node, team: db}\n";
+
+typedef void (*agent_check_fn)(const tagent_t *a);
+
+static void test_map_table_yaml(void **state)
+{
+    (void)state;
+    const struct {
+        const char *name;
+        const char *text;
+        const char *err;
+        agent_check_fn check;
+    } t[] = {
+        { "full", agent_yaml, NULL, check_agent_full },
+        { "empty file", "", NULL, check_agent_defaults },
+        { "null map and table", "global:\n  labels:\nscrape:\n  targets: ~\n", NULL, check_agent_empty },
+        { "empty flow map and seq", "global: {labels: {}}\nscrape: {targets: []}\n", NULL, check_agent_empty },
+        { "empty element", "scrape:\n  targets:\n    - {}\n", NULL, check_agent_one_default },
+        { "dotted keys and nulls", "global.labels: {x: 1}\nscrape.targets:\n  - url: u\n    tags:\n    labels:\n", NULL,
+          check_agent_dotted },
+        { "map duplicate", "global:\n  labels:\n    a: 1\n    b: 2\n    a: 3\n",
+          "t.yml:5: global.labels: duplicate key \"a\"", NULL },
+        { "map seq value", "global:\n  labels:\n    a: 1\n    b: [1, 2]\n",
+          "t.yml:4: global.labels: expected a scalar value for key \"b\", got a sequence", NULL },
+        { "map map value", "global:\n  labels:\n    a:\n      b: 1\n",
+          "t.yml:4: global.labels: expected a scalar value for key \"a\", got a mapping", NULL },
+        { "map seq key", "global:\n  labels:\n    ? [a]\n    : 1\n",
+          "t.yml:3: global.labels: expected a scalar key, got a sequence", NULL },
+        { "map empty key", "global:\n  labels:\n    '': 1\n", "t.yml:3: global.labels: empty key", NULL },
+        { "map scalar", "global:\n  labels: env=prod\n", "t.yml:2: global.labels: expected a mapping, got a scalar",
+          NULL },
+        { "map seq", "global:\n  labels:\n    - a\n", "t.yml:3: global.labels: expected a mapping, got a sequence",
+          NULL },
+        { "table unknown sub-key", "scrape:\n  targets:\n    - url: a\n    - url: b\n\n      intervl: 1s\n",
+          "t.yml:6: unknown key \"scrape.targets[1].intervl\"", NULL },
+        { "table bad value", "scrape:\n  targets:\n    - url: a\n    - url: b\n      interval: 1x\n",
+          "t.yml:5: scrape.targets[1].interval: invalid duration \"1x\"", NULL },
+        { "table out of range", "scrape:\n  targets:\n    - interval: 2d\n",
+          "t.yml:3: scrape.targets[0].interval: value \"2d\" out of range [1s, 1d]", NULL },
+        { "table missing value", "scrape:\n  targets:\n    - tls:\n", "t.yml:3: scrape.targets[0].tls: missing value",
+          NULL },
+        { "table wrong kind", "scrape:\n  targets:\n    - url: [a]\n",
+          "t.yml:3: scrape.targets[0].url: expected a scalar, got a sequence", NULL },
+        { "table nested list", "scrape:\n  targets:\n    - tags: [a, {b: c}]\n",
+          "t.yml:3: scrape.targets[0].tags: expected a scalar in the list, got a mapping", NULL },
+        { "table nested map dup", "scrape:\n  targets:\n    - {}\n    - labels: {a: 1, a: 2}\n",
+          "t.yml:4: scrape.targets[1].labels: duplicate key \"a\"", NULL },
+        { "table duplicate sub-key", "scrape:\n  targets:\n    - url: a\n      url: b\n",
+          "t.yml:4: duplicate key \"url\"", NULL },
+        { "table not a sequence", "scrape:\n  targets: http://a\n",
+          "t.yml:2: scrape.targets: expected a sequence of mappings, got a scalar", NULL },
+        { "table mapping", "scrape:\n  targets:\n    url: a\n",
+          "t.yml:3: scrape.targets: expected a sequence of mappings, got a mapping", NULL },
+        { "element scalar", "scrape:\n  targets:\n    - url: a\n    - http://b\n",
+          "t.yml:4: scrape.targets[1]: expected a mapping, got a scalar", NULL },
+        { "element null", "scrape:\n  targets:\n    -\n",
+          "t.yml:3: scrape.targets[0]: expected a mapping, got a scalar", NULL },
+        { "element sequence", "scrape:\n  targets:\n    - [a]\n",
+          "t.yml:3: scrape.targets[0]: expected a mapping, got a sequence", NULL },
+        { "element top-level key", "scrape:\n  targets:\n    - name: x\n",
+          "t.yml:3: unknown key \"scrape.targets[0].name\"", NULL },
+        { "recursive alias", "scrape:\n  targets: &s\n    - *s\n",
+          "t.yml:2: scrape.targets[0]: expected a mapping, got a sequence", NULL },
+    };
+    size_t used = mem_used();
+    for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+        tagent_t a;
+        agent_defaults(&a);
+        char err[512] = "";
+        int rc = config_load_text("t.yml", t[i].text, strlen(t[i].text), agent_fields, NA, &a, err, sizeof(err));
+        if (t[i].err) {
+            if (rc != -1 || strcmp(err, t[i].err) != 0) {
+                fail_msg("case %s: rc %d err\n  %s\nwant\n  %s", t[i].name, rc, err, t[i].err);
+            }
+        } else {
+            if (rc != 0) {
+                fail_msg("case %s: %s", t[i].name, err);
+            }
+            t[i].check(&a);
+        }
+        config_free(agent_fields, NA, &a);
+        assert_int_equal(a.targets.n, 0);
+        assert_null(a.targets.v);
+        if (mem_used() != used) {
+            fail_msg("case %s: %zu bytes left after config_free", t[i].name, mem_used() - used);
+        }
+    }
+}
+
+/* A second load replaces the table; every truncation loads or fails with a
+ * line, and config_free leaves nothing either way. */
+static void test_table_reload_and_truncations(void **state)
+{
+    (void)state;
+    size_t used = mem_used();
+    tagent_t a;
+    agent_defaults(&a);
+    char err[512] = "";
+    size_t len = strlen(agent_yaml);
+    assert_int_equal(config_load_text("t.yml", agent_yaml, len, agent_fields, NA, &a, err, sizeof(err)), 0);
+    assert_int_equal(config_load_text("t.yml", agent_yaml, len, agent_fields, NA, &a, err, sizeof(err)), 0);
+    check_agent_full(&a);
+    config_free(agent_fields, NA, &a);
+    config_free(agent_fields, NA, &a);
+    assert_int_equal(mem_used(), used);
+    for (size_t cut = 0; cut <= len; cut++) {
+        agent_defaults(&a);
+        if (config_load_text("t.yml", agent_yaml, cut, agent_fields, NA, &a, err, sizeof(err)) != 0) {
+            assert_true(strncmp(err, "t.yml:", 6) == 0);
+        }
+        config_free(agent_fields, NA, &a);
+        assert_int_equal(mem_used(), used);
+    }
+}
+
+static void test_map_table_flags(void **state)
+{
+    (void)state;
+    size_t used = mem_used();
+    tagent_t a;
+    agent_defaults(&a);
+    char err[256] = "";
+    assert_int_equal(config_load_text("t.yml", agent_yaml, strlen(agent_yaml), agent_fields, NA, &a, err, sizeof(err)),
+                     0);
+    char *argv[] = { "agent", "--global.labels=a=1", "--global.labels", "b=x=y", "--name=q" };
+    assert_int_equal(config_parse_flags(5, argv, agent_fields, NA, &a, NULL, NULL, err, sizeof(err)), 0);
+    assert_pairs(&a.labels, (const char *[]){ "a", "1", "b", "x=y", NULL });
+    assert_int_equal(a.targets.n, 2); /* untouched by flags */
+    assert_string_equal(a.name, "q");
+    config_free(agent_fields, NA, &a);
+
+    const struct {
+        const char *args[4];
+        int argc;
+        const char *err;
+    } bad[] = {
+        { { "p", "--global.labels=novalue" }, 2, "flag --global.labels: invalid entry \"novalue\" (want key=value)" },
+        { { "p", "--global.labels=a=1", "--global.labels=a=2" }, 3, "flag --global.labels: duplicate key \"a\"" },
+        { { "p", "--global.labels" }, 2, "flag --global.labels needs a value" },
+        { { "p", "--scrape.targets=x" }, 2, "flag --scrape.targets: only accepted in the config file" },
+        { { "p", "--scrape.targets", "--name=x" }, 3, "flag --scrape.targets: only accepted in the config file" },
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        agent_defaults(&a);
+        char *args[4];
+        memcpy(args, bad[i].args, sizeof(args));
+        int rc = config_parse_flags(bad[i].argc, args, agent_fields, NA, &a, NULL, NULL, err, sizeof(err));
+        if (rc != -1 || strcmp(err, bad[i].err) != 0) {
+            fail_msg("bad case %zu: rc %d err \"%s\" want \"%s\"", i, rc, err, bad[i].err);
+        }
+        config_free(agent_fields, NA, &a);
+    }
+    assert_int_equal(mem_used(), used);
+}
+
+static void test_map_table_help(void **state)
+{
+    (void)state;
+    char *out = NULL;
+    size_t outlen = 0;
+    FILE *fp = open_memstream(&out, &outlen);
+    assert_non_null(fp);
+    config_print_help(fp, agent_fields, NA);
+    fclose(fp);
+    const char *want = "  --global.labels=<key>=<value>...    Labels for every sample. (default: env=prod,expr=a=b)\n"
+                       "  scrape.targets: <list of mappings>  Targets. [config file only]\n"
+                       "    - url: <string>                   URL to scrape.\n"
+                       "      interval: <duration>            Scrape interval. (default: 1m)\n"
+                       "      tls: <true|false>               Use TLS.\n"
+                       "      tags: [<string>, ...]           Tags. (default: t)\n"
+                       "      labels: {<key>: <value>, ...}   Target labels. (default: job=scrape)\n"
+                       "  --name=<string>                     Name. (default: n)\n";
+    if (strcmp(out, want) != 0) {
+        fail_msg("help\n%s\nwant\n%s", out, want);
+    }
+    free(out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_defaults),  cmocka_unit_test(test_set_values),
-        cmocka_unit_test(test_yaml_text), cmocka_unit_test(test_yaml_truncations),
-        cmocka_unit_test(test_yaml_file), cmocka_unit_test(test_flags),
+        cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_set_values),
+        cmocka_unit_test(test_yaml_text),
+        cmocka_unit_test(test_yaml_truncations),
+        cmocka_unit_test(test_yaml_file),
+        cmocka_unit_test(test_flags),
         cmocka_unit_test(test_help),
+        cmocka_unit_test(test_map_defaults_and_set),
+        cmocka_unit_test(test_map_table_yaml),
+        cmocka_unit_test(test_table_reload_and_truncations),
+        cmocka_unit_test(test_map_table_flags),
+        cmocka_unit_test(test_map_table_help),
     };
     return cmocka_run_group_tests_name("config", tests, setup_dir, teardown_dir);
 }

@@ -1,0 +1,184 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * agent_config: pharos-agent's options as one table (key = YAML path =
+ * flag name, default, help), loaded as defaults, then the file, then
+ * flags. docs/agent.md's configuration table is generated from it
+ * (pharos-agent --help-md) and checked by the docs test. After loading,
+ * the values are checked as a whole: collector names must exist,
+ * remote-write and target URLs must be http(s), job names non-empty.
+ */
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "agent/agent.h"
+#include "agent/agent_int.h"
+#include "common/config.h"
+
+static const char *const log_level_values[] = { "debug", "info", "warn", "error", NULL };
+
+#define F(k_, t_, m_, d_, h_)                                                                                          \
+    {                                                                                                                  \
+        .key = k_, .type = t_, .offset = offsetof(agent_config_t, m_), .def = d_, .help = h_                           \
+    }
+#define FB(k_, t_, m_, d_, lo_, hi_, h_)                                                                               \
+    {                                                                                                                  \
+        .key = k_, .type = t_, .offset = offsetof(agent_config_t, m_), .def = d_, .help = h_, .min = lo_, .max = hi_   \
+    }
+#define T(k_, t_, m_, d_, h_)                                                                                          \
+    {                                                                                                                  \
+        .key = k_, .type = t_, .offset = offsetof(agent_target_config_t, m_), .def = d_, .help = h_                    \
+    }
+
+static const config_field_t agent_target_fields[] = {
+    T("job", CFG_STR, job, NULL, "The job label of the target's series"),
+    T("urls", CFG_STRLIST, urls, NULL, "URLs to scrape (http or https); each is one instance"),
+    T("interval", CFG_DURATION, interval_ms, "0s", "Scrape interval (0s: collect.interval)"),
+    T("timeout", CFG_DURATION, timeout_ms, "10s", "Scrape timeout (at most the interval)"),
+    T("labels", CFG_MAP, labels, NULL, "Static labels added to the target's series"),
+    T("honor-labels", CFG_BOOL, honor_labels, "false",
+      "Keep the target's job/instance/static labels on clash (else they become exported_<name>)"),
+    T("honor-timestamps", CFG_BOOL, honor_timestamps, "true", "Use timestamps given in the exposition"),
+};
+
+static const config_field_t agent_fields[] = {
+    { .key = "config.file",
+      .type = CFG_STR,
+      .offset = offsetof(agent_config_t, config_file),
+      .help = "YAML configuration file; flags override its values",
+      .flag_only = true },
+    F("web.listen-address", CFG_STR, listen, "127.0.0.1:9465", "Address to serve /metrics and /-/healthy on"),
+    FB("collect.interval", CFG_DURATION, interval_ms, "15s", 100, 1LL << 32,
+       "Collection interval; samples are stamped on its grid (multiples of it)"),
+    F("collect.job", CFG_STR, job, "node", "The job label of the host metrics"),
+    F("collect.instance", CFG_STR, instance, NULL, "The instance label of the host metrics (empty: the host name)"),
+    F("collect.disable", CFG_STRLIST, disabled, NULL, "Host collectors not to run (names as in docs/agent.md)"),
+    F("collect.labels", CFG_MAP, labels, NULL, "Static labels added to every shipped series (key=value as a flag)"),
+    F("path.procfs", CFG_STR, procfs, "/proc", "procfs mount point"),
+    F("path.sysfs", CFG_STR, sysfs, "/sys", "sysfs mount point"),
+    F("path.rootfs", CFG_STR, rootfs, "/", "Root of the host's file systems (mount points are read under it)"),
+    F("path.udev.data", CFG_STR, udev_data, "/run/udev/data", "udev database directory"),
+    F("remote-write.url", CFG_STRLIST, rw_urls, NULL, "Remote-write endpoints (repeatable); none: only serve /metrics"),
+    FB("remote-write.shards", CFG_INT, rw_shards, "2", 1, 64, "Concurrent senders per endpoint"),
+    FB("remote-write.max-samples-per-send", CFG_INT, rw_max_samples, "2000", 1, 1000000, "Samples per request"),
+    FB("remote-write.batch-deadline", CFG_DURATION, rw_deadline_ms, "5s", 0, 1LL << 32,
+       "Longest a partial batch waits before it is spooled"),
+    FB("remote-write.min-backoff", CFG_DURATION, rw_min_backoff_ms, "30ms", 1, 1LL << 32,
+       "First retry delay (doubles on each failure, with jitter)"),
+    FB("remote-write.max-backoff", CFG_DURATION, rw_max_backoff_ms, "5s", 1, 1LL << 32, "Longest retry delay"),
+    FB("remote-write.timeout", CFG_DURATION, rw_timeout_ms, "30s", 1, 1LL << 32, "Time limit of one request"),
+    FB("remote-write.drain-timeout", CFG_DURATION, rw_drain_ms, "5s", 0, 1LL << 32,
+       "At shutdown, how long senders may go on sending what is spooled"),
+    F("storage.path", CFG_STR, storage_path, "./data-agent", "Directory of the spools"),
+    FB("storage.spool-max-size", CFG_BYTES, spool_max_bytes, "512MiB", 4096, 1LL << 44,
+       "Spool bound per endpoint; past it the oldest batches are dropped and counted"),
+    F("storage.spool-sync", CFG_BOOL, spool_sync, "false", "fdatasync every spooled batch (survives power loss)"),
+    { .key = "scrape.targets",
+      .type = CFG_TABLE,
+      .offset = offsetof(agent_config_t, targets),
+      .help = "Scrape targets (config file only): a list of mappings with the keys below",
+      .sub = agent_target_fields,
+      .nsub = sizeof(agent_target_fields) / sizeof(agent_target_fields[0]),
+      .elem_size = sizeof(agent_target_config_t) },
+    { .key = "log.level",
+      .type = CFG_ENUM,
+      .offset = offsetof(agent_config_t, log_level),
+      .def = "info",
+      .help = "Log level",
+      .enum_values = log_level_values },
+    { .key = "check-config",
+      .type = CFG_BOOL,
+      .offset = offsetof(agent_config_t, check_config),
+      .def = "false",
+      .help = "Validate the configuration and exit",
+      .flag_only = true },
+};
+
+#define NFIELDS (sizeof(agent_fields) / sizeof(agent_fields[0]))
+
+static void agent_usage(FILE *out)
+{
+    fprintf(out, "Usage: pharos-agent [flags]\n\npharos-agent collects this node's metrics under node_exporter's "
+                 "names, scrapes targets, and ships everything by Prometheus remote-write.\n\n"
+                 "Flags (each also a YAML key of the config file, except --config.file and --check-config):\n");
+    config_print_help(out, agent_fields, NFIELDS);
+}
+
+static bool agent_url_ok(const char *u)
+{
+    return strncmp(u, "http://", 7) == 0 || strncmp(u, "https://", 8) == 0;
+}
+
+static const coll_def_t *agent_find_collector(const char *name)
+{
+    for (size_t i = 0; i < coll_table_len; i++) {
+        if (strcmp(coll_table[i]->name, name) == 0) {
+            return coll_table[i];
+        }
+    }
+    return NULL;
+}
+
+/* Whole-configuration checks the field table cannot express. */
+static int agent_config_check(const agent_config_t *cfg, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < cfg->disabled.n; i++) {
+        if (!agent_find_collector(cfg->disabled.v[i])) {
+            snprintf(err, errlen, "collect.disable: unknown collector \"%s\"", cfg->disabled.v[i]);
+            return -1;
+        }
+    }
+    for (size_t i = 0; i < cfg->rw_urls.n; i++) {
+        if (!agent_url_ok(cfg->rw_urls.v[i])) {
+            snprintf(err, errlen, "remote-write.url: \"%s\" is not an http(s) URL", cfg->rw_urls.v[i]);
+            return -1;
+        }
+    }
+    if (cfg->rw_min_backoff_ms > cfg->rw_max_backoff_ms) {
+        snprintf(err, errlen, "remote-write.min-backoff is larger than remote-write.max-backoff");
+        return -1;
+    }
+    const agent_target_config_t *t = cfg->targets.v;
+    for (size_t i = 0; i < cfg->targets.n; i++) {
+        if (!t[i].job || !t[i].job[0]) {
+            snprintf(err, errlen, "scrape.targets[%zu].job: missing", i);
+            return -1;
+        }
+        if (t[i].urls.n == 0) {
+            snprintf(err, errlen, "scrape.targets[%zu].urls: missing", i);
+            return -1;
+        }
+        for (size_t j = 0; j < t[i].urls.n; j++) {
+            if (!agent_url_ok(t[i].urls.v[j])) {
+                snprintf(err, errlen, "scrape.targets[%zu].urls: \"%s\" is not an http(s) URL", i, t[i].urls.v[j]);
+                return -1;
+            }
+        }
+    }
+    return 0;
+}
+
+agent_cfg_rc_t agent_config_load(int argc, char **argv, agent_config_t *cfg, FILE *out, char *err, size_t errlen)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            agent_usage(out);
+            return AGENT_CFG_HELP;
+        }
+        if (strcmp(argv[i], "--help-md") == 0) {
+            config_print_markdown(out, agent_fields, NFIELDS);
+            return AGENT_CFG_HELP;
+        }
+    }
+    if (config_load_cli(argc, argv, agent_fields, NFIELDS, offsetof(agent_config_t, config_file), cfg, err, errlen) !=
+        0) {
+        return AGENT_CFG_ERROR;
+    }
+    return agent_config_check(cfg, err, errlen) == 0 ? AGENT_CFG_OK : AGENT_CFG_ERROR;
+}
+
+void agent_config_free(agent_config_t *cfg)
+{
+    config_free(agent_fields, NFIELDS, cfg);
+}

@@ -1,0 +1,314 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * agent_int.h: the agent's private interfaces, shared by its files.
+ *
+ * - msink (agent_msink.c): one collection's samples. Families (name, HELP,
+ *   TYPE) and samples (name, labels, value, optional timestamp) are kept
+ *   in flat arrays whose strings live in one byte buffer; reset keeps the
+ *   storage, so a steady collection allocates nothing. A mark/rollback
+ *   pair lets a failing collector withdraw what it added.
+ * - collectors (coll_*.c): one file per kernel source, each exporting a
+ *   coll_def_t; agent_collectors.c lists them in one table. A collector
+ *   reads through the injected roots (coll_paths_t), parses with a pure
+ *   function, then adds samples. It returns 0, or -1 with a reason in err
+ *   (missing, malformed or truncated input, or no data); on -1 the caller
+ *   rolls back whatever it added and reports
+ *   node_scrape_collector_success{collector} 0, as node_exporter does.
+ * - expo (agent_expo*.c): the Prometheus text exposition format, written
+ *   from a sink and parsed (pure, fuzzed) into one.
+ */
+#ifndef PHAROS_AGENT_INT_H
+#define PHAROS_AGENT_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/buf.h"
+#include "common/labels.h"
+#include "common/str.h"
+
+/* ---- msink: one collection's samples ---------------------------------- */
+
+typedef enum metric_type {
+    METRIC_UNTYPED = 0,
+    METRIC_COUNTER,
+    METRIC_GAUGE,
+    METRIC_SUMMARY,
+    METRIC_HISTOGRAM,
+    METRIC_GAUGE_HISTOGRAM, /* OpenMetrics */
+    METRIC_INFO,            /* OpenMetrics */
+    METRIC_STATESET,        /* OpenMetrics */
+} metric_type_t;
+
+/* The exposition keyword of a type ("counter", …, "untyped"). */
+const char *metric_type_name(metric_type_t t);
+
+typedef struct msink_family {
+    uint32_t name_off, name_len;
+    uint32_t help_off, help_len;
+    metric_type_t type;
+    bool has_help;
+} msink_family_t;
+
+typedef struct msink_label {
+    uint32_t name_off, name_len;
+    uint32_t value_off, value_len;
+} msink_label_t;
+
+#define MSINK_NO_TS INT64_MIN
+
+typedef struct msink_sample {
+    uint32_t family; /* index into families */
+    uint32_t name_off, name_len;
+    uint32_t labels; /* index of the first label in labels[] */
+    uint32_t nlabels;
+    double value;
+    int64_t ts_ms; /* MSINK_NO_TS: the collection's timestamp */
+} msink_sample_t;
+
+typedef struct msink {
+    buf_t strings; /* every name, help text and label string */
+    msink_family_t *families;
+    size_t nfamilies, cap_families;
+    msink_sample_t *samples;
+    size_t nsamples, cap_samples;
+    msink_label_t *labels;
+    size_t nlabels, cap_labels;
+    uint32_t *fam_index; /* open addressing: family index + 1, 0 empty */
+    size_t fam_index_cap;
+} msink_t;
+
+typedef struct msink_mark {
+    size_t strings, families, samples, labels;
+} msink_mark_t;
+
+void msink_init(msink_t *s);
+void msink_fini(msink_t *s);
+/* Empty the sink, keeping its storage. O(families). */
+void msink_reset(msink_t *s);
+/* The family named name: found, or added with help (NULL: no HELP line)
+ * and type. A family found keeps its first help and type. Returns its
+ * index. Amortised O(len name). */
+uint32_t msink_family(msink_t *s, str_t name, const char *help, metric_type_t type);
+/* As msink_family with C strings. */
+uint32_t msink_family_c(msink_t *s, const char *name, const char *help, metric_type_t type);
+/* Add a sample of family fam named like the family, with n labels given as
+ * parallel arrays of C strings (copied), at the collection's timestamp. */
+void msink_add(msink_t *s, uint32_t fam, double v, size_t n, const char *const *names, const char *const *values);
+/* Add a sample of family fam with labels as str_t pairs (copied). The
+ * sample's name is name when name.len > 0 (histogram/summary children
+ * such as foo_bucket), else the family's name. ts_ms is MSINK_NO_TS or an
+ * explicit timestamp. */
+void msink_add_full(msink_t *s, uint32_t fam, str_t name, const label_t *ls, size_t n, double v, int64_t ts_ms);
+/* Shorthand: the family name/help/type is looked up (or added) and one
+ * sample added with nlabel pairs of C strings given as varargs
+ * (name1, value1, name2, value2, …). */
+void msink_addv(msink_t *s, const char *name, const char *help, metric_type_t type, double v, size_t nlabel, ...);
+
+/* Where the sink is now; rollback drops everything added after the mark
+ * (families included). O(1) plus the dropped families' index entries. */
+msink_mark_t msink_mark(const msink_t *s);
+void msink_rollback(msink_t *s, msink_mark_t m);
+
+/* Accessors: slices into the sink, valid until the next add or reset. */
+str_t msink_str(const msink_t *s, uint32_t off, uint32_t len);
+str_t msink_sample_name(const msink_t *s, const msink_sample_t *x);
+/* The sample's labels into out[0..max) as borrowed slices, in the order
+ * they were added; returns the count (at most max). */
+size_t msink_sample_labels(const msink_t *s, const msink_sample_t *x, label_t *out, size_t max);
+
+/* ---- exposition text ------------------------------------------------- */
+
+/* Append the sink as Prometheus text 0.0.4, laid out as client_golang
+ * writes it (families by name, samples by label values, Go 'g' floats).
+ * Families without samples are not written. O(S log S). */
+void agent_expo_write(const msink_t *s, buf_t *out);
+
+/* Append src's samples to dst with the labels extra[0..nx) added (a
+ * sample's own label of the same name wins), families merged by name.
+ * O(samples in src). */
+void msink_append(msink_t *dst, const msink_t *src, const label_t *extra, size_t nx);
+
+/* ---- exposition parsing (agent_expo_parse.c) ---------------------------- */
+
+#define AGENT_EXPO_PARSE_DECLARED 1
+typedef struct expo_error {
+    size_t line, col; /* 1-based position of the error */
+    char msg[160];    /* Prometheus-style reason */
+} expo_error_t;
+/* Parse an exposition (openmetrics: OpenMetrics 1.0 text, else Prometheus
+ * text 0.0.4) into s (appended). Timestamps: text format ms integers;
+ * OpenMetrics float seconds -> ms. Returns 0, or -1 with *err filled; on
+ * -1 s may hold a prefix (the caller rolls back with msink_mark/rollback).
+ * O(len). Never reads past len. */
+int expo_parse(const char *p, size_t len, bool openmetrics, msink_t *s, expo_error_t *err);
+
+/* ---- remote-write encoding (agent_rw.c) ------------------------------ */
+
+/* A WriteRequest under construction: its protobuf bytes so far. */
+typedef struct rw_batch {
+    buf_t pb;
+    uint32_t nsamples;
+    int64_t first_ms; /* wall time the first sample was added (batch age) */
+} rw_batch_t;
+
+/* Append one TimeSeries with one sample; ls (sorted by name, __name__
+ * included) is copied. O(size of the labels); no allocation once pb has
+ * grown to its working size. */
+void agent_rw_add(rw_batch_t *b, const label_t *ls, size_t n, double v, int64_t ts_ms);
+/* Empty the batch, keeping its storage. */
+void agent_rw_reset(rw_batch_t *b);
+/* The series of sample x: __name__, its labels (empty values dropped),
+ * and target (job, instance, static labels); clashes become
+ * exported_<name> unless honor. Sorted into out[0..max); the slices
+ * borrow from s, target and scratch (reset here). Returns the count, 0
+ * when max is too small. */
+size_t agent_rw_series(const msink_t *s, const msink_sample_t *x, const label_t *target, size_t ntarget, bool honor,
+                       buf_t *scratch, label_t *out, size_t max);
+
+/* ---- spool (agent_spool.c): one shard's on-disk FIFO of batches ------ */
+
+typedef struct spool spool_t;
+typedef struct spool_stats {
+    uint64_t files, bytes;
+    uint64_t dropped_full;    /* samples dropped oldest-first past the bound */
+    uint64_t dropped_corrupt; /* samples in files that failed their checks */
+} spool_stats_t;
+
+/* Create dir if needed and resume the batches already in it. 0 and
+ * [out] *out, or -1 with a reason. */
+int spool_open(const char *dir, uint64_t max_bytes, bool sync, spool_t **out, char *err, size_t errlen);
+/* Free (files stay on disk). NULL ok. */
+void spool_close(spool_t *s);
+/* Write a batch of nsamples whose body is body[0..len) (copied to disk);
+ * then drop oldest batches past the bound. 0, or -errno (the batch is
+ * then counted as dropped). O(len) plus one file per dropped batch. */
+int spool_put(spool_t *s, uint32_t nsamples, const void *body, size_t len);
+/* The oldest batch into body (reset), marked in flight so the bound
+ * never drops it: 1 with [out] *seq and *nsamples, 0 when empty. Corrupt
+ * files met on the way are removed and counted. */
+int spool_peek(spool_t *s, buf_t *body, uint64_t *seq, uint32_t *nsamples);
+/* Remove batch seq (acknowledged or permanently rejected). 0 or -errno. */
+int spool_pop(spool_t *s, uint64_t seq);
+/* Clear the in-flight mark (the batch stays queued for a retry). */
+void spool_release(spool_t *s);
+/* Sleep until a batch is queued, spool_wake is called, or timeout_ms
+ * passes. Returns true once spool_wake has been called. */
+bool spool_wait(spool_t *s, int64_t timeout_ms);
+void spool_wake(spool_t *s);
+void spool_stats(spool_t *s, spool_stats_t *out);
+
+/* ---- shipper (agent_ship.c): one remote-write endpoint ---------------- */
+
+#define AGENT_VERSION "0.1.0"
+
+typedef struct ship_opts {
+    const char *url;
+    const char *dir;    /* this endpoint's spool directory */
+    uint32_t shards;    /* concurrent senders (series hashed) */
+    uint64_t max_bytes; /* spool bound for the endpoint */
+    bool sync;          /* fdatasync each spooled batch */
+    uint32_t max_samples_per_send;
+    int64_t batch_deadline_ms; /* a pending batch is spooled at this age */
+    int64_t min_backoff_ms, max_backoff_ms;
+    long timeout_ms; /* per request */
+} ship_opts_t;
+
+typedef struct shipper shipper_t;
+
+typedef struct ship_stats {
+    const char *url;
+    uint64_t queued_samples; /* given to ship_add */
+    uint64_t sent_samples, sent_batches, sent_bytes, retries;
+    uint64_t dropped_rejected, dropped_spool_full, dropped_corrupt;
+    uint64_t spool_bytes, spool_batches;
+    int64_t last_success_ms;
+} ship_stats_t;
+
+/* Open the endpoint's spools (resuming what they hold) and start one
+ * sender per shard. 0 and [out] *out, or -1 with a reason. */
+int ship_create(const ship_opts_t *o, shipper_t **out, char *err, size_t errlen);
+/* Spool what is pending, let the senders drain for up to drain_ms, stop
+ * them and free. What is not sent stays spooled. NULL ok. */
+void ship_destroy(shipper_t *sh, int64_t drain_ms);
+/* Queue one sample of the series ls (sorted; copied) whose labels hash
+ * is hash; now_ms is the wall time (batch age). Collection thread only.
+ * No allocation once the batches have grown. */
+void ship_add(shipper_t *sh, const label_t *ls, size_t n, uint64_t hash, double v, int64_t ts_ms, int64_t now_ms);
+/* Spool pending batches at least batch-deadline old (all when force). */
+void ship_flush(shipper_t *sh, int64_t now_ms, bool force);
+/* Wall time when the oldest pending batch is due, INT64_MAX if none. */
+int64_t ship_next_deadline(const shipper_t *sh);
+void ship_stats(shipper_t *sh, ship_stats_t *out);
+
+/* ---- self metrics (agent_self.c) -------------------------------------- */
+
+typedef struct agent_self {
+    double boot_time_s; /* for process_start_time_seconds */
+    uint64_t collections, missed;
+    double last_duration_s;
+} agent_self_t;
+
+/* Add the agent's process_* and pharos_agent_* metrics to s. */
+void agent_self_metrics(const agent_self_t *st, shipper_t *const *sh, size_t nsh, buf_t *scratch, msink_t *s);
+
+/* ---- the agent's core (agent.c) and scrape targets (agent_scrape.c) ---- */
+
+struct agent;
+struct agent_config;
+struct agent_target_config;
+
+/* Queue every sample of s to every endpoint as series of the target
+ * labels (honor_labels: see agent_rw_series), stamped ts_ms (or the
+ * sample's own timestamp when honor_ts and it has one). Thread-safe. */
+void agent_emit(struct agent *a, const msink_t *s, const label_t *target, size_t nt, bool honor_labels, bool honor_ts,
+                int64_t ts_ms);
+
+typedef struct agent_scrape agent_scrape_t;
+/* Start scraping url of target t on its own thread. 0 and [out] *out,
+ * or -1 with a reason. t and cfg are borrowed for the scrape's life. */
+int agent_scrape_start(struct agent *a, const struct agent_target_config *t, const char *url,
+                       const struct agent_config *cfg, agent_scrape_t **out, char *err, size_t errlen);
+/* Stop the thread and free. NULL ok. */
+void agent_scrape_stop(agent_scrape_t *s);
+/* Append the last successful scrape's samples, with the target labels. */
+void agent_scrape_snapshot(agent_scrape_t *s, msink_t *into);
+
+/* ---- collectors ------------------------------------------------------- */
+
+/* Filesystem roots, each without a trailing '/'. */
+typedef struct coll_paths {
+    const char *procfs;    /* /proc */
+    const char *sysfs;     /* /sys */
+    const char *rootfs;    /* / (mount points are read under it) */
+    const char *udev_data; /* /run/udev/data */
+} coll_paths_t;
+
+typedef struct coll_ctx {
+    const coll_paths_t *paths;
+    int64_t now_ms; /* the collection's timestamp */
+    buf_t *scratch; /* reusable read buffer owned by the caller */
+    void *state;    /* the collector's own state (from init), or NULL */
+} coll_ctx_t;
+
+typedef struct coll_def {
+    const char *name; /* "cpu", the collector label */
+    /* Optional: make the collector's state (compiled regexes, previous
+     * values). 0 and [out] *state, or -1 with a reason. */
+    int (*init)(void **state, char *err, size_t errlen);
+    void (*fini)(void *state); /* NULL-safe on state */
+    /* Add this collection's samples. 0, or -1 with a reason in err. */
+    int (*collect)(coll_ctx_t *c, msink_t *s, char *err, size_t errlen);
+} coll_def_t;
+
+/* The table of every host collector, in node_exporter's name order. */
+extern const coll_def_t *const coll_table[];
+extern const size_t coll_table_len;
+
+/* Read a whole file under a root into b (reset first): "<root><rel>".
+ * 0, or -errno (ENOENT when absent). Reads at most max bytes (-EFBIG
+ * past it). The contents are NUL-terminated. */
+int coll_read_file(const char *root, const char *rel, buf_t *b, size_t max);
+
+#endif

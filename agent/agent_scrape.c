@@ -1,0 +1,282 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * agent_scrape: one scrape target (one URL of a scrape.targets entry) on
+ * a thread of its own, as Prometheus scrapes it.
+ *
+ * At each tick of the target's interval grid the URL is fetched (within
+ * the timeout) and the body parsed by expo_parse: OpenMetrics when the
+ * body ends with "# EOF", else the Prometheus text format. A scrape that
+ * fails (connection, non-2xx, parse error) yields no samples; every
+ * scrape yields up (1 or 0), scrape_duration_seconds and
+ * scrape_samples_scraped with the target's labels. Samples are stamped
+ * with the tick, or with the exposition's own timestamp when
+ * honor-timestamps is set (the default, as in Prometheus). When a scrape
+ * fails after a successful one, the series of the last success get a
+ * stale marker (Prometheus' StaleNaN; not those that carried their own
+ * timestamp), so queries stop showing them after the failure instead of
+ * 5 minutes later.
+ *
+ * Target labels: job, instance (host:port of the URL), then the static
+ * labels; clashes with scraped labels follow honor-labels.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "agent/agent.h"
+#include "agent/agent_int.h"
+#include "common/httpc.h"
+#include "common/log.h"
+#include "common/mem.h"
+
+#define SCRAPE_STALE_NAN_BITS 0x7ff0000000000002ULL
+#define SCRAPE_MAX_BODY (64u << 20)
+
+struct agent_scrape {
+    agent_t *agent;
+    const agent_target_config_t *t;
+    char *url;
+    char *instance;
+    int64_t interval_ms, timeout_ms;
+    label_t *target;
+    size_t ntarget;
+    msink_t sink, pub, meta;
+    pthread_mutex_t pub_mu; /* guards pub (served by /metrics) */
+    bool pub_valid;
+    buf_t body;
+    pthread_t thread;
+    bool started;
+    pthread_mutex_t mu; /* guards stop */
+    pthread_cond_t cv;
+    bool stop;
+    bool last_ok;
+};
+
+static int64_t scrape_wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static double scrape_mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* host:port of an http(s) URL into a new string. */
+static char *scrape_instance(const char *url)
+{
+    const char *p = strstr(url, "://");
+    p = p ? p + 3 : url;
+    const char *at = NULL;
+    const char *end = p;
+    while (*end && *end != '/' && *end != '?' && *end != '#') {
+        if (*end == '@') {
+            at = end;
+        }
+        end++;
+    }
+    if (at) {
+        p = at + 1;
+    }
+    return mem_strndup(p, (size_t)(end - p));
+}
+
+/* Fetch and parse into s->sink. 0, or -1 with a reason. */
+static int scrape_once(agent_scrape_t *s, httpc_t *hc, char *err, size_t errlen)
+{
+    buf_reset(&s->body);
+    httpc_result_t res;
+    httpc_get(hc, s->url, &s->body, &res);
+    if (res.status != HTTPC_OK) {
+        if (res.http_code) {
+            snprintf(err, errlen, "HTTP %ld: %s", res.http_code, res.error);
+        } else {
+            snprintf(err, errlen, "%s", res.error);
+        }
+        return -1;
+    }
+    if (s->body.len > SCRAPE_MAX_BODY) {
+        snprintf(err, errlen, "body larger than %u bytes", SCRAPE_MAX_BODY);
+        return -1;
+    }
+    const char *p = s->body.len ? (const char *)s->body.data : "";
+    size_t len = s->body.len;
+    size_t tail = len;
+    while (tail > 0 && (p[tail - 1] == '\n' || p[tail - 1] == ' ')) {
+        tail--;
+    }
+    bool om = tail >= 5 && memcmp(p + tail - 5, "# EOF", 5) == 0;
+    expo_error_t pe;
+    msink_reset(&s->sink);
+    if (expo_parse(p, len, om, &s->sink, &pe) != 0) {
+        msink_reset(&s->sink);
+        snprintf(err, errlen, "%s parse error at line %zu column %zu: %s", om ? "OpenMetrics" : "text", pe.line, pe.col,
+                 pe.msg);
+        return -1;
+    }
+    return 0;
+}
+
+/* Stale markers for every series of the last successful scrape. */
+static void scrape_mark_stale(agent_scrape_t *s, int64_t tick)
+{
+    double stale;
+    uint64_t bits = SCRAPE_STALE_NAN_BITS;
+    memcpy(&stale, &bits, sizeof(stale));
+    pthread_mutex_lock(&s->pub_mu);
+    /* As Prometheus: no stale marker for a series that carried its own
+     * timestamp (when those are honoured). */
+    size_t kept = 0;
+    for (size_t i = 0; i < s->pub.nsamples; i++) {
+        msink_sample_t x = s->pub.samples[i];
+        if (x.ts_ms != MSINK_NO_TS && s->t->honor_timestamps) {
+            continue;
+        }
+        x.value = stale;
+        x.ts_ms = MSINK_NO_TS;
+        s->pub.samples[kept++] = x;
+    }
+    s->pub.nsamples = kept;
+    agent_emit(s->agent, &s->pub, s->target, s->ntarget, s->t->honor_labels, false, tick);
+    msink_reset(&s->pub);
+    s->pub_valid = false;
+    pthread_mutex_unlock(&s->pub_mu);
+}
+
+static void scrape_tick(agent_scrape_t *s, httpc_t *hc, int64_t tick)
+{
+    char err[512] = "";
+    double t0 = scrape_mono_s();
+    int rc = scrape_once(s, hc, err, sizeof(err));
+    double d = scrape_mono_s() - t0;
+    if (rc == 0) {
+        agent_emit(s->agent, &s->sink, s->target, s->ntarget, s->t->honor_labels, s->t->honor_timestamps, tick);
+        if (!s->last_ok) {
+            log_info("scrape %s: up", s->url);
+        }
+        pthread_mutex_lock(&s->pub_mu);
+        msink_t tmp = s->pub;
+        s->pub = s->sink;
+        s->sink = tmp;
+        s->pub_valid = true;
+        pthread_mutex_unlock(&s->pub_mu);
+    } else {
+        if (s->last_ok) {
+            log_warn("scrape %s failed: %s", s->url, err);
+        }
+        if (s->pub_valid) {
+            scrape_mark_stale(s, tick);
+        }
+    }
+    s->last_ok = rc == 0;
+    msink_reset(&s->meta);
+    msink_addv(&s->meta, "up", NULL, METRIC_GAUGE, rc == 0 ? 1 : 0, 0);
+    msink_addv(&s->meta, "scrape_duration_seconds", NULL, METRIC_GAUGE, d, 0);
+    msink_addv(&s->meta, "scrape_samples_scraped", NULL, METRIC_GAUGE, rc == 0 ? (double)s->pub.nsamples : 0, 0);
+    agent_emit(s->agent, &s->meta, s->target, s->ntarget, false, false, tick);
+}
+
+/* Wait until wall time until (ms); true when stopping. */
+static bool scrape_wait(agent_scrape_t *s, int64_t until)
+{
+    struct timespec ts = { until / 1000, (until % 1000) * 1000000L };
+    pthread_mutex_lock(&s->mu);
+    while (!s->stop) {
+        if (pthread_cond_timedwait(&s->cv, &s->mu, &ts) == ETIMEDOUT) {
+            break;
+        }
+    }
+    bool stop = s->stop;
+    pthread_mutex_unlock(&s->mu);
+    return stop;
+}
+
+static void *scrape_main(void *arg)
+{
+    agent_scrape_t *s = arg;
+    httpc_t *hc = httpc_create((long)s->timeout_ms);
+    s->last_ok = true;
+    int64_t iv = s->interval_ms;
+    int64_t next = (scrape_wall_ms() / iv + 1) * iv;
+    while (hc && !scrape_wait(s, next)) {
+        scrape_tick(s, hc, next);
+        next = (scrape_wall_ms() / iv + 1) * iv;
+    }
+    httpc_destroy(hc);
+    return NULL;
+}
+
+void agent_scrape_stop(agent_scrape_t *s)
+{
+    if (!s) {
+        return;
+    }
+    if (s->started) {
+        pthread_mutex_lock(&s->mu);
+        s->stop = true;
+        pthread_cond_broadcast(&s->cv);
+        pthread_mutex_unlock(&s->mu);
+        pthread_join(s->thread, NULL);
+    }
+    msink_fini(&s->sink);
+    msink_fini(&s->pub);
+    msink_fini(&s->meta);
+    buf_fini(&s->body);
+    mem_free(s->target);
+    mem_free(s->url);
+    mem_free(s->instance);
+    pthread_mutex_destroy(&s->pub_mu);
+    pthread_mutex_destroy(&s->mu);
+    pthread_cond_destroy(&s->cv);
+    mem_free(s);
+}
+
+int agent_scrape_start(agent_t *a, const agent_target_config_t *t, const char *url, const agent_config_t *cfg,
+                       agent_scrape_t **out, char *err, size_t errlen)
+{
+    agent_scrape_t *s = mem_calloc(1, sizeof(*s));
+    s->agent = a;
+    s->t = t;
+    s->url = mem_strdup(url);
+    s->instance = scrape_instance(url);
+    s->interval_ms = t->interval_ms > 0 ? t->interval_ms : cfg->interval_ms;
+    s->timeout_ms = t->timeout_ms > 0 && t->timeout_ms < s->interval_ms ? t->timeout_ms : s->interval_ms;
+    msink_init(&s->sink);
+    msink_init(&s->pub);
+    msink_init(&s->meta);
+    pthread_mutex_init(&s->pub_mu, NULL);
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_cond_init(&s->cv, NULL);
+    s->target = mem_calloc(2 + t->labels.n / 2 + cfg->labels.n / 2, sizeof(label_t));
+    s->target[s->ntarget++] = (label_t){ STR_LIT("instance"), str_cstr(s->instance) };
+    s->target[s->ntarget++] = (label_t){ STR_LIT("job"), str_cstr(t->job) };
+    for (size_t i = 0; i + 1 < t->labels.n; i += 2) {
+        s->target[s->ntarget++] = (label_t){ str_cstr(t->labels.v[i]), str_cstr(t->labels.v[i + 1]) };
+    }
+    for (size_t i = 0; i + 1 < cfg->labels.n; i += 2) {
+        s->target[s->ntarget++] = (label_t){ str_cstr(cfg->labels.v[i]), str_cstr(cfg->labels.v[i + 1]) };
+    }
+    if (pthread_create(&s->thread, NULL, scrape_main, s) != 0) {
+        snprintf(err, errlen, "scrape %s: cannot start thread", url);
+        agent_scrape_stop(s);
+        *out = NULL;
+        return -1;
+    }
+    s->started = true;
+    *out = s;
+    return 0;
+}
+
+void agent_scrape_snapshot(agent_scrape_t *s, msink_t *into)
+{
+    pthread_mutex_lock(&s->pub_mu);
+    msink_append(into, &s->pub, s->target, s->ntarget);
+    pthread_mutex_unlock(&s->pub_mu);
+}

@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Tests for agent/agent_msink.c: families found by name, samples and
+ * labels kept through buffer growth, rollback, reset reusing storage. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "agent/agent_int.h"
+
+static void test_family_lookup(void **state)
+{
+    (void)state;
+    msink_t s;
+    msink_init(&s);
+    uint32_t a = msink_family_c(&s, "node_load1", "1m load average.", METRIC_GAUGE);
+    uint32_t b = msink_family_c(&s, "node_load5", "5m load average.", METRIC_GAUGE);
+    assert_int_not_equal(a, b);
+    assert_int_equal(msink_family_c(&s, "node_load1", "other", METRIC_COUNTER), a);
+    assert_int_equal(s.families[a].type, METRIC_GAUGE);
+    str_t help = msink_str(&s, s.families[a].help_off, s.families[a].help_len);
+    assert_true(str_eq_cstr(help, "1m load average."));
+    /* Many families: the index grows and every one is still found. */
+    char name[32];
+    for (int i = 0; i < 1000; i++) {
+        snprintf(name, sizeof(name), "fam_%d", i);
+        msink_family_c(&s, name, NULL, METRIC_UNTYPED);
+    }
+    for (int i = 0; i < 1000; i++) {
+        snprintf(name, sizeof(name), "fam_%d", i);
+        uint32_t f = msink_family_c(&s, name, NULL, METRIC_UNTYPED);
+        assert_true(str_eq_cstr(msink_str(&s, s.families[f].name_off, s.families[f].name_len), name));
+    }
+    assert_int_equal(s.nfamilies, 1002);
+    msink_fini(&s);
+}
+
+static void test_samples_and_labels(void **state)
+{
+    (void)state;
+    msink_t s;
+    msink_init(&s);
+    char cpu[16];
+    for (int i = 0; i < 500; i++) {
+        snprintf(cpu, sizeof(cpu), "%d", i);
+        msink_addv(&s, "node_cpu_seconds_total", "Seconds the CPUs spent in each mode.", METRIC_COUNTER, i * 1.5, 2,
+                   "cpu", cpu, "mode", "user");
+    }
+    assert_int_equal(s.nsamples, 500);
+    assert_int_equal(s.nfamilies, 1);
+    label_t ls[4];
+    size_t n = msink_sample_labels(&s, &s.samples[321], ls, 4);
+    assert_int_equal(n, 2);
+    assert_true(str_eq_cstr(ls[0].name, "cpu"));
+    assert_true(str_eq_cstr(ls[0].value, "321"));
+    assert_true(str_eq_cstr(ls[1].value, "user"));
+    assert_true(str_eq_cstr(msink_sample_name(&s, &s.samples[321]), "node_cpu_seconds_total"));
+    assert_true(s.samples[321].value == 321 * 1.5);
+    assert_true(s.samples[321].ts_ms == MSINK_NO_TS);
+
+    uint32_t h = msink_family_c(&s, "rpc", "RPC latency.", METRIC_HISTOGRAM);
+    label_t le[1] = { { STR_LIT("le"), STR_LIT("+Inf") } };
+    msink_add_full(&s, h, STR_LIT("rpc_bucket"), le, 1, 7, 1700000000123);
+    const msink_sample_t *x = &s.samples[s.nsamples - 1];
+    assert_true(str_eq_cstr(msink_sample_name(&s, x), "rpc_bucket"));
+    assert_true(x->ts_ms == 1700000000123);
+    msink_fini(&s);
+}
+
+static void test_rollback(void **state)
+{
+    (void)state;
+    msink_t s;
+    msink_init(&s);
+    msink_addv(&s, "keep", NULL, METRIC_GAUGE, 1, 0);
+    msink_mark_t m = msink_mark(&s);
+    msink_addv(&s, "gone", NULL, METRIC_GAUGE, 2, 1, "a", "b");
+    msink_addv(&s, "keep", NULL, METRIC_GAUGE, 3, 1, "x", "y");
+    msink_rollback(&s, m);
+    assert_int_equal(s.nsamples, 1);
+    assert_int_equal(s.nfamilies, 1);
+    assert_int_equal(s.nlabels, 0);
+    /* "gone" is no longer in the index: adding it makes a new family. */
+    uint32_t g = msink_family_c(&s, "gone", "now with help", METRIC_COUNTER);
+    assert_int_equal(g, 1);
+    assert_int_equal(s.families[g].type, METRIC_COUNTER);
+    assert_int_equal(msink_family_c(&s, "keep", NULL, METRIC_UNTYPED), 0);
+    msink_fini(&s);
+}
+
+static void test_reset_keeps_storage(void **state)
+{
+    (void)state;
+    msink_t s;
+    msink_init(&s);
+    for (int round = 0; round < 3; round++) {
+        msink_reset(&s);
+        for (int i = 0; i < 300; i++) {
+            msink_addv(&s, "node_network_receive_bytes_total", "Network device statistic receive_bytes.",
+                       METRIC_COUNTER, i, 1, "device", "eth0");
+        }
+        assert_int_equal(s.nsamples, 300);
+        assert_int_equal(s.nfamilies, 1);
+    }
+    void *samples = s.samples;
+    uint8_t *strings = s.strings.data;
+    msink_reset(&s);
+    for (int i = 0; i < 300; i++) {
+        msink_addv(&s, "node_network_receive_bytes_total", "Network device statistic receive_bytes.", METRIC_COUNTER, i,
+                   1, "device", "eth0");
+    }
+    assert_ptr_equal(samples, s.samples);
+    assert_ptr_equal(strings, s.strings.data);
+    msink_fini(&s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_family_lookup),
+        cmocka_unit_test(test_samples_and_labels),
+        cmocka_unit_test(test_rollback),
+        cmocka_unit_test(test_reset_keeps_storage),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
