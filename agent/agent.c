@@ -40,9 +40,9 @@ struct agent {
     size_t ncoll;
     const coll_def_t **coll;
     void **coll_state;
-    bool *coll_ok; /* last outcome, to log changes only */
-    msink_t host, pub;
-    pthread_mutex_t pub_mu; /* guards pub */
+    bool *coll_ok;           /* last outcome, to log changes only */
+    msink_t host, pub, meta; /* meta: up and scrape_* of the host job */
+    pthread_mutex_t pub_mu;  /* guards pub */
     buf_t scratch, series_scratch;
     label_t *series;
     label_t *host_target;
@@ -104,8 +104,6 @@ void agent_emit(agent_t *a, const msink_t *s, const label_t *target, size_t nt, 
 static void agent_collectors_run(agent_t *a, int64_t tick)
 {
     msink_t *s = &a->host;
-    double *dur = (double *)a->scratch.data; /* not used: durations kept below */
-    (void)dur;
     uint32_t fdur = msink_family_c(s, "node_scrape_collector_duration_seconds",
                                    "node_exporter: Duration of a collector scrape.", METRIC_GAUGE);
     uint32_t fok = msink_family_c(s, "node_scrape_collector_success", "node_exporter: Whether a collector succeeded.",
@@ -145,14 +143,12 @@ static void agent_collect(agent_t *a, int64_t tick)
     double d = agent_mono_s() - t0;
     /* What Prometheus would record scraping this job. */
     if (a->nship > 0) {
-        msink_t *up = &a->pub; /* reuse: pub is replaced below anyway */
-        pthread_mutex_lock(&a->pub_mu);
+        msink_t *up = &a->meta;
         msink_reset(up);
         msink_addv(up, "up", NULL, METRIC_GAUGE, 1, 0);
         msink_addv(up, "scrape_duration_seconds", NULL, METRIC_GAUGE, d, 0);
         msink_addv(up, "scrape_samples_scraped", NULL, METRIC_GAUGE, (double)host_samples, 0);
         agent_emit(a, up, a->host_target, a->nhost_target, false, false, tick);
-        pthread_mutex_unlock(&a->pub_mu);
     }
     a->self.collections++;
     a->self.last_duration_s = d;
@@ -367,6 +363,7 @@ int agent_create(const agent_config_t *cfg, agent_t **out, char *err, size_t err
     a->paths = (coll_paths_t){ cfg->procfs, cfg->sysfs, cfg->rootfs, cfg->udev_data };
     msink_init(&a->host);
     msink_init(&a->pub);
+    msink_init(&a->meta);
     pthread_mutex_init(&a->pub_mu, NULL);
     pthread_mutex_init(&a->ship_mu, NULL);
     pthread_mutex_init(&a->mu, NULL);
@@ -419,6 +416,7 @@ void agent_destroy(agent_t *a)
     mem_free(a->host_target);
     msink_fini(&a->host);
     msink_fini(&a->pub);
+    msink_fini(&a->meta);
     buf_fini(&a->scratch);
     buf_fini(&a->series_scratch);
     pthread_mutex_destroy(&a->pub_mu);

@@ -1,29 +1,28 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * agent_expo_parse: the Prometheus text format 0.0.4 and OpenMetrics 1.0
- * text, parsed into a sink exactly as Prometheus 2.42's scraper takes them
- * (textparse.PromParser / OpenMetricsParser plus the scrape loop's checks).
+ * text into a sink, accepted, refused and turned into samples exactly as
+ * Prometheus 2.42 scrapes them (textparse.PromParser / OpenMetricsParser
+ * plus the scrape loop's label checks).
  *
- * Core idea: a hand-written lexer reproduces the reference lexers' regular
+ * Core idea: a hand-written lexer speaks the reference lexers' regular
  * languages state by state (golex DFAs: longest match, no backtracking,
- * end of input read as a 0 byte, NUL bytes skipped inside label values,
+ * end of input read as a 0 byte, NUL bytes stepped over in label values,
  * help text and comments; the text format sees a virtual '\n' after the
- * last byte), so every input is accepted or rejected as Prometheus does,
- * quirks included ("foo{a="1" b="2"} 3" without a comma, "# HELP x-y"
- * whose help is "y", a NUL at a line start ending a text exposition). A
- * recursive-descent layer mirrors the parsers' Next(); each sample then
- * gets the scrape loop's checks (a valid metric name: leading blanks make
- * it invalid; no label name twice among non-empty values, __name__
- * included) and is added to the sink.
+ * last byte), so their quirks carry over: "a{x="1" y="2"} 3" needs no
+ * comma, "# HELP x-y" documents x as "y", a NUL at a line start ends a
+ * text exposition. A recursive-descent layer mirrors the parsers' Next().
+ * Each sample then gets the scrape loop's checks: a label name with an
+ * empty value is dropped in all its occurrences, the metric name must be
+ * valid (leading blanks are part of it), no name may repeat.
  *
  * Families: HELP/TYPE/UNIT name a family (found or added); the last line
- * wins, as in Prometheus' metadata cache, for families this call added.
- * A sample belongs to the family named by the last metadata line when its
- * name is that family's or a child of its type (foo_bucket of histogram
- * foo, foo_total of counter foo, ...); otherwise to the family of its own
- * name (untyped unless declared). Work: O(len); labels are parsed into a
- * fixed array (at most EXPO_PARSE_MAX_LABELS) and unescaped values into a
- * stack buffer, spilling to one heap buffer per call only when large.
+ * wins, as in Prometheus' metadata cache, for families this call added. A
+ * sample joins the family of the last metadata line when named like it or
+ * like a child of its type (foo_bucket of histogram foo, foo_total of
+ * counter foo); else the family of its own name. Work: O(len); labels go
+ * to a fixed array (at most EXPO_PARSE_MAX_LABELS, a bound Prometheus
+ * lacks), unescaped values to a stack buffer or one heap buffer per call.
  */
 #include <math.h>
 #include <stdarg.h>
@@ -653,19 +652,33 @@ static str_t expo_parse_tok_str(const expo_parse_t *x, size_t skip)
 
 /* ---- values ------------------------------------------------------------ */
 
-/* Decimal float syntax (sign, digits, '.', exponent): distinguishes a
- * range error from a syntax error in messages. */
+/* Whether s is a well-formed decimal float (sign, digits with at most one
+ * '.', optional exponent): a failed parse of one is a range error. */
 static bool expo_parse_decimal_syntax(str_t s)
 {
-    size_t i = s.len > 0 && (s.p[0] == '+' || s.p[0] == '-') ? 1 : 0, nd = 0;
+    size_t i = s.len > 0 && (s.p[0] == '+' || s.p[0] == '-') ? 1 : 0, nd = 0, dots = 0;
     for (; i < s.len && (expo_parse_is_digit(s.p[i]) || s.p[i] == '.'); i++) {
         nd += s.p[i] != '.';
+        dots += s.p[i] == '.';
     }
-    return nd > 0 && i < s.len && (s.p[i] == 'e' || s.p[i] == 'E');
+    if (nd == 0 || dots > 1) {
+        return false;
+    }
+    if (i < s.len && (s.p[i] == 'e' || s.p[i] == 'E')) {
+        i += i + 1 < s.len && (s.p[i + 1] == '+' || s.p[i + 1] == '-') ? 2 : 1;
+        size_t d0 = i;
+        while (i < s.len && expo_parse_is_digit(s.p[i])) {
+            i++;
+        }
+        if (i == d0) {
+            return false;
+        }
+    }
+    return i == s.len;
 }
 
 /* Go's ParseFloat without hex floats and underscores ("Keep to pre-Go
- * 1.13 float formats"); NaN as Prometheus' normal NaN. tok_pos is the
+ * 1.13 float formats"); NaN as Prometheus' normal NaN. pos: the
  * value's offset, for the error. */
 static int expo_parse_float(expo_parse_t *x, str_t s, size_t pos, double *out)
 {
@@ -765,7 +778,7 @@ static int expo_parse_add_label(expo_parse_t *x)
         return expo_parse_fail(x, x->lx.start, "too many labels (more than %d)", EXPO_PARSE_MAX_LABELS);
     }
     x->ls[x->nl].name = expo_parse_tok_str(x, 0);
-    x->ls[x->nl].value = str_from(NULL, 0);
+    x->ls[x->nl].value = str_from(x->lx.p, 0);
     x->lpos[x->nl] = x->lx.start;
     x->nl++;
     return 0;
@@ -888,10 +901,11 @@ static int expo_parse_lref_cmp(const void *a, const void *b)
 /* The scrape loop's label checks, in its order: a label name with an
  * empty value anywhere is dropped with all its occurrences (Prometheus'
  * label builder), so an empty __name__ leaves the sample without a name;
- * then the metric name must be valid (a line's leading blanks are part
- * of it); then no name may remain twice, __name__ included (the storage
- * reports the smallest such name). Dropped labels leave x->ls. Sorting
- * keeps this O(n log n) in the sample's labels. */
+ * then the metric names must be valid (a line's leading blanks are part
+ * of its name; __name__ labels are checked too); then no name may remain
+ * twice, __name__ included (the storage reports the smallest such name).
+ * Dropped labels leave x->ls. Sorting keeps this O(n log n) in the
+ * sample's labels. */
 static int expo_parse_check_labels(expo_parse_t *x, str_t name)
 {
     char q[80];
@@ -912,12 +926,18 @@ static int expo_parse_check_labels(expo_parse_t *x, str_t name)
             x->refs[j] = r;
         }
     }
-    bool no_name = false;
+    bool no_name = false, bad_name = expo_parse_is_ws(name.p[0]);
+    const label_t *bad_label = NULL; /* a __name__ label that is no metric name */
     const expo_parse_lref_t *dup = NULL;
     for (size_t a = 0, b; a < n; a = b) {
         bool empty = false;
         for (b = a; b < n && str_eq(x->refs[b].name, x->refs[a].name); b++) {
-            empty = empty || (x->refs[b].k > 0 && x->ls[x->refs[b].k - 1].value.len == 0);
+            const label_t *l = x->refs[b].k > 0 ? &x->ls[x->refs[b].k - 1] : NULL;
+            empty = empty || (l != NULL && l->value.len == 0);
+            if (l != NULL && bad_label == NULL && str_eq_cstr(l->name, "__name__") && l->value.len > 0 &&
+                !labels_valid_metric_name(l->value)) {
+                bad_label = l;
+            }
         }
         for (size_t k = a; k < b && empty; k++) {
             if (x->refs[k].k > 0) {
@@ -933,9 +953,13 @@ static int expo_parse_check_labels(expo_parse_t *x, str_t name)
     if (no_name) {
         return expo_parse_fail(x, x->line_start, "missing metric name (__name__ label)");
     }
-    if (expo_parse_is_ws(name.p[0])) {
-        return expo_parse_fail(x, x->line_start, "invalid metric name or label names: {__name__=%s}",
-                               expo_parse_quote(q, sizeof(q), name.p, name.len));
+    if (bad_name || bad_label != NULL) {
+        char q2[80] = "";
+        if (bad_label != NULL) {
+            expo_parse_quote(q2, sizeof(q2), bad_label->value.p, bad_label->value.len);
+        }
+        return expo_parse_fail(x, x->line_start, "invalid metric name or label names: {__name__=%s%s%s}",
+                               expo_parse_quote(q, sizeof(q), name.p, name.len), bad_label ? ", __name__=" : "", q2);
     }
     if (dup != NULL) {
         return expo_parse_fail(x, x->lpos[dup->k - 1], "label name %s is not unique: invalid sample",
@@ -1224,10 +1248,10 @@ static int expo_parse_entry(expo_parse_t *x)
         break;
     default:
         if (x->om) {
-            char q[16];
-            size_t at = x->lx.i < x->lx.len ? x->lx.i : x->lx.len;
+            char q[16]; /* the byte the lexer stopped at; " " past the end */
+            const char *at = x->lx.i < x->lx.len ? x->lx.p + x->lx.i : " ";
             return expo_parse_fail(x, x->lx.start, "\"%s\" %s is not a valid start token", expo_parse_tok_name(t),
-                                   expo_parse_quote(q, sizeof(q), x->lx.p + at, at < x->lx.len));
+                                   expo_parse_quote(q, sizeof(q), at, 1));
         }
         return expo_parse_fail(x, x->lx.start, "\"%s\" is not a valid start token", expo_parse_tok_name(t));
     }

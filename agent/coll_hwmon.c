@@ -643,15 +643,15 @@ static size_t coll_hwmon_name_file(coll_hwmon_state_t *st, const char *dir, char
 static int coll_hwmon_chip_name(coll_hwmon_state_t *st, const char *dir, char *out, size_t cap)
 {
     char path[PATH_MAX], real[PATH_MAX];
-    snprintf(path, sizeof(path), "%s/device", dir);
+    int pl = snprintf(path, sizeof(path), "%s/device", dir);
     str_t bus, dev;
-    if (realpath(path, real) != NULL) {
+    if (pl > 0 && (size_t)pl < sizeof(path) && realpath(path, real) != NULL) {
         coll_hwmon_last2(real, &bus, &dev);
         char cb[256], cd[256];
         size_t nb = coll_hwmon_clean(bus, cb, sizeof(cb));
         size_t nd = coll_hwmon_clean(dev, cd, sizeof(cd));
-        if (nd > 0) {
-            snprintf(out, cap, "%s%s%s", nb > 0 ? cb : "", nb > 0 ? "_" : "", cd);
+        int ol = nd > 0 ? snprintf(out, cap, "%s%s%s", nb > 0 ? cb : "", nb > 0 ? "_" : "", cd) : -1;
+        if (ol > 0 && (size_t)ol < cap) {
             return 0;
         }
     }
@@ -693,10 +693,10 @@ static int coll_hwmon_update_chip(coll_hwmon_state_t *st, msink_t *s, const char
     buf_reset(&st->strs);
     st->nvals = 0;
     int rc = coll_hwmon_collect_dir(st, dir);
-    char devdir[PATH_MAX];
+    char devdir[PATH_MAX + 16];
     struct stat sb;
-    snprintf(devdir, sizeof(devdir), "%s/device", dir);
-    if (rc == 0 && stat(devdir, &sb) == 0) {
+    int dl = snprintf(devdir, sizeof(devdir), "%s/device", dir);
+    if (rc == 0 && dl > 0 && (size_t)dl < sizeof(devdir) && stat(devdir, &sb) == 0) {
         rc = coll_hwmon_collect_dir(st, devdir);
     }
     if (rc != 0) {

@@ -116,7 +116,11 @@ static int coll_time_parse_list(const char *p, size_t len, str_t *out, size_t ma
 static int coll_time_read(coll_ctx_t *c, const char *cs, const char *file, char *err, size_t errlen)
 {
     char rel[160];
-    snprintf(rel, sizeof(rel), COLL_TIME_DIR "/%s/%s", cs, file);
+    int rl = snprintf(rel, sizeof(rel), COLL_TIME_DIR "/%s/%s", cs, file);
+    if (rl < 0 || (size_t)rl >= sizeof(rel)) {
+        snprintf(err, errlen, "%s" COLL_TIME_DIR "/%s: name too long", c->paths->sysfs, cs);
+        return -1;
+    }
     int rc = coll_read_file(c->paths->sysfs, rel, c->scratch, 4096);
     if (rc < 0) {
         snprintf(err, errlen, "%s%s: %s", c->paths->sysfs, rel, strerror(-rc));

@@ -253,6 +253,8 @@ static const tcase_t cases[] = {
       "E 2:23 label name \"a\" is not unique: invalid sample\nF foo untyped\nS foo foo{} 1\n" },
     { "label_dup_name", false, IN("foo{__name__=\"foo\"} 1\n"),
       "E 1:5 label name \"__name__\" is not unique: invalid sample\n" },
+    { "label_name_invalid", false, IN("foo{__name__=\"0bad\"} 1\n"),
+      "E 1:1 invalid metric name or label names: {__name__=\"foo\", __name__=\"0bad\"}\n" },
     { "label_empty_name", false, IN("foo{__name__=\"\"} 1\n"), "E 1:1 missing metric name (__name__ label)\n" },
     { "label_utf8", false, IN("foo{a=\"\xc3\xa9\xf0\x9f\x98\x80\"} 1\n"),
       "F foo untyped\nS foo foo{a=\"\\xc3\\xa9\\xf0\\x9f\\x98\\x80\"} 1\n" },
@@ -291,6 +293,12 @@ static const tcase_t cases[] = {
     { "float_hex_exponent", false, IN("a 0x1p3\n"), "E 1:3 unsupported character in float\n" },
     { "float_underscore", false, IN("a 1_0\n"), "E 1:3 unsupported character in float\n" },
     { "float_range", false, IN("a 1e400\n"), "E 1:3 strconv.ParseFloat: parsing \"1e400\": value out of range\n" },
+    { "float_range_digits", false,
+      IN("a 1000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
+         "000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
+         "000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000\n"),
+      "E 1:3 strconv.ParseFloat: parsing \"100000000000000000000000000000000000000000000000...\": value out of "
+      "range\n" },
     { "float_signed_nan", false, IN("a +nan\n"), "E 1:3 strconv.ParseFloat: parsing \"+nan\": invalid syntax\n" },
     { "float_hex", false, IN("a 0x10\n"), "E 1:3 strconv.ParseFloat: parsing \"0x10\": invalid syntax\n" },
     { "float_comma", false, IN("a 1,5\n"), "E 1:3 strconv.ParseFloat: parsing \"1,5\": invalid syntax\n" },
@@ -340,6 +348,7 @@ static const tcase_t cases[] = {
     { "om_no_eof_mid_line", true, IN("a 1"), "E 1:4 data does not end with # EOF\n" },
     { "om_after_eof", true, IN("a 1\n# EOF\nb 2\n"), "E 3:1 unexpected data after # EOF\nF a untyped\nS a a{} 1\n" },
     { "om_blank_after_eof", true, IN("# EOF\n\n"), "E 2:1 unexpected data after # EOF\n" },
+    { "om_eof_cut", true, IN("# EO"), "E 1:1 \"INVALID\" \" \" is not a valid start token\n" },
     { "om_eof_crlf", true, IN("# EOF\r\n"), "E 1:6 unexpected data after # EOF\n" },
     { "om_eofx", true, IN("# EOFx\n"), "E 1:6 unexpected data after # EOF\n" },
     { "om_blank_line", true, IN("a 1\n\n# EOF\n"),
