@@ -28,7 +28,6 @@
 #include "agent/agent.h"
 #include "agent/agent_int.h"
 #include "common/hash.h"
-#include "common/httpd.h"
 #include "common/log.h"
 #include "common/mem.h"
 
@@ -53,7 +52,7 @@ struct agent {
     pthread_mutex_t ship_mu;
     agent_scrape_t **scrapes;
     size_t nscrapes;
-    httpd_t *http;
+    agent_httpd_t *http;
     pthread_mutex_t mu; /* guards stop */
     pthread_cond_t cv;
     bool stop;
@@ -218,17 +217,14 @@ void agent_stop(agent_t *a)
 
 uint16_t agent_port(const agent_t *a)
 {
-    return httpd_port(a->http);
+    return agent_httpd_port(a->http);
 }
 
-static void agent_http_metrics(void *ctx, http_req_t *req, http_resp_t *resp)
+static void agent_http_metrics(agent_t *a, buf_t *body)
 {
-    (void)req;
-    agent_t *a = ctx;
-    resp->content_type = "text/plain; version=0.0.4; charset=utf-8";
     pthread_mutex_lock(&a->pub_mu);
     if (a->nscrapes == 0) {
-        agent_expo_write(&a->pub, &resp->body);
+        agent_expo_write(&a->pub, body);
         pthread_mutex_unlock(&a->pub_mu);
         return;
     }
@@ -239,22 +235,24 @@ static void agent_http_metrics(void *ctx, http_req_t *req, http_resp_t *resp)
     for (size_t i = 0; i < a->nscrapes; i++) {
         agent_scrape_snapshot(a->scrapes[i], &merged);
     }
-    agent_expo_write(&merged, &resp->body);
+    agent_expo_write(&merged, body);
     msink_fini(&merged);
 }
 
-static void agent_http_healthy(void *ctx, http_req_t *req, http_resp_t *resp)
+/* The agent's HTTP routes: /metrics, /-/healthy, /-/ready. */
+static void agent_http(void *ctx, const char *path, buf_t *body, int *status, const char **content_type)
 {
-    (void)ctx;
-    (void)req;
-    http_resp_text(resp, 200, "pharos-agent is Healthy.");
+    agent_t *a = ctx;
+    if (strcmp(path, "/metrics") == 0) {
+        *content_type = "text/plain; version=0.0.4; charset=utf-8";
+        agent_http_metrics(a, body);
+    } else if (strcmp(path, "/-/healthy") == 0 || strcmp(path, "/-/ready") == 0) {
+        buf_puts(body, "pharos-agent is Healthy.\n");
+    } else {
+        *status = 404;
+        buf_puts(body, "404 page not found\n");
+    }
 }
-
-static const httpd_route_t agent_routes[] = {
-    { .method = "GET", .path = "/metrics", .fn = agent_http_metrics },
-    { .method = "GET", .path = "/-/healthy", .fn = agent_http_healthy },
-    { .method = "GET", .path = "/-/ready", .fn = agent_http_healthy },
-};
 
 static bool agent_disabled(const agent_config_t *cfg, const char *name)
 {
@@ -377,12 +375,7 @@ int agent_create(const agent_config_t *cfg, agent_t **out, char *err, size_t err
         agent_destroy(a);
         return -1;
     }
-    httpd_opts_t ho = { .listen = cfg->listen,
-                        .threads = 2,
-                        .routes = agent_routes,
-                        .nroutes = sizeof(agent_routes) / sizeof(agent_routes[0]),
-                        .ctx = a };
-    if (httpd_start(&ho, &a->http, err, errlen) != 0) {
+    if (agent_httpd_start(cfg->listen, agent_http, a, &a->http, err, errlen) != 0) {
         agent_destroy(a);
         return -1;
     }
@@ -395,7 +388,7 @@ void agent_destroy(agent_t *a)
     if (!a) {
         return;
     }
-    httpd_stop(a->http);
+    agent_httpd_stop(a->http);
     for (size_t i = 0; i < a->nscrapes; i++) {
         agent_scrape_stop(a->scrapes[i]);
     }

@@ -104,11 +104,6 @@ static void agent_usage(FILE *out)
     config_print_help(out, agent_fields, NFIELDS);
 }
 
-static bool agent_url_ok(const char *u)
-{
-    return strncmp(u, "http://", 7) == 0 || strncmp(u, "https://", 8) == 0;
-}
-
 static const coll_def_t *agent_find_collector(const char *name)
 {
     for (size_t i = 0; i < coll_table_len; i++) {
@@ -128,9 +123,10 @@ static int agent_config_check(const agent_config_t *cfg, char *err, size_t errle
             return -1;
         }
     }
+    char why[256];
     for (size_t i = 0; i < cfg->rw_urls.n; i++) {
-        if (!agent_url_ok(cfg->rw_urls.v[i])) {
-            snprintf(err, errlen, "remote-write.url: \"%s\" is not an http(s) URL", cfg->rw_urls.v[i]);
+        if (agent_httpc_check_url(cfg->rw_urls.v[i], why, sizeof(why)) != 0) {
+            snprintf(err, errlen, "remote-write.url: \"%s\": %s", cfg->rw_urls.v[i], why);
             return -1;
         }
     }
@@ -149,8 +145,8 @@ static int agent_config_check(const agent_config_t *cfg, char *err, size_t errle
             return -1;
         }
         for (size_t j = 0; j < t[i].urls.n; j++) {
-            if (!agent_url_ok(t[i].urls.v[j])) {
-                snprintf(err, errlen, "scrape.targets[%zu].urls: \"%s\" is not an http(s) URL", i, t[i].urls.v[j]);
+            if (agent_httpc_check_url(t[i].urls.v[j], why, sizeof(why)) != 0) {
+                snprintf(err, errlen, "scrape.targets[%zu].urls: \"%s\": %s", i, t[i].urls.v[j], why);
                 return -1;
             }
         }

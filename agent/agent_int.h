@@ -125,6 +125,15 @@ size_t msink_sample_labels(const msink_t *s, const msink_sample_t *x, label_t *o
  * Families without samples are not written. O(S log S). */
 void agent_expo_write(const msink_t *s, buf_t *out);
 
+/* Labels one sample may carry (the exposition parser's bound). */
+#define MSINK_MAX_LABELS 256
+
+/* Keep the first sample of each series (name and label set) and drop
+ * the later ones, as Prometheus' scrape loop does with a series exposed
+ * twice. scratch is reused. Returns the number dropped. O(S log S); no
+ * allocation once scratch has grown. */
+size_t msink_drop_duplicates(msink_t *s, buf_t *scratch);
+
 /* Append src's samples to dst with the labels extra[0..nx) added (a
  * sample's own label of the same name wins), families merged by name.
  * O(samples in src). */
@@ -274,6 +283,48 @@ int agent_scrape_start(struct agent *a, const struct agent_target_config *t, con
 void agent_scrape_stop(agent_scrape_t *s);
 /* Append the last successful scrape's samples, with the target labels. */
 void agent_scrape_snapshot(agent_scrape_t *s, msink_t *into);
+
+/* ---- HTTP client (agent_httpc.c) --------------------------------------- */
+/* The agent's own HTTP/1.1 client, so that the agent does not map
+ * libcurl and its TLS stack (several MiB of resident pages) to talk
+ * plain http; https URLs go through libcurl, loaded at first use. Each
+ * call classifies its outcome as common/httpc does (httpc_result_t). */
+
+#include "common/httpc.h"
+
+typedef struct agent_httpc agent_httpc_t;
+
+/* A client for one thread; it keeps one connection alive. Every call
+ * takes at most timeout_ms (connect, send, receive). */
+agent_httpc_t *agent_httpc_create(long timeout_ms);
+void agent_httpc_destroy(agent_httpc_t *c); /* NULL ok */
+/* POST body to url with extra headers ("Name: value", NULL-terminated;
+ * borrowed). The response body is appended to resp when not NULL (at
+ * most 1 MiB kept). Fills [out] res on every path. */
+void agent_httpc_post(agent_httpc_t *c, const char *url, const char *const *headers, const void *body, size_t len,
+                      buf_t *resp, httpc_result_t *res);
+/* GET url; the body is appended to resp; past max_body bytes the call
+ * fails (HTTPC_FATAL, "body larger than …"). */
+void agent_httpc_get(agent_httpc_t *c, const char *url, const char *const *headers, buf_t *resp, size_t max_body,
+                     httpc_result_t *res);
+/* 0 when url can be used (http://host[:port]/path, or https:// when
+ * libcurl can be loaded), else -1 with a reason. */
+int agent_httpc_check_url(const char *url, char *err, size_t errlen);
+
+/* ---- HTTP server (agent_httpd.c) --------------------------------------- */
+/* A small HTTP/1.1 server for /metrics and /-/healthy on one thread. */
+
+typedef struct agent_httpd agent_httpd_t;
+/* Answer GET (or HEAD) path (without the query): set *status (200
+ * preset) and *content_type (static string; text/plain preset) and
+ * append the body. Called on the server's thread. */
+typedef void (*agent_httpd_fn)(void *ctx, const char *path, buf_t *body, int *status, const char **content_type);
+/* Bind listen ("127.0.0.1:9465", "[::1]:9465", ":9465"; port 0: any) and
+ * serve on a thread. 0 and [out] *out, or -1 with a reason. */
+int agent_httpd_start(const char *listen, agent_httpd_fn fn, void *ctx, agent_httpd_t **out, char *err, size_t errlen);
+/* Stop serving (in-flight request finished first) and free. NULL ok. */
+void agent_httpd_stop(agent_httpd_t *h);
+uint16_t agent_httpd_port(const agent_httpd_t *h);
 
 /* ---- collectors ------------------------------------------------------- */
 

@@ -10,6 +10,7 @@
  * workload allocates nothing.
  */
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "agent/agent_int.h"
@@ -270,4 +271,81 @@ void msink_append(msink_t *dst, const msink_t *src, const label_t *extra, size_t
         }
         msink_add_full(dst, fam, msink_sample_name(src, x), ls, n, x->value, x->ts_ms);
     }
+}
+
+/* The series hash of sample i: its name and labels in name order. */
+static uint64_t msink_series_hash(const msink_t *s, size_t i, label_t *ls, size_t max)
+{
+    const msink_sample_t *x = &s->samples[i];
+    ls[0] = (label_t){ STR_LIT("__name__"), msink_sample_name(s, x) };
+    size_t n = labels_normalize(ls, 1 + msink_sample_labels(s, x, ls + 1, max - 1));
+    return labels_hash(ls, n);
+}
+
+typedef struct msink_hidx {
+    uint64_t hash;
+    uint32_t idx;
+} msink_hidx_t;
+
+static int msink_hidx_cmp(const void *a, const void *b)
+{
+    const msink_hidx_t *x = a, *y = b;
+    if (x->hash != y->hash) {
+        return x->hash < y->hash ? -1 : 1;
+    }
+    return x->idx < y->idx ? -1 : (x->idx > y->idx);
+}
+
+static bool msink_same_series(const msink_t *s, uint32_t i, uint32_t j)
+{
+    label_t a[MSINK_MAX_LABELS + 1], b[MSINK_MAX_LABELS + 1];
+    size_t na = 1 + msink_sample_labels(s, &s->samples[i], a + 1, MSINK_MAX_LABELS);
+    size_t nb = 1 + msink_sample_labels(s, &s->samples[j], b + 1, MSINK_MAX_LABELS);
+    a[0] = (label_t){ STR_LIT("__name__"), msink_sample_name(s, &s->samples[i]) };
+    b[0] = (label_t){ STR_LIT("__name__"), msink_sample_name(s, &s->samples[j]) };
+    na = labels_normalize(a, na);
+    nb = labels_normalize(b, nb);
+    if (na != nb) {
+        return false;
+    }
+    for (size_t k = 0; k < na; k++) {
+        if (!str_eq(a[k].name, b[k].name) || !str_eq(a[k].value, b[k].value)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+size_t msink_drop_duplicates(msink_t *s, buf_t *scratch)
+{
+    if (s->nsamples < 2) {
+        return 0;
+    }
+    buf_reset(scratch);
+    buf_reserve(scratch, s->nsamples * sizeof(msink_hidx_t) + s->nsamples);
+    msink_hidx_t *h = (msink_hidx_t *)(void *)scratch->data;
+    uint8_t *drop = scratch->data + s->nsamples * sizeof(msink_hidx_t);
+    label_t ls[MSINK_MAX_LABELS + 1];
+    for (size_t i = 0; i < s->nsamples; i++) {
+        h[i] = (msink_hidx_t){ msink_series_hash(s, i, ls, MSINK_MAX_LABELS + 1), (uint32_t)i };
+        drop[i] = 0;
+    }
+    qsort(h, s->nsamples, sizeof(*h), msink_hidx_cmp);
+    size_t dropped = 0;
+    for (size_t i = 0; i < s->nsamples; i++) {
+        for (size_t j = i + 1; j < s->nsamples && h[j].hash == h[i].hash; j++) {
+            if (!drop[h[j].idx] && !drop[h[i].idx] && msink_same_series(s, h[i].idx, h[j].idx)) {
+                drop[h[j].idx] = 1; /* h is sorted by index within a hash: the first stays */
+                dropped++;
+            }
+        }
+    }
+    size_t kept = 0;
+    for (size_t i = 0; i < s->nsamples; i++) {
+        if (!drop[i]) {
+            s->samples[kept++] = s->samples[i];
+        }
+    }
+    s->nsamples = kept;
+    return dropped;
 }

@@ -16,6 +16,8 @@
  * timestamp), so queries stop showing them after the failure instead of
  * 5 minutes later.
  *
+ * A series exposed twice in one scrape keeps its first sample only.
+ *
  * Target labels: job, instance (host:port of the URL), then the static
  * labels; clashes with scraped labels follow honor-labels.
  */
@@ -28,7 +30,6 @@
 
 #include "agent/agent.h"
 #include "agent/agent_int.h"
-#include "common/httpc.h"
 #include "common/log.h"
 #include "common/mem.h"
 
@@ -89,21 +90,19 @@ static char *scrape_instance(const char *url)
 }
 
 /* Fetch and parse into s->sink. 0, or -1 with a reason. */
-static int scrape_once(agent_scrape_t *s, httpc_t *hc, char *err, size_t errlen)
+static int scrape_once(agent_scrape_t *s, agent_httpc_t *hc, char *err, size_t errlen)
 {
+    static const char *const headers[] = { "Accept: text/plain;version=0.0.4;q=1,*/*;q=0.1",
+                                           "User-Agent: pharos-agent/" AGENT_VERSION, NULL };
     buf_reset(&s->body);
     httpc_result_t res;
-    httpc_get(hc, s->url, &s->body, &res);
+    agent_httpc_get(hc, s->url, headers, &s->body, SCRAPE_MAX_BODY, &res);
     if (res.status != HTTPC_OK) {
         if (res.http_code) {
             snprintf(err, errlen, "HTTP %ld: %s", res.http_code, res.error);
         } else {
             snprintf(err, errlen, "%s", res.error);
         }
-        return -1;
-    }
-    if (s->body.len > SCRAPE_MAX_BODY) {
-        snprintf(err, errlen, "body larger than %u bytes", SCRAPE_MAX_BODY);
         return -1;
     }
     const char *p = s->body.len ? (const char *)s->body.data : "";
@@ -150,7 +149,7 @@ static void scrape_mark_stale(agent_scrape_t *s, int64_t tick)
     pthread_mutex_unlock(&s->pub_mu);
 }
 
-static void scrape_tick(agent_scrape_t *s, httpc_t *hc, int64_t tick)
+static void scrape_tick(agent_scrape_t *s, agent_httpc_t *hc, int64_t tick)
 {
     char err[512] = "";
     double t0 = scrape_mono_s();
@@ -201,7 +200,7 @@ static bool scrape_wait(agent_scrape_t *s, int64_t until)
 static void *scrape_main(void *arg)
 {
     agent_scrape_t *s = arg;
-    httpc_t *hc = httpc_create((long)s->timeout_ms);
+    agent_httpc_t *hc = agent_httpc_create((long)s->timeout_ms);
     s->last_ok = true;
     int64_t iv = s->interval_ms;
     int64_t next = (scrape_wall_ms() / iv + 1) * iv;
@@ -209,7 +208,7 @@ static void *scrape_main(void *arg)
         scrape_tick(s, hc, next);
         next = (scrape_wall_ms() / iv + 1) * iv;
     }
-    httpc_destroy(hc);
+    agent_httpc_destroy(hc);
     return NULL;
 }
 

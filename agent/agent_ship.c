@@ -30,7 +30,6 @@
 #include "agent/agent_int.h"
 #include "common/compress.h"
 #include "common/hash.h"
-#include "common/httpc.h"
 #include "common/log.h"
 #include "common/mem.h"
 
@@ -116,7 +115,7 @@ static bool ship_should_quit(shipper_t *sh, bool empty)
 
 /* Send one batch until it is acknowledged, rejected, or we stop.
  * Returns true when the batch is done with (popped). */
-static bool ship_send_batch(ship_shard_t *sd, httpc_t *hc, const buf_t *body, uint64_t seq, uint32_t n)
+static bool ship_send_batch(ship_shard_t *sd, agent_httpc_t *hc, const buf_t *body, uint64_t seq, uint32_t n)
 {
     shipper_t *sh = sd->owner;
     static const char *const headers[] = { "Content-Encoding: snappy", "Content-Type: application/x-protobuf",
@@ -125,7 +124,7 @@ static bool ship_send_batch(ship_shard_t *sd, httpc_t *hc, const buf_t *body, ui
     int64_t backoff = sh->o.min_backoff_ms;
     for (;;) {
         httpc_result_t res;
-        httpc_post(hc, sh->url, headers, body->data, body->len, NULL, &res);
+        agent_httpc_post(hc, sh->url, headers, body->data, body->len, NULL, &res);
         if (res.status == HTTPC_OK) {
             spool_pop(sd->spool, seq);
             atomic_fetch_add(&sh->sent_samples, n);
@@ -160,7 +159,7 @@ static void *ship_sender_main(void *arg)
 {
     ship_shard_t *sd = arg;
     shipper_t *sh = sd->owner;
-    httpc_t *hc = httpc_create(sh->o.timeout_ms);
+    agent_httpc_t *hc = agent_httpc_create(sh->o.timeout_ms);
     buf_t body;
     buf_init(&body);
     for (;;) {
@@ -182,7 +181,7 @@ static void *ship_sender_main(void *arg)
         }
     }
     buf_fini(&body);
-    httpc_destroy(hc);
+    agent_httpc_destroy(hc);
     return NULL;
 }
 

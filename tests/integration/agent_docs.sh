@@ -57,7 +57,7 @@ if "$AGENT" --check-config --config.file="$TMP/bad.yml" 2>"$TMP/err"; then fail 
 grep -q "bad.yml:2: collect.interval: invalid duration" "$TMP/err" || fail "bad file: $(cat "$TMP/err")"
 printf 'scrape:\n  targets:\n    - job: x\n      urls: [ftp://a]\n' >"$TMP/bad2.yml"
 if "$AGENT" --check-config --config.file="$TMP/bad2.yml" 2>"$TMP/err"; then fail "an ftp target was accepted"; fi
-grep -q 'scrape.targets\[0\].urls: "ftp://a" is not an http(s) URL' "$TMP/err" || fail "bad target: $(cat "$TMP/err")"
+grep -q 'scrape.targets\[0\].urls: "ftp://a": unsupported URL scheme' "$TMP/err" || fail "bad target: $(cat "$TMP/err")"
 
 read -r P_AGENT P_DEAD <<<"$($HELPER ports 2)"
 "$AGENT" --web.listen-address=127.0.0.1:"$P_AGENT" --collect.interval=1s --storage.path="$TMP/agent" \

@@ -118,13 +118,40 @@ static void test_reset_keeps_storage(void **state)
     msink_fini(&s);
 }
 
+static void test_drop_duplicates(void **state)
+{
+    (void)state;
+    msink_t s;
+    msink_init(&s);
+    buf_t scratch;
+    buf_init(&scratch);
+    uint32_t f = msink_family_c(&s, "m", NULL, METRIC_GAUGE);
+    label_t ab[2] = { { STR_LIT("a"), STR_LIT("1") }, { STR_LIT("b"), STR_LIT("2") } };
+    label_t ba[2] = { { STR_LIT("b"), STR_LIT("2") }, { STR_LIT("a"), STR_LIT("1") } };
+    label_t a2[1] = { { STR_LIT("a"), STR_LIT("2") } };
+    label_t empty[2] = { { STR_LIT("a"), STR_LIT("2") }, { STR_LIT("c"), STR_LIT("") } };
+    msink_add_full(&s, f, (str_t){ NULL, 0 }, ab, 2, 1, MSINK_NO_TS);
+    msink_add_full(&s, f, (str_t){ NULL, 0 }, a2, 1, 2, MSINK_NO_TS);
+    msink_add_full(&s, f, (str_t){ NULL, 0 }, ba, 2, 3, MSINK_NO_TS);    /* same series as the first */
+    msink_add_full(&s, f, STR_LIT("m_other"), ab, 2, 4, MSINK_NO_TS);    /* another name */
+    msink_add_full(&s, f, (str_t){ NULL, 0 }, empty, 2, 5, MSINK_NO_TS); /* c="" is no label: same as a2 */
+    msink_add_full(&s, f, (str_t){ NULL, 0 }, a2, 1, 6, MSINK_NO_TS);
+    assert_int_equal(msink_drop_duplicates(&s, &scratch), 3);
+    assert_int_equal(s.nsamples, 3);
+    assert_true(s.samples[0].value == 1);
+    assert_true(s.samples[1].value == 2);
+    assert_true(s.samples[2].value == 4);
+    assert_int_equal(msink_drop_duplicates(&s, &scratch), 0);
+    buf_fini(&scratch);
+    msink_fini(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_family_lookup),
-        cmocka_unit_test(test_samples_and_labels),
-        cmocka_unit_test(test_rollback),
-        cmocka_unit_test(test_reset_keeps_storage),
+        cmocka_unit_test(test_family_lookup),   cmocka_unit_test(test_samples_and_labels),
+        cmocka_unit_test(test_rollback),        cmocka_unit_test(test_reset_keeps_storage),
+        cmocka_unit_test(test_drop_duplicates),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
