@@ -112,7 +112,7 @@ typedef struct ahc_tls_mod {
     void (*destroy)(httpc_t *c);
     void (*post)(httpc_t *c, const char *url, const char *const *headers, const void *body, size_t len,
                  buf_t *resp_body, httpc_result_t *res);
-    void (*get)(httpc_t *c, const char *url, buf_t *resp_body, httpc_result_t *res);
+    void (*get)(httpc_t *c, const char *url, const char *const *headers, buf_t *resp_body, httpc_result_t *res);
     void (*buf_fini)(buf_t *b);
     char err[512]; /* why loading failed; "" when loaded */
 } ahc_tls_mod_t;
@@ -1108,8 +1108,7 @@ static void ahc_http_call(agent_httpc_t *c, const ahc_url_t *u, const char *cons
 
 /* One https call through the module; the body is copied into the sink
  * so that the caller's buffer only ever holds this allocator's memory.
- * httpc_get takes no headers, so an https GET goes without the caller's
- * headers, and its max_body is enforced after the transfer. */
+ * An https GET's max_body is enforced after the transfer. */
 static void ahc_tls_call(agent_httpc_t *c, const char *url, const char *const *headers, const void *body, size_t len,
                          bool post, ahc_sink_t *s, httpc_result_t *res)
 {
@@ -1125,7 +1124,7 @@ static void ahc_tls_call(agent_httpc_t *c, const char *url, const char *const *h
     if (post) {
         ahc_tls.post(c->tls, url, headers, body, len, &c->tls_body, res);
     } else {
-        ahc_tls.get(c->tls, url, &c->tls_body, res);
+        ahc_tls.get(c->tls, url, headers, &c->tls_body, res);
     }
     if (res->http_code == 0 || c->tls_body.len == 0) {
         return;

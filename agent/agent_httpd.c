@@ -45,6 +45,7 @@
 #include "agent/agent_int.h"
 #include "common/clock.h"
 #include "common/mem.h"
+#include "common/netaddr.h"
 
 #define HTTPD_MAX_CONNS 16
 #define HTTPD_HEAD_MAX 16384 /* request line + headers + blank line */
@@ -646,55 +647,12 @@ static void *httpd_thread(void *arg)
 
 /* ---- lifecycle ---- */
 
-/* Split "host:port", "[v6]:port" or ":port" (all IPv4) into [out] *ss. 0,
- * or -1 with a reason. May resolve a host name (getaddrinfo). */
-static int httpd_resolve(const char *addr, struct sockaddr_storage *ss, socklen_t *sslen, char *err, size_t errlen)
-{
-    char host[256];
-    const char *port = NULL;
-    if (addr[0] == '[') {
-        const char *rb = strchr(addr, ']');
-        if (!rb || rb[1] != ':' || (size_t)(rb - addr - 1) >= sizeof(host)) {
-            snprintf(err, errlen, "bad listen address %s (want [v6]:port)", addr);
-            return -1;
-        }
-        snprintf(host, sizeof(host), "%.*s", (int)(rb - addr - 1), addr + 1);
-        port = rb + 2;
-    } else {
-        const char *colon = strrchr(addr, ':');
-        if (!colon || (size_t)(colon - addr) >= sizeof(host)) {
-            snprintf(err, errlen, "bad listen address %s (want host:port)", addr);
-            return -1;
-        }
-        snprintf(host, sizeof(host), "%.*s", (int)(colon - addr), addr);
-        port = colon + 1;
-    }
-    size_t plen = strlen(port);
-    bool digits = plen > 0 && plen <= 5 && strspn(port, "0123456789") == plen;
-    if (!digits || strtoul(port, NULL, 10) > 65535) {
-        snprintf(err, errlen, "bad listen address %s (bad port)", addr);
-        return -1;
-    }
-    struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE | AI_NUMERICSERV };
-    hints.ai_family = host[0] ? AF_UNSPEC : AF_INET;
-    struct addrinfo *res = NULL;
-    int gai = getaddrinfo(host[0] ? host : NULL, port, &hints, &res);
-    if (gai != 0 || !res) {
-        snprintf(err, errlen, "bad listen address %s: %s", addr, gai_strerror(gai));
-        return -1;
-    }
-    memcpy(ss, res->ai_addr, res->ai_addrlen);
-    *sslen = res->ai_addrlen;
-    freeaddrinfo(res);
-    return 0;
-}
-
 /* Open, bind and listen h->lfd; set h->port. 0, or -1 with a reason. */
 static int httpd_listen(agent_httpd_t *h, const char *addr, char *err, size_t errlen)
 {
     struct sockaddr_storage ss = { 0 };
     socklen_t sslen = 0;
-    if (httpd_resolve(addr, &ss, &sslen, err, errlen) != 0) {
+    if (netaddr_listen(addr, &ss, &sslen, err, errlen) != 0) {
         return -1;
     }
     h->lfd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);

@@ -786,7 +786,7 @@ static int rw_load_source(const char *src, buf_t *out, char *err, size_t errlen)
     if (strncmp(src, "http://", 7) == 0 || strncmp(src, "https://", 8) == 0) {
         httpc_t *hc = httpc_create(30000);
         httpc_result_t res;
-        httpc_get(hc, src, out, &res);
+        httpc_get(hc, src, NULL, out, &res);
         httpc_destroy(hc);
         if (res.status != HTTPC_OK) {
             snprintf(err, errlen, "GET %s: %ld %s", src, res.http_code, res.error);

@@ -233,10 +233,24 @@ oom:
     snprintf(res->error, sizeof(res->error), "out of memory building request headers");
 }
 
-void httpc_get(httpc_t *c, const char *url, buf_t *resp_body, httpc_result_t *res)
+void httpc_get(httpc_t *c, const char *url, const char *const *headers, buf_t *resp_body, httpc_result_t *res)
 {
     curl_easy_reset(c->curl);
+    struct curl_slist *hdrs = NULL;
+    for (size_t i = 0; headers && headers[i]; i++) {
+        struct curl_slist *n = curl_slist_append(hdrs, headers[i]);
+        if (!n) {
+            curl_slist_free_all(hdrs);
+            res->status = HTTPC_RETRY;
+            res->http_code = 0;
+            res->retry_after_ms = -1;
+            snprintf(res->error, sizeof(res->error), "out of memory building request headers");
+            return;
+        }
+        hdrs = n;
+    }
     curl_easy_setopt(c->curl, CURLOPT_URL, url);
     curl_easy_setopt(c->curl, CURLOPT_HTTPGET, 1L);
-    httpc_perform(c, NULL, resp_body, res);
+    httpc_perform(c, hdrs, resp_body, res);
+    curl_slist_free_all(hdrs);
 }

@@ -40,7 +40,7 @@ void httpc_destroy(httpc_t *c);
  * client's timeout. */
 void httpc_post(httpc_t *c, const char *url, const char *const *headers, const void *body, size_t len, buf_t *resp_body,
                 httpc_result_t *res);
-/* GET url; same classification. */
-void httpc_get(httpc_t *c, const char *url, buf_t *resp_body, httpc_result_t *res);
+/* GET url with headers (as httpc_post; NULL: none); same classification. */
+void httpc_get(httpc_t *c, const char *url, const char *const *headers, buf_t *resp_body, httpc_result_t *res);
 
 #endif

@@ -35,6 +35,7 @@
 #include <sys/socket.h>
 
 #include "common/log.h"
+#include "common/netaddr.h"
 #include "common/mem.h"
 #include "common/str.h"
 
@@ -374,50 +375,6 @@ static void httpd_log_cb(void *cls, const char *fmt, va_list ap)
     log_warn("httpd: %s", msg);
 }
 
-/* Split "host:port", "[v6]:port" or ":port" into addr. 0 or -1 with err. */
-static int httpd_resolve(const char *listen, struct sockaddr_storage *ss, socklen_t *sslen, char *err, size_t errlen)
-{
-    char host[256];
-    const char *port;
-    if (listen[0] == '[') {
-        const char *close = strchr(listen, ']');
-        if (!close || close[1] != ':' || (size_t)(close - listen - 1) >= sizeof(host)) {
-            snprintf(err, errlen, "bad listen address %s", listen);
-            return -1;
-        }
-        memcpy(host, listen + 1, (size_t)(close - listen - 1));
-        host[close - listen - 1] = '\0';
-        port = close + 2;
-    } else {
-        const char *colon = strrchr(listen, ':');
-        if (!colon || (size_t)(colon - listen) >= sizeof(host)) {
-            snprintf(err, errlen, "bad listen address %s (want host:port)", listen);
-            return -1;
-        }
-        memcpy(host, listen, (size_t)(colon - listen));
-        host[colon - listen] = '\0';
-        port = colon + 1;
-    }
-    char *end = NULL;
-    unsigned long p = strtoul(port, &end, 10);
-    if (*port == '\0' || *end != '\0' || p > 65535) {
-        snprintf(err, errlen, "bad port in listen address %s", listen);
-        return -1;
-    }
-    struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE | AI_NUMERICSERV };
-    hints.ai_family = host[0] ? AF_UNSPEC : AF_INET;
-    struct addrinfo *res = NULL;
-    int gai = getaddrinfo(host[0] ? host : NULL, port, &hints, &res);
-    if (gai != 0 || !res) {
-        snprintf(err, errlen, "cannot resolve %s: %s", listen, gai_strerror(gai));
-        return -1;
-    }
-    memcpy(ss, res->ai_addr, res->ai_addrlen);
-    *sslen = res->ai_addrlen;
-    freeaddrinfo(res);
-    return 0;
-}
-
 int httpd_start(const httpd_opts_t *opts, httpd_t **out, char *err, size_t errlen)
 {
     assert(opts && out && err && errlen > 0);
@@ -425,7 +382,7 @@ int httpd_start(const httpd_opts_t *opts, httpd_t **out, char *err, size_t errle
     *out = NULL;
     struct sockaddr_storage ss = { 0 };
     socklen_t sslen = 0;
-    if (httpd_resolve(opts->listen ? opts->listen : ":0", &ss, &sslen, err, errlen) != 0) {
+    if (netaddr_listen(opts->listen ? opts->listen : ":0", &ss, &sslen, err, errlen) != 0) {
         return -1;
     }
     (void)sslen;

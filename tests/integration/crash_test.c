@@ -683,7 +683,7 @@ static void crash_scrape(crash_run_t *run)
     char url[128];
     snprintf(url, sizeof(url), "%s/metrics", run->proc.url);
     httpc_result_t res;
-    httpc_get(h, url, &b, &res);
+    httpc_get(h, url, NULL, &b, &res);
     run->round_cuts = 0;
     run->round_compactions = 0;
     if (res.status == HTTPC_OK) {

@@ -65,7 +65,7 @@ bool ts_wait_ready(const char *url, double timeout_s)
     bool ok = false;
     while (ts_now() < end) {
         httpc_result_t r;
-        httpc_get(c, url, NULL, &r);
+        httpc_get(c, url, NULL, NULL, &r);
         if (r.status == HTTPC_OK) {
             ok = true;
             break;
@@ -327,7 +327,7 @@ int ts_export(httpc_t *c, const char *base_url, const char *selector, ts_exporte
     curl_easy_cleanup(esc);
     buf_t body = { 0 };
     httpc_result_t r;
-    httpc_get(c, url, &body, &r);
+    httpc_get(c, url, NULL, &body, &r);
     free(url);
     if (r.status != HTTPC_OK) {
         buf_fini(&body);

@@ -148,7 +148,7 @@ static void test_status_table(void **state)
             static const char *const hdrs[] = { "Content-Type: text/plain", NULL };
             httpc_post(f->c, url, hdrs, "x", 1, NULL, &res);
         } else {
-            httpc_get(f->c, url, NULL, &res);
+            httpc_get(f->c, url, NULL, NULL, &res);
         }
         if (res.status != c->want || res.http_code != c->code || res.retry_after_ms != c->retry_ms ||
             strcmp(res.error, c->error) != 0) {
@@ -197,9 +197,15 @@ static void test_body_and_headers(void **state)
 
     /* same handle again (keep-alive), now a GET appended to the same buffer */
     buf_reset(&out);
-    httpc_get(f->c, url, &out, &res);
+    httpc_get(f->c, url, NULL, &out, &res);
     assert_int_equal(res.status, HTTPC_OK);
     assert_string_equal((const char *)out.data, "GET enc=- expect=- len=0:");
+    /* a GET carries the caller's headers */
+    static const char *const get_hdrs[] = { "Content-Encoding: gzip", NULL };
+    buf_reset(&out);
+    httpc_get(f->c, url, get_hdrs, &out, &res);
+    assert_int_equal(res.status, HTTPC_OK);
+    assert_string_equal((const char *)out.data, "GET enc=gzip expect=- len=0:");
     buf_fini(&out);
 }
 
@@ -228,7 +234,7 @@ static void test_timeout_retries(void **state)
     char url[128];
     snprintf(url, sizeof(url), "%s/slow", f->base);
     httpc_result_t res;
-    httpc_get(c, url, NULL, &res);
+    httpc_get(c, url, NULL, NULL, &res);
     assert_int_equal(res.status, HTTPC_RETRY);
     assert_int_equal(res.http_code, 0);
     assert_true(res.error[0] != '\0');
@@ -264,7 +270,7 @@ static void test_bad_url_fatal(void **state)
     (void)state;
     httpc_t *c = httpc_create(1000);
     httpc_result_t res;
-    httpc_get(c, "nosuchscheme://x/", NULL, &res);
+    httpc_get(c, "nosuchscheme://x/", NULL, NULL, &res);
     assert_int_equal(res.status, HTTPC_FATAL);
     assert_true(res.error[0] != '\0');
     httpc_destroy(c);

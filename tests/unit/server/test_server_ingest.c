@@ -872,7 +872,7 @@ static long http_get(httpc_t *c, const char *base, const char *path, buf_t *resp
     snprintf(url, sizeof(url), "%s%s", base, path);
     httpc_result_t res;
     buf_reset(resp);
-    httpc_get(c, url, resp, &res);
+    httpc_get(c, url, NULL, resp, &res);
     return res.http_code;
 }
 
