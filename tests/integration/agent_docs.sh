@@ -16,17 +16,9 @@ ROOT=${2:?usage: $0 pharos-agent repo-root}
 DOC=$ROOT/docs/agent.md
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 HELPER="python3 $HERE/interop_compare.py"
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/pharos-agent-docs.XXXXXX")
-declare -A PIDS=()
 # shellcheck source=tests/integration/lib.sh
 . "$HERE/lib.sh"
-cleanup() {
-    local rc=$?
-    set +e
-    finish_servers "$rc" 20
-    exit $rc
-}
-trap cleanup EXIT
+servers_init agent-docs 20
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
 "$AGENT" --help-md >"$TMP/table.md"

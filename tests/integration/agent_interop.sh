@@ -20,18 +20,9 @@ if [[ ! -x "$PROM_BIN" || ! -x "$VM_BIN" ]]; then
     [[ $EUID -eq 0 ]] || { echo "SKIP: $PROM_BIN or $VM_BIN missing" >&2; exit 77; }
     DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends prometheus victoria-metrics >/dev/null
 fi
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/pharos-agent-interop.XXXXXX")
-declare -A PIDS=()
 # shellcheck source=tests/integration/lib.sh
 . "$HERE/lib.sh"
-cleanup() {
-    local rc=$?
-    set +e
-    finish_servers "$rc" 25
-    exit $rc
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+servers_init agent-interop 25
 now_ms() { python3 -c 'import time; print(int(time.time() * 1000))'; }
 
 read -r P_PHAROS P_PROM P_VM P_AGENT <<<"$($HELPER ports 4)"

@@ -16,18 +16,9 @@ PHAROSD=${2:?usage: $0 pharos-agent pharosd}
 OUTAGE_SECONDS=${OUTAGE_SECONDS:-6}
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 HELPER="python3 $HERE/interop_compare.py"
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/pharos-outage.XXXXXX")
-declare -A PIDS=()
 # shellcheck source=tests/integration/lib.sh
 . "$HERE/lib.sh"
-cleanup() {
-    local rc=$?
-    set +e
-    finish_servers "$rc" 30
-    exit $rc
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+servers_init outage 30
 
 start_pharosd() { # name port dir
     "$PHAROSD" --web.listen-address=127.0.0.1:"$2" --storage.path="$3" >>"$TMP/$1.log" 2>&1 &

@@ -17,18 +17,9 @@ if [[ ! -x "$NODE_BIN" ]]; then
     [[ $EUID -eq 0 ]] || { echo "SKIP: $NODE_BIN missing" >&2; exit 77; }
     DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends prometheus-node-exporter >/dev/null
 fi
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/pharos-parity.XXXXXX")
-declare -A PIDS=()
 # shellcheck source=tests/integration/lib.sh
 . "$HERE/lib.sh"
-cleanup() {
-    local rc=$?
-    set +e
-    finish_servers "$rc" 25
-    exit $rc
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+servers_init parity 25
 
 read -r P_AGENT P_NODE <<<"$($HELPER ports 2)"
 "$NODE_BIN" --web.listen-address=127.0.0.1:"$P_NODE" >"$TMP/node_exporter.log" 2>&1 &

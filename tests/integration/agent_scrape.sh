@@ -15,18 +15,9 @@ AGENT=${1:?usage: $0 pharos-agent pharosd}
 PHAROSD=${2:?usage: $0 pharos-agent pharosd}
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 HELPER="python3 $HERE/interop_compare.py"
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/pharos-agent-scrape.XXXXXX")
-declare -A PIDS=()
 # shellcheck source=tests/integration/lib.sh
 . "$HERE/lib.sh"
-cleanup() {
-    local rc=$?
-    set +e
-    finish_servers "$rc" 30
-    exit $rc
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+servers_init agent-scrape 30
 
 read -r P_STORE P_AGENT P_FILES <<<"$($HELPER ports 3)"
 mkdir -p "$TMP/www"

@@ -45,20 +45,9 @@ if [[ ! -x "$PROM_BIN" || ! -x "$NODE_BIN" ]]; then
         { apt-get update >/dev/null && apt-get install -y --no-install-recommends prometheus prometheus-node-exporter >/dev/null; }
 fi
 
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/pharos-interop.XXXXXX")
-declare -A PIDS=()
-
 # shellcheck source=tests/integration/lib.sh
 . "$HERE/lib.sh"
-
-cleanup() {
-    local rc=$?
-    set +e
-    finish_servers "$rc" 25
-    exit $rc
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+servers_init interop 25
 
 now_ms() { python3 -c 'import time; print(int(time.time() * 1000))'; }
 

@@ -1,9 +1,11 @@
 # SPDX-License-Identifier: Apache-2.0
 #
-# lib.sh: what the integration scripts that start servers share. Sourced
-# after the caller declared `declare -A PIDS=()` (name -> PID of each
-# server it started) and set TMP (its temp dir). Servers are stopped by
-# the PIDs recorded here only; nothing is looked up by name.
+# lib.sh: what the integration scripts that start servers share. A caller
+# either runs `servers_init NAME TAIL_LINES` right after sourcing it, or
+# (the older scripts) declares `declare -A PIDS=()` (name -> PID of each
+# server it started), sets TMP (its temp dir) and installs its own traps.
+# Servers are stopped by the PIDs recorded here only; nothing is looked
+# up by name.
 
 # shellcheck disable=SC2317 # (run from the callers' EXIT traps)
 stop_pid() { # name [seconds=10]: TERM, wait, then KILL; only our own recorded PID
@@ -37,4 +39,26 @@ finish_servers() { # rc tail-lines: stop every server, show the logs' ends when 
     else
         rm -rf "$TMP"
     fi
+}
+
+# servers_init NAME TAIL_LINES: the prologue of a script that starts servers.
+# Sets TMP to a new temp dir (${TMPDIR:-/tmp}/pharos-NAME.XXXXXX) and PIDS to
+# an empty global map, and installs the traps: on EXIT finish_servers with the
+# script's exit status and TAIL_LINES, keeping that status; INT and TERM exit
+# 130 (so EXIT runs). A caller that needs more on exit sets its own EXIT trap
+# and calls servers_cleanup from it.
+servers_init() {
+    TMP=$(mktemp -d "${TMPDIR:-/tmp}/pharos-$1.XXXXXX")
+    declare -gA PIDS=()
+    SERVERS_TAIL_LINES=$2
+    trap servers_cleanup EXIT
+    trap 'exit 130' INT TERM
+}
+
+# shellcheck disable=SC2317
+servers_cleanup() { # the EXIT trap of servers_init
+    local rc=$?
+    set +e
+    finish_servers "$rc" "$SERVERS_TAIL_LINES"
+    exit "$rc"
 }

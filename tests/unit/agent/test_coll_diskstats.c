@@ -10,41 +10,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "agent/agent_int.h"
+#include "coll_testlib.h"
 
 extern const coll_def_t coll_diskstats_def;
 
 #define DATA PHAROS_TEST_DATA "/agent/diskstats"
 
-typedef struct tcase {
-    const char *name;
-    int rc;
-} tcase_t;
-
 /* Run the collector once on fresh state; render into out when it succeeds. */
 static int run(const coll_paths_t *p, buf_t *out, char *err, size_t errlen)
 {
-    void *state = NULL;
-    assert_int_equal(coll_diskstats_def.init(&state, err, errlen), 0);
-    msink_t s;
-    msink_init(&s);
-    buf_t scratch;
-    buf_init(&scratch);
-    coll_ctx_t c = { .paths = p, .now_ms = 0, .scratch = &scratch, .state = state };
-    err[0] = 0;
-    int rc = coll_diskstats_def.collect(&c, &s, err, errlen);
-    buf_reset(out);
-    if (rc == 0) {
-        agent_expo_write(&s, out);
-    }
-    buf_fini(&scratch);
-    msink_fini(&s);
-    coll_diskstats_def.fini(state);
-    return rc;
+    return coll_test_run(&coll_diskstats_def, p, 0, 1, out, err, errlen);
 }
 
 static void tree(const char *name, char *buf, size_t n, const char *sub)
@@ -55,33 +34,26 @@ static void tree(const char *name, char *buf, size_t n, const char *sub)
 static void test_fixtures(void **unused)
 {
     (void)unused;
-    static const tcase_t cases[] = {
-        { "ok", 0 },
-        { "malformed", -1 },
-        { "truncated", -1 },
-        { "missing", -1 },
+    static const coll_test_case_t cases[] = {
+        { "ok", 0, NULL },
+        { "malformed", -1, "/proc/diskstats" },
+        { "truncated", -1, "/proc/diskstats" },
+        { "missing", -1, "/proc/diskstats" },
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         char proc[512], sys[512];
         tree(cases[i].name, proc, sizeof(proc), "proc");
         tree(cases[i].name, sys, sizeof(sys), "sys");
         coll_paths_t p = { .procfs = proc, .sysfs = sys, .rootfs = "/", .udev_data = DATA "/ok/udev" };
-        buf_t out, want;
+        buf_t out;
         buf_init(&out);
-        buf_init(&want);
         char err[256];
         int rc = run(&p, &out, err, sizeof(err));
-        if (rc != cases[i].rc) {
-            fail_msg("case %s: rc %d, want %d (%s)", cases[i].name, rc, cases[i].rc, err);
-        }
+        coll_test_expect_rc(cases[i].name, rc, cases[i].rc, err, cases[i].reason);
         if (rc == 0) {
-            assert_int_equal(coll_read_file(DATA "/ok", "/expected.prom", &want, 1 << 20), 0);
-            assert_string_equal((const char *)out.data, (const char *)want.data);
-        } else {
-            assert_non_null(strstr(err, "/proc/diskstats"));
+            coll_test_expect_golden(&out, DATA "/ok/expected.prom", NULL);
         }
         buf_fini(&out);
-        buf_fini(&want);
     }
 }
 
@@ -106,19 +78,9 @@ static void test_no_udev(void **unused)
 
 static char tmpdir[64];
 
-static void write_file(const char *rel, const char *data, size_t len)
-{
-    char path[256];
-    snprintf(path, sizeof(path), "%s%s", tmpdir, rel);
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    assert_int_equal(fwrite(data, 1, len, f), len);
-    fclose(f);
-}
-
 static int run_text(const char *text, size_t len, buf_t *out, char *err, size_t errlen)
 {
-    write_file("/diskstats", text, len);
+    coll_test_put(tmpdir, "/diskstats", text, len);
     coll_paths_t p = { .procfs = tmpdir, .sysfs = tmpdir, .rootfs = "/", .udev_data = tmpdir };
     return run(&p, out, err, errlen);
 }
@@ -128,33 +90,7 @@ static int run_text(const char *text, size_t len, buf_t *out, char *err, size_t 
 static void test_prefixes(void **unused)
 {
     (void)unused;
-    buf_t full, whole, out;
-    buf_init(&full);
-    buf_init(&whole);
-    buf_init(&out);
-    assert_int_equal(coll_read_file(DATA "/ok/proc", "/diskstats", &full, 1 << 20), 0);
-    char err[256];
-    assert_int_equal(run_text((const char *)full.data, full.len, &whole, err, sizeof(err)), 0);
-    for (size_t n = 0; n <= full.len; n++) {
-        int rc = run_text((const char *)full.data, n, &out, err, sizeof(err));
-        bool boundary = n == 0 || full.data[n - 1] == '\n';
-        assert_int_equal(rc, boundary ? 0 : -1);
-        if (rc != 0) {
-            continue;
-        }
-        const char *line = (const char *)out.data;
-        while (line && *line) {
-            const char *nl = strchr(line, '\n');
-            assert_non_null(nl);
-            char want[1024];
-            snprintf(want, sizeof(want), "%.*s", (int)(nl - line + 1), line);
-            assert_non_null(strstr((const char *)whole.data, want));
-            line = nl + 1;
-        }
-    }
-    buf_fini(&full);
-    buf_fini(&whole);
-    buf_fini(&out);
+    coll_test_prefixes(DATA "/ok/proc", "/diskstats", run_text, true);
 }
 
 /* Field counts and values: 14/18/20+ accepted, others refused. */
@@ -203,14 +139,7 @@ static void test_lines(void **unused)
         buf_init(&out);
         char err[256];
         int rc = run_text(cases[i].text, cases[i].len, &out, err, sizeof(err));
-        if (rc != cases[i].rc) {
-            fail_msg("case %zu: rc %d, want %d (%s)", i, rc, cases[i].rc, err);
-        }
-        if (rc == 0 && cases[i].want == NULL) {
-            assert_int_equal(out.len, 0);
-        } else if (rc == 0 && strstr((const char *)out.data, cases[i].want) == NULL) {
-            fail_msg("case %zu: %s not in\n%s", i, cases[i].want, (const char *)out.data);
-        }
+        coll_test_expect_case(i, rc, cases[i].rc, err, &out, cases[i].want);
         buf_fini(&out);
     }
 #undef T
@@ -223,44 +152,24 @@ static void test_steady(void **unused)
     coll_paths_t p = {
         .procfs = DATA "/ok/proc", .sysfs = DATA "/ok/sys", .rootfs = "/", .udev_data = DATA "/ok/udev"
     };
-    void *state = NULL;
+    buf_t out;
+    buf_init(&out);
     char err[256];
-    assert_int_equal(coll_diskstats_def.init(&state, err, sizeof(err)), 0);
-    buf_t scratch, a, b;
-    buf_init(&scratch);
-    buf_init(&a);
-    buf_init(&b);
-    msink_t s;
-    msink_init(&s);
-    coll_ctx_t c = { .paths = &p, .scratch = &scratch, .state = state };
-    assert_int_equal(coll_diskstats_def.collect(&c, &s, err, sizeof(err)), 0);
-    agent_expo_write(&s, &a);
-    msink_reset(&s);
-    assert_int_equal(coll_diskstats_def.collect(&c, &s, err, sizeof(err)), 0);
-    agent_expo_write(&s, &b);
-    assert_string_equal((const char *)a.data, (const char *)b.data);
-    msink_fini(&s);
-    buf_fini(&scratch);
-    buf_fini(&a);
-    buf_fini(&b);
-    coll_diskstats_def.fini(state);
+    assert_int_equal(coll_test_run(&coll_diskstats_def, &p, 0, 2, &out, err, sizeof(err)), 0);
+    buf_fini(&out);
     coll_diskstats_def.fini(NULL);
 }
 
 static int setup(void **unused)
 {
     (void)unused;
-    snprintf(tmpdir, sizeof(tmpdir), "/tmp/test_coll_diskstats.XXXXXX");
-    return mkdtemp(tmpdir) ? 0 : -1;
+    return coll_test_mkdtemp(tmpdir, sizeof(tmpdir), "test_coll_diskstats");
 }
 
 static int teardown(void **unused)
 {
     (void)unused;
-    char path[256];
-    snprintf(path, sizeof(path), "%s/diskstats", tmpdir);
-    unlink(path);
-    rmdir(tmpdir);
+    coll_test_rmtree(tmpdir, "");
     return 0;
 }
 

@@ -11,13 +11,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/statfs.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
 #include "agent/agent_int.h"
+#include "coll_testlib.h"
 
 extern const coll_def_t coll_filesystem_def;
 
@@ -40,29 +40,24 @@ static int fake_statfs(const char *path, struct statfs *out)
     return 0;
 }
 
-/* Run the collector once (statfs replaced when fn); render on success. */
+/* Collect rounds times on fresh state (statfs replaced when fn), every
+ * round rendering the same; the last round's text on success. */
+static int run_rounds(const coll_paths_t *p, statfs_fn fn, unsigned rounds, buf_t *out, char *err, size_t errlen)
+{
+    coll_test_runner_t r;
+    coll_test_runner_init(&r, &coll_filesystem_def);
+    if (fn != NULL) {
+        memcpy(r.state, &fn, sizeof(fn)); /* the state's first member */
+    }
+    int rc = coll_test_runner_rounds(&r, p, 0, rounds, out);
+    snprintf(err, errlen, "%s", r.err);
+    coll_test_runner_fini(&r);
+    return rc;
+}
+
 static int run(const coll_paths_t *p, statfs_fn fn, buf_t *out, char *err, size_t errlen)
 {
-    void *state = NULL;
-    assert_int_equal(coll_filesystem_def.init(&state, err, errlen), 0);
-    if (fn != NULL) {
-        memcpy(state, &fn, sizeof(fn)); /* the state's first member */
-    }
-    msink_t s;
-    msink_init(&s);
-    buf_t scratch;
-    buf_init(&scratch);
-    coll_ctx_t c = { .paths = p, .now_ms = 0, .scratch = &scratch, .state = state };
-    err[0] = 0;
-    int rc = coll_filesystem_def.collect(&c, &s, err, errlen);
-    buf_reset(out);
-    if (rc == 0) {
-        agent_expo_write(&s, out);
-    }
-    buf_fini(&scratch);
-    msink_fini(&s);
-    coll_filesystem_def.fini(state);
-    return rc;
+    return run_rounds(p, fn, 1, out, err, errlen);
 }
 
 /* Replace the values of the size-like families with "X". */
@@ -102,11 +97,7 @@ static void mask_sizes(buf_t *b)
 static void test_fixtures(void **unused)
 {
     (void)unused;
-    static const struct {
-        const char *name;
-        int rc;
-        const char *reason;
-    } cases[] = {
+    static const coll_test_case_t cases[] = {
         { "ok", 0, NULL },
         { "fallback", 0, NULL },
         { "malformed", -1, "/proc/1/mounts: malformed line 2" },
@@ -119,24 +110,16 @@ static void test_fixtures(void **unused)
         snprintf(proc, sizeof(proc), "%s/proc", dir);
         snprintf(root, sizeof(root), "%s/root", dir);
         coll_paths_t p = { .procfs = proc, .sysfs = "/sys", .rootfs = root, .udev_data = "/run/udev/data" };
-        buf_t out, want;
+        buf_t out;
         buf_init(&out);
-        buf_init(&want);
-        char err[256];
+        char err[256], golden[600];
         int rc = run(&p, NULL, &out, err, sizeof(err));
-        if (rc != cases[i].rc) {
-            fail_msg("case %s: rc %d, want %d (%s)", cases[i].name, rc, cases[i].rc, err);
-        }
+        coll_test_expect_rc(cases[i].name, rc, cases[i].rc, err, cases[i].reason);
         if (rc == 0) {
-            assert_int_equal(coll_read_file(dir, "/expected.prom", &want, 1 << 20), 0);
-            mask_sizes(&out);
-            mask_sizes(&want);
-            assert_string_equal((const char *)out.data, (const char *)want.data);
-        } else if (strstr(err, cases[i].reason) == NULL) {
-            fail_msg("case %s: reason %s", cases[i].name, err);
+            snprintf(golden, sizeof(golden), "%s/expected.prom", dir);
+            coll_test_expect_golden(&out, golden, mask_sizes);
         }
         buf_fini(&out);
-        buf_fini(&want);
     }
 }
 
@@ -177,12 +160,7 @@ static char tmpdir[64];
 
 static void write_mounts(const char *text, size_t len)
 {
-    char path[256];
-    snprintf(path, sizeof(path), "%s/proc/1/mounts", tmpdir);
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    assert_int_equal(fwrite(text, 1, len, f), len);
-    fclose(f);
+    coll_test_put(tmpdir, "/proc/1/mounts", text, len);
 }
 
 /* Mount points under rootfs lose the prefix ("/host" + "/data" -> "/data",
@@ -267,16 +245,19 @@ static void test_lines(void **unused)
         buf_init(&out);
         char err[256];
         int rc = run(&p, fake_statfs, &out, err, sizeof(err));
-        if (rc != cases[i].rc) {
-            fail_msg("case %zu: rc %d, want %d (%s)", i, rc, cases[i].rc, err);
-        }
-        if (rc == 0 && cases[i].want == NULL) {
-            assert_int_equal(out.len, 0);
-        } else if (rc == 0 && strstr((const char *)out.data, cases[i].want) == NULL) {
-            fail_msg("case %zu: %s not in\n%s", i, cases[i].want, (const char *)out.data);
-        }
+        coll_test_expect_case(i, rc, cases[i].rc, err, &out, cases[i].want);
         buf_fini(&out);
     }
+}
+
+/* The mount table text as tmpdir's, over the ok tree's root, fixed sizes. */
+static int run_mounts(const char *text, size_t len, buf_t *out, char *err, size_t errlen)
+{
+    write_mounts(text, len);
+    char proc[128];
+    snprintf(proc, sizeof(proc), "%s/proc", tmpdir);
+    coll_paths_t p = { .procfs = proc, .sysfs = "/sys", .rootfs = DATA "/ok/root", .udev_data = "/run/udev/data" };
+    return run(&p, fake_statfs, out, err, errlen);
 }
 
 /* Every prefix of the ok table fails unless it ends at a line boundary,
@@ -284,32 +265,7 @@ static void test_lines(void **unused)
 static void test_prefixes(void **unused)
 {
     (void)unused;
-    buf_t full, whole, out;
-    buf_init(&full);
-    buf_init(&whole);
-    buf_init(&out);
-    assert_int_equal(coll_read_file(DATA "/ok/proc", "/1/mounts", &full, 1 << 20), 0);
-    char proc[128], err[256];
-    snprintf(proc, sizeof(proc), "%s/proc", tmpdir);
-    coll_paths_t p = { .procfs = proc, .sysfs = "/sys", .rootfs = DATA "/ok/root", .udev_data = "/run/udev/data" };
-    write_mounts((const char *)full.data, full.len);
-    assert_int_equal(run(&p, fake_statfs, &whole, err, sizeof(err)), 0);
-    for (size_t n = 0; n <= full.len; n++) {
-        write_mounts((const char *)full.data, n);
-        int rc = run(&p, fake_statfs, &out, err, sizeof(err));
-        assert_int_equal(rc, n == 0 || full.data[n - 1] == '\n' ? 0 : -1);
-        for (const char *line = rc == 0 && out.len ? (const char *)out.data : ""; *line;) {
-            const char *nl = strchr(line, '\n');
-            assert_non_null(nl);
-            char want[512];
-            snprintf(want, sizeof(want), "%.*s", (int)(nl - line + 1), line);
-            assert_non_null(strstr((const char *)whole.data, want));
-            line = nl + 1;
-        }
-    }
-    buf_fini(&full);
-    buf_fini(&whole);
-    buf_fini(&out);
+    coll_test_prefixes(DATA "/ok/proc", "/1/mounts", run_mounts, true);
 }
 
 /* Two collections on one state (the seen list is reset) agree. */
@@ -319,64 +275,32 @@ static void test_steady(void **unused)
     coll_paths_t p = {
         .procfs = DATA "/ok/proc", .sysfs = "/sys", .rootfs = DATA "/ok/root", .udev_data = "/run/udev/data"
     };
-    void *state = NULL;
+    buf_t out;
+    buf_init(&out);
     char err[256];
-    assert_int_equal(coll_filesystem_def.init(&state, err, sizeof(err)), 0);
-    statfs_fn fn = fake_statfs;
-    memcpy(state, &fn, sizeof(fn));
-    buf_t scratch, a, b;
-    buf_init(&scratch);
-    buf_init(&a);
-    buf_init(&b);
-    msink_t s;
-    msink_init(&s);
-    coll_ctx_t c = { .paths = &p, .scratch = &scratch, .state = state };
-    assert_int_equal(coll_filesystem_def.collect(&c, &s, err, sizeof(err)), 0);
-    agent_expo_write(&s, &a);
-    msink_reset(&s);
-    assert_int_equal(coll_filesystem_def.collect(&c, &s, err, sizeof(err)), 0);
-    agent_expo_write(&s, &b);
-    assert_string_equal((const char *)a.data, (const char *)b.data);
-    msink_fini(&s);
-    buf_fini(&scratch);
-    buf_fini(&a);
-    buf_fini(&b);
-    coll_filesystem_def.fini(state);
+    assert_int_equal(run_rounds(&p, fake_statfs, 2, &out, err, sizeof(err)), 0);
+    buf_fini(&out);
     coll_filesystem_def.fini(NULL);
 }
 
 static int setup(void **unused)
 {
     (void)unused;
-    snprintf(tmpdir, sizeof(tmpdir), "/tmp/test_coll_filesystem.XXXXXX");
-    if (mkdtemp(tmpdir) == NULL) {
+    if (coll_test_mkdtemp(tmpdir, sizeof(tmpdir), "test_coll_filesystem") != 0) {
         return -1;
     }
-    char path[256];
-    static const char *const dirs[] = { "/proc", "/proc/1", "/root", "/root/data", "/rootless" };
-    for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
-        snprintf(path, sizeof(path), "%s%s", tmpdir, dirs[i]);
-        if (mkdir(path, 0755) != 0) {
-            return -1;
-        }
-    }
     /* "<root>less" is looked up as "<root>/less". */
-    snprintf(path, sizeof(path), "%s/root/less", tmpdir);
-    return mkdir(path, 0755);
+    static const char *const dirs[] = { "/proc/1", "/root/data", "/root/less", "/rootless" };
+    for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+        coll_test_mkdir(tmpdir, dirs[i]);
+    }
+    return 0;
 }
 
 static int teardown(void **unused)
 {
     (void)unused;
-    static const char *const paths[] = { "/proc/1/mounts", "/proc/1", "/proc",     "/root/data",
-                                         "/root/less",     "/root",   "/rootless", "" };
-    for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
-        char path[256];
-        snprintf(path, sizeof(path), "%s%s", tmpdir, paths[i]);
-        if (unlink(path) != 0) {
-            rmdir(path);
-        }
-    }
+    coll_test_rmtree(tmpdir, "");
     return 0;
 }
 

@@ -4,8 +4,6 @@
  * chip link, class/hwmon not a directory, and no class/hwmon fail), the
  * shared-error quirk, file name splitting and chip naming on trees built
  * at run time, and a second collection on the same state. */
-#define _GNU_SOURCE
-#include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,12 +11,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "agent/agent_int.h"
+#include "coll_testlib.h"
 
 extern const coll_def_t coll_hwmon_def;
 
@@ -26,37 +23,23 @@ extern const coll_def_t coll_hwmon_def;
 
 static char tmpdir[64];
 
-/* Run the collector once on fresh state; render into out on success. */
-static int run(const char *sysfs, buf_t *out, char *err, size_t errlen)
+/* Collect rounds times on fresh state, every round rendering the same;
+ * the last round's text in out on success. */
+static int run_rounds(const char *sysfs, unsigned rounds, buf_t *out, char *err, size_t errlen)
 {
     coll_paths_t p = { .procfs = "/proc", .sysfs = sysfs, .rootfs = "/", .udev_data = "/run/udev/data" };
-    void *state = NULL;
-    assert_int_equal(coll_hwmon_def.init(&state, err, errlen), 0);
-    msink_t s;
-    msink_init(&s);
-    buf_t scratch;
-    buf_init(&scratch);
-    coll_ctx_t c = { .paths = &p, .now_ms = 0, .scratch = &scratch, .state = state };
-    err[0] = 0;
-    int rc = coll_hwmon_def.collect(&c, &s, err, errlen);
-    buf_reset(out);
-    if (rc == 0) {
-        agent_expo_write(&s, out);
-    }
-    buf_fini(&scratch);
-    msink_fini(&s);
-    coll_hwmon_def.fini(state);
-    return rc;
+    return coll_test_run(&coll_hwmon_def, &p, 0, rounds, out, err, errlen);
+}
+
+static int run(const char *sysfs, buf_t *out, char *err, size_t errlen)
+{
+    return run_rounds(sysfs, 1, out, err, errlen);
 }
 
 static void test_fixtures(void **unused)
 {
     (void)unused;
-    static const struct {
-        const char *name;
-        int rc;
-        const char *reason;
-    } cases[] = {
+    static const coll_test_case_t cases[] = {
         { "ok", 0, NULL },
         { "garbage", 0, NULL },
         { "dangling", -1, "/sys/class/hwmon/hwmon7" },
@@ -67,62 +50,33 @@ static void test_fixtures(void **unused)
         char dir[512], sys[600];
         snprintf(dir, sizeof(dir), "%s/%s", DATA, cases[i].name);
         snprintf(sys, sizeof(sys), "%s/sys", dir);
-        buf_t out, want;
+        buf_t out;
         buf_init(&out);
-        buf_init(&want);
-        char err[512];
+        char err[512], golden[600];
         int rc = run(sys, &out, err, sizeof(err));
-        if (rc != cases[i].rc) {
-            fail_msg("case %s: rc %d, want %d (%s)", cases[i].name, rc, cases[i].rc, err);
-        }
+        coll_test_expect_rc(cases[i].name, rc, cases[i].rc, err, cases[i].reason);
         if (rc == 0) {
-            assert_int_equal(coll_read_file(dir, "/expected.prom", &want, 1 << 20), 0);
-            assert_string_equal((const char *)out.data, (const char *)want.data);
-        } else if (strstr(err, cases[i].reason) == NULL) {
-            fail_msg("case %s: reason %s", cases[i].name, err);
+            snprintf(golden, sizeof(golden), "%s/expected.prom", dir);
+            coll_test_expect_golden(&out, golden, NULL);
         }
         buf_fini(&out);
-        buf_fini(&want);
     }
 }
 
+/* Files and links under tmpdir; parents are made. */
 static void put(const char *rel, const char *text)
 {
-    char path[512];
-    snprintf(path, sizeof(path), "%s%s", tmpdir, rel);
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
-}
-
-static void dir(const char *rel)
-{
-    char path[512];
-    snprintf(path, sizeof(path), "%s%s", tmpdir, rel);
-    assert_int_equal(mkdir(path, 0755), 0);
+    coll_test_put(tmpdir, rel, text, strlen(text));
 }
 
 static void link_to(const char *target, const char *rel)
 {
-    char path[512];
-    snprintf(path, sizeof(path), "%s%s", tmpdir, rel);
-    assert_int_equal(symlink(target, path), 0);
-}
-
-static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
+    coll_test_symlink(tmpdir, target, rel);
 }
 
 static void clear(void)
 {
-    char path[512];
-    snprintf(path, sizeof(path), "%s/sys", tmpdir);
-    nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    coll_test_rmtree(tmpdir, "/sys");
 }
 
 /* node_exporter 1.5 keeps one error variable: a dangling link fails the
@@ -136,25 +90,28 @@ static void test_shared_error(void **unused)
     buf_t out;
     buf_init(&out);
     clear();
-    dir("/sys");
-    dir("/sys/class");
-    dir("/sys/class/hwmon");
-    dir("/sys/devices");
-    dir("/sys/devices/hwmon1");
     put("/sys/devices/hwmon1/temp1_input", "1000\n");
     link_to("../../devices/hwmon0", "/sys/class/hwmon/hwmon0");
     link_to("../../devices/hwmon1", "/sys/class/hwmon/hwmon1");
     assert_int_equal(run(sys, &out, err, sizeof(err)), 0);
     assert_non_null(strstr((const char *)out.data, "node_hwmon_temp_celsius{chip=\"hwmon1\",sensor=\"temp1\"} 1\n"));
     clear();
-    dir("/sys");
-    dir("/sys/class");
-    dir("/sys/class/hwmon");
-    dir("/sys/class/hwmon/hwmon1");
     put("/sys/class/hwmon/hwmon1/temp1_input", "1000\n");
     link_to("../../devices/hwmon0", "/sys/class/hwmon/hwmon0");
     assert_int_equal(run(sys, &out, err, sizeof(err)), -1);
     assert_non_null(strstr(err, "hwmon0"));
+    buf_fini(&out);
+}
+
+/* The tree built under tmpdir/sys collects, on fresh state, to exactly want. */
+static void expect_tree(const char *want)
+{
+    char sys[128], err[512];
+    snprintf(sys, sizeof(sys), "%s/sys", tmpdir);
+    buf_t out;
+    buf_init(&out);
+    assert_int_equal(run(sys, &out, err, sizeof(err)), 0);
+    assert_string_equal(coll_test_text(&out), want);
     buf_fini(&out);
 }
 
@@ -163,16 +120,8 @@ static void test_shared_error(void **unused)
 static void test_names(void **unused)
 {
     (void)unused;
-    char sys[128], err[512];
-    snprintf(sys, sizeof(sys), "%s/sys", tmpdir);
     clear();
-    dir("/sys");
-    dir("/sys/class");
-    dir("/sys/class/hwmon");
-    dir("/sys/class/hwmon/hwmon0");
-    dir("/sys/devices");
-    dir("/sys/devices/__");
-    dir("/sys/devices/__/___");
+    coll_test_mkdir(tmpdir, "/sys/devices/__/___");
     link_to("../../../devices/__/___", "/sys/class/hwmon/hwmon0/device");
     put("/sys/class/hwmon/hwmon0/name", "Chip Name!\n");
     put("/sys/class/hwmon/hwmon0/fan_x1y", "5\n");
@@ -180,20 +129,15 @@ static void test_names(void **unused)
     put("/sys/class/hwmon/hwmon0/temp_2_max", "7\n");
     put("/sys/class/hwmon/hwmon0/curr_a_b", "8\n");
     put("/sys/class/hwmon/hwmon0/power", "9\n");
-    buf_t out;
-    buf_init(&out);
-    assert_int_equal(run(sys, &out, err, sizeof(err)), 0);
-    assert_string_equal((const char *)out.data,
-                        "# HELP node_hwmon_chip_names Annotation metric for human-readable chip names\n"
-                        "# TYPE node_hwmon_chip_names gauge\n"
-                        "node_hwmon_chip_names{chip=\"chip_name\",chip_name=\"chip_name\"} 1\n"
-                        "# HELP node_hwmon_fan_x1y Hardware monitor fan element x1y\n"
-                        "# TYPE node_hwmon_fan_x1y gauge\n"
-                        "node_hwmon_fan_x1y{chip=\"chip_name\",sensor=\"fan0\"} 5\n"
-                        "# HELP node_hwmon_power_watt Hardware monitor for power usage in watts ()\n"
-                        "# TYPE node_hwmon_power_watt gauge\n"
-                        "node_hwmon_power_watt{chip=\"chip_name\",sensor=\"power0\"} 9e-06\n");
-    buf_fini(&out);
+    expect_tree("# HELP node_hwmon_chip_names Annotation metric for human-readable chip names\n"
+                "# TYPE node_hwmon_chip_names gauge\n"
+                "node_hwmon_chip_names{chip=\"chip_name\",chip_name=\"chip_name\"} 1\n"
+                "# HELP node_hwmon_fan_x1y Hardware monitor fan element x1y\n"
+                "# TYPE node_hwmon_fan_x1y gauge\n"
+                "node_hwmon_fan_x1y{chip=\"chip_name\",sensor=\"fan0\"} 5\n"
+                "# HELP node_hwmon_power_watt Hardware monitor for power usage in watts ()\n"
+                "# TYPE node_hwmon_power_watt gauge\n"
+                "node_hwmon_power_watt{chip=\"chip_name\",sensor=\"power0\"} 9e-06\n");
     clear();
 }
 
@@ -203,31 +147,19 @@ static void test_names(void **unused)
 static void test_duplicate_chips(void **unused)
 {
     (void)unused;
-    char sys[128], err[512];
-    snprintf(sys, sizeof(sys), "%s/sys", tmpdir);
     clear();
-    dir("/sys");
-    dir("/sys/class");
-    dir("/sys/class/hwmon");
-    dir("/sys/class/hwmon/hwmon0");
-    dir("/sys/class/hwmon/hwmon1");
     put("/sys/class/hwmon/hwmon0/name", "acpitz\n");
     put("/sys/class/hwmon/hwmon0/temp1_input", "20000\n");
     put("/sys/class/hwmon/hwmon1/name", "acpitz\n");
     put("/sys/class/hwmon/hwmon1/temp1_input", "21000\n");
     put("/sys/class/hwmon/hwmon1/temp2_input", "99000\n");
-    buf_t out;
-    buf_init(&out);
-    assert_int_equal(run(sys, &out, err, sizeof(err)), 0);
-    assert_string_equal((const char *)out.data,
-                        "# HELP node_hwmon_chip_names Annotation metric for human-readable chip names\n"
-                        "# TYPE node_hwmon_chip_names gauge\n"
-                        "node_hwmon_chip_names{chip=\"acpitz\",chip_name=\"acpitz\"} 1\n"
-                        "# HELP node_hwmon_temp_celsius Hardware monitor for temperature (input)\n"
-                        "# TYPE node_hwmon_temp_celsius gauge\n"
-                        "node_hwmon_temp_celsius{chip=\"acpitz\",sensor=\"temp1\"} 20\n"
-                        "node_hwmon_temp_celsius{chip=\"acpitz\",sensor=\"temp2\"} 99\n");
-    buf_fini(&out);
+    expect_tree("# HELP node_hwmon_chip_names Annotation metric for human-readable chip names\n"
+                "# TYPE node_hwmon_chip_names gauge\n"
+                "node_hwmon_chip_names{chip=\"acpitz\",chip_name=\"acpitz\"} 1\n"
+                "# HELP node_hwmon_temp_celsius Hardware monitor for temperature (input)\n"
+                "# TYPE node_hwmon_temp_celsius gauge\n"
+                "node_hwmon_temp_celsius{chip=\"acpitz\",sensor=\"temp1\"} 20\n"
+                "node_hwmon_temp_celsius{chip=\"acpitz\",sensor=\"temp2\"} 99\n");
     clear();
 }
 
@@ -235,43 +167,24 @@ static void test_duplicate_chips(void **unused)
 static void test_steady(void **unused)
 {
     (void)unused;
-    coll_paths_t p = { .procfs = "/proc", .sysfs = DATA "/ok/sys", .rootfs = "/", .udev_data = "/run/udev/data" };
-    void *state = NULL;
+    buf_t out;
+    buf_init(&out);
     char err[256];
-    assert_int_equal(coll_hwmon_def.init(&state, err, sizeof(err)), 0);
-    buf_t scratch, a, b;
-    buf_init(&scratch);
-    buf_init(&a);
-    buf_init(&b);
-    msink_t s;
-    msink_init(&s);
-    coll_ctx_t c = { .paths = &p, .scratch = &scratch, .state = state };
-    assert_int_equal(coll_hwmon_def.collect(&c, &s, err, sizeof(err)), 0);
-    agent_expo_write(&s, &a);
-    msink_reset(&s);
-    assert_int_equal(coll_hwmon_def.collect(&c, &s, err, sizeof(err)), 0);
-    agent_expo_write(&s, &b);
-    assert_string_equal((const char *)a.data, (const char *)b.data);
-    msink_fini(&s);
-    buf_fini(&scratch);
-    buf_fini(&a);
-    buf_fini(&b);
-    coll_hwmon_def.fini(state);
+    assert_int_equal(run_rounds(DATA "/ok/sys", 2, &out, err, sizeof(err)), 0);
+    buf_fini(&out);
     coll_hwmon_def.fini(NULL);
 }
 
 static int setup(void **unused)
 {
     (void)unused;
-    snprintf(tmpdir, sizeof(tmpdir), "/tmp/test_coll_hwmon.XXXXXX");
-    return mkdtemp(tmpdir) ? 0 : -1;
+    return coll_test_mkdtemp(tmpdir, sizeof(tmpdir), "test_coll_hwmon");
 }
 
 static int teardown(void **unused)
 {
     (void)unused;
-    clear();
-    rmdir(tmpdir);
+    coll_test_rmtree(tmpdir, "");
     return 0;
 }
 

@@ -10,11 +10,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "agent/agent_int.h"
+#include "coll_testlib.h"
 
 extern const coll_def_t coll_mdadm_def;
 
@@ -26,41 +26,19 @@ static char tmpdir[64];
 static int run(const char *procfs, buf_t *out, char *err, size_t errlen)
 {
     coll_paths_t p = { .procfs = procfs, .sysfs = "/sys", .rootfs = "/", .udev_data = "/run/udev/data" };
-    msink_t s;
-    msink_init(&s);
-    buf_t scratch;
-    buf_init(&scratch);
-    coll_ctx_t c = { .paths = &p, .now_ms = 0, .scratch = &scratch, .state = NULL };
-    err[0] = 0;
-    int rc = coll_mdadm_def.collect(&c, &s, err, errlen);
-    buf_reset(out);
-    if (rc == 0) {
-        agent_expo_write(&s, out);
-    }
-    buf_fini(&scratch);
-    msink_fini(&s);
-    return rc;
+    return coll_test_run(&coll_mdadm_def, &p, 0, 1, out, err, errlen);
 }
 
 static int run_text(const char *text, size_t len, buf_t *out, char *err, size_t errlen)
 {
-    char path[256];
-    snprintf(path, sizeof(path), "%s/mdstat", tmpdir);
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    assert_int_equal(fwrite(text, 1, len, f), len);
-    fclose(f);
+    coll_test_put(tmpdir, "/mdstat", text, len);
     return run(tmpdir, out, err, errlen);
 }
 
 static void test_fixtures(void **unused)
 {
     (void)unused;
-    static const struct {
-        const char *name;
-        int rc;
-        const char *reason;
-    } cases[] = {
+    static const coll_test_case_t cases[] = {
         { "ok", 0, NULL },
         { "malformed", -1, "malformed array at line 5" },
         { "truncated", -1, "malformed array at line 5" },
@@ -69,22 +47,16 @@ static void test_fixtures(void **unused)
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         char proc[512];
         snprintf(proc, sizeof(proc), "%s/%s/proc", DATA, cases[i].name);
-        buf_t out, want;
+        buf_t out;
         buf_init(&out);
-        buf_init(&want);
         char err[256];
         int rc = run(proc, &out, err, sizeof(err));
-        if (rc != cases[i].rc) {
-            fail_msg("case %s: rc %d, want %d (%s)", cases[i].name, rc, cases[i].rc, err);
-        }
+        coll_test_expect_rc(cases[i].name, rc, cases[i].rc, err, cases[i].reason);
+        coll_test_expect_rc(cases[i].name, rc, cases[i].rc, err, "/proc/mdstat");
         if (rc == 0) {
-            assert_int_equal(coll_read_file(DATA "/ok", "/expected.prom", &want, 1 << 20), 0);
-            assert_string_equal((const char *)out.data, (const char *)want.data);
-        } else if (strstr(err, cases[i].reason) == NULL || strstr(err, "/proc/mdstat") == NULL) {
-            fail_msg("case %s: reason %s", cases[i].name, err);
+            coll_test_expect_golden(&out, DATA "/ok/expected.prom", NULL);
         }
         buf_fini(&out);
-        buf_fini(&want);
     }
 }
 
@@ -94,38 +66,7 @@ static void test_fixtures(void **unused)
 static void test_prefixes(void **unused)
 {
     (void)unused;
-    buf_t full, whole, out;
-    buf_init(&full);
-    buf_init(&whole);
-    buf_init(&out);
-    assert_int_equal(coll_read_file(DATA "/ok/proc", "/mdstat", &full, 1 << 20), 0);
-    char err[256];
-    assert_int_equal(run_text((const char *)full.data, full.len, &whole, err, sizeof(err)), 0);
-    size_t ok = 0;
-    for (size_t n = 0; n <= full.len; n++) {
-        int rc = run_text((const char *)full.data, n, &out, err, sizeof(err));
-        if (n > 0 && full.data[n - 1] != '\n') {
-            assert_int_equal(rc, -1);
-        }
-        if (rc != 0) {
-            continue;
-        }
-        ok++;
-        for (const char *line = out.len ? (const char *)out.data : ""; *line;) {
-            const char *nl = strchr(line, '\n');
-            assert_non_null(nl);
-            char want[512];
-            snprintf(want, sizeof(want), "%.*s", (int)(nl - line + 1), line);
-            if (strstr((const char *)whole.data, want) == NULL) {
-                fail_msg("prefix %zu: %s not in the whole output", n, want);
-            }
-            line = nl + 1;
-        }
-    }
-    assert_true(ok > 10);
-    buf_fini(&full);
-    buf_fini(&whole);
-    buf_fini(&out);
+    assert_true(coll_test_prefixes(DATA "/ok/proc", "/mdstat", run_text, false) > 10);
 }
 
 static void test_arrays(void **unused)
@@ -181,14 +122,7 @@ static void test_arrays(void **unused)
         buf_init(&out);
         char err[256];
         int rc = run_text(cases[i].text, strlen(cases[i].text), &out, err, sizeof(err));
-        if (rc != cases[i].rc) {
-            fail_msg("case %zu: rc %d, want %d (%s)", i, rc, cases[i].rc, err);
-        }
-        if (rc == 0 && cases[i].want == NULL) {
-            assert_int_equal(out.len, 0);
-        } else if (rc == 0 && strstr((const char *)out.data, cases[i].want) == NULL) {
-            fail_msg("case %zu: %s not in\n%s", i, cases[i].want, (const char *)out.data);
-        }
+        coll_test_expect_case(i, rc, cases[i].rc, err, &out, cases[i].want);
         buf_fini(&out);
     }
 }
@@ -196,17 +130,13 @@ static void test_arrays(void **unused)
 static int setup(void **unused)
 {
     (void)unused;
-    snprintf(tmpdir, sizeof(tmpdir), "/tmp/test_coll_mdadm.XXXXXX");
-    return mkdtemp(tmpdir) ? 0 : -1;
+    return coll_test_mkdtemp(tmpdir, sizeof(tmpdir), "test_coll_mdadm");
 }
 
 static int teardown(void **unused)
 {
     (void)unused;
-    char path[256];
-    snprintf(path, sizeof(path), "%s/mdstat", tmpdir);
-    unlink(path);
-    rmdir(tmpdir);
+    coll_test_rmtree(tmpdir, "");
     return 0;
 }
 

@@ -11,13 +11,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
 #include "agent/agent_int.h"
-#include "common/mem.h"
+#include "coll_testlib.h"
 
 extern const coll_def_t coll_netdev_def;
 extern const coll_def_t coll_netstat_def;
@@ -61,129 +60,53 @@ static const net_case_t net_cases[] = {
     { &coll_sockstat_def, "sockstat/missing", 0, NULL, true, false },
 };
 
-/* Run def once on the tree at root into s (reset first). */
-static int run_coll(const coll_def_t *def, const char *root, msink_t *s, char *err, size_t errlen)
+/* Run def once on fresh state over the tree at root; its text in out. */
+static int run_coll(const coll_def_t *def, const char *root, buf_t *out, char *err, size_t errlen)
 {
-    char proc[512], sys[512];
-    snprintf(proc, sizeof(proc), "%s/proc", root);
-    snprintf(sys, sizeof(sys), "%s/sys", root);
-    coll_paths_t paths = { .procfs = proc, .sysfs = sys, .rootfs = root, .udev_data = "/nonexistent" };
-    buf_t scratch;
-    buf_init(&scratch);
-    void *state = NULL;
-    if (def->init) {
-        assert_int_equal(def->init(&state, err, errlen), 0);
-    }
-    coll_ctx_t c = { .paths = &paths, .now_ms = 1700000000000, .scratch = &scratch, .state = state };
-    msink_reset(s);
-    err[0] = '\0';
-    int rc = def->collect(&c, s, err, errlen);
-    if (def->fini) {
-        def->fini(state);
-    }
-    buf_fini(&scratch);
-    return rc;
-}
-
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) {
-        *len = 0;
-        return NULL;
-    }
-    buf_t b;
-    buf_init(&b);
-    char tmp[4096];
-    size_t n;
-    while ((n = fread(tmp, 1, sizeof(tmp), f)) > 0) {
-        buf_append(&b, tmp, n);
-    }
-    fclose(f);
-    return (char *)buf_steal(&b, len);
+    coll_test_tree_paths_t t;
+    return coll_test_run(def, coll_test_tree_paths(&t, root), 1700000000000, 1, out, err, errlen);
 }
 
 static void test_fixtures(void **state)
 {
     (void)state;
-    msink_t s;
-    msink_init(&s);
+    buf_t out;
+    buf_init(&out);
     for (size_t i = 0; i < sizeof(net_cases) / sizeof(net_cases[0]); i++) {
         const net_case_t *tc = &net_cases[i];
         char root[512], err[512];
         snprintf(root, sizeof(root), "%s/%s", DATA, tc->dir);
-        int rc = run_coll(tc->def, root, &s, err, sizeof(err));
-        if (rc != tc->rc) {
-            fail_msg("%s: rc %d, want %d (%s)", tc->dir, rc, tc->rc, err);
-        }
-        if (rc < 0 && strstr(err, tc->err_sub) == NULL) {
-            fail_msg("%s: reason '%s' lacks '%s'", tc->dir, err, tc->err_sub);
-        }
+        int rc = run_coll(tc->def, root, &out, err, sizeof(err));
+        coll_test_expect_rc(tc->dir, rc, tc->rc, err, tc->err_sub);
         if (!tc->golden || (tc->page_4k && sysconf(_SC_PAGESIZE) != 4096)) {
             continue;
         }
         char path[600];
         snprintf(path, sizeof(path), "%s/expected.prom", root);
-        size_t wlen = 0;
-        char *want = slurp(path, &wlen);
-        buf_t out;
-        buf_init(&out);
-        agent_expo_write(&s, &out);
-        if (out.len != wlen || (wlen > 0 && memcmp(out.data, want, wlen) != 0)) {
-            fail_msg("%s: output differs from expected.prom:\n%.*s", tc->dir, (int)out.len, (const char *)out.data);
-        }
-        buf_fini(&out);
-        mem_free(want);
+        coll_test_expect_golden(&out, path, NULL);
     }
-    msink_fini(&s);
+    buf_fini(&out);
 }
 
-/* A temporary tree: root/proc/net and root/sys/class/net. */
+/* A temporary tree with root/proc/net; removed whole. */
 typedef struct tmp_tree {
     char root[64];
 } tmp_tree_t;
 
 static void tree_make(tmp_tree_t *t)
 {
-    snprintf(t->root, sizeof(t->root), "/tmp/test_coll_net.XXXXXX");
-    assert_non_null(mkdtemp(t->root));
-    char p[256];
-    snprintf(p, sizeof(p), "%s/proc", t->root);
-    assert_int_equal(mkdir(p, 0755), 0);
-    snprintf(p, sizeof(p), "%s/proc/net", t->root);
-    assert_int_equal(mkdir(p, 0755), 0);
+    assert_int_equal(coll_test_mkdtemp(t->root, sizeof(t->root), "test_coll_net"), 0);
+    coll_test_mkdir(t->root, "/proc/net");
 }
 
 static void tree_put(const tmp_tree_t *t, const char *rel, const void *data, size_t len)
 {
-    char p[256];
-    snprintf(p, sizeof(p), "%s%s", t->root, rel);
-    FILE *f = fopen(p, "wb");
-    assert_non_null(f);
-    assert_int_equal(fwrite(data, 1, len, f), len);
-    fclose(f);
-}
-
-static void tree_rm(const tmp_tree_t *t, const char *rel)
-{
-    char p[256];
-    snprintf(p, sizeof(p), "%s%s", t->root, rel);
-    unlink(p);
+    coll_test_put(t->root, rel, data, len);
 }
 
 static void tree_destroy(const tmp_tree_t *t)
 {
-    static const char *const files[] = { "/proc/net/dev",   "/proc/net/netstat",  "/proc/net/snmp",
-                                         "/proc/net/snmp6", "/proc/net/sockstat", "/proc/net/sockstat6" };
-    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-        tree_rm(t, files[i]);
-    }
-    char p[256];
-    snprintf(p, sizeof(p), "%s/proc/net", t->root);
-    rmdir(p);
-    snprintf(p, sizeof(p), "%s/proc", t->root);
-    rmdir(p);
-    rmdir(t->root);
+    coll_test_rmtree(t->root, "");
 }
 
 typedef struct hostile {
@@ -235,8 +158,8 @@ static const hostile_t hostile_cases[] = {
 static void test_hostile(void **state)
 {
     (void)state;
-    msink_t s;
-    msink_init(&s);
+    buf_t out;
+    buf_init(&out);
     for (size_t i = 0; i < sizeof(hostile_cases) / sizeof(hostile_cases[0]); i++) {
         const hostile_t *h = &hostile_cases[i];
         tmp_tree_t t;
@@ -248,13 +171,13 @@ static void test_hostile(void **state)
         snprintf(rel, sizeof(rel), "/proc/net/%s", h->file);
         tree_put(&t, rel, h->data, h->len ? h->len : strlen(h->data));
         char err[512];
-        int rc = run_coll(h->def, t.root, &s, err, sizeof(err));
+        int rc = run_coll(h->def, t.root, &out, err, sizeof(err));
         tree_destroy(&t);
         if (rc != -1 || strstr(err, h->err_sub) == NULL) {
             fail_msg("hostile case %zu: rc %d reason '%s', want -1 with '%s'", i, rc, err, h->err_sub);
         }
     }
-    msink_fini(&s);
+    buf_fini(&out);
 }
 
 /* Every prefix of each ok file: a collection succeeds only on a prefix
@@ -270,42 +193,36 @@ static void test_truncations(void **state)
         { &coll_netstat_def, "netstat/ok_quirks", "snmp" },       { &coll_netstat_def, "netstat/ok", "snmp6" },
         { &coll_sockstat_def, "sockstat/ok_quirks", "sockstat" },
     };
-    msink_t s;
-    msink_init(&s);
+    buf_t out, data;
+    buf_init(&out);
+    buf_init(&data);
     for (size_t k = 0; k < sizeof(sweeps) / sizeof(sweeps[0]); k++) {
         tmp_tree_t t;
         tree_make(&t);
+        char src[512], rel[64];
+        snprintf(src, sizeof(src), "%s/%s", DATA, sweeps[k].src);
         static const char *const companions[] = { "netstat", "snmp", "snmp6" };
         for (size_t j = 0; j < 3; j++) {
-            char src[512], rel[64];
-            snprintf(src, sizeof(src), "%s/%s/proc/net/%s", DATA, sweeps[k].src, companions[j]);
             snprintf(rel, sizeof(rel), "/proc/net/%s", companions[j]);
-            size_t n = 0;
-            char *d = slurp(src, &n);
-            if (d != NULL) {
-                tree_put(&t, rel, d, n);
+            if (coll_read_file(src, rel, &data, 1 << 20) == 0) {
+                tree_put(&t, rel, data.data, data.len);
             }
-            mem_free(d);
         }
-        char src[512], rel[64];
-        snprintf(src, sizeof(src), "%s/%s/proc/net/%s", DATA, sweeps[k].src, sweeps[k].file);
         snprintf(rel, sizeof(rel), "/proc/net/%s", sweeps[k].file);
-        size_t len = 0;
-        char *data = slurp(src, &len);
-        assert_non_null(data);
-        for (size_t cut = 0; cut <= len; cut++) {
-            tree_put(&t, rel, data, cut);
+        assert_int_equal(coll_read_file(src, rel, &data, 1 << 20), 0);
+        for (size_t cut = 0; cut <= data.len; cut++) {
+            tree_put(&t, rel, data.data, cut);
             char err[512];
-            int rc = run_coll(sweeps[k].def, t.root, &s, err, sizeof(err));
-            bool whole_lines = cut == 0 || data[cut - 1] == '\n';
+            int rc = run_coll(sweeps[k].def, t.root, &out, err, sizeof(err));
+            bool whole_lines = cut == 0 || data.data[cut - 1] == '\n';
             if (rc == 0 && !whole_lines) {
                 fail_msg("%s/%s cut at %zu: accepted a cut line", sweeps[k].src, sweeps[k].file, cut);
             }
         }
-        mem_free(data);
         tree_destroy(&t);
     }
-    msink_fini(&s);
+    buf_fini(&data);
+    buf_fini(&out);
 }
 
 /* A second collection into a reset sink with the same state allocates
@@ -322,36 +239,10 @@ static void test_steady_state(void **state)
         { &coll_sockstat_def, "sockstat/ok" },
     };
     for (size_t k = 0; k < sizeof(runs) / sizeof(runs[0]); k++) {
-        char root[400], proc[512], sys[512], err[256];
+        char root[400];
         snprintf(root, sizeof(root), "%s/%s", DATA, runs[k].dir);
-        snprintf(proc, sizeof(proc), "%s/proc", root);
-        snprintf(sys, sizeof(sys), "%s/sys", root);
-        coll_paths_t paths = { .procfs = proc, .sysfs = sys, .rootfs = root, .udev_data = "/nonexistent" };
-        buf_t scratch;
-        buf_init(&scratch);
-        msink_t s;
-        msink_init(&s);
-        void *st = NULL;
-        if (runs[k].def->init) {
-            assert_int_equal(runs[k].def->init(&st, err, sizeof(err)), 0);
-        }
-        coll_ctx_t c = { .paths = &paths, .now_ms = 0, .scratch = &scratch, .state = st };
-        size_t used = 0;
-        for (int round = 0; round < 3; round++) {
-            msink_reset(&s);
-            assert_int_equal(runs[k].def->collect(&c, &s, err, sizeof(err)), 0);
-            if (round == 1) {
-                used = mem_used();
-            } else if (round == 2) {
-                assert_int_equal(mem_used(), used);
-            }
-        }
-        assert_true(s.nsamples > 0);
-        if (runs[k].def->fini) {
-            runs[k].def->fini(st);
-        }
-        msink_fini(&s);
-        buf_fini(&scratch);
+        coll_test_tree_paths_t t;
+        assert_true(coll_test_expect_no_alloc(runs[k].def, coll_test_tree_paths(&t, root), 0, runs[k].dir) > 0);
     }
 }
 

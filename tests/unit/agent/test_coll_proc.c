@@ -22,8 +22,6 @@
  */
 #define _GNU_SOURCE
 #include <dirent.h>
-#include <fcntl.h>
-#include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -39,6 +37,7 @@
 #include <cmocka.h>
 
 #include "agent/agent_int.h"
+#include "coll_testlib.h"
 #include "common/mem.h"
 
 extern const coll_def_t coll_cpu_def;
@@ -56,52 +55,12 @@ extern const coll_def_t coll_filefd_def;
 
 /* ---- helpers ------------------------------------------------------------ */
 
-typedef struct runner {
-    const coll_def_t *def;
-    void *state;
-    msink_t sink;
-    buf_t scratch;
-    char err[512];
-} runner_t;
-
-static void runner_init(runner_t *r, const coll_def_t *def)
+/* Collect from the tree at root into the runner's reset sink at NOW_MS;
+ * returns collect's rc (on failure the sink is rolled back). */
+static int runner_collect(coll_test_runner_t *r, const char *root)
 {
-    memset(r, 0, sizeof(*r));
-    r->def = def;
-    msink_init(&r->sink);
-    buf_init(&r->scratch);
-    if (def->init) {
-        assert_int_equal(def->init(&r->state, r->err, sizeof(r->err)), 0);
-    }
-}
-
-static void runner_fini(runner_t *r)
-{
-    if (r->def->fini) {
-        r->def->fini(r->state);
-    }
-    msink_fini(&r->sink);
-    buf_fini(&r->scratch);
-}
-
-/* Collect from the tree at root into a reset sink; returns collect's rc.
- * On failure the sink is rolled back, as the runner does. */
-static int runner_collect(runner_t *r, const char *root)
-{
-    char procfs[1024], sysfs[1024], udev[1024];
-    snprintf(procfs, sizeof(procfs), "%s/proc", root);
-    snprintf(sysfs, sizeof(sysfs), "%s/sys", root);
-    snprintf(udev, sizeof(udev), "%s/run/udev/data", root);
-    coll_paths_t paths = { .procfs = procfs, .sysfs = sysfs, .rootfs = root, .udev_data = udev };
-    coll_ctx_t ctx = { .paths = &paths, .now_ms = NOW_MS, .scratch = &r->scratch, .state = r->state };
-    msink_reset(&r->sink);
-    r->err[0] = 0;
-    msink_mark_t m = msink_mark(&r->sink);
-    int rc = r->def->collect(&ctx, &r->sink, r->err, sizeof(r->err));
-    if (rc != 0) {
-        msink_rollback(&r->sink, m);
-    }
-    return rc;
+    coll_test_tree_paths_t t;
+    return coll_test_runner_collect(r, coll_test_tree_paths(&t, root), NOW_MS);
 }
 
 /* The sink as exposition text, NUL-terminated (caller frees). */
@@ -115,54 +74,6 @@ static char *render(const msink_t *s)
     return (char *)buf_steal(&b, &len);
 }
 
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        fail_msg("cannot open %s", path);
-    }
-    buf_t b;
-    buf_init(&b);
-    char tmp[4096];
-    size_t n;
-    while ((n = fread(tmp, 1, sizeof(tmp), f)) > 0) {
-        buf_append(&b, tmp, n);
-    }
-    fclose(f);
-    buf_putc(&b, 0);
-    size_t len;
-    return (char *)buf_steal(&b, &len);
-}
-
-/* s with every "from" replaced by "to" (caller frees). */
-static char *replace_all(const char *s, const char *from, const char *to)
-{
-    buf_t b;
-    buf_init(&b);
-    size_t fl = strlen(from);
-    for (const char *p = s;;) {
-        const char *q = strstr(p, from);
-        if (!q) {
-            buf_puts(&b, p);
-            break;
-        }
-        buf_append(&b, p, (size_t)(q - p));
-        buf_puts(&b, to);
-        p = q + fl;
-    }
-    buf_putc(&b, 0);
-    size_t len;
-    return (char *)buf_steal(&b, &len);
-}
-
-static void write_file(const char *path, const void *p, size_t len)
-{
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    assert_true(fd >= 0);
-    assert_int_equal(write(fd, p, len), (ssize_t)len);
-    close(fd);
-}
-
 /* ---- temporary trees ------------------------------------------------------ */
 
 typedef struct tree {
@@ -174,6 +85,8 @@ static void copy_tree(const char *src, const char *dst)
 {
     DIR *d = opendir(src);
     assert_non_null(d);
+    buf_t data;
+    buf_init(&data);
     for (struct dirent *e = readdir(d); e; e = readdir(d)) {
         if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) {
             continue;
@@ -184,50 +97,35 @@ static void copy_tree(const char *src, const char *dst)
         struct stat sb;
         assert_int_equal(lstat(from, &sb), 0);
         if (S_ISDIR(sb.st_mode)) {
-            assert_int_equal(mkdir(to, 0755), 0);
+            coll_test_mkdir(dst, e->d_name);
             copy_tree(from, to);
         } else if (S_ISREG(sb.st_mode)) {
-            char *data = slurp(from);
-            write_file(to, data, strlen(data));
-            mem_free(data);
+            assert_int_equal(coll_read_file(from, "", &data, 1 << 20), 0);
+            coll_test_put(dst, e->d_name, data.data, data.len);
         }
     }
+    buf_fini(&data);
     closedir(d);
-}
-
-static int remove_one(const char *path, const struct stat *sb, int type, struct FTW *ftw)
-{
-    (void)sb;
-    (void)type;
-    (void)ftw;
-    return remove(path);
 }
 
 /* A fresh temporary copy of the tree at src (NULL: empty). */
 static void tree_make(tree_t *t, const char *src)
 {
-    snprintf(t->root, sizeof(t->root), "/tmp/pharos_coll_proc_XXXXXX");
-    assert_non_null(mkdtemp(t->root));
+    assert_int_equal(coll_test_mkdtemp(t->root, sizeof(t->root), "pharos_coll_proc"), 0);
     if (src) {
         copy_tree(src, t->root);
     }
 }
 
+/* Write rel (relative to the tree; parents made). */
 static void tree_put(tree_t *t, const char *rel, const char *content, size_t len)
 {
-    char path[1024];
-    snprintf(path, sizeof(path), "%s/%s", t->root, rel);
-    for (char *p = path + strlen(t->root) + 1; (p = strchr(p, '/')) != NULL; p++) {
-        *p = 0;
-        mkdir(path, 0755);
-        *p = '/';
-    }
-    write_file(path, content, len);
+    coll_test_put(t->root, rel, content, len);
 }
 
 static void tree_drop(tree_t *t)
 {
-    nftw(t->root, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+    coll_test_rmtree(t->root, "");
 }
 
 /* ---- fixture cases --------------------------------------------------------- */
@@ -287,19 +185,25 @@ static const fixture_case_t fixture_cases[] = {
     { &coll_filefd_def, "filefd/missing", -1, "/proc/sys/fs/file-nr: No such file", false },
 };
 
-/* The golden file with this host's uname machine in place of x86_64. */
-static char *load_golden(const char *dir)
+/* b with this host's uname machine in place of x86_64 (the goldens'). */
+static void fix_machine(buf_t *b)
 {
-    char path[1024];
-    snprintf(path, sizeof(path), DATA "/%s/expected.prom", dir);
-    char *want = slurp(path);
+    static const char from[] = "machine=\"x86_64\"";
     struct utsname u;
     assert_int_equal(uname(&u), 0);
     char to[128];
     snprintf(to, sizeof(to), "machine=\"%s\"", u.machine);
-    char *fixed = replace_all(want, "machine=\"x86_64\"", to);
-    mem_free(want);
-    return fixed;
+    buf_t o;
+    buf_init(&o);
+    const char *p = coll_test_text(b);
+    for (const char *q; (q = strstr(p, from)) != NULL; p = q + strlen(from)) {
+        buf_append(&o, p, (size_t)(q - p));
+        buf_puts(&o, to);
+    }
+    buf_puts(&o, p);
+    buf_reset(b);
+    buf_append(b, o.data, o.len);
+    buf_fini(&o);
 }
 
 static void test_fixture_cases(void **state)
@@ -309,28 +213,23 @@ static void test_fixture_cases(void **state)
         const fixture_case_t *fc = &fixture_cases[i];
         char root[1024];
         snprintf(root, sizeof(root), DATA "/%s", fc->dir);
-        runner_t r;
-        runner_init(&r, fc->def);
+        coll_test_runner_t r;
+        coll_test_runner_init(&r, fc->def);
         int rc = runner_collect(&r, root);
-        if (rc != fc->rc) {
-            fail_msg("%s: rc %d, want %d (err: %s)", fc->dir, rc, fc->rc, r.err);
-        }
+        coll_test_expect_rc(fc->dir, rc, fc->rc, r.err, fc->reason);
         if (rc < 0) {
-            if (!strstr(r.err, fc->reason)) {
-                fail_msg("%s: err \"%s\" lacks \"%s\"", fc->dir, r.err, fc->reason);
-            }
             assert_int_equal(r.sink.nsamples, 0);
         }
         if (fc->golden) {
-            char *got = render(&r.sink);
-            char *want = load_golden(fc->dir);
-            if (strcmp(got, want) != 0) {
-                fail_msg("%s: output differs from expected.prom\n--- got\n%s--- want\n%s", fc->dir, got, want);
-            }
-            mem_free(got);
-            mem_free(want);
+            char path[1100];
+            snprintf(path, sizeof(path), "%s/expected.prom", root);
+            buf_t got;
+            buf_init(&got);
+            agent_expo_write(&r.sink, &got);
+            coll_test_expect_golden(&got, path, fix_machine);
+            buf_fini(&got);
         }
-        runner_fini(&r);
+        coll_test_runner_fini(&r);
     }
 }
 
@@ -385,20 +284,22 @@ static void test_truncation(void **state)
         char src[1024], path[2048];
         snprintf(src, sizeof(src), DATA "/%s", tc->tree);
         snprintf(path, sizeof(path), "%s/%s", src, tc->rel);
-        char *whole = slurp(path);
-        size_t len = strlen(whole);
+        buf_t whole;
+        buf_init(&whole);
+        assert_int_equal(coll_read_file(path, "", &whole, 1 << 20), 0);
+        size_t len = whole.len;
         tree_t t;
         tree_make(&t, src);
-        runner_t r;
-        runner_init(&r, tc->def);
+        coll_test_runner_t r;
+        coll_test_runner_init(&r, tc->def);
         assert_int_equal(runner_collect(&r, t.root), 0);
         char *full = render(&r.sink); /* every sample line follows a '\n' */
-        runner_fini(&r);
+        coll_test_runner_fini(&r);
         for (size_t cut = 0; cut < len; cut++) {
-            tree_put(&t, tc->rel, whole, cut);
-            runner_init(&r, tc->def);
+            tree_put(&t, tc->rel, (const char *)whole.data, cut);
+            coll_test_runner_init(&r, tc->def);
             int rc = runner_collect(&r, t.root);
-            if (cut > 0 && whole[cut - 1] != '\n' && rc == 0) {
+            if (cut > 0 && whole.data[cut - 1] != '\n' && rc == 0) {
                 fail_msg("%s cut at %zu (mid-line) was accepted", tc->rel, cut);
             }
             if (rc == 0) {
@@ -408,10 +309,10 @@ static void test_truncation(void **state)
             } else {
                 assert_true(r.err[0] != 0);
             }
-            runner_fini(&r);
+            coll_test_runner_fini(&r);
         }
         mem_free(full);
-        mem_free(whole);
+        buf_fini(&whole);
         tree_drop(&t);
     }
 }
@@ -499,8 +400,8 @@ static void test_edge_cases(void **state)
             snprintf(path, sizeof(path), "%s/%s", t.root, ec->rel);
             assert_int_equal(unlink(path), 0);
         }
-        runner_t r;
-        runner_init(&r, ec->def);
+        coll_test_runner_t r;
+        coll_test_runner_init(&r, ec->def);
         int rc = runner_collect(&r, t.root);
         if (rc != ec->rc) {
             fail_msg("edge case %zu (%s): rc %d, want %d (err: %s)", i, ec->rel, rc, ec->rc, r.err);
@@ -515,7 +416,7 @@ static void test_edge_cases(void **state)
             }
             mem_free(got);
         }
-        runner_fini(&r);
+        coll_test_runner_fini(&r);
         tree_drop(&t);
     }
 }
@@ -565,8 +466,8 @@ static void test_cpu_state(void **state)
     (void)state;
     tree_t t;
     tree_make(&t, NULL);
-    runner_t r;
-    runner_init(&r, &coll_cpu_def);
+    coll_test_runner_t r;
+    coll_test_runner_init(&r, &coll_cpu_def);
     for (size_t i = 0; i < sizeof(cpu_steps) / sizeof(cpu_steps[0]); i++) {
         const cpu_step_t *st = &cpu_steps[i];
         char stat[512];
@@ -593,7 +494,7 @@ static void test_cpu_state(void **state)
     tree_put(&t, "proc/stat", back, strlen(back));
     assert_int_equal(runner_collect(&r, t.root), 0);
     assert_true(cpu_value(&r.sink, "node_cpu_seconds_total", "0", "user") == 0.1);
-    runner_fini(&r);
+    coll_test_runner_fini(&r);
     tree_drop(&t);
 }
 
@@ -602,8 +503,8 @@ static void test_cpu_state(void **state)
 static void test_uname_other(void **state)
 {
     (void)state;
-    runner_t r;
-    runner_init(&r, &coll_uname_def);
+    coll_test_runner_t r;
+    coll_test_runner_init(&r, &coll_uname_def);
     assert_int_equal(runner_collect(&r, DATA "/uname/other"), 0);
     struct utsname u;
     assert_int_equal(uname(&u), 0);
@@ -617,7 +518,7 @@ static void test_uname_other(void **state)
     char *got = render(&r.sink);
     assert_string_equal(got, want);
     mem_free(got);
-    runner_fini(&r);
+    coll_test_runner_fini(&r);
 }
 
 static void test_time_zone(void **state)
@@ -625,13 +526,13 @@ static void test_time_zone(void **state)
     (void)state;
     setenv("TZ", "CET-1CEST,M3.5.0,M10.5.0/3", 1);
     tzset();
-    runner_t r;
-    runner_init(&r, &coll_time_def);
+    coll_test_runner_t r;
+    coll_test_runner_init(&r, &coll_time_def);
     assert_int_equal(runner_collect(&r, DATA "/time/none"), 0);
     char *got = render(&r.sink);
     assert_non_null(strstr(got, "node_time_zone_offset_seconds{time_zone=\"CET\"} 3600\n"));
     mem_free(got);
-    runner_fini(&r);
+    coll_test_runner_fini(&r);
     setenv("TZ", "UTC", 1);
     tzset();
 }
@@ -654,16 +555,8 @@ static void test_steady_no_alloc(void **state)
         const steady_case_t *sc = &steady_cases[i];
         char root[1024];
         snprintf(root, sizeof(root), DATA "/%s", sc->tree);
-        runner_t r;
-        runner_init(&r, sc->def);
-        assert_int_equal(runner_collect(&r, root), 0);
-        assert_int_equal(runner_collect(&r, root), 0);
-        size_t before = mem_used();
-        assert_int_equal(runner_collect(&r, root), 0);
-        if (mem_used() != before) {
-            fail_msg("%s: a steady collection allocated %zd bytes", sc->tree, (ssize_t)(mem_used() - before));
-        }
-        runner_fini(&r);
+        coll_test_tree_paths_t t;
+        coll_test_expect_no_alloc(sc->def, coll_test_tree_paths(&t, root), NOW_MS, sc->tree);
     }
     coll_cpu_def.fini(NULL);
     coll_vmstat_def.fini(NULL);
