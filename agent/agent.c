@@ -266,6 +266,7 @@ static bool agent_disabled(const agent_config_t *cfg, const char *name)
 
 static int agent_init_collectors(agent_t *a, char *err, size_t errlen)
 {
+    coll_opts_t o = agent_config_coll_opts(a->cfg);
     a->coll = mem_calloc(coll_table_len + 1, sizeof(*a->coll));
     a->coll_state = mem_calloc(coll_table_len + 1, sizeof(*a->coll_state));
     a->coll_ok = mem_calloc(coll_table_len + 1, sizeof(*a->coll_ok));
@@ -276,7 +277,7 @@ static int agent_init_collectors(agent_t *a, char *err, size_t errlen)
         }
         void *st = NULL;
         char why[256] = "";
-        if (c->init && c->init(&st, why, sizeof(why)) != 0) {
+        if (c->init && c->init(&o, &st, why, sizeof(why)) != 0) {
             snprintf(err, errlen, "collector %s: %s", c->name, why);
             return -1;
         }

@@ -41,6 +41,7 @@ typedef struct agent_config {
     char *instance;            /* empty: the host name */
     config_strlist_t disabled; /* collector names */
     config_strlist_t labels;   /* k, v, …: added to every shipped series */
+    char *diskstats_exclude, *mp_exclude, *fs_exclude, *netdev_exclude, *netstat_fields, *vmstat_fields;
     char *procfs, *sysfs, *rootfs, *udev_data;
     config_strlist_t rw_urls;
     int64_t rw_shards;

@@ -54,6 +54,18 @@ static const config_field_t agent_fields[] = {
     F("collect.instance", CFG_STR, instance, NULL, "The instance label of the host metrics (empty: the host name)"),
     F("collect.disable", CFG_STRLIST, disabled, NULL, "Host collectors not to run (names as in docs/agent.md)"),
     F("collect.labels", CFG_MAP, labels, NULL, "Static labels added to every shipped series (key=value as a flag)"),
+    F("collect.diskstats.device-exclude", CFG_STR, diskstats_exclude, COLL_DISKSTATS_DEVICE_EXCLUDE,
+      "Regex of block devices diskstats leaves out"),
+    F("collect.filesystem.mount-points-exclude", CFG_STR, mp_exclude, COLL_FILESYSTEM_MOUNT_POINTS_EXCLUDE,
+      "Regex of mount points filesystem leaves out"),
+    F("collect.filesystem.fs-types-exclude", CFG_STR, fs_exclude, COLL_FILESYSTEM_FS_TYPES_EXCLUDE,
+      "Regex of file system types filesystem leaves out"),
+    F("collect.netdev.device-exclude", CFG_STR, netdev_exclude, COLL_NETDEV_DEVICE_EXCLUDE,
+      "Regex of network devices netdev leaves out"),
+    F("collect.netstat.fields", CFG_STR, netstat_fields, COLL_NETSTAT_FIELDS,
+      "Regex of the <Proto>_<Field> names netstat reports"),
+    F("collect.vmstat.fields", CFG_STR, vmstat_fields, COLL_VMSTAT_FIELDS,
+      "Regex of the /proc/vmstat fields vmstat reports"),
     F("path.procfs", CFG_STR, procfs, "/proc", "procfs mount point"),
     F("path.sysfs", CFG_STR, sysfs, "/sys", "sysfs mount point"),
     F("path.rootfs", CFG_STR, rootfs, "/", "Root of the host's file systems (mount points are read under it)"),
@@ -114,9 +126,40 @@ static const coll_def_t *agent_find_collector(const char *name)
     return NULL;
 }
 
+coll_opts_t agent_config_coll_opts(const agent_config_t *cfg)
+{
+    return (coll_opts_t){
+        .diskstats_device_exclude = cfg->diskstats_exclude,
+        .filesystem_mount_points_exclude = cfg->mp_exclude,
+        .filesystem_fs_types_exclude = cfg->fs_exclude,
+        .netdev_device_exclude = cfg->netdev_exclude,
+        .netstat_fields = cfg->netstat_fields,
+        .vmstat_fields = cfg->vmstat_fields,
+    };
+}
+
+/* Every collector's settings compile (init then fini). */
+static int agent_config_check_collectors(const agent_config_t *cfg, char *err, size_t errlen)
+{
+    coll_opts_t o = agent_config_coll_opts(cfg);
+    for (size_t i = 0; i < coll_table_len; i++) {
+        void *st = NULL;
+        if (coll_table[i]->init && coll_table[i]->init(&o, &st, err, errlen) != 0) {
+            return -1;
+        }
+        if (coll_table[i]->fini) {
+            coll_table[i]->fini(st);
+        }
+    }
+    return 0;
+}
+
 /* Whole-configuration checks the field table cannot express. */
 static int agent_config_check(const agent_config_t *cfg, char *err, size_t errlen)
 {
+    if (agent_config_check_collectors(cfg, err, errlen) != 0) {
+        return -1;
+    }
     for (size_t i = 0; i < cfg->disabled.n; i++) {
         if (!agent_find_collector(cfg->disabled.v[i])) {
             snprintf(err, errlen, "collect.disable: unknown collector \"%s\"", cfg->disabled.v[i]);

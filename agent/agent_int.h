@@ -24,6 +24,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
 #include "common/buf.h"
 #include "common/labels.h"
 #include "common/str.h"
@@ -343,11 +346,43 @@ typedef struct coll_ctx {
     void *state;    /* the collector's own state (from init), or NULL */
 } coll_ctx_t;
 
+/* The collectors' settings (collect.<collector>.* keys): regexes as
+ * node_exporter's flags of the same names take them. Borrowed strings. */
+typedef struct coll_opts {
+    const char *diskstats_device_exclude;
+    const char *filesystem_mount_points_exclude;
+    const char *filesystem_fs_types_exclude;
+    const char *netdev_device_exclude;
+    const char *netstat_fields;
+    const char *vmstat_fields;
+} coll_opts_t;
+
+/* node_exporter 1.5's defaults (as Debian's build prints them). */
+#define COLL_DISKSTATS_DEVICE_EXCLUDE "^(ram|loop|fd|(h|s|v|xv)d[a-z]|nvme\\d+n\\d+p)\\d+$"
+#define COLL_FILESYSTEM_MOUNT_POINTS_EXCLUDE                                                                           \
+    "^/(dev|proc|run|sys|mnt|media|var/lib/docker/.+|var/lib/containers/storage/.+)($|/)"
+#define COLL_FILESYSTEM_FS_TYPES_EXCLUDE                                                                               \
+    "^(autofs|binfmt_misc|bpf|cgroup2?|configfs|debugfs|devpts|devtmpfs|fusectl|hugetlbfs|iso9660|mqueue|nsfs|"        \
+    "overlay|proc|procfs|pstore|rpc_pipefs|securityfs|selinuxfs|squashfs|sysfs|tracefs)$"
+#define COLL_NETDEV_DEVICE_EXCLUDE "^lo$"
+#define COLL_NETSTAT_FIELDS                                                                                            \
+    "^(.*_(InErrors|InErrs)|Ip_Forwarding|Ip(6|Ext)_(InOctets|OutOctets)|Icmp6?_(InMsgs|OutMsgs)|TcpExt_(Listen.*|"    \
+    "Syncookies.*|TCPSynRetrans|TCPTimeouts)|Tcp_(ActiveOpens|InSegs|OutSegs|OutRsts|PassiveOpens|RetransSegs|"        \
+    "CurrEstab)|Udp6?_(InDatagrams|OutDatagrams|NoPorts|RcvbufErrors|SndbufErrors))$"
+#define COLL_VMSTAT_FIELDS "^(oom_kill|pgpg|pswp|pg.*fault).*"
+
+/* The defaults above, as a coll_opts_t. */
+coll_opts_t coll_opts_default(void);
+struct agent_config;
+/* The collectors' settings of a configuration (borrowing its strings). */
+coll_opts_t agent_config_coll_opts(const struct agent_config *cfg);
+
 typedef struct coll_def {
     const char *name; /* "cpu", the collector label */
     /* Optional: make the collector's state (compiled regexes, previous
-     * values). 0 and [out] *state, or -1 with a reason. */
-    int (*init)(void **state, char *err, size_t errlen);
+     * values) from o (borrowed for the call). 0 and [out] *state, or -1
+     * with a reason. */
+    int (*init)(const coll_opts_t *o, void **state, char *err, size_t errlen);
     void (*fini)(void *state); /* NULL-safe on state */
     /* Add this collection's samples. 0, or -1 with a reason in err. */
     int (*collect)(coll_ctx_t *c, msink_t *s, char *err, size_t errlen);
@@ -356,6 +391,19 @@ typedef struct coll_def {
 /* The table of every host collector, in node_exporter's name order. */
 extern const coll_def_t *const coll_table[];
 extern const size_t coll_table_len;
+
+/* A collector's filter regex (coll_regex.c), matched as Go's regexp
+ * matches (unanchored search, "$" at the end only). */
+typedef struct coll_regex {
+    pcre2_code *re;
+    pcre2_match_data *md;
+} coll_regex_t;
+/* Compile pattern. 0, or -1 with "<what>: bad regex "…": reason at
+ * offset N" (r is then empty; fini is still safe). */
+int coll_regex_init(coll_regex_t *r, const char *pattern, const char *what, char *err, size_t errlen);
+void coll_regex_fini(coll_regex_t *r); /* safe on a zeroed or failed r */
+/* Does s[0..len) contain a match? No allocation. */
+bool coll_regex_match(coll_regex_t *r, const char *s, size_t len);
 
 /* Read a whole file under a root into b (reset first): "<root><rel>".
  * 0, or -errno (ENOENT when absent). Reads at most max bytes (-EFBIG

@@ -82,8 +82,9 @@ static void coll_cpu_grow(void **arr, size_t *cap, size_t need, size_t sz)
     *cap = ncap;
 }
 
-static int coll_cpu_init(void **state, char *err, size_t errlen)
+static int coll_cpu_init(const coll_opts_t *o, void **state, char *err, size_t errlen)
 {
+    (void)o;
     (void)err;
     (void)errlen;
     *state = mem_calloc(1, sizeof(coll_cpu_state_t));

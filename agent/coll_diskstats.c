@@ -30,15 +30,13 @@
 #include "agent/agent_int.h"
 #include "common/mem.h"
 
-#define COLL_DISKSTATS_EXCLUDE "^(ram|loop|fd|(h|s|v|xv)d[a-z]|nvme\\d+n\\d+p)\\d+$"
 #define COLL_DISKSTATS_MAX_FILE (16u << 20)
 #define COLL_DISKSTATS_MAX_UDEV (1u << 20)
 #define COLL_DISKSTATS_NSTATS 17
 
 typedef struct coll_diskstats_state {
-    pcre2_code *exclude;
-    pcre2_match_data *md;
-    buf_t udev; /* the current device's udev data file */
+    coll_regex_t exclude; /* collect.diskstats.device-exclude */
+    buf_t udev;           /* the current device's udev data file */
 } coll_diskstats_state_t;
 
 typedef struct coll_diskstats_row {
@@ -146,34 +144,22 @@ static void coll_diskstats_fini(void *state)
     if (st == NULL) {
         return;
     }
-    pcre2_match_data_free(st->md);
-    pcre2_code_free(st->exclude);
+    coll_regex_fini(&st->exclude);
     buf_fini(&st->udev);
     mem_free(st);
 }
 
-static int coll_diskstats_init(void **state, char *err, size_t errlen)
+static int coll_diskstats_init(const coll_opts_t *o, void **state, char *err, size_t errlen)
 {
     coll_diskstats_state_t *st = mem_calloc(1, sizeof(*st));
     buf_init(&st->udev);
-    int rc = 0;
-    PCRE2_SIZE off = 0;
-    st->exclude =
-        pcre2_compile((PCRE2_SPTR)COLL_DISKSTATS_EXCLUDE, PCRE2_ZERO_TERMINATED, PCRE2_DOLLAR_ENDONLY, &rc, &off, NULL);
-    if (st->exclude == NULL) {
-        snprintf(err, errlen, "diskstats: device exclude regex: error %d at %zu", rc, (size_t)off);
-        goto fail;
-    }
-    st->md = pcre2_match_data_create_from_pattern(st->exclude, NULL);
-    if (st->md == NULL) {
-        snprintf(err, errlen, "diskstats: out of memory for match data");
-        goto fail;
+    if (coll_regex_init(&st->exclude, o->diskstats_device_exclude, "collect.diskstats.device-exclude", err, errlen) !=
+        0) {
+        coll_diskstats_fini(st);
+        return -1;
     }
     *state = st;
     return 0;
-fail:
-    coll_diskstats_fini(st);
-    return -1;
 }
 
 /* The next '\n'-terminated line of b from *pos (the last may lack it). */
@@ -344,8 +330,7 @@ static void coll_diskstats_emit_udev(msink_t *s, const coll_diskstats_row_t *r, 
 
 static bool coll_diskstats_excluded(coll_diskstats_state_t *st, str_t name)
 {
-    int rc = pcre2_match(st->exclude, (PCRE2_SPTR)name.p, name.len, 0, 0, st->md, NULL);
-    return rc >= 0;
+    return coll_regex_match(&st->exclude, name.p, name.len);
 }
 
 static void coll_diskstats_emit(coll_ctx_t *c, coll_diskstats_state_t *st, msink_t *s, const coll_diskstats_row_t *r)

@@ -35,10 +35,6 @@
 #include "common/hash.h"
 #include "common/mem.h"
 
-#define COLL_FILESYSTEM_MP_EXCLUDE "^/(dev|proc|run|sys|mnt|media|var/lib/docker/.+|var/lib/containers/storage/.+)($|/)"
-#define COLL_FILESYSTEM_FS_EXCLUDE                                                                                     \
-    "^(autofs|binfmt_misc|bpf|cgroup2?|configfs|debugfs|devpts|devtmpfs|fusectl|hugetlbfs|iso9660|mqueue|nsfs|"        \
-    "overlay|proc|procfs|pstore|rpc_pipefs|securityfs|selinuxfs|squashfs|sysfs|tracefs)$"
 #define COLL_FILESYSTEM_MAX_FILE (16u << 20)
 
 typedef int (*coll_filesystem_statfs_fn)(const char *path, struct statfs *out);
@@ -54,10 +50,9 @@ typedef struct coll_filesystem_seen {
 
 typedef struct coll_filesystem_state {
     coll_filesystem_statfs_fn statfs_fn; /* first member: the test seam */
-    pcre2_code *mp_exclude;
-    pcre2_code *fs_exclude;
-    pcre2_match_data *md;
-    coll_filesystem_seen_t *seen; /* mounts emitted this collection */
+    coll_regex_t mp_exclude;             /* collect.filesystem.mount-points-exclude */
+    coll_regex_t fs_exclude;             /* collect.filesystem.fs-types-exclude */
+    coll_filesystem_seen_t *seen;        /* mounts emitted this collection */
     size_t nseen, cap_seen;
 } coll_filesystem_state_t;
 
@@ -67,41 +62,20 @@ static void coll_filesystem_fini(void *state)
     if (st == NULL) {
         return;
     }
-    pcre2_match_data_free(st->md);
-    pcre2_code_free(st->mp_exclude);
-    pcre2_code_free(st->fs_exclude);
+    coll_regex_fini(&st->mp_exclude);
+    coll_regex_fini(&st->fs_exclude);
     mem_free(st->seen);
     mem_free(st);
 }
 
-static pcre2_code *coll_filesystem_compile(const char *re, const char *what, char *err, size_t errlen)
-{
-    int rc = 0;
-    PCRE2_SIZE off = 0;
-    pcre2_code *code = pcre2_compile((PCRE2_SPTR)re, PCRE2_ZERO_TERMINATED, PCRE2_DOLLAR_ENDONLY, &rc, &off, NULL);
-    if (code == NULL) {
-        snprintf(err, errlen, "filesystem: %s regex: error %d at %zu", what, rc, (size_t)off);
-    }
-    return code;
-}
-
-static int coll_filesystem_init(void **state, char *err, size_t errlen)
+static int coll_filesystem_init(const coll_opts_t *o, void **state, char *err, size_t errlen)
 {
     coll_filesystem_state_t *st = mem_calloc(1, sizeof(*st));
     st->statfs_fn = statfs;
-    st->mp_exclude = coll_filesystem_compile(COLL_FILESYSTEM_MP_EXCLUDE, "mount point exclude", err, errlen);
-    if (st->mp_exclude == NULL) {
-        goto fail;
-    }
-    st->fs_exclude = coll_filesystem_compile(COLL_FILESYSTEM_FS_EXCLUDE, "fs type exclude", err, errlen);
-    if (st->fs_exclude == NULL) {
-        goto fail;
-    }
-    /* Neither pattern has capture groups beyond a handful; one match
-     * block sized for the larger serves both. */
-    st->md = pcre2_match_data_create(8, NULL);
-    if (st->md == NULL) {
-        snprintf(err, errlen, "filesystem: out of memory for match data");
+    if (coll_regex_init(&st->mp_exclude, o->filesystem_mount_points_exclude, "collect.filesystem.mount-points-exclude",
+                        err, errlen) != 0 ||
+        coll_regex_init(&st->fs_exclude, o->filesystem_fs_types_exclude, "collect.filesystem.fs-types-exclude", err,
+                        errlen) != 0) {
         goto fail;
     }
     *state = st;
@@ -179,9 +153,9 @@ static str_t coll_filesystem_strip_rootfs(str_t mp, const char *rootfs)
     return mp;
 }
 
-static bool coll_filesystem_match(coll_filesystem_state_t *st, pcre2_code *re, str_t s)
+static bool coll_filesystem_match(coll_regex_t *re, str_t s)
 {
-    return pcre2_match(re, (PCRE2_SPTR)(s.len ? s.p : ""), s.len, 0, 0, st->md, NULL) >= 0;
+    return coll_regex_match(re, s.len ? s.p : "", s.len);
 }
 
 static bool coll_filesystem_has_ro(str_t options)
@@ -303,8 +277,8 @@ static int coll_filesystem_collect(coll_ctx_t *c, msink_t *s, char *err, size_t 
             return -1;
         }
         m.mountpoint = coll_filesystem_strip_rootfs(m.mountpoint, c->paths->rootfs);
-        if (coll_filesystem_match(st, st->mp_exclude, m.mountpoint) ||
-            coll_filesystem_match(st, st->fs_exclude, m.fstype) || coll_filesystem_seen_before(st, &m)) {
+        if (coll_filesystem_match(&st->mp_exclude, m.mountpoint) || coll_filesystem_match(&st->fs_exclude, m.fstype) ||
+            coll_filesystem_seen_before(st, &m)) {
             continue;
         }
         coll_filesystem_emit(st, c->paths->rootfs, &m, s);

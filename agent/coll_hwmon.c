@@ -103,8 +103,9 @@ static void coll_hwmon_fini(void *state)
     mem_free(st);
 }
 
-static int coll_hwmon_init(void **state, char *err, size_t errlen)
+static int coll_hwmon_init(const coll_opts_t *o, void **state, char *err, size_t errlen)
 {
+    (void)o;
     (void)err;
     (void)errlen;
     *state = mem_calloc(1, sizeof(coll_hwmon_state_t));

@@ -3,7 +3,7 @@
  * coll_netdev: /proc/net/dev (+ sysfs rx_nohandler) ->
  * node_network_<stat>_total{device} counters, HELP "Network device
  * statistic <stat>.", as node_exporter 1.5 with its default flags
- * (netlink mode, device-exclude ^lo$, no detailed metrics).
+ * (netlink mode, device-exclude ^lo$ by default, no detailed metrics).
  *
  * Netlink mode reads rtnl_link_stats64 and folds it into the legacy
  * names the way the kernel builds /proc/net/dev (receive_drop = dropped +
@@ -67,7 +67,8 @@ typedef struct coll_netdev_state {
     size_t ndevs, cap;
     uint32_t *index; /* open addressing by name: device index + 1, 0 empty */
     size_t index_cap;
-    buf_t sys; /* one sysfs file */
+    buf_t sys;            /* one sysfs file */
+    coll_regex_t exclude; /* collect.netdev.device-exclude */
 } coll_netdev_state_t;
 
 static bool coll_netdev_space(char ch)
@@ -267,8 +268,9 @@ static int coll_netdev_collect(coll_ctx_t *c, msink_t *s, char *err, size_t errl
     }
     for (size_t d = 0; d < st->ndevs; d++) {
         const coll_netdev_dev_t *dev = &st->devs[d];
-        if (st->index[coll_netdev_slot(st, dev->name)] != d + 1 || str_eq_cstr(dev->name, "lo")) {
-            continue; /* listed again later, or excluded by ^lo$ */
+        if (st->index[coll_netdev_slot(st, dev->name)] != d + 1 ||
+            coll_regex_match(&st->exclude, dev->name.p, dev->name.len)) {
+            continue; /* listed again later, or excluded (^lo$ by default) */
         }
         if (coll_netdev_emit(st, c, s, dev, err, errlen) < 0) {
             return -1;
@@ -286,15 +288,18 @@ static void coll_netdev_fini(void *state)
     mem_free(st->devs);
     mem_free(st->index);
     buf_fini(&st->sys);
+    coll_regex_fini(&st->exclude);
     mem_free(st);
 }
 
-static int coll_netdev_init(void **state, char *err, size_t errlen)
+static int coll_netdev_init(const coll_opts_t *o, void **state, char *err, size_t errlen)
 {
-    (void)err;
-    (void)errlen;
     coll_netdev_state_t *st = mem_calloc(1, sizeof(*st));
     buf_init(&st->sys);
+    if (coll_regex_init(&st->exclude, o->netdev_device_exclude, "collect.netdev.device-exclude", err, errlen) != 0) {
+        coll_netdev_fini(st);
+        return -1;
+    }
     *state = st;
     return 0;
 }

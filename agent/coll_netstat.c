@@ -31,10 +31,6 @@
 #include "agent/agent_int.h"
 #include "common/mem.h"
 
-#define COLL_NETSTAT_FIELDS                                                                                            \
-    "^(.*_(InErrors|InErrs)|Ip_Forwarding|Ip(6|Ext)_(InOctets|OutOctets)|Icmp6?_(InMsgs|OutMsgs)|TcpExt_(Listen.*|"    \
-    "Syncookies.*|TCPSynRetrans|TCPTimeouts)|Tcp_(ActiveOpens|InSegs|OutSegs|OutRsts|PassiveOpens|RetransSegs|"        \
-    "CurrEstab)|Udp6?_(InDatagrams|OutDatagrams|NoPorts|RcvbufErrors|SndbufErrors))$"
 #define COLL_NETSTAT_MAX_FILE (4u << 20)
 #define COLL_NETSTAT_MAX_SECTIONS 64
 #define COLL_NETSTAT_MAX_FIELDS 2048
@@ -60,8 +56,7 @@ typedef struct coll_netstat_kv {
 } coll_netstat_kv_t;
 
 typedef struct coll_netstat_state {
-    pcre2_code *re;
-    pcre2_match_data *md;
+    coll_regex_t fields; /* collect.netstat.fields */
     buf_t files[NS_NFILES];
     coll_netstat_section_t sections[COLL_NETSTAT_MAX_SECTIONS];
     size_t nsections;
@@ -280,13 +275,8 @@ static int coll_netstat_field(coll_netstat_state_t *st, msink_t *s, str_t proto,
     }
     const char *key = name + strlen("node_netstat_");
     size_t klen = (size_t)n - strlen("node_netstat_");
-    int rc = pcre2_match(st->re, (PCRE2_SPTR)key, klen, 0, 0, st->md, NULL);
-    if (rc == PCRE2_ERROR_NOMATCH) {
+    if (!coll_regex_match(&st->fields, key, klen)) {
         return 0;
-    }
-    if (rc < 0) {
-        snprintf(why, whylen, "field regex: match error %d", rc);
-        return -1;
     }
     if (!coll_netstat_name_ok(key, klen)) {
         snprintf(why, whylen, "'%.*s' makes no valid metric name", (int)klen, key);
@@ -421,38 +411,25 @@ static void coll_netstat_fini(void *state)
     if (st == NULL) {
         return;
     }
-    pcre2_match_data_free(st->md);
-    pcre2_code_free(st->re);
+    coll_regex_fini(&st->fields);
     for (int f = 0; f < NS_NFILES; f++) {
         buf_fini(&st->files[f]);
     }
     mem_free(st);
 }
 
-static int coll_netstat_init(void **state, char *err, size_t errlen)
+static int coll_netstat_init(const coll_opts_t *o, void **state, char *err, size_t errlen)
 {
     coll_netstat_state_t *st = mem_calloc(1, sizeof(*st));
-    int ecode = 0;
-    PCRE2_SIZE eoff = 0;
-    st->re = pcre2_compile((PCRE2_SPTR)COLL_NETSTAT_FIELDS, PCRE2_ZERO_TERMINATED, PCRE2_DOLLAR_ENDONLY, &ecode, &eoff,
-                           NULL);
-    if (st->re == NULL) {
-        snprintf(err, errlen, "netstat field regex: error %d at %zu", ecode, (size_t)eoff);
-        goto fail;
-    }
-    st->md = pcre2_match_data_create_from_pattern(st->re, NULL);
-    if (st->md == NULL) {
-        snprintf(err, errlen, "netstat field regex: out of memory");
-        goto fail;
-    }
     for (int f = 0; f < NS_NFILES; f++) {
         buf_init(&st->files[f]);
     }
+    if (coll_regex_init(&st->fields, o->netstat_fields, "collect.netstat.fields", err, errlen) != 0) {
+        coll_netstat_fini(st);
+        return -1;
+    }
     *state = st;
     return 0;
-fail:
-    coll_netstat_fini(st);
-    return -1;
 }
 
 const coll_def_t coll_netstat_def = {

@@ -26,26 +26,12 @@
 #include "common/mem.h"
 
 #define COLL_VMSTAT_MAX (256u << 10)
-#define COLL_VMSTAT_FIELDS "^(oom_kill|pgpg|pswp|pg.*fault).*"
 #define COLL_VMSTAT_PREFIX "node_vmstat_"
 #define COLL_VMSTAT_NAME 256
 
 typedef struct coll_vmstat_state {
-    pcre2_code *re;
-    pcre2_match_data *md;
+    coll_regex_t fields; /* collect.vmstat.fields */
 } coll_vmstat_state_t;
-
-static void *coll_vmstat_pcre_alloc(PCRE2_SIZE n, void *ud)
-{
-    (void)ud;
-    return mem_try_alloc(n);
-}
-
-static void coll_vmstat_pcre_free(void *p, void *ud)
-{
-    (void)ud;
-    mem_free(p);
-}
 
 static void coll_vmstat_fini(void *state)
 {
@@ -53,29 +39,14 @@ static void coll_vmstat_fini(void *state)
     if (!st) {
         return;
     }
-    pcre2_match_data_free(st->md);
-    pcre2_code_free(st->re);
+    coll_regex_fini(&st->fields);
     mem_free(st);
 }
 
-static int coll_vmstat_init(void **state, char *err, size_t errlen)
+static int coll_vmstat_init(const coll_opts_t *o, void **state, char *err, size_t errlen)
 {
     coll_vmstat_state_t *st = mem_calloc(1, sizeof(*st));
-    pcre2_general_context *gc = pcre2_general_context_create(coll_vmstat_pcre_alloc, coll_vmstat_pcre_free, NULL);
-    pcre2_compile_context *cc = gc ? pcre2_compile_context_create(gc) : NULL;
-    int ec = 0;
-    PCRE2_SIZE eoff = 0;
-    if (cc) {
-        st->re = pcre2_compile((PCRE2_SPTR)COLL_VMSTAT_FIELDS, PCRE2_ZERO_TERMINATED, 0, &ec, &eoff, cc);
-    }
-    if (st->re) {
-        st->md = pcre2_match_data_create_from_pattern(st->re, gc);
-    }
-    pcre2_compile_context_free(cc);
-    pcre2_general_context_free(gc);
-    if (!st->md) {
-        snprintf(err, errlen, "vmstat: cannot compile field pattern %s (error %d at %zu)", COLL_VMSTAT_FIELDS, ec,
-                 (size_t)eoff);
+    if (coll_regex_init(&st->fields, o->vmstat_fields, "collect.vmstat.fields", err, errlen) != 0) {
         coll_vmstat_fini(st);
         return -1;
     }
@@ -153,9 +124,8 @@ static int coll_vmstat_collect(coll_ctx_t *c, msink_t *s, char *err, size_t errl
             return -1;
         }
         p = nl + 1;
-        int m = pcre2_match(st->re, (PCRE2_SPTR)field.p, field.len, 0, 0, st->md, NULL);
-        if (m < 0) {
-            continue; /* no match (or a match error: not selected) */
+        if (!coll_regex_match(&st->fields, field.p, field.len)) {
+            continue; /* not selected */
         }
         if (!coll_vmstat_add(s, field, value)) {
             snprintf(err, errlen, "%s/vmstat: line %zu: bad or duplicate field %.*s", root, lineno, (int)field.len,

@@ -1035,10 +1035,27 @@ static const char *config_md_type(const config_field_t *f)
     return names[f->type];
 }
 
+/* s with '|' escaped, as a Markdown table cell needs (even in code). */
+static void config_md_cell(FILE *out, const char *s)
+{
+    for (; *s; s++) {
+        if (*s == '|') {
+            fputc('\\', out);
+        }
+        fputc(*s, out);
+    }
+}
+
 static void config_md_row(FILE *out, const char *prefix, const config_field_t *f)
 {
-    fprintf(out, "| `%s%s%s` | %s | %s%s%s | %s", f->flag_only ? "--" : "", prefix, f->key, config_md_type(f),
-            f->def ? "`" : "", f->def ? f->def : "", f->def ? "`" : "", f->help);
+    fprintf(out, "| `%s%s%s` | %s | ", f->flag_only ? "--" : "", prefix, f->key, config_md_type(f));
+    if (f->def) {
+        fputc('`', out);
+        config_md_cell(out, f->def);
+        fputc('`', out);
+    }
+    fputs(" | ", out);
+    config_md_cell(out, f->help);
     if (f->enum_values) {
         fprintf(out, " (one of:");
         for (const char *const *e = f->enum_values; *e; e++) {

@@ -44,6 +44,8 @@ while read -r c; do
 done <"$TMP/collectors.txt"
 if "$AGENT" --check-config --collect.disable=bogus 2>"$TMP/err"; then fail "an unknown collector was accepted"; fi
 grep -q 'collect.disable: unknown collector "bogus"' "$TMP/err" || fail "unknown collector: $(cat "$TMP/err")"
+if "$AGENT" --check-config --collect.netstat.fields='(' 2>"$TMP/err"; then fail "a bad regex was accepted"; fi
+grep -q 'collect.netstat.fields: bad regex "("' "$TMP/err" || fail "bad regex: $(cat "$TMP/err")"
 printf 'collect:\n  interval: 15x\n' >"$TMP/bad.yml"
 if "$AGENT" --check-config --config.file="$TMP/bad.yml" 2>"$TMP/err"; then fail "a bad duration was accepted"; fi
 grep -q "bad.yml:2: collect.interval: invalid duration" "$TMP/err" || fail "bad file: $(cat "$TMP/err")"

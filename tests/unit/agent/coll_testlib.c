@@ -28,7 +28,8 @@ void coll_test_runner_init(coll_test_runner_t *r, const coll_def_t *def)
     msink_init(&r->sink);
     buf_init(&r->scratch);
     if (def->init) {
-        assert_int_equal(def->init(&r->state, r->err, sizeof(r->err)), 0);
+        coll_opts_t o = coll_opts_default();
+        assert_int_equal(def->init(&o, &r->state, r->err, sizeof(r->err)), 0);
     }
 }
 
