@@ -26,15 +26,7 @@
 static size_t expo_sorted_labels(const msink_t *s, const msink_sample_t *x, label_t *out)
 {
     size_t n = msink_sample_labels(s, x, out, x->nlabels);
-    for (size_t i = 1; i < n; i++) {
-        label_t k = out[i];
-        size_t j = i;
-        while (j > 0 && str_cmp(out[j - 1].name, k.name) > 0) {
-            out[j] = out[j - 1];
-            j--;
-        }
-        out[j] = k;
-    }
+    labels_sort(out, n);
     return n;
 }
 

@@ -79,19 +79,6 @@ void agent_rw_reset(rw_batch_t *b)
     b->first_ms = 0;
 }
 
-static void rw_sort(label_t *ls, size_t n)
-{
-    for (size_t i = 1; i < n; i++) {
-        label_t k = ls[i];
-        size_t j = i;
-        while (j > 0 && str_cmp(ls[j - 1].name, k.name) > 0) {
-            ls[j] = ls[j - 1];
-            j--;
-        }
-        ls[j] = k;
-    }
-}
-
 static bool rw_has(const label_t *ls, size_t n, str_t name)
 {
     for (size_t i = 0; i < n; i++) {
@@ -139,6 +126,6 @@ size_t agent_rw_series(const msink_t *s, const msink_sample_t *x, const label_t 
         }
         out[kept++] = target[i];
     }
-    rw_sort(out, kept);
+    labels_sort(out, kept);
     return kept;
 }

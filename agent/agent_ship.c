@@ -28,6 +28,7 @@
 #include <time.h>
 
 #include "agent/agent_int.h"
+#include "common/clock.h"
 #include "common/compress.h"
 #include "common/hash.h"
 #include "common/log.h"
@@ -85,13 +86,7 @@ static uint64_t ship_rand(uint64_t *s)
 static bool ship_sleep(shipper_t *sh, int64_t ms)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    ts.tv_sec += ms / 1000;
-    ts.tv_nsec += (ms % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
+    clock_mono_deadline(ms, &ts);
     pthread_mutex_lock(&sh->mu);
     bool quit = false;
     for (;;) {

@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "agent/agent_int.h"
+#include "common/clock.h"
 #include "common/crc32c.h"
 #include "common/mem.h"
 
@@ -359,13 +360,7 @@ void spool_release(spool_t *s)
 bool spool_wait(spool_t *s, int64_t timeout_ms)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    ts.tv_sec += timeout_ms / 1000;
-    ts.tv_nsec += (timeout_ms % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
+    clock_mono_deadline(timeout_ms, &ts);
     pthread_mutex_lock(&s->mu);
     while (!s->woken && s->head >= s->tail) {
         if (pthread_cond_timedwait(&s->cv, &s->mu, &ts) == ETIMEDOUT) {

@@ -42,6 +42,17 @@ pclock_t clock_real(void)
     return (pclock_t){ .now_ms = clock_real_now_ms, .ctx = NULL };
 }
 
+void clock_mono_deadline(int64_t ms, struct timespec *ts)
+{
+    clock_gettime(CLOCK_MONOTONIC, ts);
+    ts->tv_sec += ms / 1000;
+    ts->tv_nsec += (ms % 1000) * 1000000L;
+    if (ts->tv_nsec >= 1000000000L) {
+        ts->tv_sec++;
+        ts->tv_nsec -= 1000000000L;
+    }
+}
+
 double clock_mono_s(void)
 {
     struct timespec ts;

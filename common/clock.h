@@ -25,6 +25,10 @@ static inline int64_t clock_now_ms(const pclock_t *c)
 }
 /* Monotonic seconds, for measuring durations. */
 double clock_mono_s(void);
+/* [out] *ts = CLOCK_MONOTONIC now + ms, the absolute deadline of a
+ * pthread_cond_timedwait on a condvar whose clock is CLOCK_MONOTONIC. */
+struct timespec;
+void clock_mono_deadline(int64_t ms, struct timespec *ts);
 
 /* Parse a timestamp as the Prometheus API accepts it: Unix seconds as a
  * float ("1700000000.123") or RFC 3339 ("2023-11-14T22:13:20.123Z",

@@ -33,7 +33,7 @@
 
 #define LABELS_ERR_NAME_MAX 128 /* bytes of a name quoted in an error */
 
-size_t labels_normalize(label_t *ls, size_t n)
+void labels_sort(label_t *ls, size_t n)
 {
     assert(ls || n == 0);
     for (size_t i = 1; i < n; i++) {
@@ -45,6 +45,11 @@ size_t labels_normalize(label_t *ls, size_t n)
         }
         ls[j] = cur;
     }
+}
+
+size_t labels_normalize(label_t *ls, size_t n)
+{
+    labels_sort(ls, n);
     size_t out = 0;
     for (size_t i = 0; i < n; i++) {
         if (ls[i].value.len == 0) {

@@ -40,6 +40,9 @@ typedef enum labels_status {
     LABELS_TOO_MANY, /* more labels than max_labels */
 } labels_status_t;
 
+/* Sort ls by name, stably (insertion sort: n is small), keeping every
+ * label. */
+void labels_sort(label_t *ls, size_t n);
 /* Sort ls by name (stable; n is small) and drop empty-valued labels.
  * Returns the new count. */
 size_t labels_normalize(label_t *ls, size_t n);

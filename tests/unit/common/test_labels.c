@@ -405,9 +405,25 @@ static void test_format(void **state)
     }
 }
 
+/* labels_sort orders by name, stably, and keeps empty values. */
+static void test_sort_keeps_empty(void **state)
+{
+    (void)state;
+    label_t ls[4] = { { STR_LIT("b"), STR_LIT("1") },
+                      { STR_LIT("a"), STR_LIT("") },
+                      { STR_LIT("b"), STR_LIT("2") },
+                      { STR_LIT("A"), STR_LIT("x") } };
+    labels_sort(ls, 4);
+    assert_true(str_eq_cstr(ls[0].name, "A"));
+    assert_true(str_eq_cstr(ls[1].name, "a") && ls[1].value.len == 0);
+    assert_true(str_eq_cstr(ls[2].value, "1"));
+    assert_true(str_eq_cstr(ls[3].value, "2"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_sort_keeps_empty),
         cmocka_unit_test(test_normalize),
         cmocka_unit_test(test_validate_table),
         cmocka_unit_test(test_validate_limits),
