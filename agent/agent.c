@@ -9,7 +9,9 @@
  *
  * Each collector runs under a sink mark: on failure its samples are
  * withdrawn and node_scrape_collector_success{collector} is 0, and the
- * others go on. Then the agent's own metrics are added, every sample is
+ * others go on. Series the previous collection had and this one lacks get
+ * a stale marker (msink_stale), as a Prometheus scraping the host would
+ * write. Then the agent's own metrics are added, every sample is
  * queued to every endpoint (agent_emit), and the sink is swapped with the
  * one /metrics serves: two sinks alternate, so a steady collection
  * allocates nothing.
@@ -41,6 +43,7 @@ struct agent {
     void **coll_state;
     bool *coll_ok;           /* last outcome, to log changes only */
     msink_t host, pub, meta; /* meta: up and scrape_* of the host job */
+    msink_t stale;           /* markers for series the last collection lost */
     pthread_mutex_t pub_mu;  /* guards pub */
     buf_t scratch, series_scratch;
     label_t *series;
@@ -139,6 +142,11 @@ static void agent_collect(agent_t *a, int64_t tick)
     size_t host_samples = a->host.nsamples;
     agent_self_metrics(&a->self, a->ship, a->nship, &a->scratch, &a->host);
     agent_emit(a, &a->host, a->host_target, a->nhost_target, false, false, tick);
+    /* pub still holds the previous collection: series it had and this
+     * one lacks (a disk or interface gone, a collector failing) get a
+     * stale marker, as Prometheus writes when a scraped series vanishes. */
+    msink_stale(&a->pub, &a->host, &a->scratch, &a->stale);
+    agent_emit(a, &a->stale, a->host_target, a->nhost_target, false, false, tick);
     double d = agent_mono_s() - t0;
     /* What Prometheus would record scraping this job. */
     if (a->nship > 0) {
@@ -363,6 +371,7 @@ int agent_create(const agent_config_t *cfg, agent_t **out, char *err, size_t err
     msink_init(&a->host);
     msink_init(&a->pub);
     msink_init(&a->meta);
+    msink_init(&a->stale);
     pthread_mutex_init(&a->pub_mu, NULL);
     pthread_mutex_init(&a->ship_mu, NULL);
     pthread_mutex_init(&a->mu, NULL);
@@ -411,6 +420,7 @@ void agent_destroy(agent_t *a)
     msink_fini(&a->host);
     msink_fini(&a->pub);
     msink_fini(&a->meta);
+    msink_fini(&a->stale);
     buf_fini(&a->scratch);
     buf_fini(&a->series_scratch);
     pthread_mutex_destroy(&a->pub_mu);

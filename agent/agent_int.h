@@ -137,6 +137,16 @@ void agent_expo_write(const msink_t *s, buf_t *out);
  * allocation once scratch has grown. */
 size_t msink_drop_duplicates(msink_t *s, buf_t *scratch);
 
+/* Prometheus' staleness marker, a NaN with this bit pattern. */
+#define MSINK_STALE_NAN_BITS 0x7ff0000000000002ULL
+
+/* Into out (reset): a stale marker for every series of prev that cur
+ * lacks, as Prometheus writes one for a series that vanished from a
+ * target's exposition (not for samples with their own timestamp). A hash
+ * collision can at worst skip a marker. scratch is reused. O((P + C) log
+ * C); no allocation once out and scratch have grown. */
+void msink_stale(const msink_t *prev, const msink_t *cur, buf_t *scratch, msink_t *out);
+
 /* Append src's samples to dst with the labels extra[0..nx) added (a
  * sample's own label of the same name wins), families merged by name.
  * O(samples in src). */

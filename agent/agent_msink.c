@@ -349,3 +349,55 @@ size_t msink_drop_duplicates(msink_t *s, buf_t *scratch)
     s->nsamples = kept;
     return dropped;
 }
+
+static int msink_u64_cmp(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : (x > y);
+}
+
+static bool msink_u64_find(const uint64_t *v, size_t n, uint64_t key)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (v[mid] == key) {
+            return true;
+        }
+        if (v[mid] < key) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    return false;
+}
+
+void msink_stale(const msink_t *prev, const msink_t *cur, buf_t *scratch, msink_t *out)
+{
+    msink_reset(out);
+    buf_reset(scratch);
+    buf_reserve(scratch, (cur->nsamples + 1) * sizeof(uint64_t));
+    uint64_t *h = (uint64_t *)(void *)scratch->data;
+    label_t ls[MSINK_MAX_LABELS + 1];
+    for (size_t i = 0; i < cur->nsamples; i++) {
+        h[i] = msink_series_hash(cur, i, ls, MSINK_MAX_LABELS + 1);
+    }
+    qsort(h, cur->nsamples, sizeof(*h), msink_u64_cmp);
+    double stale;
+    uint64_t bits = MSINK_STALE_NAN_BITS;
+    memcpy(&stale, &bits, sizeof(stale));
+    for (size_t i = 0; i < prev->nsamples; i++) {
+        const msink_sample_t *x = &prev->samples[i];
+        if (x->ts_ms != MSINK_NO_TS ||
+            msink_u64_find(h, cur->nsamples, msink_series_hash(prev, i, ls, MSINK_MAX_LABELS + 1))) {
+            continue;
+        }
+        const msink_family_t *f = &prev->families[x->family];
+        uint32_t fam =
+            msink_family_help(out, msink_str(prev, f->name_off, f->name_len),
+                              (const char *)prev->strings.data + f->help_off, f->help_len, f->has_help, f->type);
+        size_t n = msink_sample_labels(prev, x, ls, MSINK_MAX_LABELS);
+        msink_add_full(out, fam, msink_sample_name(prev, x), ls, n, stale, MSINK_NO_TS);
+    }
+}

@@ -10,11 +10,11 @@
  * scrape yields up (1 or 0), scrape_duration_seconds and
  * scrape_samples_scraped with the target's labels. Samples are stamped
  * with the tick, or with the exposition's own timestamp when
- * honor-timestamps is set (the default, as in Prometheus). When a scrape
- * fails after a successful one, the series of the last success get a
- * stale marker (Prometheus' StaleNaN; not those that carried their own
- * timestamp), so queries stop showing them after the failure instead of
- * 5 minutes later.
+ * honor-timestamps is set (the default, as in Prometheus). A series of
+ * the last successful scrape that this scrape lacks (all of them when it
+ * failed) gets a stale marker (Prometheus' StaleNaN; not one that carried
+ * its own timestamp), so queries stop showing it at once instead of 5
+ * minutes later.
  *
  * A series exposed twice in one scrape keeps its first sample only.
  *
@@ -33,7 +33,6 @@
 #include "common/log.h"
 #include "common/mem.h"
 
-#define SCRAPE_STALE_NAN_BITS 0x7ff0000000000002ULL
 #define SCRAPE_MAX_BODY (64u << 20)
 
 struct agent_scrape {
@@ -44,9 +43,8 @@ struct agent_scrape {
     int64_t interval_ms, timeout_ms;
     label_t *target;
     size_t ntarget;
-    msink_t sink, pub, meta;
+    msink_t sink, pub, meta, stale;
     pthread_mutex_t pub_mu; /* guards pub (served by /metrics) */
-    bool pub_valid;
     buf_t body;
     pthread_t thread;
     bool started;
@@ -95,6 +93,7 @@ static int scrape_once(agent_scrape_t *s, agent_httpc_t *hc, char *err, size_t e
     static const char *const headers[] = { "Accept: text/plain;version=0.0.4;q=1,*/*;q=0.1",
                                            "User-Agent: pharos-agent/" AGENT_VERSION, NULL };
     buf_reset(&s->body);
+    msink_reset(&s->sink); /* a failed scrape leaves it empty */
     httpc_result_t res;
     agent_httpc_get(hc, s->url, headers, &s->body, SCRAPE_MAX_BODY, &res);
     if (res.status != HTTPC_OK) {
@@ -113,7 +112,6 @@ static int scrape_once(agent_scrape_t *s, agent_httpc_t *hc, char *err, size_t e
     }
     bool om = tail >= 5 && memcmp(p + tail - 5, "# EOF", 5) == 0;
     expo_error_t pe;
-    msink_reset(&s->sink);
     if (expo_parse(p, len, om, &s->sink, &pe) != 0) {
         msink_reset(&s->sink);
         snprintf(err, errlen, "%s parse error at line %zu column %zu: %s", om ? "OpenMetrics" : "text", pe.line, pe.col,
@@ -123,38 +121,16 @@ static int scrape_once(agent_scrape_t *s, agent_httpc_t *hc, char *err, size_t e
     return 0;
 }
 
-/* Stale markers for every series of the last successful scrape. */
-static void scrape_mark_stale(agent_scrape_t *s, int64_t tick)
-{
-    double stale;
-    uint64_t bits = SCRAPE_STALE_NAN_BITS;
-    memcpy(&stale, &bits, sizeof(stale));
-    pthread_mutex_lock(&s->pub_mu);
-    /* As Prometheus: no stale marker for a series that carried its own
-     * timestamp (when those are honoured). */
-    size_t kept = 0;
-    for (size_t i = 0; i < s->pub.nsamples; i++) {
-        msink_sample_t x = s->pub.samples[i];
-        if (x.ts_ms != MSINK_NO_TS && s->t->honor_timestamps) {
-            continue;
-        }
-        x.value = stale;
-        x.ts_ms = MSINK_NO_TS;
-        s->pub.samples[kept++] = x;
-    }
-    s->pub.nsamples = kept;
-    agent_emit(s->agent, &s->pub, s->target, s->ntarget, s->t->honor_labels, false, tick);
-    msink_reset(&s->pub);
-    s->pub_valid = false;
-    pthread_mutex_unlock(&s->pub_mu);
-}
-
 static void scrape_tick(agent_scrape_t *s, agent_httpc_t *hc, int64_t tick)
 {
     char err[512] = "";
     double t0 = scrape_mono_s();
     int rc = scrape_once(s, hc, err, sizeof(err));
     double d = scrape_mono_s() - t0;
+    /* Stale markers for the series of the last success that this scrape
+     * lacks (all of them when it failed: the sink is then empty). */
+    msink_stale(&s->pub, &s->sink, &s->body, &s->stale);
+    agent_emit(s->agent, &s->stale, s->target, s->ntarget, s->t->honor_labels, false, tick);
     if (rc == 0) {
         agent_emit(s->agent, &s->sink, s->target, s->ntarget, s->t->honor_labels, s->t->honor_timestamps, tick);
         if (!s->last_ok) {
@@ -164,15 +140,14 @@ static void scrape_tick(agent_scrape_t *s, agent_httpc_t *hc, int64_t tick)
         msink_t tmp = s->pub;
         s->pub = s->sink;
         s->sink = tmp;
-        s->pub_valid = true;
         pthread_mutex_unlock(&s->pub_mu);
     } else {
         if (s->last_ok) {
             log_warn("scrape %s failed: %s", s->url, err);
         }
-        if (s->pub_valid) {
-            scrape_mark_stale(s, tick);
-        }
+        pthread_mutex_lock(&s->pub_mu);
+        msink_reset(&s->pub);
+        pthread_mutex_unlock(&s->pub_mu);
     }
     s->last_ok = rc == 0;
     msink_reset(&s->meta);
@@ -227,6 +202,7 @@ void agent_scrape_stop(agent_scrape_t *s)
     msink_fini(&s->sink);
     msink_fini(&s->pub);
     msink_fini(&s->meta);
+    msink_fini(&s->stale);
     buf_fini(&s->body);
     mem_free(s->target);
     mem_free(s->url);
@@ -250,6 +226,7 @@ int agent_scrape_start(agent_t *a, const agent_target_config_t *t, const char *u
     msink_init(&s->sink);
     msink_init(&s->pub);
     msink_init(&s->meta);
+    msink_init(&s->stale);
     pthread_mutex_init(&s->pub_mu, NULL);
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->cv, NULL);

@@ -60,6 +60,11 @@ def main():
     n = get(__name__="scrape_samples_scraped", **app)
     if n and fin(6.0) not in values(n):
         errors.append("scrape_samples_scraped{job=app}: %s, want 6" % values(n)[:3])
+    jobs = get(__name__="jobs_total", exported_job="batch", kind='a"b', **app)
+    up_app = dict(get(__name__="up", **app))
+    stale_at = [t for t, v in jobs if v == STALE_NAN_BITS]
+    if not stale_at or up_app.get(stale_at[0]) != fin(1.0):
+        errors.append("jobs_total vanished from a live target without a stale marker: %s" % jobs[-3:])
     s = get(__name__="temp_celsius", **om)
     if s and values(s)[-1] != STALE_NAN_BITS:
         errors.append("temp_celsius did not get a stale marker when its target went away: %s" % s[-2:])

@@ -7,7 +7,8 @@
 # ships to pharosd; agent_scrape.py then checks what pharosd holds: the
 # samples with job/instance/static labels, exported_job, the honoured
 # timestamp, up 1/1/0, scrape_samples_scraped, and the stale markers
-# written when a target goes away.
+# written when a series vanishes from a live target and when a target
+# goes away.
 #
 # Usage: agent_scrape.sh path/to/pharos-agent path/to/pharosd
 set -euo pipefail
@@ -72,6 +73,9 @@ PIDS[agent]=$!
 $HELPER wait "http://127.0.0.1:$P_AGENT/-/healthy" --timeout 30 --pid "${PIDS[agent]}"
 sleep 3.5
 curl -s "http://127.0.0.1:$P_AGENT/metrics" >"$TMP/agent-metrics.txt"
+grep -v '^jobs_total' "$TMP/www/text" >"$TMP/www/text.new" # a series vanishes while the target is up
+mv "$TMP/www/text.new" "$TMP/www/text"
+sleep 2.5
 stop_pid files # the targets go away: up 0 and stale markers
 sleep 2.5
 stop_pid agent 30

@@ -146,12 +146,52 @@ static void test_drop_duplicates(void **state)
     msink_fini(&s);
 }
 
+static void test_stale(void **state)
+{
+    (void)state;
+    msink_t prev, cur, out;
+    msink_init(&prev);
+    msink_init(&cur);
+    msink_init(&out);
+    buf_t scratch;
+    buf_init(&scratch);
+    msink_addv(&prev, "m", "help m", METRIC_GAUGE, 1, 1, "dev", "a");
+    msink_addv(&prev, "m", "help m", METRIC_GAUGE, 2, 1, "dev", "b");
+    msink_addv(&prev, "n", NULL, METRIC_COUNTER, 3, 0);
+    uint32_t f = msink_family_c(&prev, "t", NULL, METRIC_GAUGE);
+    msink_add_full(&prev, f, (str_t){ NULL, 0 }, NULL, 0, 4, 1700000000000); /* own timestamp: no marker */
+    msink_addv(&cur, "m", "help m", METRIC_GAUGE, 5, 1, "dev", "a");
+    msink_stale(&prev, &cur, &scratch, &out);
+    assert_int_equal(out.nsamples, 2);
+    label_t ls[2];
+    assert_int_equal(msink_sample_labels(&out, &out.samples[0], ls, 2), 1);
+    assert_true(str_eq_cstr(ls[0].value, "b"));
+    assert_true(str_eq_cstr(msink_sample_name(&out, &out.samples[1]), "n"));
+    for (size_t i = 0; i < out.nsamples; i++) {
+        uint64_t bits;
+        memcpy(&bits, &out.samples[i].value, sizeof(bits));
+        assert_true(bits == MSINK_STALE_NAN_BITS);
+        assert_true(out.samples[i].ts_ms == MSINK_NO_TS);
+    }
+    assert_int_equal(out.families[out.samples[0].family].type, METRIC_GAUGE);
+    /* Nothing vanished: nothing to mark; an empty current marks all but t. */
+    msink_stale(&cur, &cur, &scratch, &out);
+    assert_int_equal(out.nsamples, 0);
+    msink_reset(&cur);
+    msink_stale(&prev, &cur, &scratch, &out);
+    assert_int_equal(out.nsamples, 3);
+    buf_fini(&scratch);
+    msink_fini(&prev);
+    msink_fini(&cur);
+    msink_fini(&out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_family_lookup),   cmocka_unit_test(test_samples_and_labels),
         cmocka_unit_test(test_rollback),        cmocka_unit_test(test_reset_keeps_storage),
-        cmocka_unit_test(test_drop_duplicates),
+        cmocka_unit_test(test_drop_duplicates), cmocka_unit_test(test_stale),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
