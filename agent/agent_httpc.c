@@ -76,7 +76,8 @@ typedef struct ahc_head {
     int64_t content_length; /* -1: none */
     bool chunked, te_other, conn_close, conn_keepalive;
     bool has_retry_after;
-    char retry_after[96]; /* trimmed value; "" when too long */
+    char retry_after[96];  /* trimmed value; "" when too long */
+    char content_type[96]; /* trimmed value; "" when absent or too long */
 } ahc_head_t;
 
 /* Where the body goes: dst up to limit bytes; the first bytes are kept
@@ -191,6 +192,7 @@ static void ahc_fail(httpc_result_t *res, httpc_status_t st, const char *fmt, ..
     res->status = st;
     res->http_code = 0;
     res->retry_after_ms = -1;
+    res->content_type[0] = '\0';
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(res->error, sizeof(res->error), fmt, ap);
@@ -449,6 +451,9 @@ static int ahc_parse_header(const uint8_t *l, size_t n, ahc_head_t *h)
     } else if (c == 10 && strncasecmp((const char *)l, "Connection", c) == 0) {
         h->conn_close = h->conn_close || ahc_has_token(v, vn, "close");
         h->conn_keepalive = h->conn_keepalive || ahc_has_token(v, vn, "keep-alive");
+    } else if (c == 12 && strncasecmp((const char *)l, "Content-Type", c) == 0 && vn < sizeof(h->content_type)) {
+        memcpy(h->content_type, v, vn);
+        h->content_type[vn] = '\0';
     } else if (c == 11 && strncasecmp((const char *)l, "Retry-After", c) == 0 && !h->has_retry_after) {
         h->has_retry_after = true;
         if (vn < sizeof(h->retry_after)) {
@@ -1061,6 +1066,7 @@ static void ahc_result(const ahc_head_t *h, const ahc_sink_t *s, httpc_result_t 
     res->http_code = h->status;
     res->retry_after_ms = ahc_retry_after(h);
     res->error[0] = '\0';
+    snprintf(res->content_type, sizeof(res->content_type), "%s", h->content_type);
     if (h->status >= 200 && h->status < 300) {
         res->status = HTTPC_OK;
         return;

@@ -4,8 +4,9 @@
  * a thread of its own, as Prometheus scrapes it.
  *
  * At each tick of the target's interval grid the URL is fetched (within
- * the timeout) and the body parsed by expo_parse: OpenMetrics when the
- * body ends with "# EOF", else the Prometheus text format. A scrape that
+ * the timeout), asking for OpenMetrics first as Prometheus does, and the
+ * body parsed by expo_parse as its Content-Type says: OpenMetrics for
+ * application/openmetrics-text, else the Prometheus text format. A scrape that
  * fails (connection, non-2xx, parse error) yields no samples; every
  * scrape yields up (1 or 0), scrape_duration_seconds and
  * scrape_samples_scraped with the target's labels. Samples are stamped
@@ -26,6 +27,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "agent/agent.h"
@@ -90,7 +92,10 @@ static char *scrape_instance(const char *url)
 /* Fetch and parse into s->sink. 0, or -1 with a reason. */
 static int scrape_once(agent_scrape_t *s, agent_httpc_t *hc, char *err, size_t errlen)
 {
-    static const char *const headers[] = { "Accept: text/plain;version=0.0.4;q=1,*/*;q=0.1",
+    /* Prometheus 2.42's Accept: OpenMetrics preferred. */
+    static const char *const headers[] = { "Accept: application/openmetrics-text;version=1.0.0,"
+                                           "application/openmetrics-text;version=0.0.1;q=0.75,"
+                                           "text/plain;version=0.0.4;q=0.5,*/*;q=0.1",
                                            "User-Agent: pharos-agent/" AGENT_VERSION, NULL };
     buf_reset(&s->body);
     msink_reset(&s->sink); /* a failed scrape leaves it empty */
@@ -106,11 +111,7 @@ static int scrape_once(agent_scrape_t *s, agent_httpc_t *hc, char *err, size_t e
     }
     const char *p = s->body.len ? (const char *)s->body.data : "";
     size_t len = s->body.len;
-    size_t tail = len;
-    while (tail > 0 && (p[tail - 1] == '\n' || p[tail - 1] == ' ')) {
-        tail--;
-    }
-    bool om = tail >= 5 && memcmp(p + tail - 5, "# EOF", 5) == 0;
+    bool om = strncasecmp(res.content_type, "application/openmetrics-text", 28) == 0;
     expo_error_t pe;
     if (expo_parse(p, len, om, &s->sink, &pe) != 0) {
         msink_reset(&s->sink);

@@ -170,6 +170,7 @@ static void httpc_perform(httpc_t *c, struct curl_slist *hdrs, buf_t *resp_body,
     res->http_code = 0;
     res->retry_after_ms = -1;
     res->error[0] = '\0';
+    res->content_type[0] = '\0';
     CURLcode rc = curl_easy_perform(c->curl);
     if (rc != CURLE_OK) {
         res->status = httpc_fatal_curl(rc) ? HTTPC_FATAL : HTTPC_RETRY;
@@ -181,6 +182,11 @@ static void httpc_perform(httpc_t *c, struct curl_slist *hdrs, buf_t *resp_body,
     curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &code);
     res->http_code = code;
     res->retry_after_ms = httpc_retry_after(c->curl);
+    const char *ct = NULL;
+    if (curl_easy_getinfo(c->curl, CURLINFO_CONTENT_TYPE, &ct) == CURLE_OK && ct &&
+        strlen(ct) < sizeof(res->content_type)) {
+        snprintf(res->content_type, sizeof(res->content_type), "%s", ct);
+    }
     if (code >= 200 && code < 300) {
         res->status = HTTPC_OK;
     } else {

@@ -26,6 +26,7 @@ typedef struct httpc_result {
     long http_code;         /* 0 when no response */
     int64_t retry_after_ms; /* from Retry-After (seconds or HTTP date); -1 if none */
     char error[256];        /* curl error or the first line of the body */
+    char content_type[96];  /* the response's Content-Type ("" if none or longer) */
 } httpc_result_t;
 
 /* A client whose calls each take at most timeout_ms (<= 0: 30 s) for

@@ -45,7 +45,17 @@ temp_celsius 21.5
 # EOF
 M
 printf 'good 1\nbad{ 2\n' >"$TMP/www/bad"
-(cd "$TMP/www" && exec python3 -m http.server --bind 127.0.0.1 "$P_FILES") >"$TMP/files.log" 2>&1 &
+# A file server that labels "om" as OpenMetrics (the scraper picks its
+# parser by Content-Type, as Prometheus does) and the rest as text 0.0.4.
+(cd "$TMP/www" && exec python3 -c '
+import http.server, sys
+class H(http.server.SimpleHTTPRequestHandler):
+    def guess_type(self, path):
+        if path.endswith("om"):
+            return "application/openmetrics-text; version=1.0.0; charset=utf-8"
+        return "text/plain; version=0.0.4; charset=utf-8"
+http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
+' "$P_FILES") >"$TMP/files.log" 2>&1 &
 PIDS[files]=$!
 "$PHAROSD" --web.listen-address=127.0.0.1:"$P_STORE" --storage.path="$TMP/store" \
     --storage.out-of-order-window=3650d --storage.retention=0s >"$TMP/pharosd.log" 2>&1 &

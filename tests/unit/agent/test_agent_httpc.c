@@ -520,6 +520,31 @@ static void test_retry_after_future_date(void **state)
 
 /* A head past 64 KiB fails without reading it all; a long error body is
  * quoted up to 200 characters. */
+/* The response's Content-Type is reported (the scraper picks its parser
+ * by it); an overlong one is left out. */
+static void test_content_type(void **state)
+{
+    (void)state;
+    static const char ok[] = "HTTP/1.1 200 OK\r\ncontent-type:  application/openmetrics-text; version=1.0.0 \r\n"
+                             "Content-Length: 2\r\n\r\nok";
+    char longer[512];
+    snprintf(longer, sizeof(longer), "HTTP/1.1 200 OK\r\nContent-Type: text/%0200d\r\nContent-Length: 0\r\n\r\n", 0);
+    step_t steps[] = { { STEP_REPLY_CLOSE, ok, 0 }, { STEP_REPLY_CLOSE, longer, 0 } };
+    fx_t f;
+    fx_start(&f, steps, 2, 5000);
+    httpc_result_t res;
+    buf_t out;
+    buf_init(&out);
+    agent_httpc_get(f.c, f.url, NULL, &out, 100, &res);
+    assert_int_equal(res.status, HTTPC_OK);
+    assert_string_equal(res.content_type, "application/openmetrics-text; version=1.0.0");
+    agent_httpc_get(f.c, f.url, NULL, &out, 100, &res);
+    assert_int_equal(res.status, HTTPC_OK);
+    assert_string_equal(res.content_type, "");
+    buf_fini(&out);
+    fx_stop(&f);
+}
+
 static void test_huge_head_and_long_error(void **state)
 {
     (void)state;
@@ -737,6 +762,7 @@ int main(void)
         cmocka_unit_test(test_timeout_retries),
         cmocka_unit_test(test_connection_refused),
         cmocka_unit_test(test_retry_after_future_date),
+        cmocka_unit_test(test_content_type),
         cmocka_unit_test(test_huge_head_and_long_error),
         cmocka_unit_test(test_request_bytes),
         cmocka_unit_test(test_bad_request_header_fatal),

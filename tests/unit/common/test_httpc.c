@@ -206,6 +206,7 @@ static void test_body_and_headers(void **state)
     httpc_get(f->c, url, get_hdrs, &out, &res);
     assert_int_equal(res.status, HTTPC_OK);
     assert_string_equal((const char *)out.data, "GET enc=gzip expect=- len=0:");
+    assert_string_equal(res.content_type, "text/plain; charset=utf-8");
     buf_fini(&out);
 }
 
