@@ -415,6 +415,21 @@ void coll_regex_fini(coll_regex_t *r); /* safe on a zeroed or failed r */
 /* Does s[0..len) contain a match? No allocation. */
 bool coll_regex_match(coll_regex_t *r, const char *s, size_t len);
 
+/* statfs(2) with a time limit (coll_statfs.c): a hung mount is answered
+ * -ETIMEDOUT and skipped until its call returns, instead of blocking the
+ * collection. */
+struct statfs;
+typedef int (*coll_statfs_fn)(const char *path, struct statfs *out);
+typedef struct coll_statfs coll_statfs_t;
+coll_statfs_t *coll_statfs_create(coll_statfs_fn fn, int64_t timeout_ms);
+/* Stop the idle worker; a stuck one exits when its call returns. NULL ok. */
+void coll_statfs_destroy(coll_statfs_t *w);
+/* 0 and [out] *out, -errno of statfs, or -ETIMEDOUT (now, or at once for
+ * a path whose earlier call has not returned yet). */
+int coll_statfs_call(coll_statfs_t *w, const char *path, struct statfs *out);
+/* Is path's earlier call still running? */
+bool coll_statfs_stuck(coll_statfs_t *w, const char *path);
+
 /* Read a whole file under a root into b (reset first): "<root><rel>".
  * 0, or -errno (ENOENT when absent). Reads at most max bytes (-EFBIG
  * past it). The contents are NUL-terminated. */

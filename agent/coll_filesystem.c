@@ -15,8 +15,10 @@
  * emitted.
  *
  * Test seam: the state starts with a statfs function pointer (statfs(2)
- * after init) that tests replace to get fixed sizes. Unlike node_exporter
- * there is no 5 s stuck-mount watchdog: a hung NFS server blocks statfs.
+ * after init) that tests replace to get fixed sizes. The call goes through
+ * coll_statfs with node_exporter's 5 s limit: a mount whose statfs hangs
+ * (an NFS server gone) reports device_error 1, and is skipped the same
+ * way until its call returns, instead of blocking the collection.
  *
  * Invariants: a line of fewer than 4 fields fails the collection (as in
  * node_exporter), and so does a table not ending in '\n' (cut short).
@@ -37,6 +39,8 @@
 
 #define COLL_FILESYSTEM_MAX_FILE (16u << 20)
 
+#define COLL_FILESYSTEM_STATFS_TIMEOUT_MS 5000
+
 typedef int (*coll_filesystem_statfs_fn)(const char *path, struct statfs *out);
 
 typedef struct coll_filesystem_mount {
@@ -50,6 +54,7 @@ typedef struct coll_filesystem_seen {
 
 typedef struct coll_filesystem_state {
     coll_filesystem_statfs_fn statfs_fn; /* first member: the test seam */
+    coll_statfs_t *watchdog;             /* made at the first collection, with statfs_fn */
     coll_regex_t mp_exclude;             /* collect.filesystem.mount-points-exclude */
     coll_regex_t fs_exclude;             /* collect.filesystem.fs-types-exclude */
     coll_filesystem_seen_t *seen;        /* mounts emitted this collection */
@@ -62,6 +67,7 @@ static void coll_filesystem_fini(void *state)
     if (st == NULL) {
         return;
     }
+    coll_statfs_destroy(st->watchdog);
     coll_regex_fini(&st->mp_exclude);
     coll_regex_fini(&st->fs_exclude);
     mem_free(st->seen);
@@ -218,7 +224,7 @@ static void coll_filesystem_emit(coll_filesystem_state_t *st, const char *rootfs
     struct statfs sf;
     memset(&sf, 0, sizeof(sf));
     bool ok = pl > 0 && (size_t)pl < sizeof(path) && memchr(m->mountpoint.p, 0, m->mountpoint.len) == NULL &&
-              st->statfs_fn(path, &sf) == 0;
+              coll_statfs_call(st->watchdog, path, &sf) == 0;
     coll_filesystem_add(s, "node_filesystem_device_error",
                         "Whether an error occurred while getting statistics for the given device.", ok ? 0 : 1, m);
     if (!ok) {
@@ -258,6 +264,9 @@ static int coll_filesystem_read_table(coll_ctx_t *c, const char **which, char *e
 static int coll_filesystem_collect(coll_ctx_t *c, msink_t *s, char *err, size_t errlen)
 {
     coll_filesystem_state_t *st = c->state;
+    if (st->watchdog == NULL) {
+        st->watchdog = coll_statfs_create(st->statfs_fn, COLL_FILESYSTEM_STATFS_TIMEOUT_MS);
+    }
     const char *which = NULL;
     if (coll_filesystem_read_table(c, &which, err, errlen) != 0) {
         return -1;
