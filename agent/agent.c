@@ -313,31 +313,49 @@ static void agent_host_target(agent_t *a)
     }
 }
 
+/* One shipper for url with auth (NULL: none). */
+static int agent_open_shipper(agent_t *a, const char *url, const agent_auth_t *auth, char *err, size_t errlen)
+{
+    const agent_config_t *cfg = a->cfg;
+    char dir[4096];
+    snprintf(dir, sizeof(dir), "%s/spool/%016llx", cfg->storage_path, (unsigned long long)hash_bytes(url, strlen(url)));
+    ship_opts_t o = {
+        .url = url,
+        .dir = dir,
+        .shards = (uint32_t)cfg->rw_shards,
+        .max_bytes = (uint64_t)cfg->spool_max_bytes,
+        .sync = cfg->spool_sync,
+        .max_samples_per_send = (uint32_t)cfg->rw_max_samples,
+        .batch_deadline_ms = cfg->rw_deadline_ms,
+        .min_backoff_ms = cfg->rw_min_backoff_ms,
+        .max_backoff_ms = cfg->rw_max_backoff_ms,
+        .timeout_ms = (long)cfg->rw_timeout_ms,
+    };
+    if (auth) {
+        o.auth = *auth;
+    }
+    if (ship_create(&o, &a->ship[a->nship], err, errlen) != 0) {
+        return -1;
+    }
+    a->nship++;
+    return 0;
+}
+
 static int agent_open_shippers(agent_t *a, char *err, size_t errlen)
 {
     const agent_config_t *cfg = a->cfg;
-    a->ship = mem_calloc(cfg->rw_urls.n + 1, sizeof(*a->ship));
+    a->ship = mem_calloc(cfg->rw_urls.n + cfg->rw_endpoints.n + 1, sizeof(*a->ship));
     for (size_t i = 0; i < cfg->rw_urls.n; i++) {
-        const char *url = cfg->rw_urls.v[i];
-        char dir[4096];
-        snprintf(dir, sizeof(dir), "%s/spool/%016llx", cfg->storage_path,
-                 (unsigned long long)hash_bytes(url, strlen(url)));
-        ship_opts_t o = {
-            .url = url,
-            .dir = dir,
-            .shards = (uint32_t)cfg->rw_shards,
-            .max_bytes = (uint64_t)cfg->spool_max_bytes,
-            .sync = cfg->spool_sync,
-            .max_samples_per_send = (uint32_t)cfg->rw_max_samples,
-            .batch_deadline_ms = cfg->rw_deadline_ms,
-            .min_backoff_ms = cfg->rw_min_backoff_ms,
-            .max_backoff_ms = cfg->rw_max_backoff_ms,
-            .timeout_ms = (long)cfg->rw_timeout_ms,
-        };
-        if (ship_create(&o, &a->ship[i], err, errlen) != 0) {
+        if (agent_open_shipper(a, cfg->rw_urls.v[i], NULL, err, errlen) != 0) {
             return -1;
         }
-        a->nship++;
+    }
+    const agent_endpoint_config_t *ep = cfg->rw_endpoints.v;
+    for (size_t i = 0; i < cfg->rw_endpoints.n; i++) {
+        agent_auth_t auth = { ep[i].bearer_token_file, ep[i].basic_user, ep[i].basic_password_file, ep[i].headers };
+        if (agent_open_shipper(a, ep[i].url, &auth, err, errlen) != 0) {
+            return -1;
+        }
     }
     return 0;
 }

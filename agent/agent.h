@@ -31,7 +31,16 @@ typedef struct agent_target_config {
     config_strlist_t labels; /* k, v, k, v, … */
     bool honor_labels;
     bool honor_timestamps;
+    char *bearer_token_file, *basic_user, *basic_password_file;
+    config_strlist_t headers; /* name, value, … */
 } agent_target_config_t;
+
+/* A remote-write endpoint with settings (remote-write.endpoints). */
+typedef struct agent_endpoint_config {
+    char *url;
+    char *bearer_token_file, *basic_user, *basic_password_file;
+    config_strlist_t headers; /* name, value, … */
+} agent_endpoint_config_t;
 
 typedef struct agent_config {
     char *config_file;
@@ -44,6 +53,7 @@ typedef struct agent_config {
     char *diskstats_exclude, *mp_exclude, *fs_exclude, *netdev_exclude, *netstat_fields, *vmstat_fields;
     char *procfs, *sysfs, *rootfs, *udev_data;
     config_strlist_t rw_urls;
+    config_table_t rw_endpoints; /* agent_endpoint_config_t */
     int64_t rw_shards;
     int64_t rw_max_samples;
     int64_t rw_deadline_ms;

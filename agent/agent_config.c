@@ -39,6 +39,25 @@ static const config_field_t agent_target_fields[] = {
     T("honor-labels", CFG_BOOL, honor_labels, "false",
       "Keep the target's job/instance/static labels on clash (else they become exported_<name>)"),
     T("honor-timestamps", CFG_BOOL, honor_timestamps, "true", "Use timestamps given in the exposition"),
+    T("bearer-token-file", CFG_STR, bearer_token_file, NULL,
+      "File holding a bearer token sent as Authorization (read at every scrape)"),
+    T("basic-auth-username", CFG_STR, basic_user, NULL, "User name for HTTP basic authentication"),
+    T("basic-auth-password-file", CFG_STR, basic_password_file, NULL, "File holding the basic-auth password"),
+    T("headers", CFG_MAP, headers, NULL, "Extra request headers"),
+};
+
+#define E(k_, t_, m_, d_, h_)                                                                                          \
+    {                                                                                                                  \
+        .key = k_, .type = t_, .offset = offsetof(agent_endpoint_config_t, m_), .def = d_, .help = h_                  \
+    }
+
+static const config_field_t agent_endpoint_fields[] = {
+    E("url", CFG_STR, url, NULL, "Remote-write URL (http or https)"),
+    E("bearer-token-file", CFG_STR, bearer_token_file, NULL,
+      "File holding a bearer token sent as Authorization (read at every request)"),
+    E("basic-auth-username", CFG_STR, basic_user, NULL, "User name for HTTP basic authentication"),
+    E("basic-auth-password-file", CFG_STR, basic_password_file, NULL, "File holding the basic-auth password"),
+    E("headers", CFG_MAP, headers, NULL, "Extra request headers (X-Scope-OrgID: tenant, …)"),
 };
 
 static const config_field_t agent_fields[] = {
@@ -71,6 +90,13 @@ static const config_field_t agent_fields[] = {
     F("path.rootfs", CFG_STR, rootfs, "/", "Root of the host's file systems (mount points are read under it)"),
     F("path.udev.data", CFG_STR, udev_data, "/run/udev/data", "udev database directory"),
     F("remote-write.url", CFG_STRLIST, rw_urls, NULL, "Remote-write endpoints (repeatable); none: only serve /metrics"),
+    { .key = "remote-write.endpoints",
+      .type = CFG_TABLE,
+      .offset = offsetof(agent_config_t, rw_endpoints),
+      .help = "Remote-write endpoints with credentials or headers (config file only): mappings with the keys below",
+      .sub = agent_endpoint_fields,
+      .nsub = sizeof(agent_endpoint_fields) / sizeof(agent_endpoint_fields[0]),
+      .elem_size = sizeof(agent_endpoint_config_t) },
     FB("remote-write.shards", CFG_INT, rw_shards, "2", 1, 64, "Concurrent senders per endpoint"),
     FB("remote-write.max-samples-per-send", CFG_INT, rw_max_samples, "2000", 1, 1000000, "Samples per request"),
     FB("remote-write.batch-deadline", CFG_DURATION, rw_deadline_ms, "5s", 0, 1LL << 32,
@@ -170,6 +196,13 @@ static int agent_config_check(const agent_config_t *cfg, char *err, size_t errle
     for (size_t i = 0; i < cfg->rw_urls.n; i++) {
         if (agent_httpc_check_url(cfg->rw_urls.v[i], why, sizeof(why)) != 0) {
             snprintf(err, errlen, "remote-write.url: \"%s\": %s", cfg->rw_urls.v[i], why);
+            return -1;
+        }
+    }
+    const agent_endpoint_config_t *ep = cfg->rw_endpoints.v;
+    for (size_t i = 0; i < cfg->rw_endpoints.n; i++) {
+        if (!ep[i].url || agent_httpc_check_url(ep[i].url, why, sizeof(why)) != 0) {
+            snprintf(err, errlen, "remote-write.endpoints[%zu].url: %s", i, ep[i].url ? why : "missing");
             return -1;
         }
     }

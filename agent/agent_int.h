@@ -221,6 +221,36 @@ bool spool_wait(spool_t *s, int64_t timeout_ms);
 void spool_wake(spool_t *s);
 void spool_stats(spool_t *s, spool_stats_t *out);
 
+/* ---- request authentication (agent_auth.c) ------------------------------ */
+
+#include "common/config.h"
+#include "common/mem.h"
+
+#define AGENT_AUTH_MAX_HEADERS 32
+
+/* An endpoint's or target's credentials and extra headers (borrowed). */
+typedef struct agent_auth {
+    const char *bearer_token_file;   /* "Authorization: Bearer <contents>" */
+    const char *basic_user;          /* "Authorization: Basic …" when set */
+    const char *basic_password_file; /* the password (may be unset) */
+    config_strlist_t headers;        /* name, value, name, value, … */
+} agent_auth_t;
+
+/* Storage for built headers, reused from call to call. Zeroed is empty. */
+typedef struct agent_auth_buf {
+    buf_t text, tmp;
+    const char **list;
+    size_t cap;
+} agent_auth_buf_t;
+
+/* The NULL-terminated header list base + a's headers into [out] *out
+ * (valid until the next call on b). Secret files are read now. 0, or -1
+ * with a reason naming the file (never its contents). a may be NULL. */
+int agent_auth_headers(const agent_auth_t *a, const char *const *base, agent_auth_buf_t *b, const char ***out,
+                       char *err, size_t errlen);
+/* Free b (the secret bytes are overwritten first). */
+void agent_auth_buf_fini(agent_auth_buf_t *b);
+
 /* ---- shipper (agent_ship.c): one remote-write endpoint ---------------- */
 
 #define AGENT_VERSION "0.1.0"
@@ -234,7 +264,8 @@ typedef struct ship_opts {
     uint32_t max_samples_per_send;
     int64_t batch_deadline_ms; /* a pending batch is spooled at this age */
     int64_t min_backoff_ms, max_backoff_ms;
-    long timeout_ms; /* per request */
+    long timeout_ms;   /* per request */
+    agent_auth_t auth; /* credentials and extra headers (borrowed) */
 } ship_opts_t;
 
 typedef struct shipper shipper_t;

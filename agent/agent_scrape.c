@@ -46,6 +46,8 @@ struct agent_scrape {
     label_t *target;
     size_t ntarget;
     msink_t sink, pub, meta, stale;
+    agent_auth_t auth;
+    agent_auth_buf_t authbuf;
     pthread_mutex_t pub_mu; /* guards pub (served by /metrics) */
     buf_t body;
     pthread_t thread;
@@ -93,13 +95,17 @@ static char *scrape_instance(const char *url)
 static int scrape_once(agent_scrape_t *s, agent_httpc_t *hc, char *err, size_t errlen)
 {
     /* Prometheus 2.42's Accept: OpenMetrics preferred. */
-    static const char *const headers[] = { "Accept: application/openmetrics-text;version=1.0.0,"
-                                           "application/openmetrics-text;version=0.0.1;q=0.75,"
-                                           "text/plain;version=0.0.4;q=0.5,*/*;q=0.1",
-                                           "User-Agent: pharos-agent/" AGENT_VERSION, NULL };
+    static const char *const base[] = { "Accept: application/openmetrics-text;version=1.0.0,"
+                                        "application/openmetrics-text;version=0.0.1;q=0.75,"
+                                        "text/plain;version=0.0.4;q=0.5,*/*;q=0.1",
+                                        "User-Agent: pharos-agent/" AGENT_VERSION, NULL };
     buf_reset(&s->body);
     msink_reset(&s->sink); /* a failed scrape leaves it empty */
     httpc_result_t res;
+    const char **headers = NULL;
+    if (agent_auth_headers(&s->auth, base, &s->authbuf, &headers, err, errlen) != 0) {
+        return -1;
+    }
     agent_httpc_get(hc, s->url, headers, &s->body, SCRAPE_MAX_BODY, &res);
     if (res.status != HTTPC_OK) {
         if (res.http_code) {
@@ -205,6 +211,7 @@ void agent_scrape_stop(agent_scrape_t *s)
     msink_fini(&s->meta);
     msink_fini(&s->stale);
     buf_fini(&s->body);
+    agent_auth_buf_fini(&s->authbuf);
     mem_free(s->target);
     mem_free(s->url);
     mem_free(s->instance);
@@ -224,6 +231,7 @@ int agent_scrape_start(agent_t *a, const agent_target_config_t *t, const char *u
     s->instance = scrape_instance(url);
     s->interval_ms = t->interval_ms > 0 ? t->interval_ms : cfg->interval_ms;
     s->timeout_ms = t->timeout_ms > 0 && t->timeout_ms < s->interval_ms ? t->timeout_ms : s->interval_ms;
+    s->auth = (agent_auth_t){ t->bearer_token_file, t->basic_user, t->basic_password_file, t->headers };
     msink_init(&s->sink);
     msink_init(&s->pub);
     msink_init(&s->meta);

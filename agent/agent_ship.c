@@ -38,8 +38,9 @@ typedef struct ship_shard {
     struct shipper *owner;
     uint32_t index;
     spool_t *spool;
-    rw_batch_t pending; /* touched by the collection thread only */
-    buf_t packed;       /* snappy output, collection thread only */
+    rw_batch_t pending;    /* touched by the collection thread only */
+    buf_t packed;          /* snappy output, collection thread only */
+    agent_auth_buf_t auth; /* request headers, sender thread only */
     pthread_t thread;
     bool started;
     uint64_t rng;
@@ -113,13 +114,22 @@ static bool ship_should_quit(shipper_t *sh, bool empty)
 static bool ship_send_batch(ship_shard_t *sd, agent_httpc_t *hc, const buf_t *body, uint64_t seq, uint32_t n)
 {
     shipper_t *sh = sd->owner;
-    static const char *const headers[] = { "Content-Encoding: snappy", "Content-Type: application/x-protobuf",
-                                           "X-Prometheus-Remote-Write-Version: 0.1.0",
-                                           "User-Agent: pharos-agent/" AGENT_VERSION, NULL };
+    static const char *const base[] = { "Content-Encoding: snappy", "Content-Type: application/x-protobuf",
+                                        "X-Prometheus-Remote-Write-Version: 0.1.0",
+                                        "User-Agent: pharos-agent/" AGENT_VERSION, NULL };
     int64_t backoff = sh->o.min_backoff_ms;
     for (;;) {
         httpc_result_t res;
-        agent_httpc_post(hc, sh->url, headers, body->data, body->len, NULL, &res);
+        const char **headers = NULL;
+        char why[256];
+        if (agent_auth_headers(&sh->o.auth, base, &sd->auth, &headers, why, sizeof(why)) != 0) {
+            /* A secret file missing or bad: retry, it may be mounted later. */
+            res = (httpc_result_t){ .status = HTTPC_RETRY, .retry_after_ms = -1 };
+            snprintf(res.error, sizeof(res.error), "%s", why);
+            log_warn("remote-write %s: %s", sh->url, why);
+        } else {
+            agent_httpc_post(hc, sh->url, headers, body->data, body->len, NULL, &res);
+        }
         if (res.status == HTTPC_OK) {
             spool_pop(sd->spool, seq);
             atomic_fetch_add(&sh->sent_samples, n);
@@ -187,6 +197,7 @@ static void ship_free(shipper_t *sh)
         spool_close(sd->spool);
         buf_fini(&sd->pending.pb);
         buf_fini(&sd->packed);
+        agent_auth_buf_fini(&sd->auth);
     }
     mem_free(sh->shards);
     mem_free(sh->url);

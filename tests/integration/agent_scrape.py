@@ -57,6 +57,13 @@ def main():
             errors.append("up{job=%s} starts at %s, want %s" % (job, up[0], want))
         if job != "broken" and up and values(up)[-1] != fin(0.0):
             errors.append("up{job=%s} did not go to 0 when the target went away" % job)
+    get(__name__="secure_metric", job="secure", instance=inst)
+    for job, want in (("secure", 1.0), ("denied", 0.0)):
+        up = get(__name__="up", job=job, instance=inst)
+        if up and values(up)[0] != fin(want):
+            errors.append("up{job=%s} starts at %s, want %s (bearer token)" % (job, up[0], want))
+    if "HTTP 401" not in open(log).read():
+        errors.append("the denied target's 401 was not logged")
     n = get(__name__="scrape_samples_scraped", **app)
     if n and fin(6.0) not in values(n):
         errors.append("scrape_samples_scraped{job=app}: %s, want 6" % values(n)[:3])

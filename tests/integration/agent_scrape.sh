@@ -4,7 +4,8 @@
 # agent_scrape: pharos-agent scrapes three targets served from files on
 # 127.0.0.1 (Prometheus text with a histogram, a label clashing with job
 # and an explicit timestamp; OpenMetrics; a body with a syntax error) and
-# ships to pharosd; agent_scrape.py then checks what pharosd holds: the
+# ships to pharosd (and one target that needs a bearer token, scraped
+# with and without it); agent_scrape.py then checks what pharosd holds: the
 # samples with job/instance/static labels, exported_job, the honoured
 # timestamp, up 1/1/0, scrape_samples_scraped, and the stale markers
 # written when a series vanishes from a live target and when a target
@@ -45,11 +46,18 @@ temp_celsius 21.5
 # EOF
 M
 printf 'good 1\nbad{ 2\n' >"$TMP/www/bad"
+printf 'secure_metric 1\n' >"$TMP/www/secure"
+printf 'letmein\n' >"$TMP/token"
 # A file server that labels "om" as OpenMetrics (the scraper picks its
 # parser by Content-Type, as Prometheus does) and the rest as text 0.0.4.
 (cd "$TMP/www" && exec python3 -c '
 import http.server, sys
 class H(http.server.SimpleHTTPRequestHandler):
+    def do_GET(self):
+        if self.path.endswith("secure") and self.headers.get("Authorization") != "Bearer letmein":
+            self.send_error(401, "bad token")
+            return
+        super().do_GET()
     def guess_type(self, path):
         if path.endswith("om"):
             return "application/openmetrics-text; version=1.0.0; charset=utf-8"
@@ -74,6 +82,11 @@ scrape:
       urls: [http://127.0.0.1:$P_FILES/om]
     - job: broken
       urls: [http://127.0.0.1:$P_FILES/bad]
+    - job: secure
+      urls: [http://127.0.0.1:$P_FILES/secure]
+      bearer-token-file: $TMP/token
+    - job: denied
+      urls: [http://127.0.0.1:$P_FILES/secure]
 Y
 "$AGENT" --config.file="$TMP/agent.yml" --web.listen-address=127.0.0.1:"$P_AGENT" --storage.path="$TMP/agent" \
     --collect.disable=hwmon --collect.disable=mdadm \

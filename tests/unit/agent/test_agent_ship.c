@@ -36,6 +36,7 @@ typedef struct rx {
     char series[MAXS][96]; /* "name{a=b} ts" per received sample, in arrival order */
     double value[MAXS];
     bool headers_ok;
+    char auth[128], org[64]; /* last Authorization and X-Scope-OrgID */
 } rx_t;
 
 static void rx_handler(void *ctx, http_req_t *req, http_resp_t *resp)
@@ -56,6 +57,9 @@ static void rx_handler(void *ctx, http_req_t *req, http_resp_t *resp)
     const char *ce = http_req_header(req, "Content-Encoding");
     const char *rv = http_req_header(req, "X-Prometheus-Remote-Write-Version");
     rx->headers_ok = ce && strcmp(ce, "snappy") == 0 && rv && strcmp(rv, "0.1.0") == 0;
+    const char *au = http_req_header(req, "Authorization"), *org = http_req_header(req, "X-Scope-OrgID");
+    snprintf(rx->auth, sizeof(rx->auth), "%s", au ? au : "");
+    snprintf(rx->org, sizeof(rx->org), "%s", org ? org : "");
     size_t len = 0;
     const uint8_t *body = http_req_body(req, &len);
     buf_t raw;
@@ -310,6 +314,36 @@ static void test_steady_state_allocates_nothing(void **state)
     ship_destroy(sh, 0);
 }
 
+/* An endpoint's credentials and headers go with every request. */
+static void test_auth_headers(void **state)
+{
+    fx_t *f = *state;
+    char tok[128];
+    snprintf(tok, sizeof(tok), "%s/token", f->dir);
+    FILE *fp = fopen(tok, "w");
+    assert_non_null(fp);
+    fputs("tok-123\n", fp);
+    fclose(fp);
+    char *hv[] = { "X-Scope-OrgID", "team-a" };
+    ship_opts_t o = { .url = f->url,
+                      .dir = f->dir,
+                      .shards = 1,
+                      .max_bytes = 1 << 20,
+                      .max_samples_per_send = 100,
+                      .min_backoff_ms = 5,
+                      .max_backoff_ms = 20,
+                      .timeout_ms = 2000,
+                      .auth = { .bearer_token_file = tok, .headers = { hv, 2 } } };
+    shipper_t *sh = NULL;
+    char err[256];
+    assert_int_equal(ship_create(&o, &sh, err, sizeof(err)), 0);
+    add_samples(sh, 0, 10, 2);
+    wait_received(&f->rx, 10);
+    ship_destroy(sh, 1000);
+    assert_string_equal(f->rx.auth, "Bearer tok-123");
+    assert_string_equal(f->rx.org, "team-a");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -319,6 +353,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_outage_survives_restart, setup, teardown),
         cmocka_unit_test_setup_teardown(test_encoding_escapes_and_values, setup, teardown),
         cmocka_unit_test_setup_teardown(test_steady_state_allocates_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_auth_headers, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
