@@ -370,6 +370,39 @@ int agent_httpd_start(const char *listen, agent_httpd_fn fn, void *ctx, agent_ht
 void agent_httpd_stop(agent_httpd_t *h);
 uint16_t agent_httpd_port(const agent_httpd_t *h);
 
+/* ---- journald reader (agent_journal.c) ------------------------------- */
+
+#define AGENT_JOURNAL_NLABELS 5
+#define AGENT_JOURNAL_NMETA 16
+#define AGENT_JOURNAL_FIELD_MAX (64 * 1024)
+typedef struct agent_journal agent_journal_t;
+typedef struct agent_journal_opts {
+    const char *path;         /* directory of journal files; NULL: the local journal */
+    const char *const *units; /* _SYSTEMD_UNIT values (OR); nunits 0: all */
+    size_t nunits;
+    int max_priority; /* entries with PRIORITY <= this (0..6); -1 or >= 7: all */
+} agent_journal_opts_t;
+typedef struct agent_journal_entry {
+    int64_t ts_ns;                         /* realtime */
+    str_t message;                         /* MESSAGE bytes, possibly binary; empty when missing */
+    label_t labels[AGENT_JOURNAL_NLABELS]; /* sorted by name */
+    size_t nlabels;
+    label_t meta[AGENT_JOURNAL_NMETA]; /* structured metadata, sorted by name */
+    size_t nmeta;
+    bool truncated; /* a field was cut at AGENT_JOURNAL_FIELD_MAX */
+} agent_journal_entry_t;
+typedef struct agent_journal_stats {
+    uint64_t corrupt;   /* entries skipped as corrupt (-EBADMSG) */
+    uint64_t truncated; /* entries with a field cut */
+} agent_journal_stats_t;
+int agent_journal_open(const agent_journal_opts_t *o, const char *cursor, agent_journal_t **out, char *err,
+                       size_t errlen);
+int agent_journal_next(agent_journal_t *j, agent_journal_entry_t *e, char *err, size_t errlen);
+const char *agent_journal_cursor(const agent_journal_t *j);
+int agent_journal_wait(agent_journal_t *j, int64_t timeout_ms);
+void agent_journal_stats(const agent_journal_t *j, agent_journal_stats_t *st);
+void agent_journal_close(agent_journal_t *j);
+
 /* ---- collectors ------------------------------------------------------- */
 
 /* Filesystem roots, each without a trailing '/'. */

@@ -15,7 +15,7 @@ pkgs=(build-essential cmake pkg-config protobuf-c-compiler libprotobuf-c-dev lib
       libjansson-dev zlib1g-dev curl ca-certificates)
 if [ "$what" = test ] || [ "$what" = bench ]; then
   pkgs+=(libcmocka-dev clang clang-format libclang-rt-14-dev python3 prometheus prometheus-node-exporter
-        victoria-metrics)
+        victoria-metrics systemd-journal-remote)
 fi
 missing=()
 for p in "${pkgs[@]}"; do
