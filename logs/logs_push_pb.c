@@ -21,141 +21,68 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "common/varint.h"
+#include "common/pbwire.h"
 #include "logs/logs_int.h"
 
-enum { WT_VARINT = 0, WT_I64 = 1, WT_LEN = 2, WT_I32 = 5 };
-
-typedef struct pb_cur {
-    const uint8_t *base; /* start of the request, for offsets */
-    const uint8_t *p;
-    size_t len, pos;
-} pb_cur_t;
-
-static int pb_fail(char *err, size_t errlen, const pb_cur_t *c, const char *what)
-{
-    snprintf(err, errlen, "protobuf: %s at byte %zu", what, (size_t)(c->p - c->base) + c->pos);
-    return -1;
-}
-
-/* Read a tag; false at the end of the message or when malformed (*bad). */
-static bool pb_tag(pb_cur_t *c, uint32_t *field, uint32_t *wt, bool *bad)
-{
-    if (c->pos >= c->len) {
-        return false;
-    }
-    uint64_t v;
-    size_t n = varint_get_u64(c->p + c->pos, c->len - c->pos, &v);
-    if (n == 0 || (v >> 3) == 0 || (v >> 3) > 0x1fffffff) {
-        *bad = true;
-        return false;
-    }
-    c->pos += n;
-    *field = (uint32_t)(v >> 3);
-    *wt = (uint32_t)(v & 7);
-    return true;
-}
-
-static bool pb_varint(pb_cur_t *c, uint64_t *v)
-{
-    size_t n = varint_get_u64(c->p + c->pos, c->len - c->pos, v);
-    c->pos += n;
-    return n > 0;
-}
-
-/* A length-delimited field: a sub-cursor over its bytes. */
-static bool pb_sub(pb_cur_t *c, pb_cur_t *sub)
-{
-    uint64_t n;
-    if (!pb_varint(c, &n) || n > c->len - c->pos) {
-        return false;
-    }
-    *sub = (pb_cur_t){ c->base, c->p + c->pos, (size_t)n, 0 };
-    c->pos += (size_t)n;
-    return true;
-}
-
-static bool pb_skip(pb_cur_t *c, uint32_t wt)
-{
-    uint64_t v;
-    pb_cur_t sub;
-    size_t fixed = wt == WT_I64 ? 8 : 4;
-    switch (wt) {
-    case WT_VARINT:
-        return pb_varint(c, &v);
-    case WT_I64:
-    case WT_I32:
-        if (c->len - c->pos < fixed) {
-            return false;
-        }
-        c->pos += fixed;
-        return true;
-    case WT_LEN:
-        return pb_sub(c, &sub);
-    default:
-        return false; /* groups (3, 4) and 6, 7 */
-    }
-}
-
-static str_t pb_str(const pb_cur_t *sub)
+static str_t pb_str(const pbwire_t *sub)
 {
     return str_from((const char *)sub->p, sub->len);
 }
 
 /* The next tag of c: 1 = got one, 0 = end of message, -1 = malformed. */
-static int pb_next(pb_cur_t *c, uint32_t *field, uint32_t *wt, char *err, size_t errlen)
+static int pb_next(pbwire_t *c, uint32_t *field, uint32_t *wt, char *err, size_t errlen)
 {
     bool bad = false;
-    if (!pb_tag(c, field, wt, &bad)) {
-        return bad ? pb_fail(err, errlen, c, "invalid tag") : 0;
+    if (!pbwire_tag(c, field, wt, &bad)) {
+        return bad ? pbwire_fail(err, errlen, c, "invalid tag") : 0;
     }
     return 1;
 }
 
 /* Timestamp (merged into *sec, *nanos). */
-static int pb_timestamp(pb_cur_t c, int64_t *sec, int32_t *nanos, char *err, size_t errlen)
+static int pb_timestamp(pbwire_t c, int64_t *sec, int32_t *nanos, char *err, size_t errlen)
 {
     uint32_t f, wt;
     int rc;
     while ((rc = pb_next(&c, &f, &wt, err, errlen)) == 1) {
         uint64_t v;
-        if ((f == 1 || f == 2) && wt != WT_VARINT) {
-            return pb_fail(err, errlen, &c, "timestamp field with the wrong wire type");
+        if ((f == 1 || f == 2) && wt != PBWIRE_VARINT) {
+            return pbwire_fail(err, errlen, &c, "timestamp field with the wrong wire type");
         }
         if (f == 1 || f == 2) {
-            if (!pb_varint(&c, &v)) {
-                return pb_fail(err, errlen, &c, "truncated varint");
+            if (!pbwire_varint(&c, &v)) {
+                return pbwire_fail(err, errlen, &c, "truncated varint");
             }
             if (f == 1) {
                 *sec = (int64_t)v;
             } else {
                 *nanos = (int32_t)(uint32_t)v;
             }
-        } else if (!pb_skip(&c, wt)) {
-            return pb_fail(err, errlen, &c, "truncated field");
+        } else if (!pbwire_skip(&c, wt)) {
+            return pbwire_fail(err, errlen, &c, "truncated field");
         }
     }
     return rc;
 }
 
 /* LabelPairAdapter into *l (both slices borrow the body). */
-static int pb_pair(pb_cur_t c, label_t *l, char *err, size_t errlen)
+static int pb_pair(pbwire_t c, label_t *l, char *err, size_t errlen)
 {
     uint32_t f, wt;
     int rc;
     *l = (label_t){ STR_LIT(""), STR_LIT("") };
     while ((rc = pb_next(&c, &f, &wt, err, errlen)) == 1) {
-        pb_cur_t sub;
-        if ((f == 1 || f == 2) && wt != WT_LEN) {
-            return pb_fail(err, errlen, &c, "label pair field with the wrong wire type");
+        pbwire_t sub;
+        if ((f == 1 || f == 2) && wt != PBWIRE_LEN) {
+            return pbwire_fail(err, errlen, &c, "label pair field with the wrong wire type");
         }
         if (f == 1 || f == 2) {
-            if (!pb_sub(&c, &sub)) {
-                return pb_fail(err, errlen, &c, "truncated label pair");
+            if (!pbwire_sub(&c, &sub)) {
+                return pbwire_fail(err, errlen, &c, "truncated label pair");
             }
             *(f == 1 ? &l->name : &l->value) = pb_str(&sub);
-        } else if (!pb_skip(&c, wt)) {
-            return pb_fail(err, errlen, &c, "truncated field");
+        } else if (!pbwire_skip(&c, wt)) {
+            return pbwire_fail(err, errlen, &c, "truncated field");
         }
     }
     return rc;
@@ -163,7 +90,7 @@ static int pb_pair(pb_cur_t c, label_t *l, char *err, size_t errlen)
 
 /* One pass over an EntryAdapter: with meta == NULL count the metadata
  * pairs into *nmeta; otherwise fill e and meta[0..*nmeta). */
-static int pb_entry_pass(pb_cur_t c, logs_entry_t *e, label_t *meta, size_t *nmeta, bool *ts_bad, char *err,
+static int pb_entry_pass(pbwire_t c, logs_entry_t *e, label_t *meta, size_t *nmeta, bool *ts_bad, char *err,
                          size_t errlen)
 {
     uint32_t f, wt;
@@ -172,13 +99,13 @@ static int pb_entry_pass(pb_cur_t c, logs_entry_t *e, label_t *meta, size_t *nme
     int32_t nanos = 0;
     size_t k = 0;
     while ((rc = pb_next(&c, &f, &wt, err, errlen)) == 1) {
-        pb_cur_t sub;
-        if (f >= 1 && f <= 4 && wt != WT_LEN) {
-            return pb_fail(err, errlen, &c, "entry field with the wrong wire type");
+        pbwire_t sub;
+        if (f >= 1 && f <= 4 && wt != PBWIRE_LEN) {
+            return pbwire_fail(err, errlen, &c, "entry field with the wrong wire type");
         }
         if (f >= 1 && f <= 4) {
-            if (!pb_sub(&c, &sub)) {
-                return pb_fail(err, errlen, &c, "truncated entry field");
+            if (!pbwire_sub(&c, &sub)) {
+                return pbwire_fail(err, errlen, &c, "truncated entry field");
             }
             if (f == 1 && pb_timestamp(sub, &sec, &nanos, err, errlen) != 0) {
                 return -1;
@@ -190,8 +117,8 @@ static int pb_entry_pass(pb_cur_t c, logs_entry_t *e, label_t *meta, size_t *nme
                 return -1;
             }
             k += f == 3;
-        } else if (!pb_skip(&c, wt)) {
-            return pb_fail(err, errlen, &c, "truncated field");
+        } else if (!pbwire_skip(&c, wt)) {
+            return pbwire_fail(err, errlen, &c, "truncated field");
         }
     }
     if (rc != 0) {
@@ -204,7 +131,7 @@ static int pb_entry_pass(pb_cur_t c, logs_entry_t *e, label_t *meta, size_t *nme
     return 0;
 }
 
-static int pb_entry(logs_push_ctx_t *ctx, pb_cur_t c, logs_entry_t *e, bool *ts_bad, char *err, size_t errlen)
+static int pb_entry(logs_push_ctx_t *ctx, pbwire_t c, logs_entry_t *e, bool *ts_bad, char *err, size_t errlen)
 {
     size_t nmeta = 0;
     *e = (logs_entry_t){ 0, STR_LIT(""), NULL, 0 };
@@ -221,23 +148,23 @@ static int pb_entry(logs_push_ctx_t *ctx, pb_cur_t c, logs_entry_t *e, bool *ts_
 }
 
 /* One pass over a StreamAdapter: with entries == NULL only count them. */
-static int pb_stream_pass(logs_push_ctx_t *ctx, pb_cur_t c, str_t *labels, logs_entry_t *entries, bool *ts_bad,
+static int pb_stream_pass(logs_push_ctx_t *ctx, pbwire_t c, str_t *labels, logs_entry_t *entries, bool *ts_bad,
                           size_t *n, char *err, size_t errlen)
 {
     uint32_t f, wt;
     int rc;
     size_t k = 0;
     while ((rc = pb_next(&c, &f, &wt, err, errlen)) == 1) {
-        pb_cur_t sub;
-        if ((f == 1 || f == 2) && wt != WT_LEN) {
-            return pb_fail(err, errlen, &c, "stream field with the wrong wire type");
+        pbwire_t sub;
+        if ((f == 1 || f == 2) && wt != PBWIRE_LEN) {
+            return pbwire_fail(err, errlen, &c, "stream field with the wrong wire type");
         }
-        if (f == 3 && wt != WT_VARINT) {
-            return pb_fail(err, errlen, &c, "stream hash with the wrong wire type");
+        if (f == 3 && wt != PBWIRE_VARINT) {
+            return pbwire_fail(err, errlen, &c, "stream hash with the wrong wire type");
         }
         if (f == 1 || f == 2) {
-            if (!pb_sub(&c, &sub)) {
-                return pb_fail(err, errlen, &c, "truncated stream field");
+            if (!pbwire_sub(&c, &sub)) {
+                return pbwire_fail(err, errlen, &c, "truncated stream field");
             }
             if (f == 1) {
                 *labels = pb_str(&sub);
@@ -245,15 +172,15 @@ static int pb_stream_pass(logs_push_ctx_t *ctx, pb_cur_t c, str_t *labels, logs_
                 return -1;
             }
             k += f == 2;
-        } else if (!pb_skip(&c, wt)) {
-            return pb_fail(err, errlen, &c, "truncated field");
+        } else if (!pbwire_skip(&c, wt)) {
+            return pbwire_fail(err, errlen, &c, "truncated field");
         }
     }
     *n = k;
     return rc;
 }
 
-static int pb_stream(logs_push_ctx_t *ctx, pb_cur_t c, char *err, size_t errlen)
+static int pb_stream(logs_push_ctx_t *ctx, pbwire_t c, char *err, size_t errlen)
 {
     str_t raw = STR_LIT("");
     size_t n = 0;
@@ -274,26 +201,26 @@ static int pb_stream(logs_push_ctx_t *ctx, pb_cur_t c, char *err, size_t errlen)
 }
 
 /* One pass over the PushRequest: count streams, or (fill) decode them. */
-static int pb_request_pass(logs_push_ctx_t *ctx, pb_cur_t c, bool fill, size_t *n, char *err, size_t errlen)
+static int pb_request_pass(logs_push_ctx_t *ctx, pbwire_t c, bool fill, size_t *n, char *err, size_t errlen)
 {
     uint32_t f, wt;
     int rc;
     size_t k = 0;
     while ((rc = pb_next(&c, &f, &wt, err, errlen)) == 1) {
-        pb_cur_t sub;
-        if ((f == 1 || f == 2) && wt != WT_LEN) {
-            return pb_fail(err, errlen, &c, "request field with the wrong wire type");
+        pbwire_t sub;
+        if ((f == 1 || f == 2) && wt != PBWIRE_LEN) {
+            return pbwire_fail(err, errlen, &c, "request field with the wrong wire type");
         }
         if (f == 1 || f == 2) {
-            if (!pb_sub(&c, &sub)) {
-                return pb_fail(err, errlen, &c, "truncated request field");
+            if (!pbwire_sub(&c, &sub)) {
+                return pbwire_fail(err, errlen, &c, "truncated request field");
             }
             if (f == 1 && fill && pb_stream(ctx, sub, err, errlen) != 0) {
                 return -1;
             }
             k += f == 1;
-        } else if (!pb_skip(&c, wt)) {
-            return pb_fail(err, errlen, &c, "truncated field");
+        } else if (!pbwire_skip(&c, wt)) {
+            return pbwire_fail(err, errlen, &c, "truncated field");
         }
     }
     *n = k;
@@ -302,7 +229,7 @@ static int pb_request_pass(logs_push_ctx_t *ctx, pb_cur_t c, bool fill, size_t *
 
 int logs_push_pb_decode(logs_push_ctx_t *ctx, const uint8_t *p, size_t len, char *err, size_t errlen)
 {
-    pb_cur_t c = { p, p, len, 0 };
+    pbwire_t c = pbwire_init(p, len);
     size_t n = 0;
     if (pb_request_pass(ctx, c, false, &n, err, errlen) != 0) {
         return -1;

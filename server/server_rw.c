@@ -19,161 +19,67 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "common/varint.h"
+#include "common/pbwire.h"
 #include "server/server_int.h"
 
-enum { WT_VARINT = 0, WT_I64 = 1, WT_LEN = 2, WT_I32 = 5 };
-
-typedef struct rw_cur {
-    const uint8_t *base; /* start of the whole request, for offsets */
-    const uint8_t *p;
-    size_t len, pos;
-} rw_cur_t;
-
-static int rw_fail(char *err, size_t errlen, const rw_cur_t *c, const char *what)
-{
-    snprintf(err, errlen, "protobuf: %s at byte %zu", what, (size_t)(c->p - c->base) + c->pos);
-    return -1;
-}
-
-/* Read a tag; false at the end of the message. *bad on malformed. */
-static bool rw_tag(rw_cur_t *c, uint32_t *field, uint32_t *wt, bool *bad)
-{
-    if (c->pos >= c->len) {
-        return false;
-    }
-    uint64_t v;
-    size_t n = varint_get_u64(c->p + c->pos, c->len - c->pos, &v);
-    if (n == 0 || (v >> 3) == 0 || (v >> 3) > 0x1fffffff) {
-        *bad = true;
-        return false;
-    }
-    c->pos += n;
-    *field = (uint32_t)(v >> 3);
-    *wt = (uint32_t)(v & 7);
-    return true;
-}
-
-static bool rw_varint(rw_cur_t *c, uint64_t *v)
-{
-    size_t n = varint_get_u64(c->p + c->pos, c->len - c->pos, v);
-    c->pos += n;
-    return n > 0;
-}
-
-/* A length-delimited field: a sub-cursor over its bytes. */
-static bool rw_sub(rw_cur_t *c, rw_cur_t *sub)
-{
-    uint64_t n;
-    if (!rw_varint(c, &n) || n > c->len - c->pos) {
-        return false;
-    }
-    sub->base = c->base;
-    sub->p = c->p + c->pos;
-    sub->len = (size_t)n;
-    sub->pos = 0;
-    c->pos += (size_t)n;
-    return true;
-}
-
-static bool rw_skip(rw_cur_t *c, uint32_t wt)
-{
-    uint64_t v;
-    rw_cur_t sub;
-    switch (wt) {
-    case WT_VARINT:
-        return rw_varint(c, &v);
-    case WT_I64:
-        if (c->len - c->pos < 8) {
-            return false;
-        }
-        c->pos += 8;
-        return true;
-    case WT_I32:
-        if (c->len - c->pos < 4) {
-            return false;
-        }
-        c->pos += 4;
-        return true;
-    case WT_LEN:
-        return rw_sub(c, &sub);
-    default:
-        return false; /* groups (3, 4) and 6, 7 */
-    }
-}
-
-static bool rw_fixed64(rw_cur_t *c, uint64_t *v)
-{
-    if (c->len - c->pos < 8) {
-        return false;
-    }
-    uint64_t x = 0;
-    for (int i = 7; i >= 0; i--) {
-        x = (x << 8) | c->p[c->pos + (size_t)i];
-    }
-    *v = x;
-    c->pos += 8;
-    return true;
-}
-
-static str_t rw_str(const rw_cur_t *sub)
+static str_t rw_str(const pbwire_t *sub)
 {
     return str_from(sub->len ? (const char *)sub->p : "", sub->len);
 }
 
 /* Decode a Label into *l. */
-static int rw_label(rw_cur_t *c, label_t *l, char *err, size_t errlen)
+static int rw_label(pbwire_t *c, label_t *l, char *err, size_t errlen)
 {
     uint32_t f, wt;
     bool bad = false;
     l->name = str_from("", 0);
     l->value = str_from("", 0);
-    while (rw_tag(c, &f, &wt, &bad)) {
+    while (pbwire_tag(c, &f, &wt, &bad)) {
         if (f == 1 || f == 2) {
-            rw_cur_t s;
-            if (wt != WT_LEN || !rw_sub(c, &s)) {
-                return rw_fail(err, errlen, c, "bad label field");
+            pbwire_t s;
+            if (wt != PBWIRE_LEN || !pbwire_sub(c, &s)) {
+                return pbwire_fail(err, errlen, c, "bad label field");
             }
             if (f == 1) {
                 l->name = rw_str(&s);
             } else {
                 l->value = rw_str(&s);
             }
-        } else if (!rw_skip(c, wt)) {
-            return rw_fail(err, errlen, c, "bad field in Label");
+        } else if (!pbwire_skip(c, wt)) {
+            return pbwire_fail(err, errlen, c, "bad field in Label");
         }
     }
-    return bad ? rw_fail(err, errlen, c, "bad tag in Label") : 0;
+    return bad ? pbwire_fail(err, errlen, c, "bad tag in Label") : 0;
 }
 
-static int rw_sample(rw_cur_t *c, tsdb_sample_t *s, char *err, size_t errlen)
+static int rw_sample(pbwire_t *c, tsdb_sample_t *s, char *err, size_t errlen)
 {
     uint32_t f, wt;
     bool bad = false;
     s->t = 0;
     s->v = 0;
-    while (rw_tag(c, &f, &wt, &bad)) {
+    while (pbwire_tag(c, &f, &wt, &bad)) {
         if (f == 1) {
             uint64_t bits;
-            if (wt != WT_I64 || !rw_fixed64(c, &bits)) {
-                return rw_fail(err, errlen, c, "bad sample value");
+            if (wt != PBWIRE_I64 || !pbwire_fixed64(c, &bits)) {
+                return pbwire_fail(err, errlen, c, "bad sample value");
             }
             memcpy(&s->v, &bits, sizeof(bits));
         } else if (f == 2) {
             uint64_t t;
-            if (wt != WT_VARINT || !rw_varint(c, &t)) {
-                return rw_fail(err, errlen, c, "bad sample timestamp");
+            if (wt != PBWIRE_VARINT || !pbwire_varint(c, &t)) {
+                return pbwire_fail(err, errlen, c, "bad sample timestamp");
             }
             s->t = (int64_t)t;
-        } else if (!rw_skip(c, wt)) {
-            return rw_fail(err, errlen, c, "bad field in Sample");
+        } else if (!pbwire_skip(c, wt)) {
+            return pbwire_fail(err, errlen, c, "bad field in Sample");
         }
     }
-    return bad ? rw_fail(err, errlen, c, "bad tag in Sample") : 0;
+    return bad ? pbwire_fail(err, errlen, c, "bad tag in Sample") : 0;
 }
 
 /* One TimeSeries: counts only (fill == false) or fills s. */
-static int rw_series(rw_cur_t *c, bool fill, server_rw_series_t *s, char *err, size_t errlen)
+static int rw_series(pbwire_t *c, bool fill, server_rw_series_t *s, char *err, size_t errlen)
 {
     uint32_t f, wt;
     bool bad = false;
@@ -182,10 +88,10 @@ static int rw_series(rw_cur_t *c, bool fill, server_rw_series_t *s, char *err, s
     s->labels_raw = c->p;
     s->labels_raw_len = 0;
     s->labels_contiguous = true;
-    while (rw_tag(c, &f, &wt, &bad)) {
-        rw_cur_t sub;
-        if ((f >= 1 && f <= 4) && (wt != WT_LEN || !rw_sub(c, &sub))) {
-            return rw_fail(err, errlen, c, "bad field in TimeSeries");
+    while (pbwire_tag(c, &f, &wt, &bad)) {
+        pbwire_t sub;
+        if ((f >= 1 && f <= 4) && (wt != PBWIRE_LEN || !pbwire_sub(c, &sub))) {
+            return pbwire_fail(err, errlen, c, "bad field in TimeSeries");
         }
         switch (f) {
         case 1:
@@ -217,43 +123,43 @@ static int rw_series(rw_cur_t *c, bool fill, server_rw_series_t *s, char *err, s
             break;
         default:
             in_labels = false;
-            if (!rw_skip(c, wt)) {
-                return rw_fail(err, errlen, c, "bad field in TimeSeries");
+            if (!pbwire_skip(c, wt)) {
+                return pbwire_fail(err, errlen, c, "bad field in TimeSeries");
             }
         }
     }
     if (bad) {
-        return rw_fail(err, errlen, c, "bad tag in TimeSeries");
+        return pbwire_fail(err, errlen, c, "bad tag in TimeSeries");
     }
     s->nlabels = nl;
     s->nsamples = ns;
     return 0;
 }
 
-static int rw_meta(rw_cur_t *c, server_rw_meta_t *m, char *err, size_t errlen)
+static int rw_meta(pbwire_t *c, server_rw_meta_t *m, char *err, size_t errlen)
 {
     uint32_t f, wt;
     bool bad = false;
     memset(m, 0, sizeof(*m));
     m->family = m->help = m->unit = str_from("", 0);
-    while (rw_tag(c, &f, &wt, &bad)) {
+    while (pbwire_tag(c, &f, &wt, &bad)) {
         if (f == 1) {
             uint64_t v;
-            if (wt != WT_VARINT || !rw_varint(c, &v)) {
-                return rw_fail(err, errlen, c, "bad metadata type");
+            if (wt != PBWIRE_VARINT || !pbwire_varint(c, &v)) {
+                return pbwire_fail(err, errlen, c, "bad metadata type");
             }
             m->type = (int)(v & 0xff);
         } else if (f == 2 || f == 4 || f == 5) {
-            rw_cur_t s;
-            if (wt != WT_LEN || !rw_sub(c, &s)) {
-                return rw_fail(err, errlen, c, "bad metadata field");
+            pbwire_t s;
+            if (wt != PBWIRE_LEN || !pbwire_sub(c, &s)) {
+                return pbwire_fail(err, errlen, c, "bad metadata field");
             }
             *(f == 2 ? &m->family : f == 4 ? &m->help : &m->unit) = rw_str(&s);
-        } else if (!rw_skip(c, wt)) {
-            return rw_fail(err, errlen, c, "bad field in MetricMetadata");
+        } else if (!pbwire_skip(c, wt)) {
+            return pbwire_fail(err, errlen, c, "bad field in MetricMetadata");
         }
     }
-    return bad ? rw_fail(err, errlen, c, "bad tag in MetricMetadata") : 0;
+    return bad ? pbwire_fail(err, errlen, c, "bad tag in MetricMetadata") : 0;
 }
 
 int server_rw_decode(const uint8_t *p, size_t len, arena_t *a, server_rw_request_t *out, char *err, size_t errlen)
@@ -262,14 +168,14 @@ int server_rw_decode(const uint8_t *p, size_t len, arena_t *a, server_rw_request
     /* Pass 1: count series, labels and samples, validating the framing. */
     size_t nseries = 0, nmeta = 0, nlabels = 0, nsamples = 0;
     for (int pass = 0; pass < 2; pass++) {
-        rw_cur_t c = { p, p, len, 0 };
+        pbwire_t c = pbwire_init(p, len);
         uint32_t f, wt;
         bool bad = false;
         size_t si = 0, mi = 0, li = 0, smi = 0;
-        while (rw_tag(&c, &f, &wt, &bad)) {
-            rw_cur_t sub;
-            if ((f == 1 || f == 3) && (wt != WT_LEN || !rw_sub(&c, &sub))) {
-                return rw_fail(err, errlen, &c, "bad field in WriteRequest");
+        while (pbwire_tag(&c, &f, &wt, &bad)) {
+            pbwire_t sub;
+            if ((f == 1 || f == 3) && (wt != PBWIRE_LEN || !pbwire_sub(&c, &sub))) {
+                return pbwire_fail(err, errlen, &c, "bad field in WriteRequest");
             }
             if (f == 1) {
                 server_rw_series_t tmp = { 0 };
@@ -290,12 +196,12 @@ int server_rw_decode(const uint8_t *p, size_t len, arena_t *a, server_rw_request
                     return -1;
                 }
                 mi++;
-            } else if (!rw_skip(&c, wt)) {
-                return rw_fail(err, errlen, &c, "bad field in WriteRequest");
+            } else if (!pbwire_skip(&c, wt)) {
+                return pbwire_fail(err, errlen, &c, "bad field in WriteRequest");
             }
         }
         if (bad) {
-            return rw_fail(err, errlen, &c, "bad tag in WriteRequest");
+            return pbwire_fail(err, errlen, &c, "bad tag in WriteRequest");
         }
         if (pass == 0) {
             nseries = si;
