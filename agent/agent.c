@@ -29,11 +29,12 @@
 
 #include "agent/agent.h"
 #include "agent/agent_int.h"
+#include "common/clock.h"
 #include "common/hash.h"
 #include "common/log.h"
 #include "common/mem.h"
 
-#define AGENT_MAX_SERIES_LABELS 300
+#define AGENT_MAX_SERIES_LABELS (1 + MSINK_MAX_LABELS + 2 + AGENT_MAX_STATIC_LABELS)
 
 struct agent {
     const agent_config_t *cfg;
@@ -62,18 +63,29 @@ struct agent {
     agent_self_t self;
 };
 
-static int64_t agent_wall_ms(void)
+int64_t agent_wall_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    pclock_t c = clock_real();
+    return clock_now_ms(&c);
 }
 
-static double agent_mono_s(void)
+int64_t agent_grid_next(int64_t interval_ms)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    return (agent_wall_ms() / interval_ms + 1) * interval_ms;
+}
+
+bool agent_grid_wait(pthread_mutex_t *mu, pthread_cond_t *cv, const bool *stop, int64_t until_ms)
+{
+    struct timespec ts = { until_ms / 1000, (until_ms % 1000) * 1000000L };
+    pthread_mutex_lock(mu);
+    while (!*stop) {
+        if (pthread_cond_timedwait(cv, mu, &ts) == ETIMEDOUT) {
+            break;
+        }
+    }
+    bool stopping = *stop;
+    pthread_mutex_unlock(mu);
+    return stopping;
 }
 
 void agent_emit(agent_t *a, const msink_t *s, const label_t *target, size_t nt, bool honor_labels, bool honor_ts,
@@ -115,9 +127,9 @@ static void agent_collectors_run(agent_t *a, int64_t tick)
         coll_ctx_t ctx = { .paths = &a->paths, .now_ms = tick, .scratch = &a->scratch, .state = a->coll_state[i] };
         char err[256] = "";
         msink_mark_t m = msink_mark(s);
-        double t0 = agent_mono_s();
+        double t0 = clock_mono_s();
         int rc = c->collect(&ctx, s, err, sizeof(err));
-        double d = agent_mono_s() - t0;
+        double d = clock_mono_s() - t0;
         if (rc != 0) {
             msink_rollback(s, m);
             if (a->coll_ok[i]) {
@@ -136,7 +148,7 @@ static void agent_collectors_run(agent_t *a, int64_t tick)
 /* One host collection at grid tick T. */
 static void agent_collect(agent_t *a, int64_t tick)
 {
-    double t0 = agent_mono_s();
+    double t0 = clock_mono_s();
     msink_reset(&a->host);
     agent_collectors_run(a, tick);
     size_t host_samples = a->host.nsamples;
@@ -147,7 +159,7 @@ static void agent_collect(agent_t *a, int64_t tick)
      * stale marker, as Prometheus writes when a scraped series vanishes. */
     msink_stale(&a->pub, &a->host, &a->scratch, &a->stale);
     agent_emit(a, &a->stale, a->host_target, a->nhost_target, false, false, tick);
-    double d = agent_mono_s() - t0;
+    double d = clock_mono_s() - t0;
     /* What Prometheus would record scraping this job. */
     if (a->nship > 0) {
         msink_t *up = &a->meta;
@@ -166,25 +178,10 @@ static void agent_collect(agent_t *a, int64_t tick)
     pthread_mutex_unlock(&a->pub_mu);
 }
 
-/* Wait until wall time `until` (ms) or stop; true when stopping. */
-static bool agent_wait_until(agent_t *a, int64_t until)
-{
-    struct timespec ts = { until / 1000, (until % 1000) * 1000000L };
-    pthread_mutex_lock(&a->mu);
-    while (!a->stop) {
-        if (pthread_cond_timedwait(&a->cv, &a->mu, &ts) == ETIMEDOUT) {
-            break;
-        }
-    }
-    bool stop = a->stop;
-    pthread_mutex_unlock(&a->mu);
-    return stop;
-}
-
 void agent_run(agent_t *a)
 {
     int64_t iv = a->cfg->interval_ms;
-    int64_t next = (agent_wall_ms() / iv + 1) * iv;
+    int64_t next = agent_grid_next(iv);
     for (;;) {
         int64_t due = next;
         pthread_mutex_lock(&a->ship_mu);
@@ -193,7 +190,7 @@ void agent_run(agent_t *a)
             due = d < due ? d : due;
         }
         pthread_mutex_unlock(&a->ship_mu);
-        if (agent_wait_until(a, due)) {
+        if (agent_grid_wait(&a->mu, &a->cv, &a->stop, due)) {
             break;
         }
         int64_t now = agent_wall_ms();

@@ -32,9 +32,10 @@ static void agent_auth_base64(buf_t *out, const uint8_t *p, size_t n)
     }
 }
 
-/* The secret in path, without trailing newlines/blanks, appended to out.
- * 0, or -1 with a reason naming the path (never the contents). */
-static int agent_auth_secret(const char *what, const char *path, buf_t *tmp, buf_t *out, char *err, size_t errlen)
+/* Read the secret in path into tmp; [out] *len is its length without
+ * trailing newlines/blanks (it starts at tmp->data). 0, or -1 with a
+ * reason naming the path (never the contents). */
+static int agent_auth_secret(const char *what, const char *path, buf_t *tmp, size_t *len, char *err, size_t errlen)
 {
     int rc = coll_read_file(path, "", tmp, AGENT_AUTH_SECRET_MAX);
     if (rc != 0) {
@@ -49,7 +50,31 @@ static int agent_auth_secret(const char *what, const char *path, buf_t *tmp, buf
         snprintf(err, errlen, "%s %s: empty, or more than one line", what, path);
         return -1;
     }
-    buf_append(out, tmp->data, n);
+    *len = n;
+    return 0;
+}
+
+/* Append base64("user:password") to out, the password read from a's
+ * password file (none: empty). tmp holds the credentials meanwhile and is
+ * wiped after. 0, or -1 with a reason. */
+static int agent_auth_basic(const agent_auth_t *a, buf_t *tmp, buf_t *out, char *err, size_t errlen)
+{
+    size_t plen = 0;
+    buf_reset(tmp);
+    if (a->basic_password_file && a->basic_password_file[0] &&
+        agent_auth_secret("basic-auth-password-file", a->basic_password_file, tmp, &plen, err, errlen) != 0) {
+        return -1;
+    }
+    /* tmp: | password (plen) | ... | user ":" password |; reserved first so
+     * the copy of the password reads from where it was read to. */
+    size_t ulen = strlen(a->basic_user);
+    buf_reserve(tmp, ulen + 1 + plen);
+    size_t at = tmp->len;
+    buf_append(tmp, a->basic_user, ulen);
+    buf_putc(tmp, ':');
+    buf_append(tmp, tmp->data, plen);
+    agent_auth_base64(out, tmp->data + at, ulen + 1 + plen);
+    memset(tmp->data, 0, tmp->len);
     return 0;
 }
 
@@ -73,26 +98,20 @@ int agent_auth_headers(const agent_auth_t *a, const char *const *base, agent_aut
     if (a && a->bearer_token_file && a->bearer_token_file[0]) {
         offs[n++] = b->text.len;
         buf_puts(&b->text, "Authorization: Bearer ");
-        if (agent_auth_secret("bearer-token-file", a->bearer_token_file, &b->tmp, &b->text, err, errlen) != 0) {
+        size_t len = 0;
+        if (agent_auth_secret("bearer-token-file", a->bearer_token_file, &b->tmp, &len, err, errlen) != 0) {
             return -1;
         }
+        buf_append(&b->text, b->tmp.data, len);
+        memset(b->tmp.data, 0, b->tmp.len);
         buf_putc(&b->text, 0);
     } else if (a && a->basic_user && a->basic_user[0]) {
-        buf_t cred;
-        buf_init(&cred);
-        buf_puts(&cred, a->basic_user);
-        buf_putc(&cred, ':');
-        if (a->basic_password_file && a->basic_password_file[0] &&
-            agent_auth_secret("basic-auth-password-file", a->basic_password_file, &b->tmp, &cred, err, errlen) != 0) {
-            buf_fini(&cred);
-            return -1;
-        }
         offs[n++] = b->text.len;
         buf_puts(&b->text, "Authorization: Basic ");
-        agent_auth_base64(&b->text, cred.data, cred.len);
+        if (agent_auth_basic(a, &b->tmp, &b->text, err, errlen) != 0) {
+            return -1;
+        }
         buf_putc(&b->text, 0);
-        memset(cred.data, 0, cred.len);
-        buf_fini(&cred);
     }
     for (size_t i = 0; i < nextra && n < AGENT_AUTH_MAX_HEADERS; i++) {
         offs[n++] = b->text.len;
@@ -115,6 +134,9 @@ void agent_auth_buf_fini(agent_auth_buf_t *b)
 {
     if (b->text.data) {
         memset(b->text.data, 0, b->text.cap);
+    }
+    if (b->tmp.data) {
+        memset(b->tmp.data, 0, b->tmp.cap);
     }
     buf_fini(&b->text);
     buf_fini(&b->tmp);

@@ -181,9 +181,41 @@ static int agent_config_check_collectors(const agent_config_t *cfg, char *err, s
 }
 
 /* Whole-configuration checks the field table cannot express. */
+/* Static labels and extra headers are bounded: a series must keep room
+ * for a sample's own labels (MSINK_MAX_LABELS), and a request for its
+ * built headers (AGENT_AUTH_MAX_HEADERS). */
+static int agent_config_check_bounds(const agent_config_t *cfg, char *err, size_t errlen)
+{
+    size_t host = cfg->labels.n / 2;
+    if (host > AGENT_MAX_STATIC_LABELS) {
+        snprintf(err, errlen, "collect.labels: %zu labels; at most %d", host, AGENT_MAX_STATIC_LABELS);
+        return -1;
+    }
+    const agent_target_config_t *t = cfg->targets.v;
+    for (size_t i = 0; i < cfg->targets.n; i++) {
+        if (t[i].labels.n / 2 + host > AGENT_MAX_STATIC_LABELS) {
+            snprintf(err, errlen, "scrape.targets[%zu].labels: with collect.labels, more than %d labels", i,
+                     AGENT_MAX_STATIC_LABELS);
+            return -1;
+        }
+        if (t[i].headers.n / 2 > AGENT_AUTH_MAX_HEADERS - 1) {
+            snprintf(err, errlen, "scrape.targets[%zu].headers: at most %d", i, AGENT_AUTH_MAX_HEADERS - 1);
+            return -1;
+        }
+    }
+    const agent_endpoint_config_t *ep = cfg->rw_endpoints.v;
+    for (size_t i = 0; i < cfg->rw_endpoints.n; i++) {
+        if (ep[i].headers.n / 2 > AGENT_AUTH_MAX_HEADERS - 1) {
+            snprintf(err, errlen, "remote-write.endpoints[%zu].headers: at most %d", i, AGENT_AUTH_MAX_HEADERS - 1);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 static int agent_config_check(const agent_config_t *cfg, char *err, size_t errlen)
 {
-    if (agent_config_check_collectors(cfg, err, errlen) != 0) {
+    if (agent_config_check_collectors(cfg, err, errlen) != 0 || agent_config_check_bounds(cfg, err, errlen) != 0) {
         return -1;
     }
     for (size_t i = 0; i < cfg->disabled.n; i++) {

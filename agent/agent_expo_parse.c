@@ -264,6 +264,55 @@ static expo_parse_tok_t expo_parse_scan_quoted(expo_parse_lex_t *lx, bool nl_ok,
     }
 }
 
+/* Inside braces (sample labels, or OpenMetrics exemplar labels when ex);
+ * a comma keeps the state. */
+static expo_parse_tok_t expo_parse_scan_labels(expo_parse_lex_t *lx, int c, bool ex)
+{
+    if (expo_parse_is_l(c)) {
+        expo_parse_scan_name(lx, false);
+        return XT_LNAME;
+    }
+    expo_parse_tok_t t = c == '}' ? XT_BCLOSE : c == '=' ? XT_EQUAL : c == ',' ? XT_COMMA : XT_INVALID;
+    if (t == XT_INVALID) {
+        return t;
+    }
+    expo_parse_next(lx);
+    if (t == XT_BCLOSE) {
+        lx->state = ex ? XS_EVALUE : XS_VALUE;
+    } else if (t == XT_EQUAL) {
+        lx->state = ex ? XS_EVALUE : XS_LVALUE;
+    }
+    return t;
+}
+
+/* A metric name starting at c (a sample's, or a metadata line's);
+ * to_state after it. */
+static expo_parse_tok_t expo_parse_scan_mname(expo_parse_lex_t *lx, int c, expo_parse_state_t to_state)
+{
+    if (!expo_parse_is_m(c)) {
+        return XT_INVALID;
+    }
+    expo_parse_scan_name(lx, true);
+    lx->state = to_state;
+    return XT_MNAME;
+}
+
+/* The '\n' at the lexer's position ends the line. */
+static expo_parse_tok_t expo_parse_scan_linebreak(expo_parse_lex_t *lx)
+{
+    expo_parse_next(lx);
+    lx->state = XS_INIT;
+    return XT_LINEBREAK;
+}
+
+/* The '{' at the lexer's position opens a sample's labels. */
+static expo_parse_tok_t expo_parse_scan_bopen(expo_parse_lex_t *lx)
+{
+    expo_parse_next(lx);
+    lx->state = XS_LABELS;
+    return XT_BOPEN;
+}
+
 /* The rest of a comment line: up to '\n' (COMMENT) or a 0 byte (EOF). */
 static expo_parse_tok_t expo_parse_scan_comment(expo_parse_lex_t *lx)
 {
@@ -326,12 +375,7 @@ static expo_parse_tok_t expo_parse_text_init(expo_parse_lex_t *lx, int c)
         lx->state = XS_COMMENT;
         return expo_parse_text_comment(lx, c);
     }
-    if (expo_parse_is_m(c)) {
-        expo_parse_scan_name(lx, true);
-        lx->state = XS_VALUE;
-        return XT_MNAME;
-    }
-    return XT_INVALID;
+    return expo_parse_scan_mname(lx, c, XS_VALUE);
 }
 
 /* Text format, after a metadata name: blanks alone, or the text up to the
@@ -353,28 +397,11 @@ static expo_parse_tok_t expo_parse_text_meta2(expo_parse_lex_t *lx, int c)
     return XT_TEXT;
 }
 
-/* Text format, inside braces. */
-static expo_parse_tok_t expo_parse_text_labels(expo_parse_lex_t *lx, int c)
-{
-    if (expo_parse_is_l(c)) {
-        expo_parse_scan_name(lx, false);
-        return XT_LNAME;
-    }
-    expo_parse_tok_t t = c == '}' ? XT_BCLOSE : c == '=' ? XT_EQUAL : c == ',' ? XT_COMMA : XT_INVALID;
-    if (t != XT_INVALID) {
-        expo_parse_next(lx);
-        lx->state = t == XT_BCLOSE ? XS_VALUE : t == XT_EQUAL ? XS_LVALUE : XS_LABELS;
-    }
-    return t;
-}
-
 /* Text format, after a metric name or '}': labels or the value. */
 static expo_parse_tok_t expo_parse_text_value(expo_parse_lex_t *lx, int c)
 {
     if (c == '{') {
-        expo_parse_next(lx);
-        lx->state = XS_LABELS;
-        return XT_BOPEN;
+        return expo_parse_scan_bopen(lx);
     }
     if (c == 0 || c == '\n') {
         return XT_INVALID;
@@ -387,13 +414,8 @@ static expo_parse_tok_t expo_parse_text_value(expo_parse_lex_t *lx, int c)
 }
 
 /* One token of the text format (the reference promlexer's language). */
-static expo_parse_tok_t expo_parse_lex_text(expo_parse_lex_t *lx)
+static expo_parse_tok_t expo_parse_lex_text(expo_parse_lex_t *lx, int c)
 {
-    if (lx->i >= lx->vlen) {
-        return XT_EOF;
-    }
-    lx->start = lx->i;
-    int c = expo_parse_at(lx, lx->i);
     switch (lx->state) {
     case XS_INIT:
         return expo_parse_text_init(lx, c);
@@ -409,23 +431,16 @@ static expo_parse_tok_t expo_parse_lex_text(expo_parse_lex_t *lx)
     case XS_COMMENT:
         return expo_parse_text_comment(lx, c);
     case XS_META1:
-        if (!expo_parse_is_m(c)) {
-            return XT_INVALID;
-        }
-        expo_parse_scan_name(lx, true);
-        lx->state = XS_META2;
-        return XT_MNAME;
+        return expo_parse_scan_mname(lx, c, XS_META2);
     case XS_LABELS:
-        return expo_parse_text_labels(lx, c);
+        return expo_parse_scan_labels(lx, c, false);
     case XS_LVALUE:
         return c == '"' ? expo_parse_scan_quoted(lx, true, XS_LABELS) : XT_INVALID;
     case XS_VALUE:
         return expo_parse_text_value(lx, c);
     case XS_TIMESTAMP:
         if (c == '\n') {
-            expo_parse_next(lx);
-            lx->state = XS_INIT;
-            return XT_LINEBREAK;
+            return expo_parse_scan_linebreak(lx);
         }
         if (!expo_parse_is_digit(c)) {
             return XT_INVALID;
@@ -499,9 +514,7 @@ static expo_parse_tok_t expo_parse_om_comment(expo_parse_lex_t *lx, int c)
 static expo_parse_tok_t expo_parse_om_timestamp(expo_parse_lex_t *lx, int c)
 {
     if (c == '\n') {
-        expo_parse_next(lx);
-        lx->state = XS_INIT;
-        return XT_LINEBREAK;
+        return expo_parse_scan_linebreak(lx);
     }
     if (c != ' ') {
         return XT_INVALID;
@@ -526,34 +539,9 @@ static expo_parse_tok_t expo_parse_om_timestamp(expo_parse_lex_t *lx, int c)
     return XT_TIMESTAMP;
 }
 
-/* OpenMetrics braces (sample labels, or exemplar labels when ex). */
-static expo_parse_tok_t expo_parse_om_labels(expo_parse_lex_t *lx, int c, bool ex)
-{
-    if (expo_parse_is_l(c)) {
-        expo_parse_scan_name(lx, false);
-        return XT_LNAME;
-    }
-    expo_parse_tok_t t = c == '}' ? XT_BCLOSE : c == '=' ? XT_EQUAL : c == ',' ? XT_COMMA : XT_INVALID;
-    if (t == XT_INVALID) {
-        return t;
-    }
-    expo_parse_next(lx);
-    if (t == XT_BCLOSE) {
-        lx->state = ex ? XS_EVALUE : XS_VALUE;
-    } else if (t == XT_EQUAL) {
-        lx->state = ex ? XS_EVALUE : XS_LVALUE;
-    }
-    return t;
-}
-
 /* One token of OpenMetrics (the reference openMetricsLexer's language). */
-static expo_parse_tok_t expo_parse_lex_om(expo_parse_lex_t *lx)
+static expo_parse_tok_t expo_parse_lex_om(expo_parse_lex_t *lx, int c)
 {
-    if (lx->i >= lx->vlen) {
-        return XT_EOF;
-    }
-    lx->start = lx->i;
-    int c = expo_parse_at(lx, lx->i);
     switch (lx->state) {
     case XS_INIT:
         if (c == '#') {
@@ -564,21 +552,11 @@ static expo_parse_tok_t expo_parse_lex_om(expo_parse_lex_t *lx)
             lx->state = XS_COMMENT;
             return expo_parse_om_comment(lx, c);
         }
-        if (!expo_parse_is_m(c)) {
-            return XT_INVALID;
-        }
-        expo_parse_scan_name(lx, true);
-        lx->state = XS_VALUE;
-        return XT_MNAME;
+        return expo_parse_scan_mname(lx, c, XS_VALUE);
     case XS_COMMENT:
         return expo_parse_om_comment(lx, c);
     case XS_META1:
-        if (!expo_parse_is_m(c)) {
-            return XT_INVALID;
-        }
-        expo_parse_scan_name(lx, true);
-        lx->state = XS_META2;
-        return XT_MNAME;
+        return expo_parse_scan_mname(lx, c, XS_META2);
     case XS_META2:
         if (c != ' ') {
             return XT_INVALID;
@@ -594,14 +572,12 @@ static expo_parse_tok_t expo_parse_lex_om(expo_parse_lex_t *lx)
         return XT_TEXT;
     case XS_LABELS:
     case XS_EXEMPLAR:
-        return expo_parse_om_labels(lx, c, lx->state == XS_EXEMPLAR);
+        return expo_parse_scan_labels(lx, c, lx->state == XS_EXEMPLAR);
     case XS_LVALUE:
         return c == '"' ? expo_parse_scan_quoted(lx, false, XS_LABELS) : XT_INVALID;
     case XS_VALUE:
         if (c == '{') {
-            expo_parse_next(lx);
-            lx->state = XS_LABELS;
-            return XT_BOPEN;
+            return expo_parse_scan_bopen(lx);
         }
         break;
     case XS_TIMESTAMP:
@@ -613,9 +589,7 @@ static expo_parse_tok_t expo_parse_lex_om(expo_parse_lex_t *lx)
         break;
     case XS_ETIMESTAMP:
         if (c == '\n') {
-            expo_parse_next(lx);
-            lx->state = XS_INIT;
-            return XT_LINEBREAK;
+            return expo_parse_scan_linebreak(lx);
         }
         return expo_parse_om_spaced(lx, c, XT_TIMESTAMP);
     }
@@ -630,12 +604,15 @@ static expo_parse_tok_t expo_parse_lex_om(expo_parse_lex_t *lx)
 /* The next token; the text format's blanks are skipped. */
 static expo_parse_tok_t expo_parse_tok(expo_parse_t *x)
 {
-    if (x->om) {
-        return expo_parse_lex_om(&x->lx);
-    }
+    expo_parse_lex_t *lx = &x->lx;
     expo_parse_tok_t t;
     do {
-        t = expo_parse_lex_text(&x->lx);
+        if (lx->i >= lx->vlen) {
+            return XT_EOF;
+        }
+        lx->start = lx->i;
+        int c = expo_parse_at(lx, lx->i);
+        t = x->om ? expo_parse_lex_om(lx, c) : expo_parse_lex_text(lx, c);
     } while (t == XT_WS);
     return t;
 }

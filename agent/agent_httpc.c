@@ -49,6 +49,7 @@
 
 #include "agent/agent_int.h"
 #include "common/mem.h"
+#include "common/str.h"
 
 #define AHC_DEFAULT_TIMEOUT_MS 30000L
 #define AHC_HEAD_MAX (64u * 1024u)   /* status line + headers, and trailers */
@@ -579,14 +580,9 @@ static int64_t ahc_retry_after(const ahc_head_t *h)
     }
     const char *v = h->retry_after;
     if (isdigit((unsigned char)*v)) {
-        int64_t secs = 0;
-        for (; isdigit((unsigned char)*v); v++) {
-            if (secs > INT64_MAX / 10000) {
-                return -1;
-            }
-            secs = secs * 10 + (*v - '0');
-        }
-        return *v == '\0' ? secs * 1000 : -1;
+        uint64_t secs = 0;
+        bool ok = str_parse_u64(str_cstr(v), &secs) && secs <= (uint64_t)INT64_MAX / 1000;
+        return ok ? (int64_t)secs * 1000 : -1;
     }
     time_t when = 0;
     if (ahc_http_date(v, &when) != 0) {
@@ -887,7 +883,8 @@ static int ahc_read_body(agent_httpc_t *c, uint64_t want, bool until_close, ahc_
     }
 }
 
-/* Skip the trailer lines after the last chunk, up to the blank line. */
+/* Skip the trailer lines after the last chunk, up to the blank line; at
+ * most AHC_HEAD_MAX bytes in all, however the bytes arrive. */
 static int ahc_read_trailers(agent_httpc_t *c, int64_t deadline, httpc_result_t *res)
 {
     size_t seen = 0;
@@ -895,16 +892,17 @@ static int ahc_read_trailers(agent_httpc_t *c, int64_t deadline, httpc_result_t 
         const uint8_t *p = c->rbuf.data + c->rpos;
         size_t avail = c->rbuf.len - c->rpos;
         const uint8_t *nl = memchr(p, '\n', avail);
-        if (nl) {
-            size_t len = (size_t)(nl - p);
-            c->rpos += len + 1;
-            seen += len + 1;
-            if (len == 0 || (len == 1 && p[0] == '\r')) {
-                return 0;
-            }
-        } else if (seen + avail > AHC_HEAD_MAX) {
+        size_t len = nl ? (size_t)(nl - p) + 1 : avail; /* the line, or the part of it here */
+        if (seen + len > AHC_HEAD_MAX) {
             ahc_fail(res, HTTPC_RETRY, "chunked trailers larger than %u bytes", AHC_HEAD_MAX);
             return -1;
+        }
+        if (nl) {
+            c->rpos += len;
+            seen += len;
+            if (len == 1 || (len == 2 && p[0] == '\r')) {
+                return 0;
+            }
         } else if (ahc_more(c, deadline, "chunked trailers", res) != 0) {
             return -1;
         }

@@ -149,6 +149,8 @@ void msink_stale(const msink_t *prev, const msink_t *cur, buf_t *scratch, msink_
 
 /* Append src's samples to dst with the labels extra[0..nx) added (a
  * sample's own label of the same name wins), families merged by name.
+ * A sample keeps at most MSINK_MAX_LABELS + 64 labels: its own first (at
+ * most that bound less nx), then extra; the rest are dropped, whatever nx.
  * O(samples in src). */
 void msink_append(msink_t *dst, const msink_t *src, const label_t *extra, size_t nx);
 
@@ -227,6 +229,9 @@ void spool_stats(spool_t *s, spool_stats_t *out);
 #include "common/mem.h"
 
 #define AGENT_AUTH_MAX_HEADERS 32
+/* Static labels (collect.labels plus a target's labels) a series may get,
+ * besides job and instance; checked by the configuration. */
+#define AGENT_MAX_STATIC_LABELS 32
 
 /* An endpoint's or target's credentials and extra headers (borrowed). */
 typedef struct agent_auth {
@@ -308,6 +313,8 @@ void agent_self_metrics(const agent_self_t *st, shipper_t *const *sh, size_t nsh
 
 /* ---- the agent's core (agent.c) and scrape targets (agent_scrape.c) ---- */
 
+#include <pthread.h>
+
 struct agent;
 struct agent_config;
 struct agent_target_config;
@@ -317,6 +324,14 @@ struct agent_target_config;
  * sample's own timestamp when honor_ts and it has one). Thread-safe. */
 void agent_emit(struct agent *a, const msink_t *s, const label_t *target, size_t nt, bool honor_labels, bool honor_ts,
                 int64_t ts_ms);
+
+/* Wall time now in ms (CLOCK_REALTIME), the time of grids and batch ages. */
+int64_t agent_wall_ms(void);
+/* The first tick of the interval_ms wall-clock grid after now. */
+int64_t agent_grid_next(int64_t interval_ms);
+/* Wait on cv (a default, CLOCK_REALTIME condvar guarded by mu) until wall
+ * time until_ms or until *stop is set. Returns *stop. */
+bool agent_grid_wait(pthread_mutex_t *mu, pthread_cond_t *cv, const bool *stop, int64_t until_ms);
 
 typedef struct agent_scrape agent_scrape_t;
 /* Start scraping url of target t on its own thread. 0 and [out] *out,

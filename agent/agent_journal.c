@@ -228,18 +228,14 @@ static void agent_journal_fill(const agent_journal_t *j, agent_journal_entry_t *
         }
         str_t v = agent_journal_slot_str(j, i);
         if (i == JR_LEVEL && v.len == 1 && v.p[0] >= '0' && v.p[0] <= '7') {
-            const char *kw = agent_journal_levels[v.p[0] - '0'];
-            v = str_from(kw, strlen(kw));
+            v = str_cstr(agent_journal_levels[v.p[0] - '0']);
         }
-        e->labels[e->nlabels++] =
-            (label_t){ str_from(agent_journal_fields[i].name, strlen(agent_journal_fields[i].name)), v };
+        e->labels[e->nlabels++] = (label_t){ str_cstr(agent_journal_fields[i].name), v };
     }
     e->nmeta = 0;
     for (size_t i = JR_META0; i < JR_NFIELDS; i++) {
         if (j->slots[i].set && j->slots[i].len > 0) {
-            e->meta[e->nmeta++] =
-                (label_t){ str_from(agent_journal_fields[i].name, strlen(agent_journal_fields[i].name)),
-                           agent_journal_slot_str(j, i) };
+            e->meta[e->nmeta++] = (label_t){ str_cstr(agent_journal_fields[i].name), agent_journal_slot_str(j, i) };
         }
     }
 }

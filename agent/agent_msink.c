@@ -250,17 +250,17 @@ size_t msink_sample_labels(const msink_t *s, const msink_sample_t *x, label_t *o
 
 void msink_append(msink_t *dst, const msink_t *src, const label_t *extra, size_t nx)
 {
-    label_t ls[320];
+    label_t ls[MSINK_MAX_LABELS + 64];
+    const size_t cap = sizeof(ls) / sizeof(ls[0]);
     for (size_t i = 0; i < src->nsamples; i++) {
         const msink_sample_t *x = &src->samples[i];
         const msink_family_t *f = &src->families[x->family];
         uint32_t fam =
             msink_family_help(dst, msink_str(src, f->name_off, f->name_len),
                               (const char *)src->strings.data + f->help_off, f->help_len, f->has_help, f->type);
-        size_t room = sizeof(ls) / sizeof(ls[0]) - nx;
-        size_t n = msink_sample_labels(src, x, ls, room);
+        size_t n = msink_sample_labels(src, x, ls, nx < cap ? cap - nx : 0);
         size_t own = n;
-        for (size_t j = 0; j < nx; j++) {
+        for (size_t j = 0; j < nx && n < cap; j++) {
             bool clash = false;
             for (size_t k = 0; k < own && !clash; k++) {
                 clash = str_eq(ls[k].name, extra[j].name);

@@ -19,21 +19,11 @@
 #include <string.h>
 
 #include "agent/agent_int.h"
-
-static size_t rw_varint_len(uint64_t v)
-{
-    size_t n = 1;
-    while (v >= 0x80) {
-        v >>= 7;
-        n++;
-    }
-    return n;
-}
+#include "common/varint.h"
 
 static size_t rw_label_len(const label_t *l)
 {
-    size_t inner = 1 + rw_varint_len(l->name.len) + l->name.len + 1 + rw_varint_len(l->value.len) + l->value.len;
-    return inner;
+    return 1 + varint_len_u64(l->name.len) + l->name.len + 1 + varint_len_u64(l->value.len) + l->value.len;
 }
 
 static void rw_put_string(buf_t *b, uint8_t tag, str_t s)
@@ -48,11 +38,11 @@ void agent_rw_add(rw_batch_t *b, const label_t *ls, size_t n, double v, int64_t 
     size_t labels = 0;
     for (size_t i = 0; i < n; i++) {
         size_t ll = rw_label_len(&ls[i]);
-        labels += 1 + rw_varint_len(ll) + ll;
+        labels += 1 + varint_len_u64(ll) + ll;
     }
-    size_t sample = 1 + 8 + 1 + rw_varint_len((uint64_t)ts_ms);
-    size_t series = labels + 1 + rw_varint_len(sample) + sample;
-    buf_reserve(&b->pb, 1 + rw_varint_len(series) + series);
+    size_t sample = 1 + 8 + 1 + varint_len_u64((uint64_t)ts_ms);
+    size_t series = labels + 1 + varint_len_u64(sample) + sample;
+    buf_reserve(&b->pb, 1 + varint_len_u64(series) + series);
     buf_putc(&b->pb, 0x0a);
     buf_put_uvarint(&b->pb, series);
     for (size_t i = 0; i < n; i++) {

@@ -22,16 +22,15 @@
  * Target labels: job, instance (host:port of the URL), then the static
  * labels; clashes with scraped labels follow honor-labels.
  */
-#include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #include "agent/agent.h"
 #include "agent/agent_int.h"
+#include "common/clock.h"
 #include "common/log.h"
 #include "common/mem.h"
 
@@ -57,20 +56,6 @@ struct agent_scrape {
     bool stop;
     bool last_ok;
 };
-
-static int64_t scrape_wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static double scrape_mono_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* host:port of an http(s) URL into a new string. */
 static char *scrape_instance(const char *url)
@@ -131,9 +116,9 @@ static int scrape_once(agent_scrape_t *s, agent_httpc_t *hc, char *err, size_t e
 static void scrape_tick(agent_scrape_t *s, agent_httpc_t *hc, int64_t tick)
 {
     char err[512] = "";
-    double t0 = scrape_mono_s();
+    double t0 = clock_mono_s();
     int rc = scrape_once(s, hc, err, sizeof(err));
-    double d = scrape_mono_s() - t0;
+    double d = clock_mono_s() - t0;
     /* Stale markers for the series of the last success that this scrape
      * lacks (all of them when it failed: the sink is then empty). */
     msink_stale(&s->pub, &s->sink, &s->body, &s->stale);
@@ -164,31 +149,16 @@ static void scrape_tick(agent_scrape_t *s, agent_httpc_t *hc, int64_t tick)
     agent_emit(s->agent, &s->meta, s->target, s->ntarget, false, false, tick);
 }
 
-/* Wait until wall time until (ms); true when stopping. */
-static bool scrape_wait(agent_scrape_t *s, int64_t until)
-{
-    struct timespec ts = { until / 1000, (until % 1000) * 1000000L };
-    pthread_mutex_lock(&s->mu);
-    while (!s->stop) {
-        if (pthread_cond_timedwait(&s->cv, &s->mu, &ts) == ETIMEDOUT) {
-            break;
-        }
-    }
-    bool stop = s->stop;
-    pthread_mutex_unlock(&s->mu);
-    return stop;
-}
-
 static void *scrape_main(void *arg)
 {
     agent_scrape_t *s = arg;
     agent_httpc_t *hc = agent_httpc_create((long)s->timeout_ms);
     s->last_ok = true;
     int64_t iv = s->interval_ms;
-    int64_t next = (scrape_wall_ms() / iv + 1) * iv;
-    while (hc && !scrape_wait(s, next)) {
+    int64_t next = agent_grid_next(iv);
+    while (hc && !agent_grid_wait(&s->mu, &s->cv, &s->stop, next)) {
         scrape_tick(s, hc, next);
-        next = (scrape_wall_ms() / iv + 1) * iv;
+        next = agent_grid_next(iv);
     }
     agent_httpc_destroy(hc);
     return NULL;

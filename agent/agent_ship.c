@@ -54,23 +54,13 @@ struct shipper {
     pthread_cond_t cv;
     bool stopping;
     int64_t drain_until_ms; /* monotonic; senders quit when empty or past it */
-    _Atomic uint64_t queued_samples, sent_samples, sent_batches, sent_bytes, retries, rejected_samples,
-        rejected_batches;
+    _Atomic uint64_t queued_samples, sent_samples, sent_batches, sent_bytes, retries, rejected_samples;
     _Atomic int64_t last_success_ms;
 };
 
 static int64_t ship_mono_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t ship_wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return (int64_t)(clock_mono_s() * 1000.0);
 }
 
 /* xorshift64*: jitter only, never security. */
@@ -135,7 +125,7 @@ static bool ship_send_batch(ship_shard_t *sd, agent_httpc_t *hc, const buf_t *bo
             atomic_fetch_add(&sh->sent_samples, n);
             atomic_fetch_add(&sh->sent_batches, 1);
             atomic_fetch_add(&sh->sent_bytes, body->len);
-            atomic_store(&sh->last_success_ms, ship_wall_ms());
+            atomic_store(&sh->last_success_ms, agent_wall_ms());
             return true;
         }
         if (res.status == HTTPC_FATAL) {
@@ -143,7 +133,6 @@ static bool ship_send_batch(ship_shard_t *sd, agent_httpc_t *hc, const buf_t *bo
                      res.http_code, res.error);
             spool_pop(sd->spool, seq);
             atomic_fetch_add(&sh->rejected_samples, n);
-            atomic_fetch_add(&sh->rejected_batches, 1);
             return true;
         }
         atomic_fetch_add(&sh->retries, 1);
@@ -309,13 +298,13 @@ void ship_destroy(shipper_t *sh, int64_t drain_ms)
     pthread_mutex_lock(&sh->mu);
     sh->stopping = true;
     sh->drain_until_ms = ship_mono_ms() + drain_ms;
+    int64_t until = sh->drain_until_ms;
     pthread_mutex_unlock(&sh->mu);
     /* Senders with queued batches go on until drained or the deadline;
      * waiting ones are woken to see the stop. */
     for (uint32_t i = 0; i < sh->o.shards; i++) {
         spool_wake(sh->shards[i].spool);
     }
-    int64_t until = ship_mono_ms() + drain_ms;
     while (ship_mono_ms() < until) {
         bool all_empty = true;
         for (uint32_t i = 0; i < sh->o.shards; i++) {

@@ -20,6 +20,7 @@
  * read is removed and counted as corrupt. Thread-safe: one writer (the
  * collection loop) and one reader (the shard's sender).
  */
+#include <assert.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -39,6 +40,10 @@
 #define SPOOL_MAGIC "PHRW"
 #define SPOOL_HDR 16
 #define SPOOL_NONE UINT64_MAX
+/* spool_open refuses a dir of SPOOL_DIR_MAX bytes or more, so every path
+ * below ("<dir>/<16 hex>.rw", "<dir>/next.tmp") fits SPOOL_PATH_MAX. */
+#define SPOOL_DIR_MAX 4000
+#define SPOOL_PATH_MAX (SPOOL_DIR_MAX + 32)
 
 struct spool {
     char *dir;
@@ -60,11 +65,9 @@ static void spool_path(const spool_t *s, uint64_t seq, const char *ext, char *ds
 
 static int spool_mkdirs(const char *dir)
 {
-    char tmp[4096];
+    char tmp[SPOOL_DIR_MAX];
     size_t n = strlen(dir);
-    if (n >= sizeof(tmp)) {
-        return -ENAMETOOLONG;
-    }
+    assert(n < sizeof(tmp));
     memcpy(tmp, dir, n + 1);
     for (size_t i = 1; i <= n; i++) {
         if (tmp[i] == '/' || tmp[i] == 0) {
@@ -95,7 +98,7 @@ static int spool_scan(spool_t *s)
         if (sscanf(e->d_name, "%16llx.%7[a-z]%n", &seq, ext, &consumed) != 2 || e->d_name[consumed] != 0) {
             continue;
         }
-        char path[4200];
+        char path[SPOOL_PATH_MAX];
         snprintf(path, sizeof(path), "%s/%s", s->dir, e->d_name);
         if (strcmp(ext, "tmp") == 0) {
             unlink(path);
@@ -130,6 +133,10 @@ void spool_close(spool_t *s)
 int spool_open(const char *dir, uint64_t max_bytes, bool sync, spool_t **out, char *err, size_t errlen)
 {
     *out = NULL;
+    if (strlen(dir) >= SPOOL_DIR_MAX) {
+        snprintf(err, errlen, "spool %s: %s", dir, strerror(ENAMETOOLONG));
+        return -1;
+    }
     spool_t *s = mem_calloc(1, sizeof(*s));
     s->dir = mem_strdup(dir);
     s->max_bytes = max_bytes;
@@ -145,7 +152,7 @@ int spool_open(const char *dir, uint64_t max_bytes, bool sync, spool_t **out, ch
     if (rc == 0) {
         rc = spool_scan(s);
     }
-    char tmp[4200];
+    char tmp[SPOOL_PATH_MAX];
     snprintf(tmp, sizeof(tmp), "%s/next.tmp", dir);
     unlink(tmp);
     if (rc != 0) {
@@ -160,7 +167,7 @@ int spool_open(const char *dir, uint64_t max_bytes, bool sync, spool_t **out, ch
 /* Samples recorded in the header of file seq, or 0 if unreadable. */
 static uint32_t spool_file_samples(const spool_t *s, uint64_t seq, uint64_t *size)
 {
-    char path[4200];
+    char path[SPOOL_PATH_MAX];
     spool_path(s, seq, "rw", path, sizeof(path));
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     *size = 0;
@@ -192,7 +199,7 @@ static void spool_enforce_bound(spool_t *s)
         }
         uint64_t size = 0;
         uint32_t n = spool_file_samples(s, seq, &size);
-        char path[4200];
+        char path[SPOOL_PATH_MAX];
         spool_path(s, seq, "rw", path, sizeof(path));
         if (size > 0 && unlink(path) == 0) {
             s->bytes -= size < s->bytes ? size : s->bytes;
@@ -225,7 +232,7 @@ static int spool_write_all(int fd, const void *p, size_t len)
 
 int spool_put(spool_t *s, uint32_t nsamples, const void *body, size_t len)
 {
-    char tmp[4200], path[4200];
+    char tmp[SPOOL_PATH_MAX], path[SPOOL_PATH_MAX];
     snprintf(tmp, sizeof(tmp), "%s/next.tmp", s->dir);
     uint8_t hdr[SPOOL_HDR];
     uint32_t version = 1, crc = crc32c(0, body, len);
@@ -272,7 +279,7 @@ int spool_put(spool_t *s, uint32_t nsamples, const void *body, size_t len)
 /* Read and check file seq into body. 1 ok, 0 absent, -1 corrupt. */
 static int spool_read(spool_t *s, uint64_t seq, buf_t *body, uint32_t *nsamples, uint64_t *size)
 {
-    char path[4200];
+    char path[SPOOL_PATH_MAX];
     spool_path(s, seq, "rw", path, sizeof(path));
     int rc = coll_read_file(path, "", body, 1u << 30);
     if (rc == -ENOENT) {
@@ -313,7 +320,7 @@ int spool_peek(spool_t *s, buf_t *body, uint64_t *seq, uint32_t *nsamples)
             return 1;
         }
         if (rc < 0) {
-            char path[4200];
+            char path[SPOOL_PATH_MAX];
             spool_path(s, q, "rw", path, sizeof(path));
             unlink(path);
             s->bytes -= size < s->bytes ? size : s->bytes;
@@ -326,7 +333,7 @@ int spool_peek(spool_t *s, buf_t *body, uint64_t *seq, uint32_t *nsamples)
 
 int spool_pop(spool_t *s, uint64_t seq)
 {
-    char path[4200];
+    char path[SPOOL_PATH_MAX];
     spool_path(s, seq, "rw", path, sizeof(path));
     pthread_mutex_lock(&s->mu);
     struct stat st;

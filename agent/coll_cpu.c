@@ -30,6 +30,7 @@
 #include <string.h>
 
 #include "agent/agent_int.h"
+#include "agent/coll_text.h"
 #include "common/mem.h"
 
 #define COLL_CPU_STAT_MAX (4u << 20)
@@ -105,26 +106,6 @@ static void coll_cpu_fini(void *state)
     mem_free(st);
 }
 
-static bool coll_cpu_space(char ch)
-{
-    return ch == ' ' || ch == '\t' || ch == '\v' || ch == '\f' || ch == '\r';
-}
-
-/* The next field of [*p, end), advancing *p; empty at the end. */
-static str_t coll_cpu_field(const char **p, const char *end)
-{
-    const char *q = *p;
-    while (q < end && coll_cpu_space(*q)) {
-        q++;
-    }
-    const char *start = q;
-    while (q < end && !coll_cpu_space(*q)) {
-        q++;
-    }
-    *p = q;
-    return str_from(start, (size_t)(q - start));
-}
-
 /* One "cpu…" line (its first field already read as key). Fills [out] *id
  * (-1 for the total) and t. False when malformed. */
 static bool coll_cpu_line(str_t key, const char *p, const char *end, long *id, coll_cpu_times_t *t)
@@ -140,7 +121,7 @@ static bool coll_cpu_line(str_t key, const char *p, const char *end, long *id, c
     }
     for (size_t k = 0; k < COLL_CPU_NVALUES; k++) {
         uint64_t ticks = 0;
-        if (!str_parse_u64(coll_cpu_field(&p, end), &ticks)) {
+        if (!str_parse_u64(coll_text_field(&p, end), &ticks)) {
             return false;
         }
         t->v[k] = (double)ticks / 100.0;
@@ -161,10 +142,10 @@ static int coll_cpu_parse(coll_cpu_state_t *st, const char *p, size_t len, char 
     for (size_t lineno = 1; p < end; lineno++) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         const char *q = p;
-        str_t key = coll_cpu_field(&q, nl);
+        str_t key = coll_text_field(&q, nl);
         const char *rest = q;
         p = nl + 1;
-        if (!str_has_prefix(key, "cpu") || coll_cpu_field(&q, nl).len == 0) {
+        if (!str_has_prefix(key, "cpu") || coll_text_field(&q, nl).len == 0) {
             continue; /* not a cpu line, or fewer than two fields: skipped as procfs does */
         }
         long id = -1;
@@ -338,10 +319,10 @@ static bool coll_cpu_read_u64(coll_ctx_t *c, const char *dir, const char *file, 
     }
     const char *p = (const char *)c->scratch->data;
     size_t len = c->scratch->len;
-    while (len > 0 && (coll_cpu_space(p[len - 1]) || p[len - 1] == '\n')) {
+    while (len > 0 && coll_text_space(p[len - 1])) {
         len--;
     }
-    while (len > 0 && (coll_cpu_space(*p) || *p == '\n')) {
+    while (len > 0 && coll_text_space(*p)) {
         p++;
         len--;
     }

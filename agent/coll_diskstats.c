@@ -28,6 +28,7 @@
 #include <pcre2.h>
 
 #include "agent/agent_int.h"
+#include "agent/coll_text.h"
 #include "common/mem.h"
 
 #define COLL_DISKSTATS_MAX_FILE (16u << 20)
@@ -162,20 +163,6 @@ static int coll_diskstats_init(const coll_opts_t *o, void **state, char *err, si
     return 0;
 }
 
-/* The next '\n'-terminated line of b from *pos (the last may lack it). */
-static bool coll_diskstats_next_line(const buf_t *b, size_t *pos, str_t *line)
-{
-    if (*pos >= b->len) {
-        return false;
-    }
-    const char *p = (const char *)b->data + *pos;
-    const char *nl = memchr(p, '\n', b->len - *pos);
-    size_t n = nl ? (size_t)(nl - p) : b->len - *pos;
-    *line = str_from(p, n);
-    *pos += n + (nl ? 1 : 0);
-    return true;
-}
-
 /* Split line at spaces and tabs into at most max fields; the return value
  * counts every field, including those past max. */
 static size_t coll_diskstats_fields(str_t line, str_t *out, size_t max)
@@ -244,7 +231,7 @@ static void coll_diskstats_parse_udev(const buf_t *b, coll_diskstats_udev_t *u)
     memset(u, 0, sizeof(*u));
     size_t pos = 0;
     str_t line;
-    while (coll_diskstats_next_line(b, &pos, &line)) {
+    while (coll_text_next_line((const char *)b->data, b->len, &pos, &line)) {
         if (line.len > 0 && line.p[line.len - 1] == '\r') {
             line.len--;
         }
@@ -365,7 +352,7 @@ static int coll_diskstats_collect(coll_ctx_t *c, msink_t *s, char *err, size_t e
     }
     size_t pos = 0, lineno = 0;
     str_t line;
-    while (coll_diskstats_next_line(c->scratch, &pos, &line)) {
+    while (coll_text_next_line((const char *)c->scratch->data, c->scratch->len, &pos, &line)) {
         lineno++;
         coll_diskstats_row_t row;
         int pr = coll_diskstats_parse_line(line, &row);

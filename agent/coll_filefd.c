@@ -13,13 +13,9 @@
 #include <string.h>
 
 #include "agent/agent_int.h"
+#include "agent/coll_text.h"
 
 #define COLL_FILEFD_MAX 4096
-
-static bool coll_filefd_space(char ch)
-{
-    return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\v' || ch == '\f' || ch == '\r';
-}
 
 /* Parse p[0..len) into [out] *allocated and *maximum. 0, or -1 with the
  * reason in why. Pure. */
@@ -29,10 +25,10 @@ static int coll_filefd_parse(const char *p, size_t len, double *allocated, doubl
         snprintf(why, whylen, "truncated (no end of line)");
         return -1;
     }
-    while (len > 0 && coll_filefd_space(p[len - 1])) {
+    while (len > 0 && coll_text_space(p[len - 1])) {
         len--;
     }
-    while (len > 0 && coll_filefd_space(p[0])) {
+    while (len > 0 && coll_text_space(p[0])) {
         p++;
         len--;
     }

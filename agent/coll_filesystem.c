@@ -34,6 +34,7 @@
 #include <pcre2.h>
 
 #include "agent/agent_int.h"
+#include "agent/coll_text.h"
 #include "common/hash.h"
 #include "common/mem.h"
 
@@ -91,11 +92,6 @@ fail:
     return -1;
 }
 
-static bool coll_filesystem_space(char ch)
-{
-    return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\v' || ch == '\f';
-}
-
 /* Undo the kernel's \040 (space) and \011 (tab) escapes in place; returns
  * the new length. Other escapes stay as they are, as in node_exporter. */
 static size_t coll_filesystem_unescape(char *p, size_t len)
@@ -120,14 +116,14 @@ static int coll_filesystem_parse_line(char *p, size_t len, coll_filesystem_mount
     str_t f[4];
     size_t n = 0, i = 0;
     while (n < 4) {
-        while (i < len && coll_filesystem_space(p[i])) {
+        while (i < len && coll_text_space(p[i])) {
             i++;
         }
         if (i == len) {
             break;
         }
         size_t start = i;
-        while (i < len && !coll_filesystem_space(p[i])) {
+        while (i < len && !coll_text_space(p[i])) {
             i++;
         }
         f[n++] = str_from(p + start, i - start);

@@ -13,13 +13,9 @@
 #include <string.h>
 
 #include "agent/agent_int.h"
+#include "agent/coll_text.h"
 
 #define COLL_LOADAVG_MAX 4096
-
-static bool coll_loadavg_space(char ch)
-{
-    return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\v' || ch == '\f' || ch == '\r';
-}
 
 /* Parse the file's bytes p[0..len) into out[3]. 0, or -1 with the reason
  * in why. Pure. */
@@ -31,11 +27,11 @@ static int coll_loadavg_parse(const char *p, size_t len, double out[3], char *wh
     }
     size_t i = 0;
     for (int k = 0; k < 3; k++) {
-        while (i < len && coll_loadavg_space(p[i])) {
+        while (i < len && coll_text_space(p[i])) {
             i++;
         }
         size_t start = i;
-        while (i < len && !coll_loadavg_space(p[i])) {
+        while (i < len && !coll_text_space(p[i])) {
             i++;
         }
         if (start == i) {

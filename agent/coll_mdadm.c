@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "agent/agent_int.h"
+#include "agent/coll_text.h"
 
 #define COLL_MDADM_MAX_FILE (16u << 20)
 
@@ -58,11 +59,6 @@ static bool coll_mdadm_next(coll_mdadm_lines_t *it, str_t *line)
     *line = str_from(start, (size_t)(nl - start));
     it->pos += line->len + 1;
     return true;
-}
-
-static bool coll_mdadm_space(char ch)
-{
-    return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\v' || ch == '\f' || ch == '\n';
 }
 
 static bool coll_mdadm_contains(str_t s, const char *needle)
@@ -109,14 +105,14 @@ static size_t coll_mdadm_fields3(str_t s, str_t f[3])
 {
     size_t n = 0, i = 0;
     while (n < 3) {
-        while (i < s.len && coll_mdadm_space(s.p[i])) {
+        while (i < s.len && coll_text_space(s.p[i])) {
             i++;
         }
         if (i == s.len) {
             break;
         }
         size_t start = i;
-        while (i < s.len && !coll_mdadm_space(s.p[i])) {
+        while (i < s.len && !coll_text_space(s.p[i])) {
             i++;
         }
         f[n++] = str_from(s.p + start, i - start);
@@ -213,10 +209,10 @@ static bool coll_mdadm_capture_float(str_t s, const char *open, const char *clos
             continue;
         }
         str_t v = str_from(s.p + from, i - from);
-        while (trim && v.len > 0 && coll_mdadm_space(v.p[0])) {
+        while (trim && v.len > 0 && coll_text_space(v.p[0])) {
             v = str_from(v.p + 1, v.len - 1);
         }
-        while (trim && v.len > 0 && coll_mdadm_space(v.p[v.len - 1])) {
+        while (trim && v.len > 0 && coll_text_space(v.p[v.len - 1])) {
             v.len--;
         }
         double d = 0;
@@ -299,7 +295,7 @@ static bool coll_mdadm_is_array_line(str_t l)
 {
     bool blank = true;
     for (size_t i = 0; i < l.len && blank; i++) {
-        blank = coll_mdadm_space(l.p[i]);
+        blank = coll_text_space(l.p[i]);
     }
     return !blank && l.p[0] != ' ' && !str_has_prefix(l, "Personalities") && !str_has_prefix(l, "unused");
 }

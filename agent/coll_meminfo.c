@@ -20,15 +20,11 @@
 #include <string.h>
 
 #include "agent/agent_int.h"
+#include "agent/coll_text.h"
 
 #define COLL_MEMINFO_MAX (256u << 10)
 #define COLL_MEMINFO_NAME 256
 #define COLL_MEMINFO_PREFIX "node_memory_"
-
-static bool coll_meminfo_space(char ch)
-{
-    return ch == ' ' || ch == '\t' || ch == '\v' || ch == '\f' || ch == '\r';
-}
 
 typedef struct coll_meminfo_line {
     char name[COLL_MEMINFO_NAME]; /* "node_memory_<key>", NUL-terminated */
@@ -86,17 +82,11 @@ static bool coll_meminfo_parse_line(const char *p, const char *end, coll_meminfo
     str_t f[4];
     size_t n = 0;
     while (n < 4) {
-        while (p < end && coll_meminfo_space(*p)) {
-            p++;
-        }
-        const char *start = p;
-        while (p < end && !coll_meminfo_space(*p)) {
-            p++;
-        }
-        if (start == p) {
+        str_t x = coll_text_field(&p, end);
+        if (x.len == 0) {
             break;
         }
-        f[n++] = str_from(start, (size_t)(p - start));
+        f[n++] = x;
     }
     out->blank = n == 0;
     if (n == 0) {

@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "agent/agent_int.h"
+#include "agent/coll_text.h"
 #include "common/hash.h"
 #include "common/mem.h"
 
@@ -71,30 +72,11 @@ typedef struct coll_netdev_state {
     coll_regex_t exclude; /* collect.netdev.device-exclude */
 } coll_netdev_state_t;
 
-static bool coll_netdev_space(char ch)
-{
-    return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\v' || ch == '\f' || ch == '\r';
-}
-
-/* Decimal digits only, as Go's ParseUint(s, 10, 64). */
+/* Decimal digits only, as Go's ParseUint(s, 10, 64): str_parse_u64 less
+ * its leading '+'. */
 static bool coll_netdev_parse_u64(str_t s, uint64_t *out)
 {
-    if (s.len == 0) {
-        return false;
-    }
-    uint64_t v = 0;
-    for (size_t i = 0; i < s.len; i++) {
-        if (s.p[i] < '0' || s.p[i] > '9') {
-            return false;
-        }
-        uint64_t d = (uint64_t)(s.p[i] - '0');
-        if (v > (UINT64_MAX - d) / 10) {
-            return false;
-        }
-        v = v * 10 + d;
-    }
-    *out = v;
-    return true;
+    return s.len > 0 && s.p[0] != '+' && str_parse_u64(s, out);
 }
 
 /* Parse one device line into d. 0, or -1 with why. Pure. */
@@ -110,10 +92,10 @@ static int coll_netdev_parse_line(str_t line, coll_netdev_dev_t *d, char *why, s
     }
     size_t b = 0;
     size_t e = colon - 1;
-    while (b < e && coll_netdev_space(line.p[b])) {
+    while (b < e && coll_text_space(line.p[b])) {
         b++;
     }
-    while (e > b && coll_netdev_space(line.p[e - 1])) {
+    while (e > b && coll_text_space(line.p[e - 1])) {
         e--;
     }
     if (b == e) {
@@ -123,11 +105,11 @@ static int coll_netdev_parse_line(str_t line, coll_netdev_dev_t *d, char *why, s
     d->name = str_from(line.p + b, e - b);
     size_t i = colon;
     for (int k = 0; k < COLL_NETDEV_NSTATS; k++) {
-        while (i < line.len && coll_netdev_space(line.p[i])) {
+        while (i < line.len && coll_text_space(line.p[i])) {
             i++;
         }
         size_t start = i;
-        while (i < line.len && !coll_netdev_space(line.p[i])) {
+        while (i < line.len && !coll_text_space(line.p[i])) {
             i++;
         }
         if (start == i) {

@@ -29,6 +29,7 @@
 #include <pcre2.h>
 
 #include "agent/agent_int.h"
+#include "agent/coll_text.h"
 #include "common/mem.h"
 
 #define COLL_NETSTAT_MAX_FILE (4u << 20)
@@ -69,16 +70,12 @@ typedef struct coll_netstat_state {
  * as bufio.Scanner yields them. false at the end. */
 static bool coll_netstat_next_line(const char *p, size_t len, size_t *pos, str_t *line)
 {
-    if (*pos >= len) {
+    if (!coll_text_next_line(p, len, pos, line)) {
         return false;
     }
-    const char *nl = memchr(p + *pos, '\n', len - *pos);
-    size_t end = nl ? (size_t)(nl - p) : len;
-    *line = str_from(p + *pos, end - *pos);
     if (line->len > 0 && line->p[line->len - 1] == '\r') {
         line->len--;
     }
-    *pos = end + 1;
     return true;
 }
 
@@ -147,11 +144,6 @@ static int coll_netstat_parse_pairs(coll_netstat_state_t *st, int f, char *why, 
     return 0;
 }
 
-static bool coll_netstat_space(char ch)
-{
-    return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\v' || ch == '\f' || ch == '\r';
-}
-
 /* Index snmp6's lines into st->snmp6: the first two whitespace-separated
  * fields of lines that have them and a '6' in the first. 0, or -1. */
 static int coll_netstat_parse_snmp6(coll_netstat_state_t *st, char *why, size_t whylen)
@@ -164,11 +156,11 @@ static int coll_netstat_parse_snmp6(coll_netstat_state_t *st, char *why, size_t 
         str_t tok[2];
         size_t n = 0;
         for (size_t i = 0; i < line.len && n < 2;) {
-            while (i < line.len && coll_netstat_space(line.p[i])) {
+            while (i < line.len && coll_text_space(line.p[i])) {
                 i++;
             }
             size_t start = i;
-            while (i < line.len && !coll_netstat_space(line.p[i])) {
+            while (i < line.len && !coll_text_space(line.p[i])) {
                 i++;
             }
             if (i > start) {

@@ -67,17 +67,6 @@ typedef struct coll_sockstat_seen {
     size_t nprotos;
 } coll_sockstat_seen_t;
 
-static int coll_sockstat_digit(char ch)
-{
-    if (ch >= '0' && ch <= '9') {
-        return ch - '0';
-    }
-    if ((ch | 0x20) >= 'a' && (ch | 0x20) <= 'z') {
-        return (ch | 0x20) - 'a' + 10;
-    }
-    return 99;
-}
-
 /* Go's rule for '_' in number literals: only between digits (a base
  * prefix counts as a digit). p excludes the sign. */
 static bool coll_sockstat_underscores_ok(const char *p, size_t len, bool prefixed)
@@ -130,8 +119,8 @@ static bool coll_sockstat_parse_int(str_t s, int64_t *out)
             underscores = true;
             continue;
         }
-        int d = coll_sockstat_digit(p[i]);
-        if (d >= (int)base) {
+        int d = str_hex_digit((unsigned char)p[i]);
+        if (d < 0 || d >= (int)base) {
             return false;
         }
         if (v > (limit - (uint64_t)d) / base) {

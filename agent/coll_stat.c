@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "agent/agent_int.h"
+#include "agent/coll_text.h"
 
 #define COLL_STAT_MAX (4u << 20) /* intr lines grow with IRQs, cpu lines with CPUs */
 
@@ -49,32 +50,12 @@ static const coll_stat_row_t coll_stat_rows[COLL_STAT_NKEYS] = {
                             "Number of processes blocked waiting for I/O to complete.", METRIC_GAUGE },
 };
 
-static bool coll_stat_space(char ch)
-{
-    return ch == ' ' || ch == '\t' || ch == '\v' || ch == '\f' || ch == '\r';
-}
-
-/* The next field of the line [*p, end), advancing *p; empty at its end. */
-static str_t coll_stat_field(const char **p, const char *end)
-{
-    const char *q = *p;
-    while (q < end && coll_stat_space(*q)) {
-        q++;
-    }
-    const char *start = q;
-    while (q < end && !coll_stat_space(*q)) {
-        q++;
-    }
-    *p = q;
-    return str_from(start, (size_t)(q - start));
-}
-
 /* Every remaining field of the line (at most max of them, at least min)
  * is a decimal integer. */
 static bool coll_stat_all_u64(const char *p, const char *end, size_t min, size_t max)
 {
     size_t n = 0;
-    for (str_t f = coll_stat_field(&p, end); f.len > 0 && n < max; f = coll_stat_field(&p, end)) {
+    for (str_t f = coll_text_field(&p, end); f.len > 0 && n < max; f = coll_text_field(&p, end)) {
         uint64_t v;
         if (!str_parse_u64(f, &v)) {
             return false;
@@ -87,9 +68,9 @@ static bool coll_stat_all_u64(const char *p, const char *end, size_t min, size_t
 /* Check one line and store a known key's value into out/seen. */
 static bool coll_stat_line(const char *p, const char *end, double out[COLL_STAT_NKEYS], bool seen[COLL_STAT_NKEYS])
 {
-    str_t key = coll_stat_field(&p, end);
+    str_t key = coll_text_field(&p, end);
     const char *rest = p;
-    str_t val = coll_stat_field(&p, end);
+    str_t val = coll_text_field(&p, end);
     if (val.len == 0) {
         return true; /* fewer than two fields: skipped, as procfs does */
     }

@@ -9,7 +9,9 @@
  * at once from then on, as node_exporter's stuck-mount tracking does),
  * the worker is abandoned to finish its call on its own, and the next
  * call starts a new worker. When the abandoned call finally returns, its
- * path leaves the stuck list and the worker exits. The shared control
+ * path leaves the stuck list and the worker exits. At most
+ * COLL_STATFS_STUCK_MAX calls hang at once: past that, calls are refused
+ * (-ETIMEDOUT) until one returns, so hung mounts cannot pile up threads. The shared control
  * block is reference-counted: the collector and every worker hold one, so
  * it outlives whichever finishes last. Steady state: one idle worker, no
  * allocation per call.
@@ -112,8 +114,9 @@ static int coll_statfs_spawn(coll_statfs_t *w)
         return 0;
     }
     coll_statfs_worker_t *arg = mem_alloc(sizeof(*arg));
+    uint64_t id = ++w->next_id; /* arg belongs to the thread once it runs */
     arg->w = w;
-    arg->id = ++w->next_id;
+    arg->id = id;
     pthread_attr_t at;
     pthread_attr_init(&at);
     pthread_attr_setstacksize(&at, 128 * 1024);
@@ -125,7 +128,7 @@ static int coll_statfs_spawn(coll_statfs_t *w)
         mem_free(arg);
         return -rc;
     }
-    w->live = arg->id;
+    w->live = id;
     w->refs++;
     return 0;
 }
@@ -176,6 +179,12 @@ int coll_statfs_call(coll_statfs_t *w, const char *path, struct statfs *out)
         return -ETIMEDOUT;
     }
     pthread_mutex_lock(&w->mu);
+    if (w->nstuck >= COLL_STATFS_STUCK_MAX) {
+        /* Every stuck call holds a thread: past the bound, no new call is
+         * made until one returns, so threads cannot pile up. */
+        pthread_mutex_unlock(&w->mu);
+        return -ETIMEDOUT;
+    }
     int rc = coll_statfs_spawn(w);
     if (rc != 0) {
         pthread_mutex_unlock(&w->mu);
@@ -197,9 +206,7 @@ int coll_statfs_call(coll_statfs_t *w, const char *path, struct statfs *out)
         rc = w->rc;
     } else {
         /* Abandon the worker to its call; the path is stuck until it returns. */
-        if (w->nstuck < COLL_STATFS_STUCK_MAX) {
-            snprintf(w->stuck[w->nstuck++], COLL_STATFS_PATH, "%s", path);
-        }
+        snprintf(w->stuck[w->nstuck++], COLL_STATFS_PATH, "%s", path);
         w->live = 0;
         rc = -ETIMEDOUT;
     }

@@ -31,16 +31,12 @@
 #include <time.h>
 
 #include "agent/agent_int.h"
+#include "agent/coll_text.h"
 
 #define COLL_TIME_MAX_CS 64   /* clocksource directories (one in practice) */
 #define COLL_TIME_NAME 48     /* "clocksourceN" with its NUL */
 #define COLL_TIME_MAX_LIST 32 /* names in one available_clocksource */
 #define COLL_TIME_DIR "/devices/system/clocksource"
-
-static bool coll_time_space(char ch)
-{
-    return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\v' || ch == '\f' || ch == '\r';
-}
 
 static int coll_time_cmp_name(const void *a, const void *b)
 {
@@ -89,11 +85,11 @@ static int coll_time_parse_list(const char *p, size_t len, str_t *out, size_t ma
     }
     size_t n = 0, i = 0;
     for (;;) {
-        while (i < len && coll_time_space(p[i])) {
+        while (i < len && coll_text_space(p[i])) {
             i++;
         }
         size_t start = i;
-        while (i < len && !coll_time_space(p[i])) {
+        while (i < len && !coll_text_space(p[i])) {
             i++;
         }
         if (start == i) {

@@ -23,6 +23,7 @@
 #include <pcre2.h>
 
 #include "agent/agent_int.h"
+#include "agent/coll_text.h"
 #include "common/mem.h"
 
 #define COLL_VMSTAT_MAX (256u << 10)
@@ -54,28 +55,16 @@ static int coll_vmstat_init(const coll_opts_t *o, void **state, char *err, size_
     return 0;
 }
 
-static bool coll_vmstat_space(char ch)
-{
-    return ch == ' ' || ch == '\t' || ch == '\v' || ch == '\f' || ch == '\r';
-}
-
 /* Split the line [p, end) into its first two fields; false unless it has
  * at least two and the second parses as a float. */
 static bool coll_vmstat_parse_line(const char *p, const char *end, str_t *field, double *value)
 {
     str_t f[2];
     for (size_t n = 0; n < 2; n++) {
-        while (p < end && coll_vmstat_space(*p)) {
-            p++;
-        }
-        const char *start = p;
-        while (p < end && !coll_vmstat_space(*p)) {
-            p++;
-        }
-        if (start == p) {
+        f[n] = coll_text_field(&p, end);
+        if (f[n].len == 0) {
             return false;
         }
-        f[n] = str_from(start, (size_t)(p - start));
     }
     *field = f[0];
     return str_parse_double(f[1], value);

@@ -4,8 +4,10 @@
 # lib.sh: the helpers bench/run.sh and bench/query.sh share: logging, starting
 # one system (pharosd, Prometheus or VictoriaMetrics) on 127.0.0.1 after checking
 # its port is free, waiting for it, stopping it by PID, and reading CPU time
-# and metrics. Sourced; expects WORK, PHAROSD, PH_PORT, PR_PORT, VM_PORT and
-# the PIDS array of the caller.
+# and metrics; and their common setup: the cleanup trap, installing tools and
+# building, the one node_exporter scrape, waiting for Prometheus' blocks.
+# Sourced; expects ROOT, BUILD, WORK, KEEP, NE_PORT, PH_PORT, PR_PORT, VM_PORT
+# and the PIDS array of the caller.
 
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
@@ -71,3 +73,51 @@ wait_ready() { # pid url timeout_s: 0 when ready
 }
 
 base_url() { case $1 in pharosd) echo http://127.0.0.1:$PH_PORT ;; prometheus) echo http://127.0.0.1:$PR_PORT ;; vm) echo http://127.0.0.1:$VM_PORT ;; esac; }
+
+cleanup() { # the EXIT trap: stop every process in PIDS, drop WORK unless KEEP=1
+  for p in "${PIDS[@]}"; do stop_pid "$p" 30; done
+  if [ "$KEEP" = 1 ]; then log "work dir kept: $WORK"; else rm -rf "$WORK"; fi
+}
+
+install_and_build() { # install missing tools, build pharosd and rwload in BUILD -> sets PHAROSD, RWLOAD
+  need=()
+  command -v prometheus >/dev/null || need+=(prometheus)
+  command -v prometheus-node-exporter >/dev/null || need+=(prometheus-node-exporter)
+  command -v victoria-metrics >/dev/null || need+=(victoria-metrics)
+  for t in cmake jq curl python3 pkg-config; do command -v $t >/dev/null || need+=($t); done
+  if [ ${#need[@]} -gt 0 ]; then
+    log "installing ${need[*]}"
+    apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${need[@]}" >/dev/null || exit 1
+  fi
+  log "building pharosd (Release) and rwload in $BUILD"
+  cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DPHAROS_SANITIZE=OFF -DPHAROS_COVERAGE=OFF \
+    -DPHAROS_FUZZ=OFF >"$WORK/cmake.log" 2>&1 || { cat "$WORK/cmake.log"; exit 1; }
+  cmake --build "$BUILD" --target pharosd rwload -j"$(nproc)" >>"$WORK/cmake.log" 2>&1 || { tail -30 "$WORK/cmake.log"; exit 1; }
+  PHAROSD=$BUILD/server/pharosd RWLOAD=$BUILD/bench/rwload
+}
+
+scrape_node_once() { # node_exporter on NE_PORT once into WORK/node.prom; writes WORK/prometheus.yml
+  log "scraping node_exporter once for the series list"
+  prometheus-node-exporter --web.listen-address=127.0.0.1:$NE_PORT >"$WORK/node_exporter.log" 2>&1 &
+  NE_PID=$!; PIDS+=("$NE_PID")
+  for _ in $(seq 100); do curl -sf -o "$WORK/node.prom" "http://127.0.0.1:$NE_PORT/metrics" && break; sleep 0.1; done
+  stop_pid "$NE_PID" 10
+  [ -s "$WORK/node.prom" ] || { log "could not scrape node_exporter"; exit 1; }
+  printf 'global:\n  scrape_interval: 15s\nscrape_configs: []\n' >"$WORK/prometheus.yml"
+}
+
+wait_prom_blocks() { # url dir: wait until the head was cut (span <= 3h) and the blocks are stable
+  local url=$1 dir=$2 i=0 last="" stable=0
+  while [ $i -lt 600 ]; do
+    local m; m=$(curl -s --max-time 10 "$url/metrics")
+    local span; span=$(echo "$m" | awk '/^prometheus_tsdb_head_max_time /{mx=$2} /^prometheus_tsdb_head_min_time /{mn=$2} END{printf "%.0f", (mx-mn)/1000}')
+    local blocks; blocks=$(ls "$dir"/*/meta.json 2>/dev/null | wc -l)
+    local cur="$blocks:$(du -sb "$dir" 2>/dev/null | cut -f1)"
+    if [ "$blocks" -ge 1 ] && [ "$span" -le 10800 ]; then
+      if [ "$cur" = "$last" ]; then stable=$((stable + 1)); else stable=0; fi
+      [ $stable -ge 5 ] && return 0
+    fi
+    last=$cur; sleep 1; i=$((i + 1))
+  done
+  return 1
+}

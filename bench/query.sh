@@ -57,29 +57,12 @@ PIDS=()
 . "$(dirname "$0")/lib.sh"
 
 
-cleanup() {
-  for p in "${PIDS[@]}"; do stop_pid "$p" 30; done
-  if [ "$KEEP" = 1 ]; then log "work dir kept: $WORK"; else rm -rf "$WORK"; fi
-}
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 
 # ---- setup ----------------------------------------------------------------
-need=()
-command -v prometheus >/dev/null || need+=(prometheus)
-command -v prometheus-node-exporter >/dev/null || need+=(prometheus-node-exporter)
-command -v victoria-metrics >/dev/null || need+=(victoria-metrics)
-for t in cmake jq curl python3 pkg-config; do command -v $t >/dev/null || need+=($t); done
-if [ ${#need[@]} -gt 0 ]; then
-  log "installing ${need[*]}"
-  apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${need[@]}" >/dev/null || exit 1
-fi
-log "building pharosd (Release) and rwload in $BUILD"
-cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DPHAROS_SANITIZE=OFF -DPHAROS_COVERAGE=OFF \
-  -DPHAROS_FUZZ=OFF >"$WORK/cmake.log" 2>&1 || { cat "$WORK/cmake.log"; exit 1; }
-cmake --build "$BUILD" --target pharosd rwload -j"$(nproc)" >>"$WORK/cmake.log" 2>&1 || { tail -30 "$WORK/cmake.log"; exit 1; }
-PHAROSD=$BUILD/server/pharosd RWLOAD=$BUILD/bench/rwload
+install_and_build
 # what was built: the commit, and the files outside bench/ that differed from it
 { git -C "$ROOT" rev-parse --short HEAD; date -u +%H:%M:%SZ; git -C "$ROOT" status --short -- . ':!bench' | tr '\n' ' '; } \
   >"$WORK/build.txt" 2>/dev/null
@@ -87,13 +70,7 @@ PHAROSD=$BUILD/server/pharosd RWLOAD=$BUILD/bench/rwload
 for p in $NE_PORT $PH_PORT $PR_PORT $VM_PORT; do
   port_free "$p" || { log "port $p on 127.0.0.1 is in use by another process: not benchmarking it"; exit 1; }
 done
-log "scraping node_exporter once for the series list"
-prometheus-node-exporter --web.listen-address=127.0.0.1:$NE_PORT >"$WORK/node_exporter.log" 2>&1 &
-NE_PID=$!; PIDS+=("$NE_PID")
-for _ in $(seq 100); do curl -sf -o "$WORK/node.prom" "http://127.0.0.1:$NE_PORT/metrics" && break; sleep 0.1; done
-stop_pid "$NE_PID" 10
-[ -s "$WORK/node.prom" ] || { log "could not scrape node_exporter"; exit 1; }
-printf 'global:\n  scrape_interval: 15s\nscrape_configs: []\n' >"$WORK/prometheus.yml"
+scrape_node_once
 
 # ---- one system ------------------------------------------------------------
 
@@ -103,21 +80,6 @@ settle() { # url metric-regex: wait until the summed metrics stay unchanged for 
     local cur; cur=$(curl -s --max-time 10 "$url/metrics" | awk -v re="$re" '$0 !~ /^#/ { n = $1; sub(/\{.*/, "", n); if (n ~ re) printf "%s=%s ", n, $NF }')
     if [ -n "$cur" ] && [ "$cur" = "$last" ]; then stable=$((stable + 1)); else stable=0; fi
     [ $stable -ge 5 ] && return 0
-    last=$cur; sleep 1; i=$((i + 1))
-  done
-  return 1
-}
-wait_prom_blocks() { # url dir: wait until the head was cut (span <= 3h) and the blocks are stable
-  local url=$1 dir=$2 i=0 last="" stable=0
-  while [ $i -lt 600 ]; do
-    local m; m=$(curl -s --max-time 10 "$url/metrics")
-    local span; span=$(echo "$m" | awk '/^prometheus_tsdb_head_max_time /{mx=$2} /^prometheus_tsdb_head_min_time /{mn=$2} END{printf "%.0f", (mx-mn)/1000}')
-    local blocks; blocks=$(ls "$dir"/*/meta.json 2>/dev/null | wc -l)
-    local cur="$blocks:$(du -sb "$dir" 2>/dev/null | cut -f1)"
-    if [ "$blocks" -ge 1 ] && [ "$span" -le 10800 ]; then
-      if [ "$cur" = "$last" ]; then stable=$((stable + 1)); else stable=0; fi
-      [ $stable -ge 5 ] && return 0
-    fi
     last=$cur; sleep 1; i=$((i + 1))
   done
   return 1

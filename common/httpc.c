@@ -120,7 +120,7 @@ static int64_t httpc_retry_after(CURL *curl)
         while (*p == ' ' || *p == '\t') {
             p++;
         }
-        return *p == '\0' ? secs * 1000 : -1;
+        return *p == '\0' && secs <= INT64_MAX / 1000 ? secs * 1000 : -1;
     }
     time_t when = curl_getdate(v, NULL);
     if (when == (time_t)-1) {

@@ -16,12 +16,11 @@
  * may print differently ("1000kB" reads back as 1MB), and a duration
  * under a millisecond prints with "µs", which Loki's lexer cannot read.
  */
-#include <float.h>
 #include <math.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
+#include "common/json_out.h"
+#include "common/str.h"
 #include "query/logql_int.h"
 #include "query/promql_int.h"
 
@@ -60,113 +59,15 @@ const char *logql_binop_name(logql_binop_t op)
     return names[op];
 }
 
-/* Shortest decimal digits of v (> 0, finite) that read back as v, and
- * the decimal exponent: v = 0.D * 10^dp. */
-static void shortest(double v, char *digits, int *nd, int *dp)
-{
-    char tmp[40];
-    for (int prec = 1; prec <= 17; prec++) {
-        snprintf(tmp, sizeof(tmp), "%.*e", prec - 1, v);
-        if (strtod(tmp, NULL) == v || prec == 17) {
-            break;
-        }
-    }
-    int n = 0;
-    const char *s = tmp;
-    for (; *s != 'e'; s++) {
-        if (*s >= '0' && *s <= '9') {
-            digits[n++] = *s;
-        }
-    }
-    int exp = atoi(s + 1);
-    while (n > 1 && digits[n - 1] == '0') {
-        n--;
-    }
-    digits[n] = 0;
-    *nd = n;
-    *dp = exp + 1;
-}
-
-static void put_fixed(const char *d, int nd, int dp, buf_t *out)
-{
-    if (dp <= 0) {
-        buf_puts(out, "0.");
-        for (int i = 0; i < -dp; i++) {
-            buf_putc(out, '0');
-        }
-        buf_append(out, d, (size_t)nd);
-    } else if (dp >= nd) {
-        buf_append(out, d, (size_t)nd);
-        for (int i = nd; i < dp; i++) {
-            buf_putc(out, '0');
-        }
-    } else {
-        buf_append(out, d, (size_t)dp);
-        buf_putc(out, '.');
-        buf_append(out, d + dp, (size_t)(nd - dp));
-    }
-}
-
 void logql_fmt_float(double v, char fmt, buf_t *out)
 {
-    if (isnan(v)) {
-        buf_puts(out, "NaN");
-        return;
-    }
-    if (isinf(v)) {
-        buf_puts(out, v > 0 ? "+Inf" : "-Inf");
-        return;
-    }
-    if (signbit(v)) {
-        buf_putc(out, '-');
-        v = -v;
-    }
-    if (v == 0) {
-        buf_putc(out, '0');
-        return;
-    }
-    char d[40];
-    int nd = 0;
-    int dp = 0;
-    shortest(v, d, &nd, &dp);
-    int exp = dp - 1;
-    /* strconv 'g' with the shortest precision switches to %e outside
-     * exponents -4..5 (eprec = 6), which is what fmt.Sprint prints. */
-    if (fmt == 'f' || (exp >= -4 && exp < 6)) {
-        put_fixed(d, nd, dp, out);
-        return;
-    }
-    buf_putc(out, d[0]);
-    if (nd > 1) {
-        buf_putc(out, '.');
-        buf_append(out, d + 1, (size_t)(nd - 1));
-    }
-    buf_printf(out, "e%c%02d", exp < 0 ? '-' : '+', exp < 0 ? -exp : exp);
+    json_go_float(out, v, fmt == 'f' ? 'f' : 'g');
 }
 
 void logql_fmt_model_duration(int64_t ms, buf_t *out)
 {
-    static const struct {
-        const char *u;
-        int64_t mult;
-        bool exact;
-    } units[] = { { "y", 31536000000LL, true }, { "w", 604800000LL, true }, { "d", 86400000LL, false },
-                  { "h", 3600000LL, false },    { "m", 60000LL, false },    { "s", 1000LL, false },
-                  { "ms", 1LL, false } };
-    if (ms == 0) {
-        buf_puts(out, "0s");
-        return;
-    }
-    for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-        if (units[i].exact && ms % units[i].mult != 0) {
-            continue;
-        }
-        int64_t v = ms / units[i].mult;
-        if (v > 0) {
-            buf_printf(out, "%lld%s", (long long)v, units[i].u);
-            ms -= v * units[i].mult;
-        }
-    }
+    char tmp[32];
+    buf_append(out, tmp, str_format_duration_ms(ms, tmp));
 }
 
 /* Go's fmtFrac: ".123" for v's last prec digits without trailing zeros. */

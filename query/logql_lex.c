@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/str.h"
 #include "query/logql_int.h"
 
 void logql_lex_init(logql_lexer_t *l, const char *q, size_t len)
@@ -82,30 +83,6 @@ static void skip_space(logql_lexer_t *l)
     }
 }
 
-/* Is p[0..n) valid UTF-8 (Go's utf8.Valid, which rejects surrogates)? */
-static bool utf8_valid(const unsigned char *p, size_t n)
-{
-    size_t i = 0;
-    while (i < n) {
-        unsigned c = p[i];
-        size_t w = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
-        if (w == 0 || i + w > n || (w == 2 && c < 0xC2)) {
-            return false;
-        }
-        for (size_t k = 1; k < w; k++) {
-            if ((p[i + k] & 0xC0) != 0x80) {
-                return false;
-            }
-        }
-        if ((w == 3 && c == 0xE0 && p[i + 1] < 0xA0) || (w == 3 && c == 0xED && p[i + 1] >= 0xA0) ||
-            (w == 4 && c == 0xF0 && p[i + 1] < 0x90) || (w == 4 && (c > 0xF4 || (c == 0xF4 && p[i + 1] >= 0x90)))) {
-            return false;
-        }
-        i += w;
-    }
-    return true;
-}
-
 static logql_token_t lex_string(logql_lexer_t *l)
 {
     size_t start = l->pos;
@@ -114,7 +91,7 @@ static logql_token_t lex_string(logql_lexer_t *l)
         char c = l->q[l->pos];
         if (c == quote) {
             l->pos++;
-            if (!utf8_valid((const unsigned char *)l->q + start, l->pos - start)) {
+            if (!str_utf8_valid(l->q + start, l->pos - start)) {
                 return lex_err(l, start, "invalid UTF-8 encoding");
             }
             return tok(LQT_STRING, start, l->pos - start);
@@ -374,49 +351,9 @@ void logql_line_col(const char *q, size_t len, size_t pos, unsigned *line, unsig
  * with its overflow rule: the total must fit an int64 of nanoseconds. */
 bool logql_parse_model_duration(const char *s, size_t len, int64_t *ms)
 {
-    static const struct {
-        const char *unit;
-        int64_t mult; /* milliseconds */
-    } units[] = { { "y", 31536000000LL }, { "w", 604800000LL }, { "d", 86400000LL }, { "h", 3600000LL },
-                  { "m", 60000LL },       { "s", 1000LL },      { "ms", 1LL } };
-    const int64_t max_ms = INT64_MAX / 1000000;
-    if (len == 1 && s[0] == '0') {
-        *ms = 0;
-        return true;
-    }
-    if (len == 0) {
-        return false;
-    }
-    size_t i = 0;
-    size_t next_unit = 0;
     int64_t total = 0;
-    while (i < len) {
-        uint64_t v = 0;
-        size_t d0 = i;
-        while (i < len && is_digit(s[i])) {
-            if (v > (uint64_t)INT64_MAX / 10) {
-                return false;
-            }
-            v = v * 10 + (uint64_t)(s[i++] - '0');
-        }
-        if (i == d0) {
-            return false;
-        }
-        size_t u = next_unit;
-        for (; u < sizeof(units) / sizeof(units[0]); u++) {
-            size_t ul = strlen(units[u].unit);
-            bool ms_clash = ul == 1 && units[u].unit[0] == 'm' && i + 1 < len && s[i + 1] == 's';
-            if (len - i >= ul && memcmp(s + i, units[u].unit, ul) == 0 && !ms_clash &&
-                (i + ul == len || is_digit(s[i + ul]))) {
-                break;
-            }
-        }
-        if (u == sizeof(units) / sizeof(units[0]) || v > (uint64_t)(max_ms - total) / (uint64_t)units[u].mult) {
-            return false;
-        }
-        total += (int64_t)v * units[u].mult;
-        i += strlen(units[u].unit);
-        next_unit = u + 1;
+    if (!str_parse_duration_ms(str_from(s, len), &total) || total > INT64_MAX / 1000000) {
+        return false;
     }
     *ms = total;
     return true;

@@ -120,6 +120,7 @@ typedef struct cv_ctx {
     char **names;
     size_t nn;
     str_t label;
+    buf_t fmt; /* formats each value; reused across samples and steps */
 } cv_ctx_t;
 
 static int step_count_values(pq_ev_t *ev, void *vctx, int64_t ts, pq_vec_t *args, pq_vec_t *out)
@@ -131,10 +132,9 @@ static int step_count_values(pq_ev_t *ev, void *vctx, int64_t ts, pq_vec_t *args
     pq_lset_index_init(&groups);
     size_t base = out->n;
     for (size_t i = 0; i < v->n; i++) {
-        buf_t b = { 0 };
-        json_go_float(&b, v->s[i].v, 'f');
-        str_t val = { arena_strndup(ev->a, (const char *)b.data, b.len), b.len };
-        buf_fini(&b);
+        buf_reset(&c->fmt);
+        json_go_float(&c->fmt, v->s[i].v, 'f');
+        str_t val = { arena_strndup(ev->a, (const char *)c->fmt.data, c->fmt.len), c->fmt.len };
         uint32_t k;
         label_t *ls = pq_labels_set(ev, v->s[i].labels, v->s[i].nlabels, c->label, val, &k);
         pq_series_t tmp = { .labels = ls, .nlabels = k };
@@ -149,7 +149,7 @@ static int step_count_values(pq_ev_t *ev, void *vctx, int64_t ts, pq_vec_t *args
         pq_sample_t *o = pq_vec_push(ev, out);
         o->labels = g;
         o->nlabels = gk;
-        o->key = pq_labels_hash(g, gk);
+        o->key = labels_hash(g, gk);
         o->v = 1;
     }
     pq_lset_index_fini(&groups);
@@ -374,8 +374,10 @@ int pq_eval_aggregate(pq_ev_t *ev, const promql_node_t *n, pq_matrix_t *out)
         if (pq_eval(ev, n->u.agg.expr, &in) != 0) {
             return -1;
         }
-        cv_ctx_t c = { n, names, nn, label };
-        return pq_range_eval(ev, &in, 1, step_count_values, &c, out);
+        cv_ctx_t c = { n, names, nn, label, { 0 } };
+        int rc = pq_range_eval(ev, &in, 1, step_count_values, &c, out);
+        buf_fini(&c.fmt);
+        return rc;
     }
     qsort(names, nn, sizeof(*names), cmp_names);
     pq_matrix_t in;

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/json_out.h"
 #include "common/mem.h"
 #include "common/str.h"
 #include "query/promql_int.h"
@@ -610,55 +611,7 @@ void promql_release(promql_node_t *n)
  * never an exponent. */
 static void format_float(double v, buf_t *out)
 {
-    if (isnan(v)) {
-        buf_puts(out, "NaN");
-        return;
-    }
-    if (isinf(v)) {
-        buf_puts(out, v > 0 ? "+Inf" : "-Inf");
-        return;
-    }
-    char tmp[40];
-    for (int prec = 1; prec <= 17; prec++) {
-        snprintf(tmp, sizeof(tmp), "%.*e", prec - 1, v);
-        if (strtod(tmp, NULL) == v) {
-            break;
-        }
-    }
-    char *e = strchr(tmp, 'e');
-    int exp10 = atoi(e + 1);
-    *e = '\0';
-    const char *s = tmp;
-    if (*s == '-') {
-        buf_putc(out, '-');
-        s++;
-    }
-    char digits[24];
-    size_t nd = 0;
-    for (; *s; s++) {
-        if (*s != '.') {
-            digits[nd++] = *s;
-        }
-    }
-    while (nd > 1 && digits[nd - 1] == '0') {
-        nd--;
-    }
-    int point = exp10 + 1; /* digits before the decimal point */
-    if (point <= 0) {
-        buf_puts(out, "0.");
-        for (int i = 0; i < -point; i++) {
-            buf_putc(out, '0');
-        }
-        buf_append(out, digits, nd);
-        return;
-    }
-    for (int i = 0; i < point; i++) {
-        buf_putc(out, (size_t)i < nd ? (uint8_t)digits[i] : '0');
-    }
-    if ((size_t)point < nd) {
-        buf_putc(out, '.');
-        buf_append(out, digits + point, nd - (size_t)point);
-    }
+    json_go_float(out, v, 'f');
 }
 
 static void format_duration(int64_t ms, buf_t *out)

@@ -172,16 +172,6 @@ typedef struct vv_ctx {
     uint64_t seen_stamp;
 } vv_ctx_t;
 
-static uint64_t mix(uint64_t x)
-{
-    x ^= x >> 31;
-    x *= 0x7fb5d329728ea185ULL;
-    x ^= x >> 27;
-    x *= 0x81dadef4bc2dd44dULL;
-    x ^= x >> 33;
-    return x;
-}
-
 static int assign_sigs(pq_ev_t *ev, vv_ctx_t *c, pq_matrix_t *m, int side, hmap_t *map, sig_t **sigs, size_t *cap)
 {
     const promql_node_t *n = c->n;
@@ -194,7 +184,7 @@ static int assign_sigs(pq_ev_t *ev, vv_ctx_t *c, pq_matrix_t *m, int side, hmap_
             s.ls = pq_labels_without(ev, m->s[i].labels, m->s[i].nlabels, n->u.bin.labels.names, n->u.bin.labels.n,
                                      true, &s.n);
         }
-        uint64_t h = pq_labels_hash(s.ls, s.n);
+        uint64_t h = labels_hash(s.ls, s.n);
         sig_map_ctx_t mc = { *sigs, &s };
         uint64_t ord;
         if (!hmap_get(map, h, sig_eq, &mc, &ord)) {
@@ -225,7 +215,7 @@ static void format_labels_short(const label_t *ls, size_t n, buf_t *b)
 static label_t *result_labels(pq_ev_t *ev, vv_ctx_t *c, const pq_sample_t *l, const pq_sample_t *r, uint32_t *nout)
 {
     uint64_t key = ((uint64_t)l->idx << 32) | r->idx;
-    uint64_t h = mix(key);
+    uint64_t h = pq_mix64(key);
     uint64_t idx;
     for (bool found = hmap_get(&c->pair_labels, h, NULL, NULL, &idx); found;) {
         if (c->plkey[idx] == key) {
@@ -401,7 +391,7 @@ static int step_vv(pq_ev_t *ev, void *vctx, int64_t ts, pq_vec_t *args, pq_vec_t
             }
             c->matched_stamp[o] = c->stamp;
         } else {
-            uint64_t h = mix(pq_labels_hash(lab, nl) ^ ((uint64_t)o * 0x9e3779b97f4a7c15ULL));
+            uint64_t h = pq_mix64(labels_hash(lab, nl) ^ ((uint64_t)o * 0x9e3779b97f4a7c15ULL));
             uint64_t seen;
             if (hmap_get(&c->seen_out, h, NULL, NULL, &seen) && seen == c->seen_stamp) {
                 return pq_fail(ev, PROMQL_ERR_EXECUTION,

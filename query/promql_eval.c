@@ -412,7 +412,7 @@ static int eval_range_call(pq_ev_t *ev, const promql_node_t *n, size_t marg, pq_
     size_t nsteps = pq_steps(ev);
     const char *name = n->u.call.func->name;
     bool absent = strcmp(name, "absent_over_time") == 0;
-    pq_range_fn fn = absent ? pq_range_fn_lookup("present_over_time") : pq_range_fn_lookup(name);
+    const pq_range_def_t *fn = absent ? pq_range_fn_lookup("present_over_time") : pq_range_fn_lookup(name);
     if (!fn) {
         return pq_fail(ev, PROMQL_ERR_BAD_DATA, "function %s is not supported", name);
     }
@@ -500,7 +500,7 @@ static int eval_range_call(pq_ev_t *ev, const promql_node_t *n, size_t marg, pq_
             }
             double v;
             unsigned ann = 0;
-            if (!fn(&w, args, &v, &ann)) {
+            if (!pq_range_apply(fn, &w, args, &v, &ann)) {
                 continue;
             }
             if (absent) {
@@ -596,7 +596,8 @@ typedef struct call_ctx {
     label_t **group_ls;
     uint32_t *group_n;
     size_t ngroups;
-    pq_bucket_t *buckets;
+    pq_bucket_t *buckets, *btmp; /* btmp: the bucket sort's scratch, as large */
+    str_t *qvals;                /* histogram_quantiles: this step's quantile labels */
     size_t *bcount, *bstart;
 } call_ctx_t;
 
@@ -778,6 +779,12 @@ static int step_hist_quantile(pq_ev_t *ev, call_ctx_t *c, pq_vec_t *args, pq_vec
     if (multi) {
         const promql_node_t *l = unparen(n->u.call.args[1]);
         qlabel = (str_t){ l->u.str.val, l->u.str.len };
+        if (!c->qvals) {
+            c->qvals = arena_alloc(ev->a, nq * sizeof(*c->qvals));
+        }
+        for (size_t qi = 0; qi < nq; qi++) {
+            c->qvals[qi] = quantile_label(ev, arg_scalar(args, 2 + qi));
+        }
     }
     for (size_t g = 0; g < c->ngroups; g++) {
         if (c->bcount[g] == 0) {
@@ -790,13 +797,13 @@ static int step_hist_quantile(pq_ev_t *ev, call_ctx_t *c, pq_vec_t *args, pq_vec
             uint32_t nls = c->group_n[g];
             if (fraction) {
                 r = pq_bucket_fraction(arg_scalar(args, 0), arg_scalar(args, 1), c->buckets + c->bstart[g],
-                                       c->bcount[g], &ann);
+                                       c->bcount[g], c->btmp, &ann);
             } else if (multi) {
                 double q = arg_scalar(args, 2 + qi);
-                r = pq_bucket_quantile(q, c->buckets + c->bstart[g], c->bcount[g], &ann);
-                ls = pq_labels_set(ev, ls, nls, qlabel, quantile_label(ev, q), &nls);
+                r = pq_bucket_quantile(q, c->buckets + c->bstart[g], c->bcount[g], c->btmp, &ann);
+                ls = pq_labels_set(ev, ls, nls, qlabel, c->qvals[qi], &nls);
             } else {
-                r = pq_bucket_quantile(arg_scalar(args, 0), c->buckets + c->bstart[g], c->bcount[g], &ann);
+                r = pq_bucket_quantile(arg_scalar(args, 0), c->buckets + c->bstart[g], c->bcount[g], c->btmp, &ann);
             }
             if (ann & PQ_ANN_BUCKET_FIXED) {
                 str_t mn = labels_get(c->group_ls[g], c->group_n[g], "__name__");
@@ -810,7 +817,9 @@ static int step_hist_quantile(pq_ev_t *ev, call_ctx_t *c, pq_vec_t *args, pq_vec
             o->labels = ls;
             o->nlabels = nls;
             o->drop_name = true;
-            o->key = ((uint64_t)g << 16) | qi;
+            /* A quantile may change from step to step, and with it the
+             * series (Prometheus gathers steps by labels). */
+            o->key = multi ? labels_hash(ls, nls) : (uint64_t)g;
             o->v = r;
         }
     }
@@ -976,6 +985,7 @@ static int prepare_hist_quantile(pq_ev_t *ev, call_ctx_t *c, pq_matrix_t *m)
     }
     pq_lset_index_fini(&keys);
     c->buckets = arena_alloc(ev->a, (n ? n : 1) * sizeof(*c->buckets));
+    c->btmp = arena_alloc(ev->a, (n ? n : 1) * sizeof(*c->btmp));
     c->bcount = arena_alloc(ev->a, (c->ngroups ? c->ngroups : 1) * sizeof(*c->bcount));
     c->bstart = arena_alloc(ev->a, (c->ngroups ? c->ngroups : 1) * sizeof(*c->bstart));
     return 0;

@@ -177,11 +177,6 @@ int pq_labels_cmp(const label_t *a, size_t na, const label_t *b, size_t nb)
     return (na > nb) - (na < nb);
 }
 
-uint64_t pq_labels_hash(const label_t *ls, size_t n)
-{
-    return labels_hash(ls, n);
-}
-
 static bool name_in(str_t name, char *const *names, size_t nnames)
 {
     for (size_t i = 0; i < nnames; i++) {
@@ -273,7 +268,7 @@ static bool key_eq(void *ctx, uint64_t value)
     return c->keys[value] == c->key;
 }
 
-static uint64_t mix64(uint64_t x)
+uint64_t pq_mix64(uint64_t x)
 {
     x ^= x >> 33;
     x *= 0xff51afd7ed558ccdULL;
@@ -328,7 +323,7 @@ int pq_range_eval(pq_ev_t *ev, pq_matrix_t *args, size_t nargs, pq_step_fn fn, v
         }
         for (size_t j = 0; j < res.n; j++) {
             pq_sample_t *x = &res.s[j];
-            uint64_t h = mix64(x->key);
+            uint64_t h = pq_mix64(x->key);
             key_map_ctx_t kc = { keys, x->key };
             uint64_t idx;
             pq_series_t *s;
@@ -414,7 +409,7 @@ int pq_merge_same_labels(pq_ev_t *ev, pq_matrix_t *m)
     int rc = 0;
     for (size_t i = 0; i < m->n && rc == 0; i++) {
         pq_series_t *s = &m->s[i];
-        uint64_t h = pq_labels_hash(s->labels, s->nlabels) ^ (s->drop_name ? 0x9e3779b97f4a7c15ULL : 0);
+        uint64_t h = labels_hash(s->labels, s->nlabels) ^ (s->drop_name ? 0x9e3779b97f4a7c15ULL : 0);
         labels_map_ctx_t c = { m, i };
         uint64_t first;
         if (hmap_get(&map, h, same_labels, &c, &first)) {
@@ -462,7 +457,7 @@ bool pq_any_same_labels(pq_ev_t *ev, const pq_matrix_t *m)
     bool dup = false;
     for (size_t i = 0; i < m->n && !dup; i++) {
         const pq_series_t *s = &m->s[i];
-        uint64_t h = pq_labels_hash(s->labels, s->nlabels) ^ (s->drop_name ? 0x9e3779b97f4a7c15ULL : 0);
+        uint64_t h = labels_hash(s->labels, s->nlabels) ^ (s->drop_name ? 0x9e3779b97f4a7c15ULL : 0);
         labels_map_ctx_t c = { m, i };
         uint64_t first;
         if (hmap_get(&map, h, same_labels, &c, &first)) {
@@ -501,7 +496,7 @@ static bool lset_eq(void *ctx, uint64_t v)
 
 size_t pq_lset_index_get(pq_ev_t *ev, pq_lset_index_t *x, label_t *ls, uint32_t n, bool *added)
 {
-    uint64_t h = pq_labels_hash(ls, n);
+    uint64_t h = labels_hash(ls, n);
     lset_probe_t p = { x, ls, n };
     uint64_t idx;
     if (hmap_get(&x->map, h, lset_eq, &p, &idx)) {

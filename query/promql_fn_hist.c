@@ -23,12 +23,12 @@
  * Arithmetic follows amd64 Go: no fused multiply-add. pq_bucket_fraction
  * (BucketFraction) shares the sort and merge but not the monotonicity fix.
  */
+#include <assert.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <string.h>
 
-#include "common/mem.h"
 #include "query/promql_int.h"
 
 #if defined(__clang__)
@@ -64,10 +64,9 @@ static void pq_insertion_sort(pq_bucket_t *b, size_t n)
     }
 }
 
-/* Bottom-up stable merge sort through one temporary array. */
-static void pq_merge_sort(pq_bucket_t *b, size_t n)
+/* Bottom-up stable merge sort through tmp (room for n). */
+static void pq_merge_sort(pq_bucket_t *b, size_t n, pq_bucket_t *tmp)
 {
-    pq_bucket_t *tmp = mem_alloc(n * sizeof(*tmp));
     pq_bucket_t *src = b, *dst = tmp;
     for (size_t width = 1; width < n; width *= 2) {
         for (size_t lo = 0; lo < n; lo += 2 * width) {
@@ -91,7 +90,6 @@ static void pq_merge_sort(pq_bucket_t *b, size_t n)
     if (src != b) {
         memcpy(b, src, n * sizeof(*b));
     }
-    mem_free(tmp);
 }
 
 /* Go's math.Min for the one use below: NaN if either is NaN, else the
@@ -164,12 +162,13 @@ static bool pq_ensure_monotonic(pq_bucket_t *b, size_t n, double tolerance)
 
 /* Sort b[0..n) by upper bound as Go does and merge equal bounds; the
  * remaining count, or 0 when the highest bound is not +Inf. */
-static size_t pq_prepare_buckets(pq_bucket_t *b, size_t n)
+static size_t pq_prepare_buckets(pq_bucket_t *b, size_t n, pq_bucket_t *tmp)
 {
     if (n <= PQ_INSERTION_MAX) {
         pq_insertion_sort(b, n);
     } else {
-        pq_merge_sort(b, n);
+        assert(tmp != NULL);
+        pq_merge_sort(b, n, tmp);
     }
     if (!(isinf(b[n - 1].upper) && b[n - 1].upper > 0)) {
         return 0;
@@ -177,7 +176,7 @@ static size_t pq_prepare_buckets(pq_bucket_t *b, size_t n)
     return pq_coalesce(b, n);
 }
 
-double pq_bucket_quantile(double q, pq_bucket_t *b, size_t n, unsigned *ann)
+double pq_bucket_quantile(double q, pq_bucket_t *b, size_t n, pq_bucket_t *tmp, unsigned *ann)
 {
     if (isnan(q)) {
         return NAN;
@@ -191,7 +190,7 @@ double pq_bucket_quantile(double q, pq_bucket_t *b, size_t n, unsigned *ann)
     if (n == 0 || !b) {
         return NAN; /* Go would index out of range; histogram_quantile never asks */
     }
-    n = pq_prepare_buckets(b, n);
+    n = pq_prepare_buckets(b, n, tmp);
     if (n == 0) {
         return NAN;
     }
@@ -234,13 +233,13 @@ double pq_bucket_quantile(double q, pq_bucket_t *b, size_t n, unsigned *ann)
     return start + (end - start) * (rank / count);
 }
 
-double pq_bucket_fraction(double lower, double upper, pq_bucket_t *b, size_t n, unsigned *ann)
+double pq_bucket_fraction(double lower, double upper, pq_bucket_t *b, size_t n, pq_bucket_t *tmp, unsigned *ann)
 {
     (void)ann;
     if (n == 0 || !b) {
         return NAN;
     }
-    n = pq_prepare_buckets(b, n);
+    n = pq_prepare_buckets(b, n, tmp);
     if (n == 0) {
         return NAN;
     }

@@ -117,11 +117,6 @@ static bool re_isalnum(int c)
     return re_isdigit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
 
-static int re_unhex(int c)
-{
-    return str_hex_digit(c);
-}
-
 /* Decode one UTF-8 rune at p[i..len); -1 when invalid or at the end. */
 static int32_t re_rune(const char *p, size_t len, size_t i, size_t *w)
 {
@@ -224,7 +219,7 @@ static int32_t re_parse_escape(re_tr_t *t)
                     i++;
                     break;
                 }
-                int v = re_unhex((unsigned char)p[i]);
+                int v = str_hex_digit((unsigned char)p[i]);
                 if (v < 0) {
                     return -1;
                 }
@@ -244,7 +239,7 @@ static int32_t re_parse_escape(re_tr_t *t)
         if (i + 1 >= len) {
             return -1;
         }
-        int x = re_unhex((unsigned char)p[i]), y = re_unhex((unsigned char)p[i + 1]);
+        int x = str_hex_digit((unsigned char)p[i]), y = str_hex_digit((unsigned char)p[i + 1]);
         if (x < 0 || y < 0) {
             return -1;
         }

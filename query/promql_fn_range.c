@@ -3,7 +3,8 @@
  * promql_fn_range: the PromQL range-vector functions on float samples
  * (rate, *_over_time, deriv, ...) and their lookup table.
  *
- * Each function is a pure pq_range_fn over one series' window: it reads
+ * Each function is a pure computation over one series' window, named by
+ * a row of one table and dispatched by pq_range_apply: it reads
  * w->ts/w->vs, writes *out, never keeps state and allocates only when
  * quantile_over_time or mad_over_time must grow w->scratch. The arithmetic
  * is Prometheus 3.x's promql/functions.go and util/kahansum statement by
@@ -248,30 +249,6 @@ static bool extrapolated_rate(const pq_window_t *w, bool is_counter, bool is_rat
     return true;
 }
 
-static bool fn_rate(const pq_window_t *w, const double *args, double *out, unsigned *ann)
-{
-    assert(w != NULL && out != NULL);
-    (void)args;
-    (void)ann;
-    return extrapolated_rate(w, true, true, out);
-}
-
-static bool fn_increase(const pq_window_t *w, const double *args, double *out, unsigned *ann)
-{
-    assert(w != NULL && out != NULL);
-    (void)args;
-    (void)ann;
-    return extrapolated_rate(w, true, false, out);
-}
-
-static bool fn_delta(const pq_window_t *w, const double *args, double *out, unsigned *ann)
-{
-    assert(w != NULL && out != NULL);
-    (void)args;
-    (void)ann;
-    return extrapolated_rate(w, false, false, out);
-}
-
 /* Prometheus' instantValue on floats: the last two points. irate takes
  * the last value alone after a drop (not after a NaN) and divides by the
  * seconds between the points; equal timestamps give no sample. */
@@ -297,22 +274,6 @@ static bool instant_value(const pq_window_t *w, bool is_rate, double *out)
     }
     *out = result;
     return true;
-}
-
-static bool fn_irate(const pq_window_t *w, const double *args, double *out, unsigned *ann)
-{
-    assert(w != NULL && out != NULL);
-    (void)args;
-    (void)ann;
-    return instant_value(w, true, out);
-}
-
-static bool fn_idelta(const pq_window_t *w, const double *args, double *out, unsigned *ann)
-{
-    assert(w != NULL && out != NULL);
-    (void)args;
-    (void)ann;
-    return instant_value(w, false, out);
 }
 
 /* ---- deriv, predict_linear ---- */
@@ -361,78 +322,48 @@ static void linear_regression(const pq_window_t *w, int64_t intercept_t, double 
     *intercept = sum_y / n - *slope * sum_x / n;
 }
 
-/* Slope per second; x measured from the first point, as Prometheus does
- * for accuracy. Needs two points. */
-static bool fn_deriv(const pq_window_t *w, const double *args, double *out, unsigned *ann)
-{
-    assert(w != NULL && out != NULL);
-    (void)args;
-    (void)ann;
-    if (w->n < 2) {
-        return false;
-    }
-    double slope = 0, intercept = 0;
-    linear_regression(w, w->ts[0], &slope, &intercept);
-    *out = slope;
-    return true;
-}
-
 /* slope * args[0] + the regression's value at w->t_end. Prometheus takes
  * the intercept at the step's evaluation time (enh.Ts), before @ and
  * offset move the window; pq_window_t carries only the moved edge, so
  * under @ or offset the evaluator must pass the step time in t_end for
- * this function (nothing else here reads t_end or range_ms). */
-static bool fn_predict_linear(const pq_window_t *w, const double *args, double *out, unsigned *ann)
+ * this function (nothing else here reads t_end or range_ms). deriv is
+ * the slope alone, x measured from the first point as Prometheus does
+ * for accuracy. Both need two points. */
+static bool regression(const pq_window_t *w, bool predict, const double *args, double *out)
 {
-    assert(w != NULL && args != NULL && out != NULL);
-    (void)ann;
     if (w->n < 2) {
         return false;
     }
     double slope = 0, intercept = 0;
-    linear_regression(w, w->t_end, &slope, &intercept);
-    *out = slope * args[0] + intercept;
+    linear_regression(w, predict ? w->t_end : w->ts[0], &slope, &intercept);
+    *out = predict ? slope * args[0] + intercept : slope;
     return true;
 }
 
 /* ---- resets, changes ---- */
 
-static bool fn_resets(const pq_window_t *w, const double *args, double *out, unsigned *ann)
+static double resets(const pq_window_t *w)
 {
-    assert(w != NULL && out != NULL);
-    (void)args;
-    (void)ann;
-    if (w->n == 0) {
-        return false;
-    }
-    size_t resets = 0;
+    size_t n = 0;
     for (size_t i = 1; i < w->n; i++) {
         if (w->vs[i] < w->vs[i - 1]) {
-            resets++;
+            n++;
         }
     }
-    *out = (double)resets;
-    return true;
+    return (double)n;
 }
 
 /* A change is any step between unequal values; NaN to NaN is no change. */
-static bool fn_changes(const pq_window_t *w, const double *args, double *out, unsigned *ann)
+static double changes(const pq_window_t *w)
 {
-    assert(w != NULL && out != NULL);
-    (void)args;
-    (void)ann;
-    if (w->n == 0) {
-        return false;
-    }
-    size_t changes = 0;
+    size_t n = 0;
     for (size_t i = 1; i < w->n; i++) {
         double cur = w->vs[i], prev = w->vs[i - 1];
         if (cur != prev && !(isnan(cur) && isnan(prev))) {
-            changes++;
+            n++;
         }
     }
-    *out = (double)changes;
-    return true;
+    return (double)n;
 }
 
 /* ---- sums and moments ---- */
@@ -468,37 +399,23 @@ double pq_mean_value(const pq_mean_t *m)
     return m->incremental ? m->mean + m->c : m->sum / m->count + m->c / m->count;
 }
 
-static bool fn_avg_over_time(const pq_window_t *w, const double *args, double *out, unsigned *ann)
+static double avg(const pq_window_t *w)
 {
-    assert(w != NULL && out != NULL);
-    (void)args;
-    (void)ann;
-    if (w->n == 0) {
-        return false;
-    }
     pq_mean_t m;
     pq_mean_init(&m, w->vs[0]);
     for (size_t i = 1; i < w->n; i++) {
         pq_mean_add(&m, w->vs[i]);
     }
-    *out = pq_mean_value(&m);
-    return true;
+    return pq_mean_value(&m);
 }
 
-static bool fn_sum_over_time(const pq_window_t *w, const double *args, double *out, unsigned *ann)
+static double sum(const pq_window_t *w)
 {
-    assert(w != NULL && out != NULL);
-    (void)args;
-    (void)ann;
-    if (w->n == 0) {
-        return false;
-    }
     double sum = 0, c = 0;
     for (size_t i = 0; i < w->n; i++) {
         pq_kahan_inc(w->vs[i], &sum, &c);
     }
-    *out = isinf(sum) ? sum : sum + c;
-    return true;
+    return isinf(sum) ? sum : sum + c;
 }
 
 /* Prometheus' varianceOverTime: Welford's update with the running mean
@@ -516,54 +433,6 @@ static double variance(const pq_window_t *w)
         pq_kahan_inc(delta * (v - (mean + c_mean)), &aux, &c_aux);
     }
     return (aux + c_aux) / count;
-}
-
-static bool fn_stdvar_over_time(const pq_window_t *w, const double *args, double *out, unsigned *ann)
-{
-    assert(w != NULL && out != NULL);
-    (void)args;
-    (void)ann;
-    if (w->n == 0) {
-        return false;
-    }
-    *out = variance(w);
-    return true;
-}
-
-static bool fn_stddev_over_time(const pq_window_t *w, const double *args, double *out, unsigned *ann)
-{
-    assert(w != NULL && out != NULL);
-    (void)args;
-    (void)ann;
-    if (w->n == 0) {
-        return false;
-    }
-    *out = sqrt(variance(w));
-    return true;
-}
-
-static bool fn_count_over_time(const pq_window_t *w, const double *args, double *out, unsigned *ann)
-{
-    assert(w != NULL && out != NULL);
-    (void)args;
-    (void)ann;
-    if (w->n == 0) {
-        return false;
-    }
-    *out = (double)w->n;
-    return true;
-}
-
-static bool fn_present_over_time(const pq_window_t *w, const double *args, double *out, unsigned *ann)
-{
-    assert(w != NULL && out != NULL);
-    (void)args;
-    (void)ann;
-    if (w->n == 0) {
-        return false;
-    }
-    *out = 1;
-    return true;
 }
 
 /* ---- min, max and their timestamps ---- */
@@ -611,141 +480,31 @@ static double compare_over_time(const pq_window_t *w, cmp_kind_t kind)
     return best;
 }
 
-static bool fn_min_over_time(const pq_window_t *w, const double *args, double *out, unsigned *ann)
-{
-    assert(w != NULL && out != NULL);
-    (void)args;
-    (void)ann;
-    if (w->n == 0) {
-        return false;
-    }
-    *out = compare_over_time(w, CMP_MIN);
-    return true;
-}
-
-static bool fn_max_over_time(const pq_window_t *w, const double *args, double *out, unsigned *ann)
-{
-    assert(w != NULL && out != NULL);
-    (void)args;
-    (void)ann;
-    if (w->n == 0) {
-        return false;
-    }
-    *out = compare_over_time(w, CMP_MAX);
-    return true;
-}
-
-static bool fn_ts_of_min_over_time(const pq_window_t *w, const double *args, double *out, unsigned *ann)
-{
-    assert(w != NULL && out != NULL);
-    (void)args;
-    (void)ann;
-    if (w->n == 0) {
-        return false;
-    }
-    *out = compare_over_time(w, CMP_TS_MIN);
-    return true;
-}
-
-static bool fn_ts_of_max_over_time(const pq_window_t *w, const double *args, double *out, unsigned *ann)
-{
-    assert(w != NULL && out != NULL);
-    (void)args;
-    (void)ann;
-    if (w->n == 0) {
-        return false;
-    }
-    *out = compare_over_time(w, CMP_TS_MAX);
-    return true;
-}
-
-/* ---- first, last ---- */
-
-static bool fn_first_over_time(const pq_window_t *w, const double *args, double *out, unsigned *ann)
-{
-    assert(w != NULL && out != NULL);
-    (void)args;
-    (void)ann;
-    if (w->n == 0) {
-        return false;
-    }
-    *out = w->vs[0];
-    return true;
-}
-
-static bool fn_last_over_time(const pq_window_t *w, const double *args, double *out, unsigned *ann)
-{
-    assert(w != NULL && out != NULL);
-    (void)args;
-    (void)ann;
-    if (w->n == 0) {
-        return false;
-    }
-    *out = w->vs[w->n - 1];
-    return true;
-}
-
-static bool fn_ts_of_first_over_time(const pq_window_t *w, const double *args, double *out, unsigned *ann)
-{
-    assert(w != NULL && out != NULL);
-    (void)args;
-    (void)ann;
-    if (w->n == 0) {
-        return false;
-    }
-    *out = (double)w->ts[0] / 1000;
-    return true;
-}
-
-static bool fn_ts_of_last_over_time(const pq_window_t *w, const double *args, double *out, unsigned *ann)
-{
-    assert(w != NULL && out != NULL);
-    (void)args;
-    (void)ann;
-    if (w->n == 0) {
-        return false;
-    }
-    *out = (double)w->ts[w->n - 1] / 1000;
-    return true;
-}
-
 /* ---- quantile, mad ---- */
 
 /* quantile(args[0]) of the values, sorted in w->scratch. A q that is NaN
  * or outside [0, 1] raises PQ_ANN_QUANTILE_RANGE (as Prometheus warns for
  * all three) and yields NaN, -Inf or +Inf. */
-static bool fn_quantile_over_time(const pq_window_t *w, const double *args, double *out, unsigned *ann)
+static double quantile(const pq_window_t *w, const double *args, unsigned *ann)
 {
-    assert(w != NULL && args != NULL && out != NULL && ann != NULL);
-    if (w->n == 0) {
-        return false;
-    }
     double q = args[0];
     if (isnan(q) || q < 0 || q > 1) {
         *ann |= PQ_ANN_QUANTILE_RANGE;
     }
     double *d = scratch_reserve(w, w->n);
     memcpy(d, w->vs, w->n * sizeof(double));
-    *out = pq_quantile(q, d, w->n);
-    return true;
+    return pq_quantile(q, d, w->n);
 }
 
 /* Median of |v - median(v)|, both medians by quantile(0.5). A NaN
  * anywhere gives NaN (Prometheus 3.14 returns early rather than letting
  * the NaN sort first and vanish from the median). The deviations are
  * taken over the sorted values, as Prometheus does. */
-static bool fn_mad_over_time(const pq_window_t *w, const double *args, double *out, unsigned *ann)
+static double mad(const pq_window_t *w)
 {
-    assert(w != NULL && out != NULL);
-    (void)args;
-    (void)ann;
-    if (w->n == 0) {
-        return false;
-    }
     for (size_t i = 0; i < w->n; i++) {
         if (isnan(w->vs[i])) {
-            *out = NAN;
-            return true;
+            return NAN;
         }
     }
     double *d = scratch_reserve(w, w->n);
@@ -754,8 +513,7 @@ static bool fn_mad_over_time(const pq_window_t *w, const double *args, double *o
     for (size_t i = 0; i < w->n; i++) {
         d[i] = fabs(d[i] - median);
     }
-    *out = pq_quantile(0.5, d, w->n);
-    return true;
+    return pq_quantile(0.5, d, w->n);
 }
 
 /* ---- double_exponential_smoothing ---- */
@@ -774,10 +532,8 @@ static double trend_value(size_t i, double tf, double s0, double s1, double b)
 /* Holt's linear smoothing with sf = args[0], tf = args[1] (validated by
  * the evaluator: both in (0, 1)); the last smoothed value. Needs two
  * points. */
-static bool fn_double_exponential_smoothing(const pq_window_t *w, const double *args, double *out, unsigned *ann)
+static bool double_exponential_smoothing(const pq_window_t *w, const double *args, double *out)
 {
-    assert(w != NULL && args != NULL && out != NULL);
-    (void)ann;
     if (w->n < 2) {
         return false;
     }
@@ -797,48 +553,156 @@ static bool fn_double_exponential_smoothing(const pq_window_t *w, const double *
 
 /* ---- the table ---- */
 
-static const struct {
+typedef enum range_op {
+    OP_AVG,
+    OP_CHANGES,
+    OP_COUNT,
+    OP_DELTA,
+    OP_DERIV,
+    OP_DES,
+    OP_FIRST,
+    OP_IDELTA,
+    OP_INCREASE,
+    OP_IRATE,
+    OP_LAST,
+    OP_MAD,
+    OP_MAX,
+    OP_MIN,
+    OP_PREDICT_LINEAR,
+    OP_PRESENT,
+    OP_QUANTILE,
+    OP_RATE,
+    OP_RESETS,
+    OP_STDDEV,
+    OP_STDVAR,
+    OP_SUM,
+    OP_TS_FIRST,
+    OP_TS_LAST,
+    OP_TS_MAX,
+    OP_TS_MIN,
+} range_op_t;
+
+struct pq_range_def {
     const char *name;
-    pq_range_fn fn;
-} range_fns[] = {
-    { .name = "avg_over_time", .fn = fn_avg_over_time },
-    { .name = "changes", .fn = fn_changes },
-    { .name = "count_over_time", .fn = fn_count_over_time },
-    { .name = "delta", .fn = fn_delta },
-    { .name = "deriv", .fn = fn_deriv },
-    { .name = "double_exponential_smoothing", .fn = fn_double_exponential_smoothing },
-    { .name = "first_over_time", .fn = fn_first_over_time },
-    { .name = "idelta", .fn = fn_idelta },
-    { .name = "increase", .fn = fn_increase },
-    { .name = "irate", .fn = fn_irate },
-    { .name = "last_over_time", .fn = fn_last_over_time },
-    { .name = "mad_over_time", .fn = fn_mad_over_time },
-    { .name = "max_over_time", .fn = fn_max_over_time },
-    { .name = "min_over_time", .fn = fn_min_over_time },
-    { .name = "predict_linear", .fn = fn_predict_linear },
-    { .name = "present_over_time", .fn = fn_present_over_time },
-    { .name = "quantile_over_time", .fn = fn_quantile_over_time },
-    { .name = "rate", .fn = fn_rate },
-    { .name = "resets", .fn = fn_resets },
-    { .name = "stddev_over_time", .fn = fn_stddev_over_time },
-    { .name = "stdvar_over_time", .fn = fn_stdvar_over_time },
-    { .name = "sum_over_time", .fn = fn_sum_over_time },
-    { .name = "ts_of_first_over_time", .fn = fn_ts_of_first_over_time },
-    { .name = "ts_of_last_over_time", .fn = fn_ts_of_last_over_time },
-    { .name = "ts_of_max_over_time", .fn = fn_ts_of_max_over_time },
-    { .name = "ts_of_min_over_time", .fn = fn_ts_of_min_over_time },
+    range_op_t op;
 };
 
-/* The implementation of a range function, or NULL for any other name
+static const pq_range_def_t range_fns[] = {
+    { .name = "avg_over_time", .op = OP_AVG },
+    { .name = "changes", .op = OP_CHANGES },
+    { .name = "count_over_time", .op = OP_COUNT },
+    { .name = "delta", .op = OP_DELTA },
+    { .name = "deriv", .op = OP_DERIV },
+    { .name = "double_exponential_smoothing", .op = OP_DES },
+    { .name = "first_over_time", .op = OP_FIRST },
+    { .name = "idelta", .op = OP_IDELTA },
+    { .name = "increase", .op = OP_INCREASE },
+    { .name = "irate", .op = OP_IRATE },
+    { .name = "last_over_time", .op = OP_LAST },
+    { .name = "mad_over_time", .op = OP_MAD },
+    { .name = "max_over_time", .op = OP_MAX },
+    { .name = "min_over_time", .op = OP_MIN },
+    { .name = "predict_linear", .op = OP_PREDICT_LINEAR },
+    { .name = "present_over_time", .op = OP_PRESENT },
+    { .name = "quantile_over_time", .op = OP_QUANTILE },
+    { .name = "rate", .op = OP_RATE },
+    { .name = "resets", .op = OP_RESETS },
+    { .name = "stddev_over_time", .op = OP_STDDEV },
+    { .name = "stdvar_over_time", .op = OP_STDVAR },
+    { .name = "sum_over_time", .op = OP_SUM },
+    { .name = "ts_of_first_over_time", .op = OP_TS_FIRST },
+    { .name = "ts_of_last_over_time", .op = OP_TS_LAST },
+    { .name = "ts_of_max_over_time", .op = OP_TS_MAX },
+    { .name = "ts_of_min_over_time", .op = OP_TS_MIN },
+};
+
+/* The function of a window of at least one point that always yields a
+ * sample: everything but the two-point functions in pq_range_apply. */
+static double window_value(range_op_t op, const pq_window_t *w, const double *args, unsigned *ann)
+{
+    switch (op) {
+    case OP_AVG:
+        return avg(w);
+    case OP_CHANGES:
+        return changes(w);
+    case OP_COUNT:
+        return (double)w->n;
+    case OP_FIRST:
+        return w->vs[0];
+    case OP_LAST:
+        return w->vs[w->n - 1];
+    case OP_MAD:
+        return mad(w);
+    case OP_MAX:
+        return compare_over_time(w, CMP_MAX);
+    case OP_MIN:
+        return compare_over_time(w, CMP_MIN);
+    case OP_QUANTILE:
+        return quantile(w, args, ann);
+    case OP_RESETS:
+        return resets(w);
+    case OP_STDDEV:
+        return sqrt(variance(w));
+    case OP_STDVAR:
+        return variance(w);
+    case OP_SUM:
+        return sum(w);
+    case OP_TS_FIRST:
+        return (double)w->ts[0] / 1000;
+    case OP_TS_LAST:
+        return (double)w->ts[w->n - 1] / 1000;
+    case OP_TS_MAX:
+        return compare_over_time(w, CMP_TS_MAX);
+    case OP_TS_MIN:
+        return compare_over_time(w, CMP_TS_MIN);
+    default: /* OP_PRESENT */
+        assert(op == OP_PRESENT);
+        return 1;
+    }
+}
+
+bool pq_range_apply(const pq_range_def_t *fn, const pq_window_t *w, const double *args, double *out, unsigned *ann)
+{
+    assert(fn != NULL && w != NULL && out != NULL && ann != NULL);
+    if (w->n == 0) {
+        return false;
+    }
+    switch (fn->op) {
+    case OP_RATE:
+        return extrapolated_rate(w, true, true, out);
+    case OP_INCREASE:
+        return extrapolated_rate(w, true, false, out);
+    case OP_DELTA:
+        return extrapolated_rate(w, false, false, out);
+    case OP_IRATE:
+        return instant_value(w, true, out);
+    case OP_IDELTA:
+        return instant_value(w, false, out);
+    case OP_DERIV:
+        return regression(w, false, args, out);
+    case OP_PREDICT_LINEAR:
+        assert(args != NULL);
+        return regression(w, true, args, out);
+    case OP_DES:
+        assert(args != NULL);
+        return double_exponential_smoothing(w, args, out);
+    default:
+        assert(fn->op != OP_QUANTILE || args != NULL);
+        *out = window_value(fn->op, w, args, ann);
+        return true;
+    }
+}
+
+/* The row of a range function, or NULL for any other name
  * (absent_over_time included). A scan of the 26-row table. */
-pq_range_fn pq_range_fn_lookup(const char *name)
+const pq_range_def_t *pq_range_fn_lookup(const char *name)
 {
     if (name == NULL) {
         return NULL;
     }
     for (size_t i = 0; i < sizeof(range_fns) / sizeof(range_fns[0]); i++) {
         if (strcmp(range_fns[i].name, name) == 0) {
-            return range_fns[i].fn;
+            return &range_fns[i];
         }
     }
     return NULL;

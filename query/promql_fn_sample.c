@@ -825,12 +825,18 @@ static bool fn_year(double v, const double *args, double *out)
     return true;
 }
 
+/* The month (1-12) and day of the month of unix time v. */
+static void go_month_day_of(double v, int *month, int *mday)
+{
+    go_date_t d = go_date_of(v);
+    go_month_day(&d, month, mday);
+}
+
 static bool fn_month(double v, const double *args, double *out)
 {
     (void)args;
-    go_date_t d = go_date_of(v);
     int month = 0, mday = 0;
-    go_month_day(&d, &month, &mday);
+    go_month_day_of(v, &month, &mday);
     *out = (double)month;
     return true;
 }
@@ -838,9 +844,8 @@ static bool fn_month(double v, const double *args, double *out)
 static bool fn_day_of_month(double v, const double *args, double *out)
 {
     (void)args;
-    go_date_t d = go_date_of(v);
     int month = 0, mday = 0;
-    go_month_day(&d, &month, &mday);
+    go_month_day_of(v, &month, &mday);
     *out = (double)mday;
     return true;
 }

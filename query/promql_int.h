@@ -173,13 +173,17 @@ typedef struct pq_window {
     const uint32_t *resets;
 } pq_window_t;
 
-/* A range function (rate, *_over_time, ...): true and [out] *out when the
- * window yields a sample, false when it yields none (e.g. rate over fewer
- * than two points). args: the call's scalar arguments at this step, in
- * call order without the range vector (quantile_over_time's q,
+/* A range function (rate, *_over_time, ...): a row of promql_fn_range.c's
+ * table, found by pq_range_fn_lookup. */
+typedef struct pq_range_def pq_range_def_t;
+
+/* Applies fn to window w: true and [out] *out when the window yields a
+ * sample, false when it yields none (an empty window, or e.g. rate over
+ * fewer than two points). args: the call's scalar arguments at this step,
+ * in call order without the range vector (quantile_over_time's q,
  * predict_linear's t, double_exponential_smoothing's sf and tf). Sets bits
  * in *ann. O(n) (quantile and mad: O(n log n), sorting a copy in w->scratch). */
-typedef bool (*pq_range_fn)(const pq_window_t *w, const double *args, double *out, unsigned *ann);
+bool pq_range_apply(const pq_range_def_t *fn, const pq_window_t *w, const double *args, double *out, unsigned *ann);
 
 /* A per-sample function (abs, clamp, round, date functions, ...): true
  * and *out, or false when the sample is dropped. v is the sample's value
@@ -187,8 +191,8 @@ typedef bool (*pq_range_fn)(const pq_window_t *w, const double *args, double *ou
 typedef bool (*pq_sample_fn)(double v, const double *args, double *out);
 
 /* Implementation of a named range / per-sample function, or NULL. */
-pq_range_fn pq_range_fn_lookup(const char *name);   /* promql_fn_range.c */
-pq_sample_fn pq_sample_fn_lookup(const char *name); /* promql_fn_sample.c */
+const pq_range_def_t *pq_range_fn_lookup(const char *name); /* promql_fn_range.c */
+pq_sample_fn pq_sample_fn_lookup(const char *name);         /* promql_fn_sample.c */
 
 /* One classic histogram bucket: upper bound (le) and cumulative count. */
 typedef struct pq_bucket {
@@ -200,8 +204,10 @@ typedef struct pq_bucket {
  * merges equal bounds, enforces monotonic counts (setting
  * PQ_ANN_BUCKET_FIXED in *ann when it had to), and interpolates. NaN when
  * there is no +Inf bucket, fewer than two buckets, or no observations;
- * -Inf/+Inf for q < 0 / q > 1 (NaN q gives NaN). O(n log n). */
-double pq_bucket_quantile(double q, pq_bucket_t *b, size_t n, unsigned *ann);
+ * -Inf/+Inf for q < 0 / q > 1 (NaN q gives NaN). tmp: [scratch] room for
+ * n buckets, read only above 12 (the merge sort's buffer; NULL allowed for
+ * fewer). O(n log n); no allocation. */
+double pq_bucket_quantile(double q, pq_bucket_t *b, size_t n, pq_bucket_t *tmp, unsigned *ann);
 
 /* label_replace(v, dst, replacement, src, regex) compiled once per call. */
 typedef struct pq_relabel pq_relabel_t;
@@ -220,8 +226,8 @@ size_t pq_relabel_apply(pq_relabel_t *r, const label_t *in, size_t n, arena_t *a
 /* Prometheus' BucketFraction over classic buckets: the estimated share
  * of observations in [lower, upper] (sorts and fixes b as
  * pq_bucket_quantile does). NaN when there is no +Inf bucket or no
- * observation. */
-double pq_bucket_fraction(double lower, double upper, pq_bucket_t *b, size_t n, unsigned *ann);
+ * observation. tmp as for pq_bucket_quantile. */
+double pq_bucket_fraction(double lower, double upper, pq_bucket_t *b, size_t n, pq_bucket_t *tmp, unsigned *ann);
 
 /* label_join: dst = the values of src[0..nsrc) joined by sep (an empty
  * result removes dst). Same ownership as pq_relabel_apply. */
@@ -310,7 +316,9 @@ pq_sample_t *pq_vec_push(pq_ev_t *ev, pq_vec_t *v);
 
 /* Labels helpers; results are arena arrays borrowing the strings. */
 int pq_labels_cmp(const label_t *a, size_t na, const label_t *b, size_t nb);
-uint64_t pq_labels_hash(const label_t *ls, size_t n);
+/* A bijective 64-bit finalizer (MurmurHash3 fmix64) spreading an integer
+ * key into a hash-map hash. */
+uint64_t pq_mix64(uint64_t x);
 /* ls without the named labels (names sorted or not); *nout set. */
 label_t *pq_labels_without(pq_ev_t *ev, const label_t *ls, size_t n, char *const *names, size_t nnames,
                            bool drop_metric_name, uint32_t *nout);

@@ -494,10 +494,7 @@ static int tsdb_page_load(const tsdb_block_t *b, uint32_t page, tsdb_page_cache_
         }
         pc->held = true;
     } else {
-        const tsdb_page_ref_t *pr = &b->pages[page];
-        buf_reset(&pc->raw);
-        if (crc32c(0, b->map + pr->off, pr->clen) != pr->crc ||
-            decompress_zstd(b->map + pr->off, pr->clen, pr->rlen, &pc->raw) != COMPRESS_OK || pc->raw.len != pr->rlen) {
+        if (tsdb_pcache_decode(b, page, &pc->raw) != 0) {
             return TSDB_ERR_CORRUPT;
         }
         pc->data = pc->raw.data;

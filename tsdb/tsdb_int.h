@@ -401,6 +401,10 @@ typedef struct tsdb_pcache tsdb_pcache_t;
 /* budget: bytes of decoded pages kept (a page in use is never freed). */
 tsdb_pcache_t *tsdb_pcache_create(size_t budget);
 void tsdb_pcache_destroy(tsdb_pcache_t *c);
+/* Page `page` (< b->npages) of b, CRC-checked and decompressed into out
+ * (reset first; [out] out->len is the page's raw length). 0, or
+ * TSDB_ERR_CORRUPT when the CRC, zstd or the length disagrees. */
+int tsdb_pcache_decode(const tsdb_block_t *b, uint32_t page, buf_t *out);
 /* Decoded page `page` of b ([out] *data, *len), held until
  * tsdb_pcache_put(*handle). 0, or TSDB_ERR_CORRUPT (CRC or zstd). */
 int tsdb_pcache_get(tsdb_pcache_t *c, const tsdb_block_t *b, uint32_t page, const uint8_t **data, size_t *len,

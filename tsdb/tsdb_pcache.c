@@ -13,6 +13,7 @@
  * second insert is dropped). Compaction reads without the cache, so a
  * full merge does not evict what queries use.
  */
+#include <assert.h>
 #include <pthread.h>
 #include <string.h>
 
@@ -29,7 +30,6 @@ typedef struct tsdb_pentry {
     uint8_t *data;
     size_t len;
     uint32_t prev, next; /* LRU links (UINT32_MAX: none); head = most recent */
-    bool used;
 } tsdb_pentry_t;
 
 struct tsdb_pcache {
@@ -135,7 +135,6 @@ static void evict(tsdb_pcache_t *c)
             c->bytes -= e->len;
             mem_free(e->data);
             e->data = NULL;
-            e->used = false;
             if (c->nfree % 64 == 0) {
                 c->free_idx = mem_realloc(c->free_idx, (c->nfree + 64) * sizeof(*c->free_idx));
             }
@@ -145,10 +144,21 @@ static void evict(tsdb_pcache_t *c)
     }
 }
 
+int tsdb_pcache_decode(const tsdb_block_t *b, uint32_t page, buf_t *out)
+{
+    const tsdb_page_ref_t *pr = &b->pages[page];
+    buf_reset(out);
+    if (crc32c(0, b->map + pr->off, pr->clen) != pr->crc ||
+        decompress_zstd(b->map + pr->off, pr->clen, pr->rlen, out) != COMPRESS_OK || out->len != pr->rlen) {
+        return TSDB_ERR_CORRUPT;
+    }
+    return 0;
+}
+
 int tsdb_pcache_get(tsdb_pcache_t *c, const tsdb_block_t *b, uint32_t page, const uint8_t **data, size_t *len,
                     uint32_t *handle)
 {
-    const tsdb_page_ref_t *pr = &b->pages[page];
+    assert(page < b->npages);
     uint64_t h = key_hash(b->seq, page);
     key_ctx_t k = { c, b->seq, page };
     uint64_t idx;
@@ -169,8 +179,7 @@ int tsdb_pcache_get(tsdb_pcache_t *c, const tsdb_block_t *b, uint32_t page, cons
     pthread_mutex_unlock(&c->mu);
 
     buf_t raw = { 0 };
-    if (crc32c(0, b->map + pr->off, pr->clen) != pr->crc ||
-        decompress_zstd(b->map + pr->off, pr->clen, pr->rlen, &raw) != COMPRESS_OK || raw.len != pr->rlen) {
+    if (tsdb_pcache_decode(b, page, &raw) != 0) {
         buf_fini(&raw);
         return TSDB_ERR_CORRUPT;
     }
@@ -201,7 +210,7 @@ int tsdb_pcache_get(tsdb_pcache_t *c, const tsdb_block_t *b, uint32_t page, cons
     }
     tsdb_pentry_t *e = &c->e[i];
     *e = (tsdb_pentry_t){
-        .seq = b->seq, .page = page, .refs = 1, .data = bytes, .len = rlen, .prev = NONE, .next = NONE, .used = true
+        .seq = b->seq, .page = page, .refs = 1, .data = bytes, .len = rlen, .prev = NONE, .next = NONE
     };
     hmap_put(&c->map, h, i);
     lru_push_front(c, i);

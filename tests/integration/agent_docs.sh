@@ -46,6 +46,9 @@ if "$AGENT" --check-config --collect.disable=bogus 2>"$TMP/err"; then fail "an u
 grep -q 'collect.disable: unknown collector "bogus"' "$TMP/err" || fail "unknown collector: $(cat "$TMP/err")"
 if "$AGENT" --check-config --collect.netstat.fields='(' 2>"$TMP/err"; then fail "a bad regex was accepted"; fi
 grep -q 'collect.netstat.fields: bad regex "("' "$TMP/err" || fail "bad regex: $(cat "$TMP/err")"
+python3 -c 'print("collect:\n  labels:"); [print("    l%d: v" % i) for i in range(33)]' >"$TMP/many.yml"
+if "$AGENT" --check-config --config.file="$TMP/many.yml" 2>"$TMP/err"; then fail "33 static labels were accepted"; fi
+grep -q 'collect.labels: 33 labels; at most 32' "$TMP/err" || fail "too many labels: $(cat "$TMP/err")"
 printf 'collect:\n  interval: 15x\n' >"$TMP/bad.yml"
 if "$AGENT" --check-config --config.file="$TMP/bad.yml" 2>"$TMP/err"; then fail "a bad duration was accepted"; fi
 grep -q "bad.yml:2: collect.interval: invalid duration" "$TMP/err" || fail "bad file: $(cat "$TMP/err")"

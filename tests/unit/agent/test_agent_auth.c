@@ -88,6 +88,25 @@ static void test_basic_and_headers(void **state)
     assert_string_equal(h[0], "Authorization: Basic dXNlcjpwYXNz"); /* base64("user:pass") */
     assert_string_equal(h[1], "X-Scope-OrgID: tenant-a");
     assert_string_equal(h[2], "X-Other: 1");
+    /* A rotated password, then credentials longer than the buffers have
+     * room for: each call builds the header afresh from the files. */
+    put("pass", "pass2\n");
+    assert_int_equal(agent_auth_headers(&a, NULL, &b, &h, err, sizeof(err)), 0);
+    assert_string_equal(h[0], "Authorization: Basic dXNlcjpwYXNzMg==");
+    char user[101], pw[72];
+    memset(user, 'u', 100);
+    user[100] = 0;
+    memset(pw, 'p', 70);
+    pw[70] = '\n';
+    pw[71] = 0;
+    put("pass", pw);
+    a.basic_user = user;
+    assert_int_equal(agent_auth_headers(&a, NULL, &b, &h, err, sizeof(err)), 0);
+    assert_string_equal(h[0], "Authorization: Basic "
+                              "dXV1dXV1dXV1dXV1dXV1dXV1dXV1dXV1dXV1dXV1dXV1dXV1dXV1dXV1dXV1dXV1dXV1dXV1dXV1dXV1dXV1"
+                              "dXV1dXV1dXV1dXV1dXV1dXV1dXV1dXV1dXV1dXV1dXV1dXV1dTpwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBw"
+                              "cHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBw");
+    a.basic_user = "user";
     /* No password file: "user:" */
     a.basic_password_file = NULL;
     assert_int_equal(agent_auth_headers(&a, NULL, &b, &h, err, sizeof(err)), 0);

@@ -251,6 +251,22 @@ static const reply_case_t reply_cases[] = {
       HTTPC_RETRY, 429, -1, "slow", "slow" },
     { "429 retry 3x", "HTTP/1.1 429 Slow\r\nRetry-After: 3x\r\nContent-Length: 0\r\n\r\n", 0, false, 0, HTTPC_RETRY,
       429, -1, "HTTP 429", "" },
+    { "429 retry max", "HTTP/1.1 429 Slow\r\nRetry-After: 9223372036854775\r\n\r\n", 0, false, 0, HTTPC_RETRY, 429,
+      9223372036854775000LL, "HTTP 429", "" },
+    { "429 retry ms overflow", "HTTP/1.1 429 Slow\r\nRetry-After: 9223372036854779\r\n\r\n", 0, false, 0, HTTPC_RETRY,
+      429, -1, "HTTP 429", "" },
+    { "429 retry 20 digits", "HTTP/1.1 429 Slow\r\nRetry-After: 99999999999999999999\r\n\r\n", 0, false, 0, HTTPC_RETRY,
+      429, -1, "HTTP 429", "" },
+    { "429 retry leading zeros", "HTTP/1.1 429 Slow\r\nRetry-After: 000000000000000000000002\r\n\r\n", 0, false, 0,
+      HTTPC_RETRY, 429, 2000, "HTTP 429", "" },
+    { "503 date day 32", "HTTP/1.1 503 Busy\r\nRetry-After: Wed, 32 Oct 2015 07:28:00 GMT\r\n\r\n", 0, false, 0,
+      HTTPC_RETRY, 503, -1, "HTTP 503", "" },
+    { "503 date no time", "HTTP/1.1 503 Busy\r\nRetry-After: Wed, 21 Oct 2015 GMT\r\n\r\n", 0, false, 0, HTTPC_RETRY,
+      503, -1, "HTTP 503", "" },
+    { "503 date two years", "HTTP/1.1 503 Busy\r\nRetry-After: 21 10 2015 07:28:00\r\n\r\n", 0, false, 0, HTTPC_RETRY,
+      503, -1, "HTTP 503", "" },
+    { "503 date no month", "HTTP/1.1 503 Busy\r\nRetry-After: Wed, 21 Foo 2015 07:28:00 GMT\r\n\r\n", 0, false, 0,
+      HTTPC_RETRY, 503, -1, "HTTP 503", "" },
     { "500 get", "HTTP/1.1 500 Oops\r\nContent-Length: 4\r\n\r\noops", 0, true, 0, HTTPC_RETRY, 500, -1, "oops",
       "oops" },
     { "400", "HTTP/1.1 400 Bad\r\nContent-Length: 25\r\n\r\nbad line one\r\nsecond line", 0, false, 0, HTTPC_FATAL, 400,
@@ -518,8 +534,6 @@ static void test_retry_after_future_date(void **state)
     fx_stop(&f);
 }
 
-/* A head past 64 KiB fails without reading it all; a long error body is
- * quoted up to 200 characters. */
 /* The response's Content-Type is reported (the scraper picks its parser
  * by it); an overlong one is left out. */
 static void test_content_type(void **state)
@@ -545,6 +559,8 @@ static void test_content_type(void **state)
     fx_stop(&f);
 }
 
+/* A head past 64 KiB fails without reading it all; a long error body is
+ * quoted up to 200 characters. */
 static void test_huge_head_and_long_error(void **state)
 {
     (void)state;
@@ -570,6 +586,60 @@ static void test_huge_head_and_long_error(void **state)
     fx_stop(&f);
     free(big);
     free(err);
+}
+
+/* A chunk-size line (size plus extensions) is bounded at 4096 bytes and
+ * the trailers at 64 KiB, whether one line or many. */
+static void test_chunked_bounds(void **state)
+{
+    (void)state;
+    buf_t line_ok = { 0 }, line_long = { 0 }, trailer_long = { 0 }, trailers_many = { 0 };
+    buf_puts(&line_ok, H200 CHUNKED "2;");
+    for (size_t i = 0; i < 4096 - 3; i++) {
+        buf_puts(&line_ok, "x"); /* "2;" + ext + "\r" is exactly 4096 bytes */
+    }
+    buf_puts(&line_ok, "\r\nok\r\n0\r\n\r\n");
+    buf_puts(&line_long, H200 CHUNKED "2;");
+    for (size_t i = 0; i < 4096 - 2; i++) {
+        buf_puts(&line_long, "x");
+    }
+    buf_puts(&line_long, "\r\nok\r\n0\r\n\r\n");
+    buf_puts(&trailer_long, H200 CHUNKED "2\r\nok\r\n0\r\nX-Big: ");
+    for (size_t i = 0; i < 70 * 1024; i++) {
+        buf_puts(&trailer_long, "a");
+    }
+    buf_puts(&trailer_long, "\r\n\r\n");
+    buf_puts(&trailers_many, H200 CHUNKED "2\r\nok\r\n0\r\n");
+    for (size_t i = 0; i < 8192; i++) {
+        buf_puts(&trailers_many, "X-T: aaaaaaa\r\n");
+    }
+    buf_puts(&trailers_many, "\r\n");
+    step_t steps[] = { { STEP_REPLY_CLOSE, (const char *)line_ok.data, 0 },
+                       { STEP_REPLY_CLOSE, (const char *)line_long.data, 0 },
+                       { STEP_REPLY_CLOSE, (const char *)trailer_long.data, 0 },
+                       { STEP_REPLY_CLOSE, (const char *)trailers_many.data, 0 } };
+    fx_t f;
+    fx_start(&f, steps, 4, 5000);
+    httpc_result_t res;
+    buf_t out = { 0 };
+    agent_httpc_get(f.c, f.url, NULL, &out, 100, &res);
+    assert_int_equal(res.status, HTTPC_OK);
+    assert_int_equal(out.len, 2);
+    agent_httpc_post(f.c, f.url, NULL, "", 0, NULL, &res);
+    assert_int_equal(res.status, HTTPC_RETRY);
+    assert_non_null(strstr(res.error, "malformed chunk size"));
+    agent_httpc_post(f.c, f.url, NULL, "", 0, NULL, &res);
+    assert_int_equal(res.status, HTTPC_RETRY);
+    assert_non_null(strstr(res.error, "chunked trailers larger than 65536"));
+    agent_httpc_post(f.c, f.url, NULL, "", 0, NULL, &res);
+    assert_int_equal(res.status, HTTPC_RETRY);
+    assert_non_null(strstr(res.error, "chunked trailers larger than 65536"));
+    fx_stop(&f);
+    buf_fini(&out);
+    buf_fini(&line_ok);
+    buf_fini(&line_long);
+    buf_fini(&trailer_long);
+    buf_fini(&trailers_many);
 }
 
 /* ---- request bytes ----------------------------------------------------- */
@@ -764,6 +834,7 @@ int main(void)
         cmocka_unit_test(test_retry_after_future_date),
         cmocka_unit_test(test_content_type),
         cmocka_unit_test(test_huge_head_and_long_error),
+        cmocka_unit_test(test_chunked_bounds),
         cmocka_unit_test(test_request_bytes),
         cmocka_unit_test(test_bad_request_header_fatal),
         cmocka_unit_test(test_ipv6),

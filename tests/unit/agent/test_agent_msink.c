@@ -186,12 +186,55 @@ static void test_stale(void **state)
     msink_fini(&out);
 }
 
+/* Extra labels are added unless the sample has its own of the name, and
+ * families merge by name; more extra labels than a sample may hold are cut
+ * at the bound instead of overrunning it. */
+static void test_append(void **state)
+{
+    (void)state;
+    msink_t src, dst;
+    msink_init(&src);
+    msink_init(&dst);
+    msink_addv(&src, "m", "help m", METRIC_GAUGE, 1, 1, "job", "own");
+    msink_addv(&src, "n", NULL, METRIC_COUNTER, 2, 0);
+    msink_addv(&dst, "m", "help m", METRIC_GAUGE, 3, 0);
+    label_t extra[2] = { { STR_LIT("job"), STR_LIT("x") }, { STR_LIT("instance"), STR_LIT("h:1") } };
+    msink_append(&dst, &src, extra, 2);
+    assert_int_equal(dst.nsamples, 3);
+    assert_int_equal(dst.nfamilies, 2);
+    assert_int_equal(dst.samples[1].family, dst.samples[0].family);
+    label_t ls[4];
+    assert_int_equal(msink_sample_labels(&dst, &dst.samples[1], ls, 4), 2);
+    assert_true(str_eq_cstr(ls[0].value, "own"));
+    assert_true(str_eq_cstr(ls[1].value, "h:1"));
+    assert_int_equal(msink_sample_labels(&dst, &dst.samples[2], ls, 4), 2);
+    assert_true(str_eq_cstr(ls[0].value, "x"));
+
+    enum { NX = 400, CAP = MSINK_MAX_LABELS + 64 };
+    static label_t many[NX];
+    static char names[NX][8];
+    for (int i = 0; i < NX; i++) {
+        snprintf(names[i], sizeof(names[i]), "l%d", i);
+        many[i] = (label_t){ str_cstr(names[i]), STR_LIT("v") };
+    }
+    msink_reset(&dst);
+    msink_append(&dst, &src, many, NX);
+    assert_int_equal(dst.nsamples, 2);
+    static label_t got[NX + 1];
+    assert_int_equal(msink_sample_labels(&dst, &dst.samples[0], got, NX + 1), CAP);
+    assert_true(str_eq_cstr(got[CAP - 1].name, "l319"));
+    assert_int_equal(msink_sample_labels(&dst, &dst.samples[1], got, NX + 1), CAP);
+    msink_fini(&src);
+    msink_fini(&dst);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_family_lookup),   cmocka_unit_test(test_samples_and_labels),
         cmocka_unit_test(test_rollback),        cmocka_unit_test(test_reset_keeps_storage),
         cmocka_unit_test(test_drop_duplicates), cmocka_unit_test(test_stale),
+        cmocka_unit_test(test_append),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

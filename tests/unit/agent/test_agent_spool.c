@@ -243,6 +243,43 @@ static void test_open_error(void **state)
     assert_non_null(strstr(err, "/proc/version/spool"));
 }
 
+/* dir under f->dir, made of 200-byte components, exactly len bytes long. */
+static void long_dir(const fx_t *f, char *dst, size_t len)
+{
+    size_t n = strlen(f->dir);
+    memcpy(dst, f->dir, n);
+    while (n < len) {
+        dst[n++] = '/';
+        for (size_t i = 0; i < 200 && n < len; i++) {
+            dst[n++] = 'd';
+        }
+    }
+    dst[len] = 0;
+}
+
+/* The longest dir accepted still reads its batches back (every file path
+ * fits); one past the bound is refused at open, not later dropped batch
+ * by batch as unreadable. */
+static void test_long_dir(void **state)
+{
+    fx_t *f = *state;
+    static char dir[4200], err[4400];
+    spool_t *s = NULL;
+    long_dir(f, dir, 3999);
+    assert_int_equal(spool_open(dir, 1 << 20, false, &s, err, sizeof(err)), 0);
+    put(s, 3, "far");
+    expect_head(s, 3, "far", true);
+    expect_empty(s);
+    spool_close(s);
+    long_dir(f, dir, 4000);
+    s = (spool_t *)1;
+    assert_int_equal(spool_open(dir, 1 << 20, false, &s, err, sizeof(err)), -1);
+    assert_null(s);
+    assert_non_null(strstr(err, "too long"));
+    long_dir(f, dir, 4080);
+    assert_int_equal(spool_open(dir, 1 << 20, false, &s, err, sizeof(err)), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -251,6 +288,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_corrupt_and_torn_files, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reader_races_writer, setup, teardown),
         cmocka_unit_test(test_open_error),
+        cmocka_unit_test_setup_teardown(test_long_dir, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

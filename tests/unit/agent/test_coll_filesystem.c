@@ -50,7 +50,7 @@ static int run_rounds(const coll_paths_t *p, statfs_fn fn, unsigned rounds, buf_
         memcpy(r.state, &fn, sizeof(fn)); /* the state's first member */
     }
     int rc = coll_test_runner_rounds(&r, p, 0, rounds, out);
-    snprintf(err, errlen, "%s", r.err);
+    snprintf(err, errlen, "%.*s", (int)(errlen - 1), r.err);
     coll_test_runner_fini(&r);
     return rc;
 }

@@ -37,6 +37,7 @@
 #include <cmocka.h>
 
 #include "agent/agent_int.h"
+#include "agent/coll_text.h"
 #include "coll_testlib.h"
 #include "common/mem.h"
 
@@ -562,6 +563,62 @@ static void test_steady_no_alloc(void **state)
     coll_vmstat_def.fini(NULL);
 }
 
+/* coll_text, which every collector here scans with: fields split at any
+ * ASCII space (Go's strings.Fields, '\n' included), never past end; lines
+ * split at '\n' only, the last one with or without it. */
+static void test_text_scanning(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *in;
+        size_t len;
+        const char *want[5]; /* the fields, then NULL */
+    } fields[] = {
+        { "", 0, { NULL } },
+        { " \t\v\f\r\n", 6, { NULL } },
+        { "cpu 1 2", 7, { "cpu", "1", "2", NULL } },
+        { "\tcpu0\v\f1\r\n2 ", 12, { "cpu0", "1", "2", NULL } },
+        { "a\0b c", 5, { "a\0b", "c", NULL } }, /* NUL is a byte of a field */
+        { "abc def", 5, { "abc", "d", NULL } }, /* end bounds the last field */
+    };
+    for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+        const char *p = fields[i].in, *end = fields[i].in + fields[i].len;
+        size_t k = 0;
+        for (str_t f = coll_text_field(&p, end); f.len > 0; f = coll_text_field(&p, end), k++) {
+            assert_non_null(fields[i].want[k]);
+            size_t wl = k == 0 && i == 4 ? 3 : strlen(fields[i].want[k]);
+            assert_int_equal(f.len, wl);
+            assert_memory_equal(f.p, fields[i].want[k], wl);
+        }
+        assert_null(fields[i].want[k]);
+        assert_ptr_equal(p, end);
+    }
+    static const struct {
+        const char *in;
+        const char *want[4];
+    } lines[] = {
+        { "", { NULL } },
+        { "\n", { "", NULL } },
+        { "a\n\nb c\n", { "a", "", "b c", NULL } },
+        { "a\r\nb", { "a\r", "b", NULL } }, /* '\r' stays; the last line lacks '\n' */
+    };
+    for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+        size_t len = strlen(lines[i].in), pos = 0, k = 0;
+        str_t line = STR_LIT("untouched");
+        while (coll_text_next_line(lines[i].in, len, &pos, &line)) {
+            assert_non_null(lines[i].want[k]);
+            assert_true(str_eq_cstr(line, lines[i].want[k]));
+            assert_true(pos <= len);
+            k++;
+        }
+        assert_null(lines[i].want[k]);
+        assert_int_equal(pos, len);
+        if (k == 0) {
+            assert_true(str_eq_cstr(line, "untouched"));
+        }
+    }
+}
+
 static int group_setup(void **state)
 {
     (void)state;
@@ -573,9 +630,9 @@ static int group_setup(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_fixture_cases),   cmocka_unit_test(test_truncation),  cmocka_unit_test(test_edge_cases),
-        cmocka_unit_test(test_cpu_state),       cmocka_unit_test(test_uname_other), cmocka_unit_test(test_time_zone),
-        cmocka_unit_test(test_steady_no_alloc),
+        cmocka_unit_test(test_fixture_cases),   cmocka_unit_test(test_truncation),    cmocka_unit_test(test_edge_cases),
+        cmocka_unit_test(test_cpu_state),       cmocka_unit_test(test_uname_other),   cmocka_unit_test(test_time_zone),
+        cmocka_unit_test(test_steady_no_alloc), cmocka_unit_test(test_text_scanning),
     };
     return cmocka_run_group_tests(tests, group_setup, NULL);
 }

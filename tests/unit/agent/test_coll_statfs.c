@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/statfs.h>
 #include <time.h>
@@ -26,7 +27,7 @@ static int fake_returned;
 static int fake_statfs(const char *path, struct statfs *out)
 {
     memset(out, 0, sizeof(*out));
-    if (strcmp(path, "/hang") == 0) {
+    if (strncmp(path, "/hang", 5) == 0) {
         pthread_mutex_lock(&fake_mu);
         while (!fake_released) {
             pthread_cond_wait(&fake_cv, &fake_mu);
@@ -90,6 +91,33 @@ static void test_hung_mount(void **state)
     assert_false(coll_statfs_stuck(w, "/hang"));
     assert_int_equal(coll_statfs_call(w, "/hang", &sf), 0);
     assert_int_equal(fake_returned, 2);
+    /* 16 distinct hung mounts fill the stuck list; then no further call
+     * (no further thread) is made, even for a healthy mount, until one
+     * returns. */
+    pthread_mutex_lock(&fake_mu);
+    fake_released = 0;
+    pthread_mutex_unlock(&fake_mu);
+    char p[32];
+    for (int i = 0; i < 16; i++) {
+        snprintf(p, sizeof(p), "/hang%d", i);
+        assert_int_equal(coll_statfs_call(w, p, &sf), -ETIMEDOUT);
+    }
+    t0 = now_s();
+    assert_int_equal(coll_statfs_call(w, "/hang99", &sf), -ETIMEDOUT);
+    assert_int_equal(coll_statfs_call(w, "/ok", &sf), -ETIMEDOUT);
+    assert_true(now_s() - t0 < 0.15);
+    pthread_mutex_lock(&fake_mu);
+    fake_released = 1;
+    pthread_cond_broadcast(&fake_cv);
+    pthread_mutex_unlock(&fake_mu);
+    for (int i = 0; i < 500 && coll_statfs_stuck(w, "/hang15"); i++) {
+        usleep(10000);
+    }
+    for (int i = 0; i < 500 && coll_statfs_call(w, "/ok", &sf) != 0; i++) {
+        usleep(10000);
+    }
+    assert_int_equal(coll_statfs_call(w, "/ok", &sf), 0);
+    assert_int_equal(fake_returned, 18);
     coll_statfs_destroy(w);
     usleep(50000); /* let the idle worker see the close before the leak check */
 }

@@ -267,6 +267,22 @@ static const char full_yaml[] = "# Pharos\n"
                                 "    - 'y'\n"
                                 "    - z\n";
 
+/* A named load case: fails the test unless rc and err match want (NULL:
+ * success expected); true when the loaded values should be checked. */
+static bool load_as_expected(const char *name, int rc, const char *err, const char *want)
+{
+    if (want) {
+        if (rc != -1 || strcmp(err, want) != 0) {
+            fail_msg("case %s: rc %d err\n  %s\nwant\n  %s", name, rc, err, want);
+        }
+        return false;
+    }
+    if (rc != 0) {
+        fail_msg("case %s: %s", name, err);
+    }
+    return true;
+}
+
 static void test_yaml_text(void **state)
 {
     (void)state;
@@ -342,14 +358,7 @@ static void test_yaml_text(void **state)
         char err[512] = "";
         size_t len = t[i].len ? t[i].len : strlen(t[i].text);
         int rc = config_load_text("t.yml", t[i].text, len, fields, NF, &c, err, sizeof(err));
-        if (t[i].err) {
-            if (rc != -1 || strcmp(err, t[i].err) != 0) {
-                fail_msg("case %s: rc %d err\n  %s\nwant\n  %s", t[i].name, rc, err, t[i].err);
-            }
-        } else {
-            if (rc != 0) {
-                fail_msg("case %s: %s", t[i].name, err);
-            }
+        if (load_as_expected(t[i].name, rc, err, t[i].err)) {
             t[i].check(&c);
         }
         config_free(fields, NF, &c);
@@ -840,14 +849,7 @@ static void test_map_table_yaml(void **state)
         agent_defaults(&a);
         char err[512] = "";
         int rc = config_load_text("t.yml", t[i].text, strlen(t[i].text), agent_fields, NA, &a, err, sizeof(err));
-        if (t[i].err) {
-            if (rc != -1 || strcmp(err, t[i].err) != 0) {
-                fail_msg("case %s: rc %d err\n  %s\nwant\n  %s", t[i].name, rc, err, t[i].err);
-            }
-        } else {
-            if (rc != 0) {
-                fail_msg("case %s: %s", t[i].name, err);
-            }
+        if (load_as_expected(t[i].name, rc, err, t[i].err)) {
             t[i].check(&a);
         }
         config_free(agent_fields, NA, &a);

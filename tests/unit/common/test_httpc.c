@@ -129,6 +129,9 @@ static const status_case_t status_cases[] = {
     { "/status/429?retry=+7+", true, HTTPC_RETRY, 429, 7000, "line one for 429" },
     { "/status/429?retry=soon", true, HTTPC_RETRY, 429, -1, "line one for 429" },
     { "/status/503?retry=0", true, HTTPC_RETRY, 503, 0, "line one for 503" },
+    /* The largest delay that fits in int64 ms, and one that would overflow. */
+    { "/status/503?retry=9223372036854775", true, HTTPC_RETRY, 503, 9223372036854775000, "line one for 503" },
+    { "/status/503?retry=9223372036854776", true, HTTPC_RETRY, 503, -1, "line one for 503" },
     { "/status/503", true, HTTPC_RETRY, 503, -1, "line one for 503" },
     { "/status/500", false, HTTPC_RETRY, 500, -1, "line one for 500" },
     { "/status/302", true, HTTPC_FATAL, 302, -1, "line one for 302" },

@@ -632,6 +632,49 @@ static void test_content_encoding(void **state)
     buf_fini(&bomb);
 }
 
+/* The decoded-size limit is inclusive for every encoding: a body that
+ * decodes to exactly max_decoded_bytes is accepted, one byte more is not. */
+static void test_decoded_limit_edge(void **state)
+{
+    (void)state;
+    const char *js = JSON_CASES[1].body;
+    size_t max = LIM.max_decoded_bytes;
+    char *pad = malloc(max + 1);
+    memset(pad, ' ', max + 1);
+    memcpy(pad, js, strlen(js));
+    arena_t *a = arena_create(4096);
+    logs_push_t out;
+    char err[256];
+    static const struct {
+        logs_push_encoding_t enc;
+        int bits;
+    } encs[] = { { LOGS_PUSH_IDENTITY, 0 }, { LOGS_PUSH_GZIP, 31 }, { LOGS_PUSH_DEFLATE, -15 } };
+    for (size_t i = 0; i < sizeof(encs) / sizeof(encs[0]); i++) {
+        for (size_t extra = 0; extra < 2; extra++) {
+            buf_t z = { 0 };
+            const uint8_t *body = (const uint8_t *)pad;
+            size_t len = max + extra;
+            if (encs[i].bits != 0) {
+                zlib_wrap(pad, len, encs[i].bits, &z);
+                body = z.data;
+                len = z.len;
+            }
+            logs_push_status_t st =
+                logs_push_decode(LOGS_PUSH_JSON, encs[i].enc, body, len, &LIM, NOW_NS, a, &out, err, sizeof(err));
+            if (extra == 0) {
+                assert_int_equal(st, LOGS_PUSH_OK);
+                assert_int_equal(out.nentries, 1);
+            } else {
+                assert_int_equal(st, LOGS_PUSH_TOO_LARGE);
+                assert_string_equal(err, "decoded body exceeds the limit of 1048576 bytes");
+            }
+            buf_fini(&z);
+        }
+    }
+    arena_destroy(a);
+    free(pad);
+}
+
 static void test_error_is_utf8(void **state)
 {
     (void)state;
@@ -661,7 +704,7 @@ int main(void)
         cmocka_unit_test(test_json_cases),       cmocka_unit_test(test_json_content),
         cmocka_unit_test(test_truncation),       cmocka_unit_test(test_hostile),
         cmocka_unit_test(test_nul_line_content), cmocka_unit_test(test_content_encoding),
-        cmocka_unit_test(test_error_is_utf8),
+        cmocka_unit_test(test_error_is_utf8),    cmocka_unit_test(test_decoded_limit_edge),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -7,6 +7,7 @@
  * from Loki's pkg/logql/syntax/parser_test.go and rewritten here), every
  * truncation of long queries, and hostile bytes at every position.
  */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -604,6 +605,71 @@ static void test_format_helpers(void **state)
     assert_int_equal(v, 31536000000LL + 2 * 604800000LL + 3 * 86400000LL + 4 * 3600000LL + 5 * 60000 + 6000 + 7);
     assert_false(logql_parse_model_duration("5m1h", 4, &v));
     assert_false(logql_parse_model_duration("1.5h", 4, &v));
+    /* model.ParseDuration's bounds: the total must fit int64 nanoseconds;
+     * units once each, in order; "0" alone is the only unitless value. */
+    static const struct {
+        const char *s;
+        bool ok;
+        int64_t ms;
+    } mdur[] = { { "0", true, 0 },
+                 { "1ms", true, 1 },
+                 { "1m", true, 60000 },
+                 { "106751d", true, 106751LL * 86400000 },
+                 { "9223372036854ms", true, 9223372036854LL },
+                 { "9223372036855ms", false, 0 },
+                 { "106752d", false, 0 },
+                 { "99999999999999999999y", false, 0 },
+                 { "", false, 0 },
+                 { "5", false, 0 },
+                 { "1s1s", false, 0 },
+                 { "1ms1s", false, 0 },
+                 { "1x", false, 0 },
+                 { "-1s", false, 0 } };
+    for (size_t i = 0; i < sizeof(mdur) / sizeof(mdur[0]); i++) {
+        v = -1;
+        bool ok = logql_parse_model_duration(mdur[i].s, strlen(mdur[i].s), &v);
+        assert_int_equal(ok, mdur[i].ok);
+        if (ok) {
+            assert_int_equal(v, mdur[i].ms);
+        }
+    }
+    static const struct {
+        int64_t ms;
+        const char *want;
+    } mfmt[] = { { 0, "0s" },
+                 { 1, "1ms" },
+                 { 90000, "1m30s" },
+                 { 31536000000LL, "1y" },
+                 { 31536000000LL + 86400000LL, "366d" },
+                 { 1209600000LL + 1, "14d1ms" } };
+    for (size_t i = 0; i < sizeof(mfmt) / sizeof(mfmt[0]); i++) {
+        buf_t b = { 0 };
+        logql_fmt_model_duration(mfmt[i].ms, &b);
+        buf_putc(&b, 0);
+        assert_string_equal((const char *)b.data, mfmt[i].want);
+        buf_fini(&b);
+    }
+    static const struct {
+        double v;
+        char fmt;
+        const char *want;
+    } floats[] = { { -0.0, 'v', "-0" },
+                   { 0.1, 'v', "0.1" },
+                   { 123456, 'v', "123456" },
+                   { 1234567, 'v', "1.234567e+06" },
+                   { 1e21, 'f', "1000000000000000000000" },
+                   { 0.00001, 'f', "0.00001" },
+                   { 1e-7, 'v', "1e-07" },
+                   { -2.5, 'f', "-2.5" },
+                   { NAN, 'v', "NaN" },
+                   { -INFINITY, 'f', "-Inf" } };
+    for (size_t i = 0; i < sizeof(floats) / sizeof(floats[0]); i++) {
+        buf_t b = { 0 };
+        logql_fmt_float(floats[i].v, floats[i].fmt, &b);
+        buf_putc(&b, 0);
+        assert_string_equal((const char *)b.data, floats[i].want);
+        buf_fini(&b);
+    }
     assert_true(logql_parse_go_duration("1.5h", 4, &v));
     assert_int_equal(v, 5400000000000LL);
     assert_false(logql_parse_go_duration("1x", 2, &v));

@@ -293,6 +293,48 @@ static void test_limit_ratio(void **state)
     assert_int_equal(r.nseries, 0);
 }
 
+/* histogram_quantiles: one series per quantile, labelled with Go's 'f'
+ * formatting plus ".0" for whole numbers, at every step of a range query
+ * (the labels are formatted once per step, shared by all groups). */
+static void test_histogram_quantiles(void **state)
+{
+    fx_t *f = *state;
+    static const mem_series_t hist[] = {
+        { "lat_bucket", "le", "0.5", 10, 10, 0 },
+        { "lat_bucket", "le", "1", 10, 20, 0 },
+        { "lat_bucket", "le", "+Inf", 10, 40, 0 },
+    };
+    f->mem = (mem_src_t){ hist, sizeof(hist) / sizeof(hist[0]), 15000, 0, 0 };
+    promql_result_t r;
+    promql_eval_error_t e;
+    assert_int_equal(run(f, "histogram_quantiles(lat_bucket, \"q\", 0.25, 0.5, 1)", 0, 30000, 15000, &r, &e), 0);
+    assert_int_equal(r.type, PROMQL_TYPE_MATRIX);
+    assert_int_equal(r.nseries, 3);
+    static const char *const want_q[] = { "0.25", "0.5", "1.0" };
+    static const double want_v[] = { 0.5, 1, 1 };
+    for (size_t i = 0; i < 3; i++) {
+        const promql_series_t *s = &r.series[i];
+        assert_int_equal(s->nlabels, 1);
+        assert_true(str_eq_cstr(labels_get(s->labels, s->nlabels, "q"), want_q[i]));
+        assert_int_equal(s->n, 3);
+        for (size_t j = 0; j < s->n; j++) {
+            assert_true(s->vs[j] == want_v[i]);
+        }
+    }
+    /* A quantile that changes from step to step: a series per label value. */
+    assert_int_equal(run(f, "histogram_quantiles(lat_bucket, \"q\", time() / 60)", 15000, 30000, 15000, &r, &e), 0);
+    assert_int_equal(r.nseries, 2);
+    assert_true(str_eq_cstr(labels_get(r.series[0].labels, r.series[0].nlabels, "q"), "0.25"));
+    assert_int_equal(r.series[0].n, 1);
+    assert_true(r.series[0].vs[0] == 0.5);
+    assert_true(str_eq_cstr(labels_get(r.series[1].labels, r.series[1].nlabels, "q"), "0.5"));
+    assert_int_equal(r.series[1].n, 1);
+    assert_true(r.series[1].vs[0] == 1);
+    /* The same quantile twice: two samples with one labelset. */
+    assert_int_equal(run(f, "histogram_quantiles(lat_bucket, \"q\", 0.5, 0.5)", 15000, 15000, 0, &r, &e), -1);
+    assert_non_null(strstr(e.msg, "same labelset"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -305,6 +347,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_name_removal, setup, teardown),
         cmocka_unit_test_setup_teardown(test_annotation_position, setup, teardown),
         cmocka_unit_test_setup_teardown(test_limit_ratio, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_histogram_quantiles, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

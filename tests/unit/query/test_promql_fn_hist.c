@@ -48,10 +48,10 @@ static void run_table(const hcase_t *cases, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         const hcase_t *c = &cases[i];
-        pq_bucket_t b[MAXB];
+        pq_bucket_t b[MAXB], tmp[MAXB];
         memcpy(b, c->b, sizeof(b));
         unsigned ann = 0;
-        double got = pq_bucket_quantile(c->q, b, c->n, &ann);
+        double got = pq_bucket_quantile(c->q, b, c->n, tmp, &ann);
         if (!same(got, c->want)) {
             fail_msg("%s: q=%g got %.17g want %.17g", c->name, c->q, got, c->want);
         }
@@ -194,7 +194,7 @@ static void test_sorts_in_place(void **state)
     (void)state;
     pq_bucket_t b[] = { { INF, 10 }, { 2, 6 }, { 1, 2 }, { 2, 1 } };
     unsigned ann = 0;
-    double got = pq_bucket_quantile(0.5, b, 4, &ann);
+    double got = pq_bucket_quantile(0.5, b, 4, NULL, &ann);
     assert_true(same(got, 1 + (2 - 1) * (3.0 / 5))); /* merged 1:2, 2:7, Inf:10; rank 5 */
     assert_true(same(b[0].upper, 1));
     assert_true(same(b[1].upper, 2));
@@ -203,7 +203,7 @@ static void test_sorts_in_place(void **state)
     assert_int_equal(ann, 0);
     /* A NULL ann is allowed. */
     pq_bucket_t c[] = { { 1, 20 }, { INF, 10 } };
-    assert_true(same(pq_bucket_quantile(0.5, c, 2, NULL), 0.5));
+    assert_true(same(pq_bucket_quantile(0.5, c, 2, NULL, NULL), 0.5));
 }
 
 /* More than 12 buckets takes the merge-sort path: shuffled and duplicated
@@ -212,14 +212,14 @@ static void test_many_buckets(void **state)
 {
     (void)state;
     enum { NB = 40 };
-    pq_bucket_t b[NB + 1];
+    pq_bucket_t b[NB + 1], tmp[NB + 1];
     for (size_t i = 0; i < NB; i++) {
         size_t k = (i * 17) % NB; /* a permutation of 0..NB-1 */
         b[i] = (pq_bucket_t){ .upper = (double)(k + 1), .count = (double)(k + 1) * 10 };
     }
     b[NB] = (pq_bucket_t){ .upper = INF, .count = NB * 10 };
     unsigned ann = 0;
-    assert_true(same(pq_bucket_quantile(0.5, b, NB + 1, &ann), 20));
+    assert_true(same(pq_bucket_quantile(0.5, b, NB + 1, tmp, &ann), 20));
     assert_int_equal(ann, 0);
     for (size_t i = 1; i <= NB; i++) {
         assert_true(b[i - 1].upper < b[i].upper);
@@ -227,16 +227,18 @@ static void test_many_buckets(void **state)
 
     size_t big = 200000;
     pq_bucket_t *h = mem_alloc(big * sizeof(*h));
+    pq_bucket_t *htmp = mem_alloc(big * sizeof(*htmp));
     for (size_t i = 0; i < big; i++) {
         size_t k = (i * 7919) % big;
         h[i] = (pq_bucket_t){ .upper = k == big - 1 ? INF : (double)k, .count = (double)(k / 2) };
     }
     ann = 0;
-    double got = pq_bucket_quantile(0.25, h, big, &ann);
+    double got = pq_bucket_quantile(0.25, h, big, htmp, &ann);
     assert_false(isnan(got));
     assert_true(got > 0 && got < (double)big);
     /* Pairs of equal counts are increases of zero, not decreases. */
     assert_int_equal(ann, 0);
+    mem_free(htmp);
     mem_free(h);
 }
 
@@ -273,10 +275,10 @@ static void test_bucket_fraction(void **state)
     };
     for (size_t i = 0; i < N(cases); i++) {
         const fcase_t *c = &cases[i];
-        pq_bucket_t b[MAXB];
+        pq_bucket_t b[MAXB], tmp[MAXB];
         memcpy(b, c->b, sizeof(b));
         unsigned ann = 0;
-        double got = pq_bucket_fraction(c->lower, c->upper, b, c->n, &ann);
+        double got = pq_bucket_fraction(c->lower, c->upper, b, c->n, tmp, &ann);
         bool ok = isnan(c->want) ? isnan(got) : fabs(got - c->want) <= 1e-15;
         if (!ok) {
             fail_msg("%s: got %.17g want %.17g", c->name, got, c->want);

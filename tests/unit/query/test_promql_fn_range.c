@@ -482,11 +482,11 @@ static bool close_enough(double got, double want, double tol)
 
 static bool call(const char *fn, const pq_window_t *w, const double *args, double *out, unsigned *ann)
 {
-    pq_range_fn f = pq_range_fn_lookup(fn);
+    const pq_range_def_t *f = pq_range_fn_lookup(fn);
     if (f == NULL) {
         fail_msg("no range function \"%s\"", fn);
     }
-    return f(w, args, out, ann);
+    return pq_range_apply(f, w, args, out, ann);
 }
 
 /* Runs every case and reports every mismatch before failing. */
@@ -693,10 +693,21 @@ static void test_lookup(void **state)
     };
     size_t n = sizeof(names) / sizeof(names[0]);
     for (size_t i = 0; i < n; i++) {
-        pq_range_fn fi = pq_range_fn_lookup(names[i]);
+        const pq_range_def_t *fi = pq_range_fn_lookup(names[i]);
         if (fi == NULL) {
             fail_msg("no implementation for %s", names[i]);
         }
+        /* Every function yields no sample from an empty window and
+         * leaves *out and the annotations alone. */
+        static const double args[] = { 0.5, 0.5 };
+        pq_scratch_t scratch = { 0 };
+        pq_window_t empty = { .t_end = 1000, .range_ms = 1000, .scratch = &scratch };
+        double out = 42;
+        unsigned ann = 0;
+        if (pq_range_apply(fi, &empty, args, &out, &ann) || out != 42 || ann != 0) {
+            fail_msg("%s yields a sample from an empty window", names[i]);
+        }
+        assert_null(scratch.d);
         for (size_t j = 0; j < i; j++) {
             if (pq_range_fn_lookup(names[j]) == fi) {
                 fail_msg("%s and %s share an implementation", names[i], names[j]);

@@ -138,12 +138,48 @@ static void test_corrupt_page(void **state)
     mem_free(map);
 }
 
+/* tsdb_pcache_decode: the page the cache holds, into a reused buffer;
+ * a raw length that disagrees with the page (CRC intact) is corrupt. */
+static void test_decode(void **state)
+{
+    fx_t *f = *state;
+    tsdb_pcache_t *c = tsdb_pcache_create(64 << 20);
+    const uint8_t *d;
+    size_t l;
+    uint32_t h;
+    assert_int_equal(tsdb_pcache_get(c, f->b, 1, &d, &l, &h), 0);
+    buf_t out = { 0 };
+    buf_puts(&out, "stale");
+    assert_int_equal(tsdb_pcache_decode(f->b, 1, &out), 0);
+    assert_int_equal(out.len, l);
+    assert_memory_equal(out.data, d, l);
+    tsdb_pcache_put(c, h);
+    tsdb_pcache_destroy(c);
+
+    tsdb_block_t copy = *f->b;
+    tsdb_page_ref_t *pages = mem_alloc(f->b->npages * sizeof(*pages));
+    memcpy(pages, f->b->pages, f->b->npages * sizeof(*pages));
+    copy.pages = pages;
+    pages[0].rlen -= 1;
+    assert_int_equal(tsdb_pcache_decode(&copy, 0, &out), TSDB_ERR_CORRUPT);
+    pages[0].rlen += 2;
+    assert_int_equal(tsdb_pcache_decode(&copy, 0, &out), TSDB_ERR_CORRUPT);
+    pages[0].rlen -= 1;
+    pages[0].crc ^= 1;
+    assert_int_equal(tsdb_pcache_decode(&copy, 0, &out), TSDB_ERR_CORRUPT);
+    pages[0].crc ^= 1;
+    assert_int_equal(tsdb_pcache_decode(&copy, 0, &out), 0);
+    mem_free(pages);
+    buf_fini(&out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_hit_after_miss, setup, teardown),
         cmocka_unit_test_setup_teardown(test_budget, setup, teardown),
         cmocka_unit_test_setup_teardown(test_corrupt_page, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_decode, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
