@@ -17,7 +17,9 @@
  * allocates nothing.
  *
  * Scrape targets (agent_scrape.c) run on threads of their own and emit
- * through the same function; the shippers are guarded by ship_mu.
+ * through the same function; the shippers are guarded by ship_mu. The
+ * log inputs (agent_logs.c) run on a thread of their own with their own
+ * Loki shippers.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -57,7 +59,8 @@ struct agent {
     agent_scrape_t **scrapes;
     size_t nscrapes;
     agent_httpd_t *http;
-    pthread_mutex_t mu; /* guards stop */
+    struct agent_logs *logs; /* the log inputs and their Loki endpoints, or NULL */
+    pthread_mutex_t mu;      /* guards stop */
     pthread_cond_t cv;
     bool stop;
     agent_self_t self;
@@ -153,6 +156,7 @@ static void agent_collect(agent_t *a, int64_t tick)
     agent_collectors_run(a, tick);
     size_t host_samples = a->host.nsamples;
     agent_self_metrics(&a->self, a->ship, a->nship, &a->scratch, &a->host);
+    agent_logs_metrics(a->logs, &a->host);
     agent_emit(a, &a->host, a->host_target, a->nhost_target, false, false, tick);
     /* pub still holds the previous collection: series it had and this
      * one lacks (a disk or interface gone, a collector failing) get a
@@ -396,7 +400,7 @@ int agent_create(const agent_config_t *cfg, agent_t **out, char *err, size_t err
     a->self.boot_time_s = sysinfo(&si) == 0 ? (double)(time(NULL) - si.uptime) : 0;
     agent_host_target(a);
     if (agent_init_collectors(a, err, errlen) != 0 || agent_open_shippers(a, err, errlen) != 0 ||
-        agent_start_scrapes(a, err, errlen) != 0) {
+        agent_start_scrapes(a, err, errlen) != 0 || agent_logs_create(cfg, &a->logs, err, errlen) != 0) {
         agent_destroy(a);
         return -1;
     }
@@ -417,6 +421,7 @@ void agent_destroy(agent_t *a)
     for (size_t i = 0; i < a->nscrapes; i++) {
         agent_scrape_stop(a->scrapes[i]);
     }
+    agent_logs_destroy(a->logs, a->cfg->rw_drain_ms);
     for (size_t i = 0; i < a->nship; i++) {
         ship_destroy(a->ship[i], a->cfg->rw_drain_ms);
     }

@@ -42,6 +42,14 @@ typedef struct agent_endpoint_config {
     config_strlist_t headers; /* name, value, … */
 } agent_endpoint_config_t;
 
+/* A set of log files to follow (logs.files). */
+typedef struct agent_logfile_config {
+    char *path;              /* glob of files */
+    char *pods_dir;          /* or a /var/log/pods directory (CRI files) */
+    int format;              /* 0 plain, 1 cri */
+    config_strlist_t labels; /* k, v, … */
+} agent_logfile_config_t;
+
 typedef struct agent_config {
     char *config_file;
     char *listen;
@@ -64,6 +72,21 @@ typedef struct agent_config {
     int64_t spool_max_bytes;
     bool spool_sync;
     config_table_t targets; /* agent_target_config_t */
+    /* log shipping (logs.*) */
+    config_strlist_t logs_urls;
+    config_table_t logs_endpoints; /* agent_endpoint_config_t */
+    config_strlist_t logs_labels;  /* k, v, …: added to every log stream */
+    int64_t logs_max_entries, logs_max_bytes, logs_deadline_ms;
+    int64_t logs_max_line;
+    int64_t logs_rescan_ms, logs_poll_ms;
+    bool journal_enabled;
+    char *journal_path; /* empty: the local journal */
+    char *journal_path_flag;
+    config_strlist_t journal_units;
+    int64_t journal_max_priority;
+    config_strlist_t journal_labels;
+    int64_t journal_max_age_ms;
+    config_table_t logs_files; /* agent_logfile_config_t */
     int log_level;
     bool check_config;
 } agent_config_t;

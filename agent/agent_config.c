@@ -14,6 +14,8 @@
 #include "agent/agent.h"
 #include "agent/agent_int.h"
 #include "common/config.h"
+#include "common/labels.h"
+#include "common/mem.h"
 
 static const char *const log_level_values[] = { "debug", "info", "warn", "error", NULL };
 
@@ -58,6 +60,36 @@ static const config_field_t agent_endpoint_fields[] = {
     E("basic-auth-username", CFG_STR, basic_user, NULL, "User name for HTTP basic authentication"),
     E("basic-auth-password-file", CFG_STR, basic_password_file, NULL, "File holding the basic-auth password"),
     E("headers", CFG_MAP, headers, NULL, "Extra request headers (X-Scope-OrgID: tenant, …)"),
+};
+
+static const config_field_t agent_logs_endpoint_fields[] = {
+    E("url", CFG_STR, url, NULL, "Loki push URL (http or https), e.g. http://127.0.0.1:9747/loki/api/v1/push"),
+    E("bearer-token-file", CFG_STR, bearer_token_file, NULL,
+      "File holding a bearer token sent as Authorization (read at every request)"),
+    E("basic-auth-username", CFG_STR, basic_user, NULL, "User name for HTTP basic authentication"),
+    E("basic-auth-password-file", CFG_STR, basic_password_file, NULL, "File holding the basic-auth password"),
+    E("headers", CFG_MAP, headers, NULL, "Extra request headers (X-Scope-OrgID: tenant, …)"),
+};
+
+static const char *const logfile_format_values[] = { "plain", "cri", NULL };
+
+#define L(k_, t_, m_, d_, h_)                                                                                          \
+    {                                                                                                                  \
+        .key = k_, .type = t_, .offset = offsetof(agent_logfile_config_t, m_), .def = d_, .help = h_                   \
+    }
+
+static const config_field_t agent_logfile_fields[] = {
+    L("path", CFG_STR, path, NULL, "Glob of the files to follow (e.g. /var/log/*.log)"),
+    L("pods-dir", CFG_STR, pods_dir, NULL,
+      "Instead of path: a kubelet pod log directory (/var/log/pods); its <ns>_<pod>_<uid>/<container>/*.log files "
+      "are read as CRI with labels namespace, pod, container, stream"),
+    { .key = "format",
+      .type = CFG_ENUM,
+      .offset = offsetof(agent_logfile_config_t, format),
+      .def = "plain",
+      .help = "Line format of path's files: plain (timestamp: read time; label filename) or cri",
+      .enum_values = logfile_format_values },
+    L("labels", CFG_MAP, labels, NULL, "Static labels of these files' streams"),
 };
 
 static const config_field_t agent_fields[] = {
@@ -118,6 +150,49 @@ static const config_field_t agent_fields[] = {
       .sub = agent_target_fields,
       .nsub = sizeof(agent_target_fields) / sizeof(agent_target_fields[0]),
       .elem_size = sizeof(agent_target_config_t) },
+    F("logs.url", CFG_STRLIST, logs_urls, NULL,
+      "Loki push endpoints for the log inputs (repeatable), e.g. http://127.0.0.1:9747/loki/api/v1/push"),
+    { .key = "logs.endpoints",
+      .type = CFG_TABLE,
+      .offset = offsetof(agent_config_t, logs_endpoints),
+      .help = "Loki push endpoints with credentials or headers (config file only): mappings with the keys below",
+      .sub = agent_logs_endpoint_fields,
+      .nsub = sizeof(agent_logs_endpoint_fields) / sizeof(agent_logs_endpoint_fields[0]),
+      .elem_size = sizeof(agent_endpoint_config_t) },
+    F("logs.labels", CFG_MAP, logs_labels, NULL, "Static labels added to every log stream (key=value as a flag)"),
+    FB("logs.max-entries-per-send", CFG_INT, logs_max_entries, "1000", 1, 1000000, "Log entries per push request"),
+    FB("logs.max-bytes-per-send", CFG_BYTES, logs_max_bytes, "1MiB", 1024, 64LL << 20,
+       "Encoded bytes per push request (before compression)"),
+    FB("logs.batch-deadline", CFG_DURATION, logs_deadline_ms, "1s", 0, 1LL << 32,
+       "Longest a partial log batch waits before it is spooled"),
+    FB("logs.max-line-size", CFG_BYTES, logs_max_line, "256KiB", 1024, 64LL << 20,
+       "Longest line kept (a file line, or a reassembled CRI line); longer ones are cut and counted"),
+    FB("logs.rescan-interval", CFG_DURATION, logs_rescan_ms, "10s", 100, 1LL << 32,
+       "How often the logs.files patterns are matched again (new files, rotations)"),
+    FB("logs.poll-interval", CFG_DURATION, logs_poll_ms, "250ms", 10, 60000,
+       "How long the log reader sleeps when every input is idle"),
+    F("logs.journal.enabled", CFG_BOOL, journal_enabled, "false", "Ship the systemd journal"),
+    F("logs.journal.path", CFG_STR, journal_path, NULL,
+      "Directory of journal files to read (empty: this machine's journal)"),
+    { .key = "journal.path",
+      .type = CFG_STR,
+      .offset = offsetof(agent_config_t, journal_path_flag),
+      .help = "Shorthand for --logs.journal.enabled --logs.journal.path=DIR",
+      .flag_only = true },
+    F("logs.journal.units", CFG_STRLIST, journal_units, NULL, "Only these systemd units (_SYSTEMD_UNIT; any of them)"),
+    FB("logs.journal.max-priority", CFG_INT, journal_max_priority, "7", 0, 7,
+       "Only entries with PRIORITY at most this (0 emerg … 7 debug: all)"),
+    F("logs.journal.labels", CFG_MAP, journal_labels, "job=systemd-journal",
+      "Static labels of the journal's streams (besides unit, level, host, identifier, transport)"),
+    FB("logs.journal.max-age", CFG_DURATION, journal_max_age_ms, "7h", 0, 1LL << 40,
+       "Without a saved cursor, start this far back (0s: at the oldest entry)"),
+    { .key = "logs.files",
+      .type = CFG_TABLE,
+      .offset = offsetof(agent_config_t, logs_files),
+      .help = "Log files to follow (config file only): mappings with the keys below",
+      .sub = agent_logfile_fields,
+      .nsub = sizeof(agent_logfile_fields) / sizeof(agent_logfile_fields[0]),
+      .elem_size = sizeof(agent_logfile_config_t) },
     { .key = "log.level",
       .type = CFG_ENUM,
       .offset = offsetof(agent_config_t, log_level),
@@ -213,8 +288,78 @@ static int agent_config_check_bounds(const agent_config_t *cfg, char *err, size_
     return 0;
 }
 
-static int agent_config_check(const agent_config_t *cfg, char *err, size_t errlen)
+/* Static label maps of the log streams: valid names, bounded. */
+static int agent_config_check_map(const config_strlist_t *m, const char *key, char *err, size_t errlen)
 {
+    if (m->n / 2 > AGENT_MAX_STATIC_LABELS) {
+        snprintf(err, errlen, "%s: %zu labels; at most %d", key, m->n / 2, AGENT_MAX_STATIC_LABELS);
+        return -1;
+    }
+    for (size_t i = 0; i + 1 < m->n; i += 2) {
+        if (!labels_valid_label_name(str_cstr(m->v[i])) || strncmp(m->v[i], "__", 2) == 0) {
+            snprintf(err, errlen, "%s: invalid label name \"%s\"", key, m->v[i]);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int agent_config_check_logs(agent_config_t *cfg, char *err, size_t errlen)
+{
+    if (cfg->journal_path_flag && cfg->journal_path_flag[0]) {
+        mem_free(cfg->journal_path);
+        cfg->journal_path = mem_strdup(cfg->journal_path_flag);
+        cfg->journal_enabled = true;
+    }
+    char why[256];
+    for (size_t i = 0; i < cfg->logs_urls.n; i++) {
+        if (agent_httpc_check_url(cfg->logs_urls.v[i], why, sizeof(why)) != 0) {
+            snprintf(err, errlen, "logs.url: \"%s\": %s", cfg->logs_urls.v[i], why);
+            return -1;
+        }
+    }
+    const agent_endpoint_config_t *ep = cfg->logs_endpoints.v;
+    for (size_t i = 0; i < cfg->logs_endpoints.n; i++) {
+        if (!ep[i].url || agent_httpc_check_url(ep[i].url, why, sizeof(why)) != 0) {
+            snprintf(err, errlen, "logs.endpoints[%zu].url: %s", i, ep[i].url ? why : "missing");
+            return -1;
+        }
+        if (ep[i].headers.n / 2 > AGENT_AUTH_MAX_HEADERS - 1) {
+            snprintf(err, errlen, "logs.endpoints[%zu].headers: at most %d", i, AGENT_AUTH_MAX_HEADERS - 1);
+            return -1;
+        }
+    }
+    if (agent_config_check_map(&cfg->logs_labels, "logs.labels", err, errlen) != 0 ||
+        agent_config_check_map(&cfg->journal_labels, "logs.journal.labels", err, errlen) != 0) {
+        return -1;
+    }
+    const agent_logfile_config_t *lf = cfg->logs_files.v;
+    for (size_t i = 0; i < cfg->logs_files.n; i++) {
+        char key[64];
+        snprintf(key, sizeof(key), "logs.files[%zu].labels", i);
+        if (agent_config_check_map(&lf[i].labels, key, err, errlen) != 0) {
+            return -1;
+        }
+        bool has_path = lf[i].path && lf[i].path[0], has_pods = lf[i].pods_dir && lf[i].pods_dir[0];
+        if (has_path == has_pods) {
+            snprintf(err, errlen, "logs.files[%zu]: exactly one of path and pods-dir", i);
+            return -1;
+        }
+    }
+    bool inputs = cfg->journal_enabled || cfg->logs_files.n > 0;
+    bool outputs = cfg->logs_urls.n + cfg->logs_endpoints.n > 0;
+    if (inputs && !outputs) {
+        snprintf(err, errlen, "logs: inputs are configured but no logs.url or logs.endpoints to ship them to");
+        return -1;
+    }
+    return 0;
+}
+
+static int agent_config_check(agent_config_t *cfg, char *err, size_t errlen)
+{
+    if (agent_config_check_logs(cfg, err, errlen) != 0) {
+        return -1;
+    }
     if (agent_config_check_collectors(cfg, err, errlen) != 0 || agent_config_check_bounds(cfg, err, errlen) != 0) {
         return -1;
     }

@@ -205,14 +205,17 @@ typedef struct spool_stats {
 int spool_open(const char *dir, uint64_t max_bytes, bool sync, spool_t **out, char *err, size_t errlen);
 /* Free (files stay on disk). NULL ok. */
 void spool_close(spool_t *s);
-/* Write a batch of nsamples whose body is body[0..len) (copied to disk);
- * then drop oldest batches past the bound. 0, or -errno (the batch is
- * then counted as dropped). O(len) plus one file per dropped batch. */
-int spool_put(spool_t *s, uint32_t nsamples, const void *body, size_t len);
-/* The oldest batch into body (reset), marked in flight so the bound
- * never drops it: 1 with [out] *seq and *nsamples, 0 when empty. Corrupt
- * files met on the way are removed and counted. */
-int spool_peek(spool_t *s, buf_t *body, uint64_t *seq, uint32_t *nsamples);
+/* Write a batch of nsamples items (samples or log entries) whose body is
+ * body[0..len) and whose input checkpoint is ck[0..cklen) (cklen 0: none),
+ * both copied to disk; then drop oldest batches past the bound. 0, or
+ * -errno (the batch is then counted as dropped). O(len + cklen) plus one
+ * file per dropped batch. */
+int spool_put(spool_t *s, uint32_t nsamples, const void *body, size_t len, const void *ck, size_t cklen);
+/* The oldest batch into body (reset) and its checkpoint into ck (reset;
+ * ck may be NULL), marked in flight so the bound never drops it: 1 with
+ * [out] *seq and *nsamples, 0 when empty. Corrupt files met on the way
+ * are removed and counted. */
+int spool_peek(spool_t *s, buf_t *body, buf_t *ck, uint64_t *seq, uint32_t *nsamples);
 /* Remove batch seq (acknowledged or permanently rejected). 0 or -errno. */
 int spool_pop(spool_t *s, uint64_t seq);
 /* Clear the in-flight mark (the batch stays queued for a retry). */
@@ -256,31 +259,89 @@ int agent_auth_headers(const agent_auth_t *a, const char *const *base, agent_aut
 /* Free b (the secret bytes are overwritten first). */
 void agent_auth_buf_fini(agent_auth_buf_t *b);
 
-/* ---- shipper (agent_ship.c): one remote-write endpoint ---------------- */
+/* ---- Loki push encoding (agent_loki.c) -------------------------------- */
+
+/* Streams a batch keeps open at once; a further stream closes the oldest
+ * (its entries are final; a later entry of it opens a new StreamAdapter). */
+#define LOKI_OPEN_STREAMS 16
+
+typedef struct loki_open {
+    buf_t labels;  /* the stream's label string, {a="b", c="d"} */
+    buf_t entries; /* its EntryAdapter fields (tag, length, bytes) so far */
+    uint64_t hash; /* of labels */
+} loki_open_t;
+
+/* A PushRequest under construction. Zeroed is empty; storage is kept
+ * across resets, so a steady shipper allocates nothing per entry. */
+typedef struct loki_batch {
+    buf_t pb;                            /* closed StreamAdapters */
+    loki_open_t open[LOKI_OPEN_STREAMS]; /* open streams, oldest first */
+    size_t nopen;
+    uint32_t nentries;
+    size_t bytes;     /* encoded size so far (approximate batch size) */
+    int64_t first_ms; /* wall time the first entry was added (batch age) */
+} loki_batch_t;
+
+/* Append one entry of the stream whose label string is labels (as
+ * agent_loki_labels writes it; copied): timestamp ts_ns, line bytes as
+ * they are, structured metadata meta[0..nmeta) in that order. O(size of
+ * the entry + LOKI_OPEN_STREAMS); no allocation once the buffers grew. */
+void agent_loki_add(loki_batch_t *b, str_t labels, int64_t ts_ns, str_t line, const label_t *meta, size_t nmeta);
+/* The whole PushRequest into out (appended). b is left closed: reset it
+ * before adding again. O(size). */
+void agent_loki_finish(loki_batch_t *b, buf_t *out);
+/* Empty the batch, keeping its storage. */
+void agent_loki_reset(loki_batch_t *b);
+void agent_loki_fini(loki_batch_t *b);
+/* The label string of ls[0..n) (sorted, unique names) into out (reset):
+ * {a="b", c="d"} with Go-quoted values, as Loki's clients send it. */
+void agent_loki_labels(const label_t *ls, size_t n, buf_t *out);
+
+/* ---- shipper (agent_ship.c): one endpoint (remote-write or Loki push) --- */
 
 #define AGENT_VERSION "0.1.0"
 
+typedef enum ship_kind {
+    SHIP_REMOTE_WRITE = 0, /* samples; snappy WriteRequest; shards by series */
+    SHIP_LOKI,             /* log entries; snappy PushRequest; one shard */
+} ship_kind_t;
+
+/* Called on the thread that adds (ship_add_entry, ship_flush,
+ * ship_destroy) when a pending batch is cut: append the input checkpoint
+ * the batch covers to out (empty: none). */
+typedef void (*ship_checkpoint_fn)(void *ctx, buf_t *out);
+/* Called on the sender thread, in spool order, once a batch is done
+ * with: delivered (2xx) or rejected (a 4xx, dropped). ck is the batch's
+ * checkpoint (borrowed for the call); n its items. */
+typedef void (*ship_ack_fn)(void *ctx, const uint8_t *ck, size_t cklen, uint32_t n, bool delivered);
+
 typedef struct ship_opts {
+    ship_kind_t kind;
     const char *url;
-    const char *dir;    /* this endpoint's spool directory */
-    uint32_t shards;    /* concurrent senders (series hashed) */
-    uint64_t max_bytes; /* spool bound for the endpoint */
-    bool sync;          /* fdatasync each spooled batch */
-    uint32_t max_samples_per_send;
-    int64_t batch_deadline_ms; /* a pending batch is spooled at this age */
+    const char *dir;               /* this endpoint's spool directory */
+    uint32_t shards;               /* concurrent senders (series hashed); 1 for SHIP_LOKI */
+    uint64_t max_bytes;            /* spool bound for the endpoint */
+    bool sync;                     /* fdatasync each spooled batch */
+    uint32_t max_samples_per_send; /* items (samples or entries) per batch */
+    uint64_t max_bytes_per_send;   /* encoded bytes per batch (0: no bound) */
+    int64_t batch_deadline_ms;     /* a pending batch is spooled at this age */
     int64_t min_backoff_ms, max_backoff_ms;
-    long timeout_ms;   /* per request */
-    agent_auth_t auth; /* credentials and extra headers (borrowed) */
+    long timeout_ms;               /* per request */
+    agent_auth_t auth;             /* credentials and extra headers (borrowed) */
+    ship_checkpoint_fn checkpoint; /* optional */
+    ship_ack_fn ack;               /* optional */
+    void *hook_ctx;                /* for checkpoint and ack */
 } ship_opts_t;
 
 typedef struct shipper shipper_t;
 
 typedef struct ship_stats {
     const char *url;
-    uint64_t queued_samples; /* given to ship_add */
+    ship_kind_t kind;
+    uint64_t queued_samples; /* items given to ship_add / ship_add_entry */
     uint64_t sent_samples, sent_batches, sent_bytes, retries;
     uint64_t dropped_rejected, dropped_spool_full, dropped_corrupt;
-    uint64_t spool_bytes, spool_batches;
+    uint64_t spool_bytes, spool_batches, spool_max_bytes;
     int64_t last_success_ms;
 } ship_stats_t;
 
@@ -292,8 +353,13 @@ int ship_create(const ship_opts_t *o, shipper_t **out, char *err, size_t errlen)
 void ship_destroy(shipper_t *sh, int64_t drain_ms);
 /* Queue one sample of the series ls (sorted; copied) whose labels hash
  * is hash; now_ms is the wall time (batch age). Collection thread only.
- * No allocation once the batches have grown. */
+ * No allocation once the batches have grown. SHIP_REMOTE_WRITE only. */
 void ship_add(shipper_t *sh, const label_t *ls, size_t n, uint64_t hash, double v, int64_t ts_ms, int64_t now_ms);
+/* Queue one log entry (see agent_loki_add); the batch is cut when it
+ * reaches max_samples_per_send entries or max_bytes_per_send bytes. One
+ * adding thread. SHIP_LOKI only. */
+void ship_add_entry(shipper_t *sh, str_t labels, int64_t ts_ns, str_t line, const label_t *meta, size_t nmeta,
+                    int64_t now_ms);
 /* Spool pending batches at least batch-deadline old (all when force). */
 void ship_flush(shipper_t *sh, int64_t now_ms, bool force);
 /* Wall time when the oldest pending batch is due, INT64_MAX if none. */
@@ -396,6 +462,7 @@ typedef struct agent_journal_opts {
     const char *const *units; /* _SYSTEMD_UNIT values (OR); nunits 0: all */
     size_t nunits;
     int max_priority; /* entries with PRIORITY <= this (0..6); -1 or >= 7: all */
+    int64_t since_ns; /* without a cursor: start at this realtime (0: the oldest entry) */
 } agent_journal_opts_t;
 typedef struct agent_journal_entry {
     int64_t ts_ns;                         /* realtime */
@@ -417,6 +484,141 @@ const char *agent_journal_cursor(const agent_journal_t *j);
 int agent_journal_wait(agent_journal_t *j, int64_t timeout_ms);
 void agent_journal_stats(const agent_journal_t *j, agent_journal_stats_t *st);
 void agent_journal_close(agent_journal_t *j);
+
+/* ---- CRI log lines (agent_cri.c) --------------------------------------- */
+
+enum { AGENT_CRI_STDOUT = 0, AGENT_CRI_STDERR = 1 };
+typedef struct agent_cri_line {
+    int64_t ts_ns;
+    int stream;    /* AGENT_CRI_STDOUT or AGENT_CRI_STDERR */
+    bool partial;  /* tag P: the next line continues this one */
+    str_t content; /* borrows the input; may be empty */
+} agent_cri_line_t;
+/* Parse one CRI log line p[0..len) (without its '\n'). 0 and [out] *out,
+ * or -1 with [out] *errpos the byte offset of the first bad field. Pure;
+ * O(len); never reads past len. */
+int agent_cri_parse(const char *p, size_t len, agent_cri_line_t *out, size_t *errpos);
+
+/* ---- log input positions (agent_positions.c) --------------------------- */
+/* What the log inputs have shipped: the journal cursor (with its entry's
+ * time, to compare cursors) and, per file (dev, inode), the offset to
+ * resume at with a fingerprint of the file's first bytes. The same text
+ * form is a batch's checkpoint (a delta: only what the batch moved, plus
+ * "N <input> <entries>" counts) and the persisted file (the whole state):
+ *   J <ts_ns> <cursor>
+ *   F <dev> <ino> <offset> <fp_len> <fp_crc32c> <path, \\ and \n escaped>
+ *   X <dev> <ino>                (the file is finished: forget it)
+ *   N <input> <count>            (entries of input 0 journal / 1 files)
+ */
+
+#define AGENT_POS_FP_MAX 256 /* bytes of a file's start fingerprinted */
+enum { AGENT_LOGS_JOURNAL = 0, AGENT_LOGS_FILES = 1, AGENT_LOGS_NINPUTS = 2 };
+
+typedef struct agent_pos_file {
+    uint64_t dev, ino, off;
+    uint32_t fp_len, fp_crc;
+    char *path;
+} agent_pos_file_t;
+
+typedef struct agent_positions {
+    char *cursor; /* NULL: none */
+    int64_t cursor_ts_ns;
+    agent_pos_file_t *files;
+    size_t nfiles, cap;
+} agent_positions_t;
+
+void agent_positions_init(agent_positions_t *p);
+void agent_positions_fini(agent_positions_t *p);
+/* Merge the text t[0..len) into p; counts (may be NULL; AGENT_LOGS_NINPUTS
+ * long) get the N lines added. 0, or -1 at the first malformed line (the
+ * lines before it are applied). O(lines x files). */
+int agent_positions_apply(agent_positions_t *p, const char *t, size_t len, uint64_t *counts);
+/* p's whole state as text into out (appended). */
+void agent_positions_write(const agent_positions_t *p, buf_t *out);
+/* Persist p at path: write path.tmp, fsync, rename, fsync the directory.
+ * 0, or -1 with a reason. scratch is reused. */
+int agent_positions_save(const agent_positions_t *p, const char *path, buf_t *scratch, char *err, size_t errlen);
+/* Merge the file at path into p (absent: nothing). 0, or -1 with a reason. */
+int agent_positions_load(agent_positions_t *p, const char *path, buf_t *scratch, char *err, size_t errlen);
+const agent_pos_file_t *agent_positions_file(const agent_positions_t *p, uint64_t dev, uint64_t ino);
+void agent_positions_set_file(agent_positions_t *p, const agent_pos_file_t *f);
+void agent_positions_forget(agent_positions_t *p, uint64_t dev, uint64_t ino);
+/* Into dst: the least advanced of dst and src (per file the lower offset;
+ * the cursor with the older entry); what only one has is taken. */
+void agent_positions_min(agent_positions_t *dst, const agent_positions_t *src);
+/* Keep only the files keep(ctx, dev, ino) says are still there. */
+void agent_positions_prune(agent_positions_t *p, bool (*keep)(void *ctx, uint64_t dev, uint64_t ino), void *ctx);
+/* One line of the text form, appended to out. */
+void agent_positions_put_journal(buf_t *out, int64_t ts_ns, const char *cursor);
+void agent_positions_put_file(buf_t *out, const agent_pos_file_t *f);
+void agent_positions_put_forget(buf_t *out, uint64_t dev, uint64_t ino);
+void agent_positions_put_count(buf_t *out, int input, uint64_t n);
+
+/* ---- file input (agent_logfile.c) -------------------------------------- */
+
+typedef struct agent_logfile_source {
+    const char *glob;      /* path pattern (glob(3)) */
+    bool cri;              /* CRI lines; pod labels from the /var/log/pods layout */
+    const label_t *labels; /* static labels (borrowed; names valid) */
+    size_t nlabels;
+} agent_logfile_source_t;
+
+/* An entry read: the file's stream label string, time, line. */
+typedef void (*agent_logfile_emit_fn)(void *ctx, str_t labels, int64_t ts_ns, str_t line);
+
+typedef struct agent_logfile_opts {
+    const agent_logfile_source_t *sources;
+    size_t nsources;
+    size_t max_line; /* bytes of a line kept (longer: cut, counted) */
+    uint64_t *clock; /* the pipeline's change counter (ticked per change) */
+    agent_logfile_emit_fn emit;
+    void *emit_ctx;
+} agent_logfile_opts_t;
+
+typedef struct agent_logfile_stats {
+    uint64_t lines, truncated_lines, malformed, rotations, truncations, files;
+} agent_logfile_stats_t;
+
+typedef struct agent_logfile agent_logfile_t;
+/* The input over o's sources (borrowed for its life). resume (may be
+ * NULL; borrowed for the call) gives the positions to start from: a file
+ * found with its (dev, inode) and fingerprint resumes at its offset (at 0
+ * when the file is now shorter), any other at 0; a remembered file
+ * renamed out of the pattern in its directory (rotated while the agent
+ * was down) is read to its end first. 0 and [out] *out, or -1. */
+int agent_logfile_create(const agent_logfile_opts_t *o, const agent_positions_t *resume, agent_logfile_t **out,
+                         char *err, size_t errlen);
+void agent_logfile_destroy(agent_logfile_t *lf); /* NULL ok */
+/* Find new files and rotated ones. O(files matched). */
+void agent_logfile_scan(agent_logfile_t *lf);
+/* Read what the files have (up to budget bytes per file), emitting
+ * entries (the file's position is updated before each emit). Rotated
+ * files are read to their end, then closed and forgotten; a file shorter
+ * than its offset (truncated) restarts at 0. Returns entries emitted. */
+size_t agent_logfile_poll(agent_logfile_t *lf, size_t budget, int64_t now_ns);
+/* F lines for files whose position changed after clock value since, X
+ * lines for files forgotten after it, appended to out. */
+void agent_logfile_checkpoint(agent_logfile_t *lf, uint64_t since, buf_t *out);
+/* Drop forget records at or before clock value upto. */
+void agent_logfile_prune(agent_logfile_t *lf, uint64_t upto);
+/* Is (dev, ino) a file the input follows? */
+bool agent_logfile_known(void *lf, uint64_t dev, uint64_t ino);
+void agent_logfile_stats(const agent_logfile_t *lf, agent_logfile_stats_t *st);
+
+/* ---- log pipeline (agent_logs.c) ---------------------------------------- */
+
+struct agent_logs;
+/* Start the log inputs configured in cfg (journal, files) and their Loki
+ * endpoints: positions loaded, shippers started, the reading thread
+ * running. [out] *out is NULL when no log input or endpoint is set. 0, or
+ * -1 with a reason. */
+int agent_logs_create(const struct agent_config *cfg, struct agent_logs **out, char *err, size_t errlen);
+/* Stop reading, spool what is pending, drain for drain_ms, free. NULL ok. */
+void agent_logs_destroy(struct agent_logs *l, int64_t drain_ms);
+/* Add the log inputs' and endpoints' metrics to s. NULL ok. */
+void agent_logs_metrics(struct agent_logs *l, msink_t *s);
+/* One endpoint's pharos_agent_* metrics (either kind). */
+void agent_self_shipper(const ship_stats_t *x, msink_t *s);
 
 /* ---- collectors ------------------------------------------------------- */
 

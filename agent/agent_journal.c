@@ -157,7 +157,13 @@ int agent_journal_open(const agent_journal_opts_t *o, const char *cursor, agent_
             }
         }
     }
-    r = cursor != NULL ? sd_journal_seek_cursor(j->sd, cursor) : sd_journal_seek_head(j->sd);
+    if (cursor != NULL) {
+        r = sd_journal_seek_cursor(j->sd, cursor);
+    } else if (o->since_ns > 0) {
+        r = sd_journal_seek_realtime_usec(j->sd, (uint64_t)(o->since_ns / 1000));
+    } else {
+        r = sd_journal_seek_head(j->sd);
+    }
     if (r < 0) {
         snprintf(err, errlen, "journal seek %s: %s", cursor != NULL ? cursor : "head", strerror(-r));
         goto fail;

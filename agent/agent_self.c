@@ -97,33 +97,54 @@ static void agent_self_process(const agent_self_t *st, buf_t *scratch, msink_t *
     }
 }
 
-static void agent_self_endpoint(const ship_stats_t *x, msink_t *s)
+/* Loki push endpoints report under pharos_agent_loki_push_* and
+ * pharos_agent_dropped_log_entries_total; the spool gauges are shared,
+ * with kind="metrics" or kind="logs". */
+void agent_self_shipper(const ship_stats_t *x, msink_t *s)
 {
-    msink_addv(s, "pharos_agent_remote_write_samples_queued_total", "Samples queued for the endpoint.", METRIC_COUNTER,
-               (double)x->queued_samples, 1, "url", x->url);
-    msink_addv(s, "pharos_agent_remote_write_samples_sent_total", "Samples acknowledged by the endpoint.",
-               METRIC_COUNTER, (double)x->sent_samples, 1, "url", x->url);
-    msink_addv(s, "pharos_agent_remote_write_requests_sent_total", "Batches acknowledged by the endpoint.",
-               METRIC_COUNTER, (double)x->sent_batches, 1, "url", x->url);
-    msink_addv(s, "pharos_agent_remote_write_bytes_sent_total", "Compressed bytes acknowledged by the endpoint.",
-               METRIC_COUNTER, (double)x->sent_bytes, 1, "url", x->url);
-    msink_addv(s, "pharos_agent_remote_write_retries_total",
-               "Requests that failed with a retryable error (5xx, 429, connection).", METRIC_COUNTER,
-               (double)x->retries, 1, "url", x->url);
-    msink_addv(s, "pharos_agent_remote_write_last_success_timestamp_seconds",
-               "When the endpoint last acknowledged a batch (0: never).", METRIC_GAUGE,
-               (double)x->last_success_ms / 1000.0, 1, "url", x->url);
+    bool logs = x->kind == SHIP_LOKI;
+    const char *kind = logs ? "logs" : "metrics";
+    if (logs) {
+        msink_addv(s, "pharos_agent_loki_push_entries_queued_total", "Log entries queued for the endpoint.",
+                   METRIC_COUNTER, (double)x->queued_samples, 1, "url", x->url);
+        msink_addv(s, "pharos_agent_loki_push_entries_sent_total", "Log entries acknowledged by the endpoint.",
+                   METRIC_COUNTER, (double)x->sent_samples, 1, "url", x->url);
+        msink_addv(s, "pharos_agent_loki_push_requests_sent_total", "Batches acknowledged by the endpoint.",
+                   METRIC_COUNTER, (double)x->sent_batches, 1, "url", x->url);
+        msink_addv(s, "pharos_agent_loki_push_bytes_sent_total", "Compressed bytes acknowledged by the endpoint.",
+                   METRIC_COUNTER, (double)x->sent_bytes, 1, "url", x->url);
+        msink_addv(s, "pharos_agent_loki_push_retries_total",
+                   "Requests that failed with a retryable error (5xx, 429, connection).", METRIC_COUNTER,
+                   (double)x->retries, 1, "url", x->url);
+        msink_addv(s, "pharos_agent_loki_push_last_success_timestamp_seconds",
+                   "When the endpoint last acknowledged a batch (0: never).", METRIC_GAUGE,
+                   (double)x->last_success_ms / 1000.0, 1, "url", x->url);
+    } else {
+        msink_addv(s, "pharos_agent_remote_write_samples_queued_total", "Samples queued for the endpoint.",
+                   METRIC_COUNTER, (double)x->queued_samples, 1, "url", x->url);
+        msink_addv(s, "pharos_agent_remote_write_samples_sent_total", "Samples acknowledged by the endpoint.",
+                   METRIC_COUNTER, (double)x->sent_samples, 1, "url", x->url);
+        msink_addv(s, "pharos_agent_remote_write_requests_sent_total", "Batches acknowledged by the endpoint.",
+                   METRIC_COUNTER, (double)x->sent_batches, 1, "url", x->url);
+        msink_addv(s, "pharos_agent_remote_write_bytes_sent_total", "Compressed bytes acknowledged by the endpoint.",
+                   METRIC_COUNTER, (double)x->sent_bytes, 1, "url", x->url);
+        msink_addv(s, "pharos_agent_remote_write_retries_total",
+                   "Requests that failed with a retryable error (5xx, 429, connection).", METRIC_COUNTER,
+                   (double)x->retries, 1, "url", x->url);
+        msink_addv(s, "pharos_agent_remote_write_last_success_timestamp_seconds",
+                   "When the endpoint last acknowledged a batch (0: never).", METRIC_GAUGE,
+                   (double)x->last_success_ms / 1000.0, 1, "url", x->url);
+    }
     msink_addv(s, "pharos_agent_spool_bytes", "Bytes of batches waiting in the endpoint's spool.", METRIC_GAUGE,
-               (double)x->spool_bytes, 1, "url", x->url);
+               (double)x->spool_bytes, 2, "kind", kind, "url", x->url);
     msink_addv(s, "pharos_agent_spool_batches", "Batches waiting in the endpoint's spool.", METRIC_GAUGE,
-               (double)x->spool_batches, 1, "url", x->url);
-    static const char *const help = "Samples dropped before the endpoint acknowledged them, by reason.";
-    msink_addv(s, "pharos_agent_dropped_samples_total", help, METRIC_COUNTER, (double)x->dropped_spool_full, 2,
-               "reason", "spool_full", "url", x->url);
-    msink_addv(s, "pharos_agent_dropped_samples_total", help, METRIC_COUNTER, (double)x->dropped_rejected, 2, "reason",
-               "rejected", "url", x->url);
-    msink_addv(s, "pharos_agent_dropped_samples_total", help, METRIC_COUNTER, (double)x->dropped_corrupt, 2, "reason",
-               "corrupt", "url", x->url);
+               (double)x->spool_batches, 2, "kind", kind, "url", x->url);
+    const char *name = logs ? "pharos_agent_dropped_log_entries_total" : "pharos_agent_dropped_samples_total";
+    const char *help = logs ? "Log entries dropped before the endpoint acknowledged them, by reason."
+                            : "Samples dropped before the endpoint acknowledged them, by reason.";
+    msink_addv(s, name, help, METRIC_COUNTER, (double)x->dropped_spool_full, 2, "reason", "spool_full", "url", x->url);
+    msink_addv(s, name, help, METRIC_COUNTER, (double)x->dropped_rejected, 2, "reason", "rejected", "url", x->url);
+    msink_addv(s, name, help, METRIC_COUNTER, (double)x->dropped_corrupt, 2, "reason", "corrupt", "url", x->url);
 }
 
 void agent_self_metrics(const agent_self_t *st, shipper_t *const *sh, size_t nsh, buf_t *scratch, msink_t *s)
@@ -140,6 +161,6 @@ void agent_self_metrics(const agent_self_t *st, shipper_t *const *sh, size_t nsh
     for (size_t i = 0; i < nsh; i++) {
         ship_stats_t x;
         ship_stats(sh[i], &x);
-        agent_self_endpoint(&x, s);
+        agent_self_shipper(&x, s);
     }
 }

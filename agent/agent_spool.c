@@ -12,8 +12,14 @@
  * files is kept, only the range, the byte total and the file count.
  *
  * File layout (little-endian):
- *   | "PHRW" | u32 version (1) | u32 samples | u32 crc32c(body) | body |
- * body is the snappy-compressed WriteRequest, sent as is.
+ *   version 1: | "PHRW" | u32 1 | u32 items | u32 crc32c(body) | body |
+ *   version 2: | "PHRW" | u32 2 | u32 items | u32 crc32c(ck_len, ck, body)
+ *              | u32 ck_len | ck | body |
+ * body is the request body (snappy-compressed WriteRequest or Loki
+ * PushRequest), sent as is; ck is the batch's input checkpoint (what the
+ * log inputs had read when the batch was cut), handed back with the
+ * batch so the shipper's ack hook can persist it. A batch without one is
+ * written as version 1.
  *
  * Past the bound the oldest files are dropped (never the one being
  * sent) and their samples counted. A file that fails its checks when
@@ -230,12 +236,21 @@ static int spool_write_all(int fd, const void *p, size_t len)
     return 0;
 }
 
-int spool_put(spool_t *s, uint32_t nsamples, const void *body, size_t len)
+int spool_put(spool_t *s, uint32_t nsamples, const void *body, size_t len, const void *ck, size_t cklen)
 {
     char tmp[SPOOL_PATH_MAX], path[SPOOL_PATH_MAX];
     snprintf(tmp, sizeof(tmp), "%s/next.tmp", s->dir);
-    uint8_t hdr[SPOOL_HDR];
-    uint32_t version = 1, crc = crc32c(0, body, len);
+    uint8_t hdr[SPOOL_HDR + 4];
+    size_t hlen = SPOOL_HDR;
+    uint32_t version = cklen > 0 ? 2 : 1, crc = 0;
+    if (cklen > 0) {
+        uint32_t ck32 = (uint32_t)cklen;
+        memcpy(hdr + SPOOL_HDR, &ck32, 4);
+        hlen += 4;
+        crc = crc32c(crc, hdr + SPOOL_HDR, 4);
+        crc = crc32c(crc, ck, cklen);
+    }
+    crc = crc32c(crc, body, len);
     memcpy(hdr, SPOOL_MAGIC, 4);
     memcpy(hdr + 4, &version, 4);
     memcpy(hdr + 8, &nsamples, 4);
@@ -243,7 +258,10 @@ int spool_put(spool_t *s, uint32_t nsamples, const void *body, size_t len)
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     int rc = fd < 0 ? -errno : 0;
     if (rc == 0) {
-        rc = spool_write_all(fd, hdr, sizeof(hdr));
+        rc = spool_write_all(fd, hdr, hlen);
+    }
+    if (rc == 0 && cklen > 0) {
+        rc = spool_write_all(fd, ck, cklen);
     }
     if (rc == 0) {
         rc = spool_write_all(fd, body, len);
@@ -267,7 +285,7 @@ int spool_put(spool_t *s, uint32_t nsamples, const void *body, size_t len)
         s->dropped_full += nsamples;
     } else {
         s->tail++;
-        s->bytes += SPOOL_HDR + len;
+        s->bytes += hlen + cklen + len;
         s->files++;
         spool_enforce_bound(s);
     }
@@ -276,8 +294,9 @@ int spool_put(spool_t *s, uint32_t nsamples, const void *body, size_t len)
     return rc;
 }
 
-/* Read and check file seq into body. 1 ok, 0 absent, -1 corrupt. */
-static int spool_read(spool_t *s, uint64_t seq, buf_t *body, uint32_t *nsamples, uint64_t *size)
+/* Read and check file seq into body (and its checkpoint into ck, reset,
+ * when ck is not NULL). 1 ok, 0 absent, -1 corrupt. */
+static int spool_read(spool_t *s, uint64_t seq, buf_t *body, buf_t *ck, uint32_t *nsamples, uint64_t *size)
 {
     char path[SPOOL_PATH_MAX];
     spool_path(s, seq, "rw", path, sizeof(path));
@@ -287,22 +306,41 @@ static int spool_read(spool_t *s, uint64_t seq, buf_t *body, uint32_t *nsamples,
     }
     *size = body->len;
     *nsamples = 0;
+    if (ck) {
+        buf_reset(ck);
+    }
     if (rc != 0 || body->len < SPOOL_HDR || memcmp(body->data, SPOOL_MAGIC, 4) != 0) {
         return -1;
     }
-    uint32_t version, crc;
+    uint32_t version, crc, cklen = 0;
     memcpy(&version, body->data + 4, 4);
     memcpy(nsamples, body->data + 8, 4);
     memcpy(&crc, body->data + 12, 4);
-    if (version != 1 || crc32c(0, body->data + SPOOL_HDR, body->len - SPOOL_HDR) != crc) {
+    size_t start = SPOOL_HDR;
+    if (version == 2) {
+        if (body->len < SPOOL_HDR + 4) {
+            return -1;
+        }
+        memcpy(&cklen, body->data + SPOOL_HDR, 4);
+        if (cklen > body->len - SPOOL_HDR - 4) {
+            return -1;
+        }
+        start = SPOOL_HDR + 4 + cklen;
+    } else if (version != 1) {
         return -1;
     }
-    memmove(body->data, body->data + SPOOL_HDR, body->len - SPOOL_HDR);
-    body->len -= SPOOL_HDR;
+    if (crc32c(0, body->data + SPOOL_HDR, body->len - SPOOL_HDR) != crc) {
+        return -1;
+    }
+    if (ck && cklen > 0) {
+        buf_append(ck, body->data + SPOOL_HDR + 4, cklen);
+    }
+    memmove(body->data, body->data + start, body->len - start);
+    body->len -= start;
     return 1;
 }
 
-int spool_peek(spool_t *s, buf_t *body, uint64_t *seq, uint32_t *nsamples)
+int spool_peek(spool_t *s, buf_t *body, buf_t *ck, uint64_t *seq, uint32_t *nsamples)
 {
     pthread_mutex_lock(&s->mu);
     for (;;) {
@@ -312,7 +350,7 @@ int spool_peek(spool_t *s, buf_t *body, uint64_t *seq, uint32_t *nsamples)
         }
         uint64_t q = s->head;
         uint64_t size = 0;
-        int rc = spool_read(s, q, body, nsamples, &size);
+        int rc = spool_read(s, q, body, ck, nsamples, &size);
         if (rc == 1) {
             s->inflight = q;
             *seq = q;

@@ -129,7 +129,8 @@ static bool clock_lit(const char *s, size_t len, size_t *i, char c)
     return true;
 }
 
-static bool clock_parse_rfc3339(const char *s, size_t len, int64_t *out)
+/* RFC 3339 into whole seconds and nanoseconds (0..999999999). */
+static bool clock_parse_rfc3339(const char *s, size_t len, int64_t *secs_out, int64_t *nanos_out)
 {
     size_t i = 0;
     int year = 0, mon = 0, day = 0, hh = 0, mm = 0, ss = 0;
@@ -179,8 +180,19 @@ static bool clock_parse_rfc3339(const char *s, size_t len, int64_t *out)
     if (i != len) {
         return false;
     }
-    int64_t secs = clock_days_from_civil(year, mon, day) * 86400 + hh * 3600 + mm * 60 + ss - off_s;
-    *out = secs * 1000 + (nanos + 500000) / 1000000;
+    *secs_out = clock_days_from_civil(year, mon, day) * 86400 + hh * 3600 + mm * 60 + ss - off_s;
+    *nanos_out = nanos;
+    return true;
+}
+
+bool time_parse_rfc3339_ns(const char *s, size_t len, int64_t *out)
+{
+    int64_t secs = 0, nanos = 0;
+    if (!clock_parse_rfc3339(s, len, &secs, &nanos) || secs > INT64_MAX / 1000000000 - 1 ||
+        secs < INT64_MIN / 1000000000 + 1) {
+        return false;
+    }
+    *out = secs * 1000000000 + nanos;
     return true;
 }
 
@@ -211,7 +223,12 @@ bool time_parse_ms(const char *s, size_t len, int64_t *out)
         *out = (int64_t)whole * 1000 + (int64_t)round(frac * 1000);
         return true;
     }
-    return clock_parse_rfc3339(s, len, out);
+    int64_t secs = 0, nanos = 0;
+    if (!clock_parse_rfc3339(s, len, &secs, &nanos)) {
+        return false;
+    }
+    *out = secs * 1000 + (nanos + 500000) / 1000000;
+    return true;
 }
 
 size_t time_format_rfc3339(int64_t ms, char *dst)

@@ -34,6 +34,9 @@ void clock_mono_deadline(int64_t ms, struct timespec *ts);
  * float ("1700000000.123") or RFC 3339 ("2023-11-14T22:13:20.123Z",
  * "…+02:00"). Result in ms (rounded to the nearest ms). False on junk. */
 bool time_parse_ms(const char *s, size_t len, int64_t *out);
+/* Parse RFC 3339 with up to 9 fractional digits ("…T22:13:20.123456789Z",
+ * "…+02:00") into ns since the epoch. False on junk or out of int64 range. */
+bool time_parse_rfc3339_ns(const char *s, size_t len, int64_t *out);
 /* Format ms as RFC 3339 UTC with milliseconds into dst (room for 32). */
 size_t time_format_rfc3339(int64_t ms, char *dst);
 

@@ -9,7 +9,9 @@
  * flags. Flag syntax matches config_parse_flags: "--key=value" or
  * "--key value" (the next argument is the value whatever it looks like),
  * a bare "--key" for a boolean. "--" ends the flags, so a query that starts
- * with '-' is written after it.
+ * with '-' is written after it. A command may also give one-letter
+ * aliases ("-f" for "--follow"); they take no "=value" and are otherwise
+ * the long flag.
  */
 #include <assert.h>
 #include <stddef.h>
@@ -20,6 +22,27 @@
 
 int ctl_args_parse(int argc, char **argv, const config_field_t *f, size_t n, void *dst, const char **pos, size_t *npos,
                    char *err, size_t errlen)
+{
+    return ctl_args_parse_short(argc, argv, f, n, NULL, 0, dst, pos, npos, err, errlen);
+}
+
+/* The field of the one-letter alias a ("-f"), or NULL. */
+static const config_field_t *ctl_args_short_field(const char *a, const config_field_t *f, size_t n,
+                                                  const ctl_args_short_t *shorts, size_t nshort)
+{
+    if (a[1] == '\0' || a[2] != '\0') {
+        return NULL;
+    }
+    for (size_t i = 0; i < nshort; i++) {
+        if (shorts[i].letter == a[1]) {
+            return config_find(f, n, shorts[i].key, strlen(shorts[i].key));
+        }
+    }
+    return NULL;
+}
+
+int ctl_args_parse_short(int argc, char **argv, const config_field_t *f, size_t n, const ctl_args_short_t *shorts,
+                         size_t nshort, void *dst, const char **pos, size_t *npos, char *err, size_t errlen)
 {
     assert(argc >= 1 && pos && npos);
     *npos = 0;
@@ -37,7 +60,8 @@ int ctl_args_parse(int argc, char **argv, const config_field_t *f, size_t n, voi
         const char *key = a + (a[1] == '-' ? 2 : 1);
         const char *eq = strchr(key, '=');
         size_t keylen = eq ? (size_t)(eq - key) : strlen(key);
-        const config_field_t *fld = a[1] == '-' ? config_find(f, n, key, keylen) : NULL;
+        const config_field_t *fld =
+            a[1] == '-' ? config_find(f, n, key, keylen) : ctl_args_short_field(a, f, n, shorts, nshort);
         if (!fld) {
             snprintf(err, errlen, "unknown flag %.*s", (int)(key - a + (ptrdiff_t)keylen), a);
             return -1;

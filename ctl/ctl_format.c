@@ -30,7 +30,7 @@
 #include "common/labels.h"
 #include "common/mem.h"
 #include "common/str.h"
-#include "ctl/ctl.h"
+#include "ctl/ctl_int.h"
 
 #define CTL_FORMAT_GAP "  "
 
@@ -61,9 +61,8 @@ static str_t ctl_format_jstr(const json_t *s)
     return str_from(json_string_value(s), json_string_length(s));
 }
 
-/* metric: an object of string values. Appends name{a="b", …}; -1 with the
- * reason in why when a value is not a string. */
-static int ctl_format_labels(const json_t *metric, buf_t *out, buf_t *why)
+/* Contract in ctl_int.h. */
+int ctl_format_labels(const json_t *metric, buf_t *out, buf_t *why)
 {
     if (!json_is_object(metric)) {
         buf_puts(why, "\"metric\" is not an object");

@@ -9,6 +9,9 @@
  *   pharosctl COMMAND --help             its usage, from its option table
  *   pharosctl help [COMMAND] | --help    the command list, or one usage
  *
+ * $PHAROSCTL_TEST_MAX_POLLS (tests only) ends `logs --follow` after that
+ * many polls instead of at SIGINT/SIGTERM.
+ *
  * --help / -h anywhere before a "--" shows the command's usage instead of
  * running it, so it cannot be mistaken for a query. jansson allocates
  * through mem_* (set once here, before any command runs).
@@ -30,6 +33,10 @@ static const ctl_command_t ctl_commands[] = {
       .summary = "Evaluate a PromQL expression over a time range",
       .run = ctl_query_range_run,
       .usage = ctl_query_range_usage },
+    { .name = "logs",
+      .summary = "Print the log lines a LogQL query selects, and follow new ones",
+      .run = ctl_logs_run,
+      .usage = ctl_logs_usage },
 };
 
 #define CTL_NCOMMANDS (sizeof(ctl_commands) / sizeof(ctl_commands[0]))
@@ -108,7 +115,10 @@ int main(int argc, char **argv)
         return CTL_EXIT_OK;
     }
     const char *url = getenv("PHAROS_URL");
-    ctl_env_t env = { .out = stdout, .err = stderr, .clock = clock_real(), .default_url = url };
+    const char *polls = getenv("PHAROSCTL_TEST_MAX_POLLS"); /* tests only: ends logs --follow */
+    ctl_env_t env = {
+        .out = stdout, .err = stderr, .clock = clock_real(), .default_url = url, .max_polls = polls ? atoi(polls) : 0
+    };
     int rc = c->run(&env, argc - 1, argv + 1);
     fflush(stdout);
     return rc;

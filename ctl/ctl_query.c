@@ -28,7 +28,7 @@
 #include "common/httpc.h"
 #include "common/mem.h"
 #include "common/str.h"
-#include "ctl/ctl.h"
+#include "ctl/ctl_int.h"
 
 #define CTL_QUERY_GRACE_MS 10000
 #define CTL_QUERY_WAIT_MS (120000 + CTL_QUERY_GRACE_MS)
@@ -159,9 +159,8 @@ bool ctl_query_parse_step(const char *s, int64_t *out)
     return *out > 0;
 }
 
-/* Append "&key=value" (no '&' first), value percent-encoded for
- * application/x-www-form-urlencoded (only unreserved bytes stay raw). */
-static void ctl_query_form(buf_t *b, const char *key, const char *value)
+/* Contract in ctl_int.h. */
+void ctl_query_form(buf_t *b, const char *key, const char *value)
 {
     static const char hex[] = "0123456789ABCDEF";
     buf_printf(b, "%s%s=", b->len ? "&" : "", key);

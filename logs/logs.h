@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * logs: the log store's public interface. For now: decoding of Loki push
- * requests (POST /loki/api/v1/push) into validated streams.
+ * logs: the log store's public interface: decoding of Loki push requests
+ * (POST /loki/api/v1/push) into validated streams, and the store those
+ * streams are appended to and selected from (logs_store_*, below).
  *
  * logs_push_decode is pure: bytes in, an arena-backed logs_push_t out. It
  * reports a malformed body (bad gzip/snappy, bad protobuf, bad JSON) as a
@@ -22,8 +23,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <stdbool.h>
+
 #include "common/arena.h"
+#include "common/clock.h"
 #include "common/labels.h"
+#include "common/matcher.h"
 #include "common/str.h"
 
 typedef struct logs_entry {
@@ -93,5 +98,148 @@ logs_push_status_t logs_push_decode(logs_push_format_t fmt, logs_push_encoding_t
  * the order written (values unescaped; slices borrow s when no escape).
  * Returns 0, or -1 with a reason naming the byte position in err. O(len). */
 int logs_selector_parse(str_t s, arena_t *arena, label_t **ls, size_t *n, char *err, size_t errlen);
+
+/* ---- the log store (logs_store*.c) ----
+ *
+ * A stream is a label set (sorted, validated as logs_push_decode leaves
+ * it). Entries are (ns timestamp, line bytes, structured metadata). A 0
+ * from logs_store_append means every accepted entry is in the WAL (written,
+ * and synced with wal_sync), so it survives kill -9. Entries of a stream
+ * may arrive in any order; the store keeps each stream in time order and
+ * keeps one copy of an entry sent twice (same stream, timestamp and line:
+ * dropped at append while the first copy is in the head, and on read and
+ * compaction otherwise), so an at-least-once sender never shows a line
+ * twice. Entries with equal timestamps keep arrival order.
+ *
+ * All entry points are thread-safe. Selections never run the caller's
+ * callback with a store lock held. A background thread cuts heads into
+ * blocks, compacts and applies retention; logs_store_flush does it now.
+ * Errors: int status, 0 on success, LOGS_ERR_* below, reasons through err
+ * buffers. Bad data on disk never aborts: a torn WAL tail is cut, a
+ * corrupt block is skipped and counted.
+ */
+
+typedef struct logs_store logs_store_t;
+
+enum {
+    LOGS_OK = 0,
+    LOGS_ERR_IO = -1,      /* disk error: retryable (answer 5xx) */
+    LOGS_ERR_CORRUPT = -2, /* data dir unreadable */
+    LOGS_ERR_CLOSED = -3,
+    LOGS_ERR_LIMIT = -4, /* a selection went past a limit of the caller */
+};
+
+typedef struct logs_store_opts {
+    const char *dir;          /* data directory (created if missing) */
+    int64_t retention_ns;     /* blocks whose newest entry is older than now - retention are dropped; 0: keep */
+    size_t block_bytes;       /* a stream's head is cut into a block past this many line bytes; 0: 1 MiB */
+    int64_t head_max_age_ns;  /* ... or when its oldest entry is this much older than its newest, or
+                                 has been in the head this long (wall clock); 0: 1h */
+    bool wal_sync;            /* fdatasync the WAL on every commit */
+    size_t wal_segment_bytes; /* 0: 64 MiB */
+    bool background;          /* run the maintenance thread */
+    pclock_t clock;           /* zeroed: the real clock */
+} logs_store_opts_t;
+
+typedef struct logs_append_result {
+    uint64_t accepted;    /* entries stored */
+    uint64_t duplicates;  /* entries already stored (same stream, ts, line): not errors */
+    uint64_t new_streams; /* streams created by this append */
+} logs_append_result_t;
+
+/* Open or create the store in o->dir, replaying the WAL. 0 and [out] *out,
+ * or a LOGS_ERR_* with a reason in err and *out NULL. */
+int logs_store_open(const logs_store_opts_t *o, logs_store_t **out, char *err, size_t errlen);
+/* Stop the maintenance thread, commit the WAL, free. NULL ok. */
+void logs_store_close(logs_store_t *s);
+
+/* Append every stream of p (as logs_push_decode returns it). Returns 0
+ * when everything accepted is durable (per wal_sync), LOGS_ERR_IO when the
+ * WAL could not be written (nothing is promised: answer 5xx). p is
+ * borrowed. Work: O(entries + bytes). */
+int logs_store_append(logs_store_t *s, const logs_push_t *p, logs_append_result_t *res);
+
+/* Cut every head into blocks, compact, apply retention, drop the WAL the
+ * blocks cover; returns when durable. 0 or LOGS_ERR_IO. */
+int logs_store_flush(logs_store_t *s);
+
+/* A selection: the streams matching every matcher (a label absent from a
+ * stream matches as ""), their entries with start_ns <= ts < end_ns.
+ * must/nmust: literal byte strings every line the caller wants contains
+ * (from `|= "x"` filters); the store may skip blocks whose token filter
+ * proves a literal absent, but it does not filter lines itself: the caller
+ * still applies its filters to what it receives. */
+typedef struct logs_select {
+    matcher_t *ms; /* used by one thread at a time (see matcher.h) */
+    size_t nms;
+    int64_t start_ns, end_ns;
+    bool backward; /* entries newest first */
+    const str_t *must;
+    size_t nmust;
+} logs_select_t;
+
+/* Returned by a logs_select_fn to skip the rest of the current stream. */
+#define LOGS_SELECT_NEXT_STREAM 1
+
+/* Called with a stream's entries in chunks: all chunks of one stream
+ * before the next stream's, streams in an unspecified order, entries in
+ * time order (newest first when backward; equal timestamps keep their
+ * arrival order, reversed when backward). Arrays and strings are borrowed
+ * for the call. Return 0 for more, LOGS_SELECT_NEXT_STREAM to skip to the
+ * next stream, anything else to stop (logs_store_select returns it). */
+typedef int (*logs_select_fn)(void *ctx, const label_t *labels, size_t nlabels, const logs_entry_t *e, size_t n);
+
+/* Run a selection. 0 when every stream was delivered, the callback's stop
+ * value, or LOGS_ERR_IO. Work: the matching streams' blocks overlapping
+ * the range (less what the token filters skip) and their heads. */
+int logs_store_select(logs_store_t *s, const logs_select_t *q, logs_select_fn fn, void *ctx);
+
+/* A union of matcher sets, as /series' repeated match[] gives them; no set
+ * at all selects every stream. */
+typedef struct logs_matchset {
+    matcher_t *ms;
+    size_t n;
+} logs_matchset_t;
+
+typedef struct logs_series {
+    label_t *labels; /* sorted by name, strings in the caller's arena */
+    size_t n;
+} logs_series_t;
+
+/* Streams selected by sets with an entry (judged by block and head time
+ * bounds) in [start_ns, end_ns]: their label names, the values of name, or
+ * their label sets; sorted (names and values by bytes, sets as labels
+ * compare), copied into a. Return the count, [out] *out. Work: the
+ * streams' index entries, no block reads. */
+size_t logs_store_label_names(logs_store_t *s, const logs_matchset_t *sets, size_t nsets, int64_t start_ns,
+                              int64_t end_ns, arena_t *a, str_t **out);
+size_t logs_store_label_values(logs_store_t *s, str_t name, const logs_matchset_t *sets, size_t nsets, int64_t start_ns,
+                               int64_t end_ns, arena_t *a, str_t **out);
+size_t logs_store_series(logs_store_t *s, const logs_matchset_t *sets, size_t nsets, int64_t start_ns, int64_t end_ns,
+                         arena_t *a, logs_series_t **out);
+
+/* What /loki/api/v1/index/stats reports for the streams selected by sets
+ * over [start_ns, end_ns]: streams, chunks (blocks and heads), entries and
+ * line bytes, counted over the blocks and heads overlapping the range
+ * (whole blocks, as Loki counts whole chunks). */
+typedef struct logs_index_stats {
+    uint64_t streams, chunks, entries, bytes;
+} logs_index_stats_t;
+void logs_store_index_stats(logs_store_t *s, const logs_matchset_t *sets, size_t nsets, int64_t start_ns,
+                            int64_t end_ns, logs_index_stats_t *out);
+
+/* Counters and gauges for /metrics. */
+typedef struct logs_store_stats {
+    uint64_t entries_appended, bytes_appended, duplicates;
+    uint64_t streams; /* streams known */
+    uint64_t head_entries, head_bytes;
+    uint64_t blocks, block_bytes; /* on disk */
+    uint64_t head_cuts, compactions, compactions_failed, corrupt_blocks, retention_dropped_blocks;
+    uint64_t blocks_read, blocks_skipped_by_filter; /* by selections */
+    uint64_t wal_bytes, wal_fsyncs, wal_replay_cuts;
+    double wal_fsync_seconds;
+    uint64_t disk_bytes; /* everything under dir */
+} logs_store_stats_t;
+void logs_store_get_stats(logs_store_t *s, logs_store_stats_t *st);
 
 #endif

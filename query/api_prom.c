@@ -8,8 +8,8 @@
  *
  * Each handler checks its arguments in the order web/api/v1/api.go does,
  * so the first error reported is Prometheus' first, with its text. A
- * query then waits for one of max_concurrency slots (a counting
- * semaphore on a monotonic clock) until its deadline: the earlier of
+ * query then waits for one of max_concurrency slots (common/qslot.h)
+ * until its deadline: the earlier of
  * now + query.timeout and now + the request's timeout argument, as
  * Prometheus' engine timeout and request context both count the queue.
  * Past the deadline it answers 503 "query timed out in query queue"; the
@@ -52,12 +52,7 @@ api_prom_t *api_prom_create(const api_prom_opts_t *o)
     for (size_t i = 0; i < o->nflags * 2; i++) {
         api->flags[i] = api_prom_dup(o->flags[i]);
     }
-    pthread_mutex_init(&api->mu, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&api->cond, &ca);
-    pthread_condattr_destroy(&ca);
+    qslot_init(&api->slots, api->max_concurrency);
     return api;
 }
 
@@ -72,8 +67,7 @@ void api_prom_destroy(api_prom_t *api)
     mem_free(api->flags);
     mem_free(api->config_yaml);
     mem_free(api->retention);
-    pthread_mutex_destroy(&api->mu);
-    pthread_cond_destroy(&api->cond);
+    qslot_fini(&api->slots);
     mem_free(api);
 }
 
@@ -196,38 +190,6 @@ static promql_node_t *api_prom_parse_arg(http_req_t *req, http_resp_t *resp, boo
 
 /* ---- running a query ---- */
 
-/* Take a slot, waiting until deadline (monotonic seconds; 0: forever). */
-static bool api_prom_slot_take(api_prom_t *api, double deadline)
-{
-    pthread_mutex_lock(&api->mu);
-    bool ok = true;
-    while (ok && api->running >= api->max_concurrency) {
-        if (deadline <= 0) {
-            pthread_cond_wait(&api->cond, &api->mu);
-            continue;
-        }
-        struct timespec ts;
-        ts.tv_sec = (time_t)deadline;
-        ts.tv_nsec = (long)((deadline - (double)ts.tv_sec) * 1e9);
-        if (pthread_cond_timedwait(&api->cond, &api->mu, &ts) == ETIMEDOUT) {
-            ok = api->running < api->max_concurrency;
-        }
-    }
-    if (ok) {
-        api->running++;
-    }
-    pthread_mutex_unlock(&api->mu);
-    return ok;
-}
-
-static void api_prom_slot_give(api_prom_t *api)
-{
-    pthread_mutex_lock(&api->mu);
-    api->running--;
-    pthread_cond_signal(&api->cond);
-    pthread_mutex_unlock(&api->mu);
-}
-
 /* Evaluate root and answer; limit (0: none) cuts vectors and matrices. */
 static void api_prom_run(api_prom_t *api, http_req_t *req, http_resp_t *resp, const promql_node_t *root,
                          promql_engine_opts_t *o, double timeout_s, int64_t start, int64_t end, int64_t step,
@@ -235,7 +197,7 @@ static void api_prom_run(api_prom_t *api, http_req_t *req, http_resp_t *resp, co
 {
     double t0 = clock_mono_s();
     double deadline = timeout_s > 0 ? t0 + timeout_s : 0;
-    if (timeout_s < 0 || !api_prom_slot_take(api, deadline)) {
+    if (timeout_s < 0 || !qslot_take(&api->slots, deadline)) {
         api_prom_json_errorf(resp, PROMQL_ERR_TIMEOUT, "query timed out in query queue");
         return;
     }
@@ -254,7 +216,7 @@ static void api_prom_run(api_prom_t *api, http_req_t *req, http_resp_t *resp, co
     memset(&res, 0, sizeof(res));
     memset(&err, 0, sizeof(err));
     int rc = promql_eval(&api->src, o, root, start, end, step, http_req_arena(req), &res, &err);
-    api_prom_slot_give(api);
+    qslot_give(&api->slots);
     if (rc != 0) {
         api_prom_json_error(resp, err.type == PROMQL_ERR_NONE ? PROMQL_ERR_INTERNAL : err.type, err.msg,
                             strnlen(err.msg, sizeof(err.msg)));

@@ -24,6 +24,7 @@
 
 #include "common/buf.h"
 #include "common/httpd.h"
+#include "common/qslot.h"
 #include "query/promql.h"
 
 struct api_prom {
@@ -37,9 +38,7 @@ struct api_prom {
     char **flags; /* 2 * nflags strings: name, value */
     size_t nflags;
     char *retention;
-    pthread_mutex_t mu; /* guards running */
-    pthread_cond_t cond;
-    int running; /* queries holding a slot */
+    qslot_t slots; /* queries evaluated at once */
 };
 
 /* Prometheus' MinTime and MaxTime (web/api/v1/api.go) in ms: the default

@@ -28,7 +28,9 @@
 
 #include "common/arena.h"
 #include "common/buf.h"
+#include "common/hmap.h"
 #include "common/matcher.h"
+#include "query/logql.h"
 
 typedef enum logql_tok {
     LQT_EOF = 0,
@@ -350,5 +352,162 @@ void logql_format(const logql_node_t *n, buf_t *out);
 extern const char *const logql_range_op_names[LQ_R__COUNT];
 extern const char *const logql_vec_op_names[LQ_V__COUNT];
 const char *logql_binop_name(logql_binop_t op);
+
+/* ---- evaluator (logql_eval.c and the logql_* files it drives) ----
+ *
+ * The label builder holds one entry's labels while the pipeline runs:
+ * the stream's (borrowed), its structured metadata (borrowed) and the
+ * labels stages set (values borrowed from the line or copied into the
+ * per-entry scratch arena). Names are unique in v; a deleted label keeps
+ * its slot with del set. The error and its details are kept apart, as
+ * Loki's LabelsBuilder keeps them, and join the labels only at the end.
+ */
+typedef enum lq_cat {
+    LQ_CAT_STREAM = 0,
+    LQ_CAT_META,
+    LQ_CAT_PARSED,
+} lq_cat_t;
+
+typedef struct lq_lab {
+    str_t name;
+    str_t value;
+    uint8_t cat; /* lq_cat_t */
+    bool del;
+} lq_lab_t;
+
+typedef struct lq_lbs {
+    lq_lab_t *v; /* heap, reused across entries */
+    size_t n, cap;
+    const label_t *base; /* the stream's labels, sorted */
+    size_t nbase;
+    str_t err, err_details; /* empty: none */
+    arena_t *scratch;       /* per entry, reset by lq_lbs_reset */
+} lq_lbs_t;
+
+#define LQ_ERR_LABEL "__error__"
+#define LQ_ERR_DETAILS_LABEL "__error_details__"
+
+void lq_lbs_init(lq_lbs_t *b);
+void lq_lbs_fini(lq_lbs_t *b);
+/* Start an entry: base labels, then its metadata; scratch is reset. */
+void lq_lbs_reset(lq_lbs_t *b, const label_t *base, size_t nbase, const label_t *meta, size_t nmeta);
+bool lq_lbs_get(const lq_lbs_t *b, str_t name, str_t *value);
+/* Set name (borrowed: it must live for the entry) as cat. */
+void lq_lbs_set(lq_lbs_t *b, str_t name, str_t value, lq_cat_t cat);
+void lq_lbs_del(lq_lbs_t *b, str_t name);
+bool lq_lbs_base_has(const lq_lbs_t *b, str_t name);
+void lq_lbs_set_err(lq_lbs_t *b, const char *err, str_t details);
+/* Copy p[0..len) into the entry's scratch arena. */
+str_t lq_lbs_dup(lq_lbs_t *b, const char *p, size_t len);
+/* The final label set into out (room for n + 2), sorted by name, with
+ * __error__/__error_details__ when set; cats (may be NULL) gets each
+ * label's category. Returns the count. */
+size_t lq_lbs_final(const lq_lbs_t *b, label_t *out, uint8_t *cats);
+
+/* Loki's sanitizeLabelKey: trim spaces, "_" before a leading digit when
+ * prefix, every byte outside [a-zA-Z0-9_] (each rune) becomes "_". */
+void lq_sanitize_key(const char *p, size_t len, bool prefix, buf_t *out);
+
+/* ---- templates (logql_fmt.c): Go text/template, the subset Loki users write ---- */
+typedef struct lq_tmpl lq_tmpl_t;
+/* Parse; 0, or -1 with Go's error text in err. Nodes live in a. */
+int lq_tmpl_parse(const char *s, size_t len, arena_t *a, lq_tmpl_t **out, char *err, size_t errlen);
+/* When t is exactly "{{.name}}", that name (Loki's simpleKey path). */
+bool lq_tmpl_simple_key(const lq_tmpl_t *t, str_t *name);
+/* Execute against the labels; appends to out. 0, or -1 with Go's error
+ * text appended to errmsg (out then holds a partial result). */
+int lq_tmpl_exec(const lq_tmpl_t *t, lq_lbs_t *lbs, int64_t ts, str_t line, buf_t *out, buf_t *errmsg);
+
+/* ---- parsers (logql_parsers.c) ---- */
+void lq_json_parse(lq_lbs_t *b, str_t line, buf_t *tmp);
+/* json name="a.b[0]": a compiled path. */
+typedef struct lq_jpath {
+    str_t name;
+    str_t *keys; /* object keys; an index is stored with is_idx */
+    long *idx;
+    bool *is_idx;
+    size_t n;
+} lq_jpath_t;
+int lq_jpath_compile(str_t name, str_t expr, arena_t *a, lq_jpath_t *out, char *err, size_t errlen);
+void lq_json_extract(lq_lbs_t *b, str_t line, const lq_jpath_t *paths, size_t n, buf_t *tmp);
+void lq_logfmt_parse(lq_lbs_t *b, str_t line, bool strict, bool keep_empty, const logql_kv_t *kvs, size_t nkvs,
+                     buf_t *tmp);
+void lq_unpack_parse(lq_lbs_t *b, str_t *line, buf_t *tmp);
+/* pattern "<a> - <_> x": compiled; NULL with err on a bad pattern. */
+typedef struct lq_pattern lq_pattern_t;
+lq_pattern_t *lq_pattern_compile(str_t p, bool need_capture, arena_t *a, char *err, size_t errlen);
+void lq_pattern_extract(const lq_pattern_t *p, lq_lbs_t *b, str_t line);
+bool lq_pattern_test(const lq_pattern_t *p, str_t line);
+
+/* ---- pipeline (logql_pipeline.c) ---- */
+typedef struct lq_pipe lq_pipe_t;
+typedef struct lq_lf lq_lf_t;
+/* Compile stages (and unwrap post filters) into p, memory from a.
+ * 0, or -1 with Loki's message in err. lq_pipe_fini frees the regexes. */
+lq_pipe_t *lq_pipe_create(const logql_stage_t *st, size_t n, arena_t *a, char *err, size_t errlen);
+lq_lf_t *lq_pipe_add_filter(lq_pipe_t *p, const logql_lblf_t *f, char *err, size_t errlen);
+void lq_pipe_destroy(lq_pipe_t *p);
+/* Run the stages on one entry (lbs already reset). true to keep it, with
+ * *line the line after line_format; the line may point into scratch. */
+bool lq_pipe_run(lq_pipe_t *p, lq_lbs_t *b, int64_t ts, str_t *line);
+bool lq_lf_run(const lq_lf_t *f, lq_lbs_t *b);
+/* True when the stages can change labels (parsers, formats, drop, keep). */
+bool lq_pipe_touches_labels(const lq_pipe_t *p);
+/* The literal |= values to hand to the source as must[]. */
+size_t lq_pipe_must(const logql_stage_t *st, size_t n, arena_t *a, str_t **out);
+
+/* ---- metric evaluation (logql_range.c, logql_vec.c) ---- */
+
+/* A series over the query's steps: has[i] says whether step i has a point. */
+typedef struct lq_ser {
+    label_t *ls;
+    size_t nls;
+    double *v;
+    uint8_t *has;
+} lq_ser_t;
+
+typedef struct lq_mat {
+    lq_ser_t *s;
+    size_t n, cap;
+    bool scalar; /* a literal: v in sc */
+    double sc;
+    int sort; /* sort() 1, sort_desc() -1: an instant vector's order */
+} lq_mat_t;
+
+typedef struct lq_ctx {
+    const logql_source_t *src;
+    const logql_limits_t *lim;
+    const logql_query_t *q;
+    arena_t *a;
+    logql_eval_error_t *err;
+    int64_t start, step; /* steps start + i*step, i < nsteps */
+    size_t nsteps;
+    double t0, deadline; /* clock_mono_s; deadline 0: none */
+    logql_stats_t *stats;
+} lq_ctx_t;
+
+int lq_fail(lq_ctx_t *c, logql_errtype_t t, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+bool lq_timed_out(lq_ctx_t *c);
+lq_ser_t *lq_mat_add(lq_ctx_t *c, lq_mat_t *m, const label_t *ls, size_t n);
+int lq_label_cmp(const label_t *a, size_t na, const label_t *b, size_t nb);
+bool lq_labels_eq(const label_t *a, size_t na, const label_t *b, size_t nb);
+/* Copy a label set (strings too) into a. */
+label_t *lq_labels_dup(arena_t *a, const label_t *ls, size_t n);
+/* A label-set index over a matrix's series: find or add. */
+typedef struct lq_sindex {
+    hmap_t m;
+} lq_sindex_t;
+lq_ser_t *lq_sindex_get(lq_ctx_t *c, lq_sindex_t *ix, lq_mat_t *m, const label_t *ls, size_t n, bool *created);
+void lq_mat_sort(lq_mat_t *m);
+/* Evaluate any metric node into a step matrix. */
+int lq_eval_node(lq_ctx_t *c, const logql_node_t *n, lq_mat_t *out);
+/* Select log's streams over [start, end) into fn; *cb_rc is the callback's
+ * failure (already reported through lq_fail). 0 or -1. */
+int lq_select(lq_ctx_t *c, const logql_node_t *log, int64_t start, int64_t end, bool backward, logs_select_fn fn,
+              void *ctx, const int *cb_rc);
+int lq_range_eval(lq_ctx_t *c, const logql_node_t *n, lq_mat_t *out);
+int lq_vec_eval(lq_ctx_t *c, const logql_node_t *n, lq_mat_t *out);
+int lq_binop_eval(lq_ctx_t *c, const logql_node_t *n, lq_mat_t *out);
+int lq_label_replace_eval(lq_ctx_t *c, const logql_node_t *n, lq_mat_t *out);
 
 #endif

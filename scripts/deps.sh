@@ -12,10 +12,10 @@ set -euo pipefail
 what="${1:-build}"
 pkgs=(build-essential cmake pkg-config protobuf-c-compiler libprotobuf-c-dev libzstd-dev libsnappy-dev
       libmicrohttpd-dev libsystemd-dev libyaml-dev libcurl4-openssl-dev libpcre2-dev libxxhash-dev
-      libjansson-dev zlib1g-dev curl ca-certificates)
+      libjansson-dev zlib1g-dev libssl-dev curl ca-certificates)
 if [ "$what" = test ] || [ "$what" = bench ]; then
   pkgs+=(libcmocka-dev clang clang-format libclang-rt-14-dev python3 prometheus prometheus-node-exporter
-        victoria-metrics systemd-journal-remote)
+        victoria-metrics systemd-journal-remote zstd ripgrep)
 fi
 missing=()
 for p in "${pkgs[@]}"; do

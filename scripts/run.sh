@@ -3,9 +3,10 @@
 # Sets up and runs Pharos on this machine: installs the build dependencies,
 # builds release binaries into build-release/, starts pharosd with
 # deploy/pharosd.yml (data in ./data, listening on 127.0.0.1:9747) and then
-# pharos-agent with deploy/pharos-agent.yml (this node's metrics every 15 s,
-# shipped to that pharosd, spool in ./data-agent, /metrics on
-# 127.0.0.1:9465). Stop with Ctrl-C: both stop cleanly (the agent spools
+# pharos-agent with deploy/pharos-agent.yml (this node's metrics every 15 s
+# and its logs: the journal when there is one and /var/log/*.log, shipped
+# to that pharosd by remote-write and Loki push, spool and log positions
+# in ./data-agent, /metrics on 127.0.0.1:9465). Stop with Ctrl-C: both stop cleanly (the agent spools
 # what it has not sent; pharosd commits its WAL). Extra arguments are
 # passed to pharosd (flags override its config file).
 set -euo pipefail
@@ -30,7 +31,7 @@ for _ in $(seq 100); do
     kill -0 "$pharosd_pid" 2>/dev/null || { echo "pharos: pharosd did not start" >&2; exit 1; }
     sleep 0.1
 done
-echo "pharos: starting pharos-agent (this node's metrics, shipped to pharosd every 15 s)"
+echo "pharos: starting pharos-agent (this node's metrics every 15 s and its logs, shipped to pharosd)"
 build-release/agent/pharos-agent --config.file=deploy/pharos-agent.yml &
 agent_pid=$!
 wait -n "$pharosd_pid" "$agent_pid" || true

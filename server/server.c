@@ -3,7 +3,10 @@
  * server: pharosd's HTTP surface. The route table below is the whole API
  * of this binary; each handler parses its arguments, calls one module
  * function and maps the result to a status. The Prometheus query API is
- * one module (query/api_prom.c): its paths all go to api_prom_handle. Ingest is bounded by
+ * one module (query/api_prom.c): its paths all go to api_prom_handle; the
+ * Loki query API likewise goes to api_loki_handle, and Loki push to
+ * server_logs.c. Metrics and logs live in two stores under storage.path
+ * (the TSDB at its top, the log store in logs/). Ingest is bounded by
  * ingest.max-inflight concurrent requests: past it the answer is 503 with
  * Retry-After, so remote-write senders back off and retry instead of
  * piling memory up here.
@@ -121,10 +124,44 @@ static void handle_flush(void *ctx, http_req_t *req, http_resp_t *resp)
     resp->status = 204;
 }
 
+/* Loki's POST /flush: cut every log stream's head into blocks, compact,
+ * apply retention and drop the log WAL the blocks cover. */
+static void handle_logs_flush(void *ctx, http_req_t *req, http_resp_t *resp)
+{
+    server_t *s = ctx;
+    (void)req;
+    double t0 = clock_mono_s();
+    if (logs_store_flush(s->logs) != 0) {
+        http_resp_text(resp, 500, "log flush failed: see the server log");
+        return;
+    }
+    log_info("log flush done in %.3fs", clock_mono_s() - t0);
+    resp->status = 204;
+}
+
 static void handle_prom(void *ctx, http_req_t *req, http_resp_t *resp)
 {
     server_t *s = ctx;
     api_prom_handle(s->prom, req, resp);
+}
+
+static void handle_loki(void *ctx, http_req_t *req, http_resp_t *resp)
+{
+    server_t *s = ctx;
+    api_loki_handle(s->loki, req, resp);
+}
+
+/* Loki's readiness probe answers "ready". */
+static void handle_loki_ready(void *ctx, http_req_t *req, http_resp_t *resp)
+{
+    (void)ctx;
+    (void)req;
+    http_resp_text(resp, 200, "ready");
+}
+
+static void handle_loki_push(void *ctx, http_req_t *req, http_resp_t *resp)
+{
+    server_logs_push(ctx, req, resp);
 }
 
 static void handle_metrics(void *ctx, http_req_t *req, http_resp_t *resp)
@@ -155,6 +192,7 @@ int server_start(const server_config_t *cfg, server_t **out, char *err, size_t e
     s->cfg = *cfg;
     pthread_mutex_init(&s->scratch_mu, NULL);
     s->started = clock_mono_s();
+    s->clock = clock_real();
     tsdb_opts_t o = {
         .dir = cfg->storage_path,
         .retention_ms = cfg->retention_ms,
@@ -170,6 +208,28 @@ int server_start(const server_config_t *cfg, server_t **out, char *err, size_t e
         server_stop(s);
         return -1;
     }
+    char logs_dir[4096];
+    snprintf(logs_dir, sizeof(logs_dir), "%s/logs", cfg->storage_path);
+    logs_store_opts_t lo = {
+        .dir = logs_dir,
+        .retention_ns = cfg->logs_retention_ms * 1000000LL,
+        .block_bytes = (size_t)cfg->logs_block_bytes,
+        .wal_sync = cfg->wal_sync == 1,
+        .wal_segment_bytes = (size_t)cfg->wal_segment_bytes,
+        .background = true,
+    };
+    if (logs_store_open(&lo, &s->logs, err, errlen) != 0) {
+        server_stop(s);
+        return -1;
+    }
+    api_loki_opts_t lko = {
+        .store = s->logs,
+        .limits = { .max_entries = (size_t)cfg->logs_max_entries,
+                    .max_series = (size_t)cfg->logs_max_series,
+                    .timeout_s = (double)cfg->query_timeout_ms / 1000.0 },
+        .max_concurrency = (int)cfg->query_max_concurrency,
+    };
+    s->loki = api_loki_create(&lko);
     server_config_text_t text;
     server_config_text(cfg, &text);
     char retention[40];
@@ -208,6 +268,18 @@ int server_start(const server_config_t *cfg, server_t **out, char *err, size_t e
         { "GET", "/api/v1/status/config", handle_prom, 0 },
         { "GET", "/api/v1/rules", handle_prom, 0 },
         { "GET", "/api/v1/alerts", handle_prom, 0 },
+        /* Loki push and the Loki HTTP API (query/api_loki.c). */
+        { "POST", "/loki/api/v1/push", handle_loki_push, (size_t)cfg->max_body_bytes },
+        { NULL, "/loki/api/v1/query", handle_loki, 0 },
+        { NULL, "/loki/api/v1/query_range", handle_loki, 0 },
+        { NULL, "/loki/api/v1/labels", handle_loki, 0 },
+        { NULL, "/loki/api/v1/label/*", handle_loki, 0 },
+        { NULL, "/loki/api/v1/series", handle_loki, 0 },
+        { NULL, "/loki/api/v1/index/stats", handle_loki, 0 },
+        { "GET", "/loki/api/v1/status/buildinfo", handle_loki, 0 },
+        { "GET", "/loki/api/v1/tail", handle_loki, 0 },
+        { "POST", "/flush", handle_logs_flush, 0 },
+        { "GET", "/ready", handle_loki_ready, 0 },
         { "GET", "/-/healthy", handle_healthy, 0 },
         { "GET", "/-/ready", handle_ready, 0 },
     };
@@ -236,6 +308,8 @@ void server_stop(server_t *s)
     }
     httpd_stop(s->http);
     api_prom_destroy(s->prom);
+    api_loki_destroy(s->loki);
+    logs_store_close(s->logs);
     tsdb_close(s->db);
     for (size_t i = 0; i < s->nscratch; i++) {
         server_ingest_scratch_fini(s->scratch[i]);
@@ -254,4 +328,9 @@ uint16_t server_port(const server_t *s)
 tsdb_t *server_tsdb(server_t *s)
 {
     return s->db;
+}
+
+struct logs_store *server_logs(server_t *s)
+{
+    return s->logs;
 }

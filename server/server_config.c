@@ -35,7 +35,7 @@ static const config_field_t server_fields[] = {
     FB("web.threads", CFG_INT, threads, "4", 1, 256, "HTTP worker threads"),
     FB("web.max-body", CFG_BYTES, max_body_bytes, "32MiB", 1024, 1LL << 34,
        "Largest request body accepted (413 past it)"),
-    F("storage.path", CFG_STR, storage_path, "./data", "Data directory"),
+    F("storage.path", CFG_STR, storage_path, "./data", "Data directory: metrics at its top, logs in its logs/ folder"),
     FB("storage.retention", CFG_DURATION, retention_ms, "15d", 0, 1LL << 50, "How long to keep blocks (0: forever)"),
     FB("storage.block-range", CFG_DURATION, block_range_ms, "30m", 60000, 1LL << 40,
        "Span of data cut from the head into one block"),
@@ -48,9 +48,9 @@ static const config_field_t server_fields[] = {
       wal_sync_values, 0, 0, false },
     FB("wal.segment-size", CFG_BYTES, wal_segment_bytes, "64MiB", 1LL << 20, 1LL << 32, "WAL segment file size"),
     FB("ingest.max-decoded-body", CFG_BYTES, max_decoded_bytes, "64MiB", 1024, 1LL << 32,
-       "Largest decompressed remote-write body (413 past it)"),
+       "Largest decompressed remote-write or Loki push body (413 past it)"),
     FB("ingest.max-inflight", CFG_INT, max_inflight, "16", 1, 4096,
-       "Concurrent ingest requests; more are answered 503 so senders retry"),
+       "Concurrent ingest requests (remote-write and Loki push); more are answered 503 so senders retry"),
     FB("limits.label-name-length", CFG_INT, label_name_len, "1024", 1, 1 << 20, "Longest label name accepted"),
     FB("limits.label-value-length", CFG_INT, label_value_len, "16384", 1, 1 << 24, "Longest label value accepted"),
     FB("limits.labels-per-series", CFG_INT, labels_per_series, "128", 1, TSDB_MAX_LABELS, "Most labels in one series"),
@@ -62,6 +62,22 @@ static const config_field_t server_fields[] = {
        "How far back an instant vector selector looks for a sample"),
     FB("query.max-concurrency", CFG_INT, query_max_concurrency, "20", 1, 4096,
        "Queries evaluated at once; more wait for a slot within their timeout"),
+    FB("logs.retention", CFG_DURATION, logs_retention_ms, "15d", 0, 1LL << 50,
+       "How long to keep log blocks (0: forever)"),
+    FB("logs.block-size", CFG_BYTES, logs_block_bytes, "1MiB", 4096, 1LL << 30,
+       "Line bytes of a stream collected in memory before they are cut into a compressed block"),
+    FB("logs.max-line-size", CFG_BYTES, logs_max_line_bytes, "256KiB", 1, 1LL << 30,
+       "Longest log line accepted by /loki/api/v1/push (400 past it)"),
+    FB("logs.max-labels-per-stream", CFG_INT, logs_max_labels, "15", 1, TSDB_MAX_LABELS,
+       "Most labels in one log stream, as Loki's max_label_names_per_series"),
+    FB("logs.reject-old-samples-max-age", CFG_DURATION, logs_reject_old_ms, "1w", 0, 1LL << 50,
+       "Refuse log entries older than this (0: accept any age), as Loki's reject_old_samples_max_age"),
+    FB("logs.creation-grace-period", CFG_DURATION, logs_creation_grace_ms, "10m", 0, 1LL << 50,
+       "Refuse log entries further than this in the future, as Loki's creation_grace_period"),
+    FB("logs.max-entries-per-query", CFG_INT, logs_max_entries, "5000", 1, 1LL << 31,
+       "Largest limit a log query may ask for (400 past it), as Loki's max_entries_limit_per_query"),
+    FB("logs.max-query-series", CFG_INT, logs_max_series, "500", 1, 1LL << 31,
+       "Most series a LogQL metric query may return (400 past it), as Loki's max_query_series"),
     { "log.level", CFG_ENUM, offsetof(server_config_t, log_level), "info", "Log level", log_level_values, 0, 0, false },
     { "check-config", CFG_BOOL, offsetof(server_config_t, check_config), "false", "Validate the configuration and exit",
       NULL, 0, 0, true },
@@ -71,8 +87,8 @@ static const config_field_t server_fields[] = {
 
 static void server_usage(FILE *out)
 {
-    fprintf(out, "Usage: pharosd [flags]\n\npharosd stores metrics received by Prometheus remote-write and answers the "
-                 "Prometheus query API.\n\n"
+    fprintf(out, "Usage: pharosd [flags]\n\npharosd stores metrics received by Prometheus remote-write and logs received by "
+                 "Loki push, and answers the Prometheus and Loki query APIs.\n\n"
                  "Flags (each also a YAML key of the config file, except --config.file and --check-config):\n");
     config_print_help(out, server_fields, NFIELDS);
 }

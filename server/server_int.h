@@ -12,6 +12,8 @@
 #include "common/arena.h"
 #include "common/buf.h"
 #include "common/httpd.h"
+#include "logs/logs.h"
+#include "query/logql.h"
 #include "query/promql.h"
 #include "server/server.h"
 
@@ -22,6 +24,8 @@ typedef struct server_metrics {
     _Atomic uint64_t samples_rejected_with_series;
     _Atomic uint64_t metadata;
     _Atomic uint64_t exemplars_ignored;
+    _Atomic uint64_t push_requests[6]; /* Loki push by status: 204, 400, 413, 503, 429, other */
+    _Atomic uint64_t push_entries_rejected;
 } server_metrics_t;
 
 #define SERVER_SCRATCH_MAX 64
@@ -30,8 +34,11 @@ struct server {
     server_config_t cfg;
     tsdb_t *db;
     api_prom_t *prom; /* the Prometheus query API */
+    logs_store_t *logs;
+    api_loki_t *loki; /* the Loki query API */
     httpd_t *http;
     httpd_route_t *routes;
+    pclock_t clock;
     _Atomic int inflight;
     pthread_mutex_t scratch_mu; /* idle ingest scratch, reused LIFO */
     server_ingest_scratch_t *scratch[SERVER_SCRATCH_MAX];
@@ -41,6 +48,16 @@ struct server {
 };
 
 void server_metrics_count_write(server_t *s, int status, const server_ingest_stats_t *st);
+/* The slot of an ingest answer's status in the *_requests arrays. */
+int server_metrics_status_slot(int status);
+
+/* ---- server_logs.c: Loki push ---- */
+
+/* POST /loki/api/v1/push: decode (protobuf+snappy or JSON, gzip/deflate),
+ * append the valid streams, answer 204, or 400 naming the first rejected
+ * stream or entry (the valid ones are stored), 413 past the decoded-body
+ * limit, 503 with Retry-After when the log WAL cannot be written. */
+void server_logs_push(server_t *s, http_req_t *req, http_resp_t *resp);
 
 /* ---- server_rw.c: zero-copy WriteRequest decoder ---- */
 

@@ -18,10 +18,14 @@ static const char *const reject_reasons[TSDB_REJ_COUNT] = { "duplicate", "too_ol
 static const char *const series_reasons[8] = { "ok",           "no_name",  "duplicate_label_name", "invalid_label_name",
                                                "invalid_utf8", "too_long", "too_many_labels",      "native_histogram" };
 
+int server_metrics_status_slot(int status)
+{
+    return status == 204 ? 0 : status == 400 ? 1 : status == 413 ? 2 : status == 503 ? 3 : status == 429 ? 4 : 5;
+}
+
 void server_metrics_count_write(server_t *s, int status, const server_ingest_stats_t *st)
 {
-    int slot = status == 204 ? 0 : status == 400 ? 1 : status == 413 ? 2 : status == 503 ? 3 : status == 429 ? 4 : 5;
-    atomic_fetch_add(&s->m.write_requests[slot], 1);
+    atomic_fetch_add(&s->m.write_requests[server_metrics_status_slot(status)], 1);
     for (int i = 1; i < 8; i++) {
         if (st->series_rejected[i]) {
             atomic_fetch_add(&s->m.series_rejected[i], st->series_rejected[i]);
@@ -73,6 +77,54 @@ static void process_stats(double *cpu, uint64_t *rss)
         }
         fclose(f);
     }
+}
+
+/* The log store's and Loki push's figures. */
+static void server_metrics_logs(server_t *s, buf_t *b)
+{
+    static const char *const codes[6] = { "204", "400", "413", "503", "429", "other" };
+    metric_head(b, "pharos_loki_push_requests_total", "counter", "Loki push requests, by response code.");
+    for (int i = 0; i < 6; i++) {
+        buf_printf(b, "pharos_loki_push_requests_total{code=\"%s\"} %" PRIu64 "\n", codes[i],
+                   (uint64_t)atomic_load(&s->m.push_requests[i]));
+    }
+    metric_u(b, "pharos_loki_push_entries_rejected_total", "counter",
+             "Log entries refused by push validation (bad labels, line too long, out of the time window).",
+             atomic_load(&s->m.push_entries_rejected));
+    logs_store_stats_t st;
+    logs_store_get_stats(s->logs, &st);
+    metric_u(b, "pharos_logs_entries_appended_total", "counter", "Log entries stored.", st.entries_appended);
+    metric_u(b, "pharos_logs_bytes_appended_total", "counter", "Log line bytes stored.", st.bytes_appended);
+    metric_u(b, "pharos_logs_duplicates_total", "counter",
+             "Log entries received again (same stream, timestamp and line) and kept once.", st.duplicates);
+    metric_u(b, "pharos_logs_streams", "gauge", "Log streams known to the store.", st.streams);
+    metric_u(b, "pharos_logs_head_entries", "gauge", "Log entries in stream heads (not yet in blocks).",
+             st.head_entries);
+    metric_u(b, "pharos_logs_head_bytes", "gauge", "Line bytes in stream heads.", st.head_bytes);
+    metric_u(b, "pharos_logs_blocks", "gauge", "Log blocks on disk.", st.blocks);
+    metric_u(b, "pharos_logs_block_bytes", "gauge", "Bytes of log block files.", st.block_bytes);
+    metric_u(b, "pharos_logs_head_cuts_total", "counter", "Stream heads cut into blocks.", st.head_cuts);
+    metric_u(b, "pharos_logs_compactions_total", "counter", "Log block compactions done.", st.compactions);
+    metric_u(b, "pharos_logs_compactions_failed_total", "counter", "Log block compactions failed.",
+             st.compactions_failed);
+    metric_u(b, "pharos_logs_corrupt_blocks_total", "counter", "Corrupt log blocks found and skipped.",
+             st.corrupt_blocks);
+    metric_u(b, "pharos_logs_retention_dropped_blocks_total", "counter", "Log blocks deleted by retention.",
+             st.retention_dropped_blocks);
+    metric_u(b, "pharos_logs_blocks_read_total", "counter", "Log blocks read by queries.", st.blocks_read);
+    metric_u(b, "pharos_logs_blocks_skipped_total", "counter",
+             "Log blocks queries skipped because their token filter ruled out a line filter.",
+             st.blocks_skipped_by_filter);
+    metric_u(b, "pharos_logs_wal_bytes", "gauge", "Bytes in log WAL segment files.", st.wal_bytes);
+    metric_head(b, "pharos_logs_wal_fsync_duration_seconds", "summary", "Log WAL fsync latency.");
+    buf_printf(b,
+               "pharos_logs_wal_fsync_duration_seconds_sum %.9f\npharos_logs_wal_fsync_duration_seconds_count %" PRIu64
+               "\n",
+               st.wal_fsync_seconds, st.wal_fsyncs);
+    metric_u(b, "pharos_logs_wal_replay_cuts_total", "counter", "Torn or corrupt log WAL segments cut at replay.",
+             st.wal_replay_cuts);
+    metric_u(b, "pharos_logs_storage_bytes", "gauge", "Bytes of everything in the log data directory.",
+             st.disk_bytes);
 }
 
 void server_metrics_write(server_t *s, buf_t *b)
@@ -133,6 +185,7 @@ void server_metrics_write(server_t *s, buf_t *b)
     metric_u(b, "pharos_tsdb_storage_bytes", "gauge", "Bytes of everything in the data directory.", st.disk_bytes);
     metric_f(b, "pharos_tsdb_head_min_time_seconds", "gauge", "Oldest sample in the head.", (double)st.head_mint / 1e3);
     metric_f(b, "pharos_tsdb_head_max_time_seconds", "gauge", "Newest sample in the head.", (double)st.head_maxt / 1e3);
+    server_metrics_logs(s, b);
     metric_u(b, "pharos_memory_allocated_bytes", "gauge", "Heap bytes held through the accounted allocator.",
              mem_used());
     double cpu;

@@ -5,12 +5,15 @@
  * step=, timeout=, lookback_delta=, limit= and the label name of
  * /api/v1/label/<name>/values straight from HTTP requests.
  *
- * The first input byte picks the parser (mod 4: time, duration, limit,
- * label name); the rest is the argument, NULs and all. Every parser must
+ * It also covers the Loki API's time parser (query/api_loki_param.c),
+ * which reads start=, end= and time= of /loki/api/v1 requests.
+ *
+ * The first input byte picks the parser (mod 5: time, duration, limit,
+ * label name, Loki time); the rest is the argument, NULs and all. Every parser must
  * either succeed with an empty error buffer or fail with a non-empty one
  * that starts as Prometheus' texts do. On success: a limit is >= 0 and
  * prints back to the same value; a time or duration given as a decimal
- * integer of seconds equals it times 1000 (ms) or 1e9 (ns); a decoded
+ * integer of seconds equals it times 1000 (ms) or 1e9 (ns) (Loki: 1e9); a decoded
  * label name is no longer than its input and decoding is idempotent for
  * names without the "U__" prefix. ASan and UBSan watch every read.
  */
@@ -22,6 +25,7 @@
 #include <string.h>
 
 #include "common/buf.h"
+#include "query/logql.h"
 #include "query/promql.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -68,7 +72,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     buf_t err = { 0 };
     int64_t v = 0;
     int64_t want = 0;
-    switch (data[0] % 4) {
+    switch (data[0] % 5) {
     case 0: {
         int rc = api_prom_param_time(arg, len, &v, &err);
         check_error(rc, &err, "cannot parse \"");
@@ -100,6 +104,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 abort();
             }
             buf_fini(&err2);
+        }
+        break;
+    }
+    case 4: {
+        int rc = api_loki_param_time(arg, len, -1, &v, &err);
+        check_error(rc, &err, NULL);
+        if (rc == 0 && small_int(arg, len, &want) && v != want * 1000000000) {
+            fprintf(stderr, "loki time %.*s gave %" PRId64 "\n", (int)len, arg, v);
+            abort();
         }
         break;
     }

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 # Runs the examples of docs/pharosctl.md against a fresh pharosd and checks
 # that the docs show what pharosctl prints; then the exit statuses the docs
-# promise (0 ok, 1 query error, 2 usage, 3 unreachable).
+# promise (0 ok, 1 query error, 2 usage, 3 unreachable) and logs --follow.
+# The log lines are from 2023, so pharosd accepts entries of any age.
 # Usage: ctl_examples.sh PHAROSD RWSEND PHAROSCTL REPO_ROOT
 set -euo pipefail
 pharosd="$1"; rwsend="$2"; ctl="$3"; root="$4"
@@ -14,7 +15,8 @@ fail() { echo "ctl_examples: $*" >&2; exit 1; }
 
 port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
 export PHAROS_URL="http://127.0.0.1:$port"
-"$pharosd" --web.listen-address="127.0.0.1:$port" --storage.path="$tmp/data" > "$tmp/log" 2>&1 &
+"$pharosd" --web.listen-address="127.0.0.1:$port" --storage.path="$tmp/data" \
+  --logs.reject-old-samples-max-age=0 --logs.retention=0 > "$tmp/log" 2>&1 &
 pid=$!
 for _ in $(seq 100); do curl -sf "$PHAROS_URL/-/ready" >/dev/null && break; sleep 0.1; done
 
@@ -32,6 +34,23 @@ printf '%s\n' '# TYPE http_requests_total counter' \
   'up{job="node",instance="a:9100"} 1 1700000030000' \
   'up{job="node",instance="a:9100"} 1 1700000045000' | "$rwsend" "$PHAROS_URL" > "$tmp/w"
 [ "$(head -1 "$tmp/w")" = 204 ] || fail "write answered $(cat "$tmp/w")"
+
+push_logs() {
+  curl -s -o "$tmp/push" -w '%{http_code}' -H 'Content-Type: application/json' --data-binary @- \
+    "$PHAROS_URL/loki/api/v1/push"
+}
+code="$(push_logs <<'JSON'
+{"streams":[
+ {"stream":{"job":"api","level":"info"},"values":[
+   ["1700000000000000000","GET /users 200 12ms"],
+   ["1700000015000000000","GET /orders 200 31ms"],
+   ["1700000030000000000","POST /orders 201 48ms"]]},
+ {"stream":{"job":"api","level":"error"},"values":[
+   ["1700000015000000000","GET /orders/7 500 2ms: db timeout"],
+   ["1700000045000000000","GET /users/3 500 1ms: db timeout"]]}]}
+JSON
+)"
+[ "$code" = 204 ] || fail "log push answered $code $(cat "$tmp/push")"
 
 # Every one-line ```sh block starting with "pharosctl " directly followed by
 # a ```text block must print exactly that block.
@@ -73,4 +92,27 @@ status() { set +e; "$ctl" "$@" >/dev/null 2>&1; echo $?; set -e; }
 [ "$(status nosuchcommand)" = 2 ] || fail "unknown command: want exit 2"
 [ "$(status query --url "http://127.0.0.1:1" up)" = 3 ] || fail "unreachable: want exit 3"
 [ "$(status query --help)" = 0 ] || fail "query --help: want exit 0"
+[ "$(status logs '{job="api"}')" = 0 ] || fail "logs: want exit 0"
+[ "$(status logs '{job="api"')" = 1 ] || fail "logs, bad LogQL: want exit 1"
+[ "$(status logs --start soon '{job="api"}')" = 2 ] || fail "logs, bad time: want exit 2"
+[ "$(status logs --url "http://127.0.0.1:1" '{job="api"}')" = 3 ] || fail "logs, unreachable: want exit 3"
+
+# logs --follow prints a line pushed while it polls, then stops after its
+# polls (PHAROSCTL_TEST_MAX_POLLS); a second one stops at SIGINT.
+PHAROSCTL_TEST_MAX_POLLS=40 "$ctl" logs -f --interval 100ms --output raw '{job="live"}' > "$tmp/follow" 2>&1 &
+fpid=$!
+sleep 0.5
+now="$(date +%s%N)"
+code="$(printf '{"streams":[{"stream":{"job":"live"},"values":[["%s","hello"],["%s","world"]]}]}' \
+  "$now" "$((now + 1))" | push_logs)"
+[ "$code" = 204 ] || fail "live log push answered $code"
+wait "$fpid" || fail "logs -f: exit $? ($(cat "$tmp/follow"))"
+[ "$(cat "$tmp/follow")" = $'hello\nworld' ] || fail "logs -f printed: $(cat "$tmp/follow")"
+PHAROSCTL_TEST_MAX_POLLS=300 "$ctl" logs -f --interval 100ms '{job="live"}' > /dev/null 2>&1 &
+fpid=$!
+sleep 1 # past its start, when it blocks SIGINT (a background job of a script ignores it before)
+t0="$(date +%s)"
+kill -INT "$fpid"
+wait "$fpid" || fail "logs -f: SIGINT: want exit 0, got $?"
+[ "$(($(date +%s) - t0))" -lt 10 ] || fail "logs -f: SIGINT did not stop it"
 echo "ctl_examples: all examples match ($n examples)"

@@ -50,7 +50,7 @@ static spool_t *open_spool(const fx_t *f, uint64_t max)
 
 static void put(spool_t *s, uint32_t n, const char *body)
 {
-    assert_int_equal(spool_put(s, n, body, strlen(body)), 0);
+    assert_int_equal(spool_put(s, n, body, strlen(body), NULL, 0), 0);
 }
 
 /* Peek the oldest and check it; pop it when pop. */
@@ -60,7 +60,7 @@ static void expect_head(spool_t *s, uint32_t n, const char *body, bool pop)
     buf_init(&b);
     uint64_t seq = 0;
     uint32_t got = 0;
-    assert_int_equal(spool_peek(s, &b, &seq, &got), 1);
+    assert_int_equal(spool_peek(s, &b, NULL, &seq, &got), 1);
     assert_int_equal(got, n);
     assert_int_equal(b.len, strlen(body));
     assert_memory_equal(b.data, body, b.len);
@@ -78,7 +78,7 @@ static void expect_empty(spool_t *s)
     buf_init(&b);
     uint64_t seq;
     uint32_t n;
-    assert_int_equal(spool_peek(s, &b, &seq, &n), 0);
+    assert_int_equal(spool_peek(s, &b, NULL, &seq, &n), 0);
     buf_fini(&b);
 }
 
@@ -121,8 +121,8 @@ static void test_bound_drops_oldest_not_inflight(void **state)
     buf_init(&b);
     uint64_t seq;
     uint32_t n;
-    assert_int_equal(spool_peek(s, &b, &seq, &n), 1); /* "aaaa" in flight */
-    put(s, 4, "dddd");                                /* drops "bbbb", not the one in flight */
+    assert_int_equal(spool_peek(s, &b, NULL, &seq, &n), 1); /* "aaaa" in flight */
+    put(s, 4, "dddd");                                      /* drops "bbbb", not the one in flight */
     spool_stats_t st;
     spool_stats(s, &st);
     assert_int_equal(st.dropped_full, 2);
@@ -194,7 +194,7 @@ static void *race_writer(void *arg)
     char body[32];
     for (int i = 0; i < r->n; i++) {
         int len = snprintf(body, sizeof(body), "batch-%d", i);
-        assert_int_equal(spool_put(r->s, (uint32_t)i, body, (size_t)len), 0);
+        assert_int_equal(spool_put(r->s, (uint32_t)i, body, (size_t)len, NULL, 0), 0);
     }
     return NULL;
 }
@@ -212,7 +212,7 @@ static void test_reader_races_writer(void **state)
     for (int want = 0; want < r.n;) {
         uint64_t seq;
         uint32_t n;
-        if (spool_peek(r.s, &b, &seq, &n) == 0) {
+        if (spool_peek(r.s, &b, NULL, &seq, &n) == 0) {
             spool_wait(r.s, 10);
             continue;
         }
@@ -280,9 +280,48 @@ static void test_long_dir(void **state)
     assert_int_equal(spool_open(dir, 1 << 20, false, &s, err, sizeof(err)), -1);
 }
 
+/* A batch's checkpoint travels with it, across a reopen; a damaged
+ * checkpoint length makes the file corrupt (dropped, counted). */
+static void test_checkpoint(void **state)
+{
+    fx_t *f = *state;
+    spool_t *s = open_spool(f, 1 << 20);
+    assert_int_equal(spool_put(s, 3, "body1", 5, "F 1 2 3 0 0 /x\n", 15), 0);
+    assert_int_equal(spool_put(s, 4, "body2", 5, NULL, 0), 0);
+    spool_close(s);
+    s = open_spool(f, 1 << 20);
+    buf_t b = { 0 }, ck = { 0 };
+    uint64_t seq;
+    uint32_t n;
+    assert_int_equal(spool_peek(s, &b, &ck, &seq, &n), 1);
+    assert_int_equal(n, 3);
+    assert_int_equal(b.len, 5);
+    assert_memory_equal(b.data, "body1", 5);
+    assert_int_equal(ck.len, 15);
+    assert_memory_equal(ck.data, "F 1 2 3 0 0 /x\n", 15);
+    assert_int_equal(spool_pop(s, seq), 0);
+    assert_int_equal(spool_peek(s, &b, &ck, &seq, &n), 1);
+    assert_int_equal(ck.len, 0);
+    assert_memory_equal(b.data, "body2", 5);
+    assert_int_equal(spool_pop(s, seq), 0);
+    /* A checkpoint length past the file: corrupt. */
+    assert_int_equal(spool_put(s, 7, "body3", 5, "ck", 2), 0);
+    char cmd[256];
+    snprintf(cmd, sizeof(cmd), "printf '\\377' | dd of=$(ls %s/*.rw) bs=1 seek=19 conv=notrunc 2>/dev/null", f->dir);
+    assert_int_equal(system(cmd), 0);
+    assert_int_equal(spool_peek(s, &b, &ck, &seq, &n), 0);
+    spool_stats_t st;
+    spool_stats(s, &st);
+    assert_int_equal(st.dropped_corrupt, 7);
+    buf_fini(&b);
+    buf_fini(&ck);
+    spool_close(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_checkpoint, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fifo_and_resume, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bound_drops_oldest_not_inflight, setup, teardown),
         cmocka_unit_test_setup_teardown(test_corrupt_and_torn_files, setup, teardown),
