@@ -124,10 +124,14 @@ static int code_slot(long code)
         return 0;
     }
     switch (code) {
-    case 400: return 1;
-    case 413: return 2;
-    case 429: return 3;
-    default: return code >= 500 && code < 600 ? 4 : 5;
+    case 400:
+        return 1;
+    case 413:
+        return 2;
+    case 429:
+        return 3;
+    default:
+        return code >= 500 && code < 600 ? 4 : 5;
     }
 }
 
@@ -361,10 +365,9 @@ int main(int argc, char **argv)
             capent *= 2;
             ent = mem_realloc(ent, capent * sizeof(*ent));
         }
-        ent[nent++] = (ll_entry_t){ .ts_ns = strtoll(t1 + 1, NULL, 10),
-                                    .line = t2 + 1,
-                                    .len = (uint32_t)(end - t2 - 1),
-                                    .stream = (uint32_t)sid };
+        ent[nent++] = (ll_entry_t){
+            .ts_ns = strtoll(t1 + 1, NULL, 10), .line = t2 + 1, .len = (uint32_t)(end - t2 - 1), .stream = (uint32_t)sid
+        };
         sbytes[sid] += (uint64_t)(end - t2);
         total_bytes += (uint64_t)(end - t2);
         p = end + 1;
@@ -467,15 +470,15 @@ int main(int argc, char **argv)
            tot.lines_ok, tot.lines_failed, nstreams, T);
     printf(",\"raw_bytes\":%" PRIu64 ",\"protobuf_bytes\":%" PRIu64 ",\"wire_bytes\":%" PRIu64, total_bytes,
            raw_pb_bytes, tot.wire_bytes);
-    printf(",\"batches\":%zu,\"requests\":%" PRIu64 ",\"requests_failed\":%" PRIu64 ",\"retries\":%" PRIu64,
-           nreq_total, tot.requests, tot.requests_failed, tot.retries);
+    printf(",\"batches\":%zu,\"requests\":%" PRIu64 ",\"requests_failed\":%" PRIu64 ",\"retries\":%" PRIu64, nreq_total,
+           tot.requests, tot.requests_failed, tot.retries);
     printf(",\"encode_s\":%.3f,\"wall_s\":%.3f,\"lines_per_s\":%.0f,\"mb_per_s\":%.2f,\"client_cpu_s\":%.3f", encode_s,
            wall, wall > 0 ? (double)tot.lines_ok / wall : 0, wall > 0 ? (double)total_bytes / 1e6 / wall : 0, cpu);
     printf(",\"total_cpu_s\":%.3f,\"total_s\":%.3f", rusage_cpu_s(), now_s() - te0);
     printf(",\"lat_mean_s\":%.4f,\"lat_max_s\":%.4f", tot.requests ? tot.lat_sum / (double)tot.requests : 0,
            tot.lat_max);
-    printf(",\"codes\":{\"2xx\":%" PRIu64 ",\"400\":%" PRIu64 ",\"413\":%" PRIu64 ",\"429\":%" PRIu64 ",\"5xx\":%" PRIu64
-           ",\"other\":%" PRIu64 "}",
+    printf(",\"codes\":{\"2xx\":%" PRIu64 ",\"400\":%" PRIu64 ",\"413\":%" PRIu64 ",\"429\":%" PRIu64
+           ",\"5xx\":%" PRIu64 ",\"other\":%" PRIu64 "}",
            tot.codes[0], tot.codes[1], tot.codes[2], tot.codes[3], tot.codes[4], tot.codes[5]);
     printf(",\"first_code\":%ld,\"first_error\":", tot.first_code);
     json_str(tot.first_error);

@@ -57,6 +57,11 @@ compress_status_t decompress_snappy(const void *src, size_t len, size_t max_out,
 
 void compress_zstd(const void *src, size_t len, int level, buf_t *out)
 {
+    compress_zstd_prefix(src, len, level, NULL, 0, out);
+}
+
+void compress_zstd_prefix(const void *src, size_t len, int level, const void *prefix, size_t plen, buf_t *out)
+{
     if (level < 1) {
         level = 1;
     } else if (level > 19) {
@@ -64,8 +69,14 @@ void compress_zstd(const void *src, size_t len, int level, buf_t *out)
     }
     size_t cap = ZSTD_compressBound(len);
     buf_reserve(out, cap);
-    size_t n = ZSTD_compress(out->data + out->len, cap, len ? src : "", len, level);
-    if (ZSTD_isError(n)) {
+    size_t n = 0;
+    ZSTD_CCtx *cx = ZSTD_createCCtx();
+    if (cx && !ZSTD_isError(ZSTD_CCtx_setParameter(cx, ZSTD_c_compressionLevel, level)) &&
+        (plen == 0 || !ZSTD_isError(ZSTD_CCtx_refPrefix(cx, prefix, plen)))) {
+        n = ZSTD_compress2(cx, out->data + out->len, cap, len ? src : "", len);
+    }
+    ZSTD_freeCCtx(cx);
+    if (!cx || ZSTD_isError(n)) {
         /* Unreachable with cap = ZSTD_compressBound (OOM inside zstd aside). */
         n = 0;
     }
@@ -74,6 +85,12 @@ void compress_zstd(const void *src, size_t len, int level, buf_t *out)
 }
 
 compress_status_t decompress_zstd(const void *src, size_t len, size_t max_out, buf_t *out)
+{
+    return decompress_zstd_prefix(src, len, max_out, NULL, 0, out);
+}
+
+compress_status_t decompress_zstd_prefix(const void *src, size_t len, size_t max_out, const void *prefix, size_t plen,
+                                         buf_t *out)
 {
     if (len == 0) {
         return COMPRESS_CORRUPT;
@@ -91,7 +108,17 @@ compress_status_t decompress_zstd(const void *src, size_t len, size_t max_out, b
     }
     size_t n = (size_t)declared;
     buf_reserve(out, n);
-    size_t got = ZSTD_decompress(out->data + out->len, n, src, len);
+    size_t got = 0;
+    if (plen == 0) {
+        got = ZSTD_decompress(out->data + out->len, n, src, len);
+    } else {
+        ZSTD_DCtx *dx = ZSTD_createDCtx();
+        got = dx ? ZSTD_DCtx_refPrefix(dx, prefix, plen) : (size_t)-1;
+        if (dx && !ZSTD_isError(got)) {
+            got = ZSTD_decompressDCtx(dx, out->data + out->len, n, src, len);
+        }
+        ZSTD_freeDCtx(dx);
+    }
     if (ZSTD_isError(got) || got != n) {
         out->data[out->len] = 0;
         return COMPRESS_CORRUPT;

@@ -114,10 +114,10 @@ void http_resp_header(http_resp_t *resp, const char *name, const char *value);
 void http_resp_text(http_resp_t *resp, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Answer by upgrading to a WebSocket that fn(ctx, ws, arg) then serves.
  * Takes arg: the server calls arg_free(arg) (NULL: nothing) once fn has
- * returned, or when the upgrade does not happen (not a GET with valid
- * Upgrade, Connection, Sec-WebSocket-Version 13 and Sec-WebSocket-Key
- * headers: 400; every slot taken or the server stopping: 503; the client
- * gone before the 101). arg must not point into the request: the request
+ * returned, or when the upgrade does not happen (a method other than
+ * GET: 405; Upgrade, Connection, Sec-WebSocket-Version 13 or
+ * Sec-WebSocket-Key missing or invalid: 400; every slot taken or the
+ * server stopping: 503; the client gone before the 101). arg must not point into the request: the request
  * ends when the 101 is sent. Status, body and headers of resp are
  * ignored. */
 void http_resp_websocket(http_resp_t *resp, httpd_ws_fn fn, void *arg, void (*arg_free)(void *arg));

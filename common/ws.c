@@ -37,6 +37,41 @@ static bool ws_opcode_known(uint8_t op)
     return op <= WS_OP_BINARY || (op >= WS_OP_CLOSE && op <= WS_OP_PONG);
 }
 
+/* The 16- or 64-bit length after byte 1 (*len is 126 or 127 on entry):
+ * WS_OK with [out] *len and *hdr, WS_NEED_MORE, or WS_ERROR. */
+static int ws_frame_ext_len(const uint8_t *p, size_t n, uint64_t *len, size_t *hdr, ws_error_t *err)
+{
+    if (*len == 126) {
+        if (n < 4) {
+            return WS_NEED_MORE;
+        }
+        *len = (uint64_t)p[2] << 8 | p[3];
+        if (*len < 126) {
+            return ws_fail(err, 2, WS_CLOSE_PROTOCOL, "length not in its shortest form");
+        }
+        *hdr = 4;
+        return WS_OK;
+    }
+    if (n < 3) {
+        return WS_NEED_MORE;
+    }
+    if (p[2] & 0x80) {
+        return ws_fail(err, 2, WS_CLOSE_PROTOCOL, "64-bit length with its top bit set");
+    }
+    if (n < 10) {
+        return WS_NEED_MORE;
+    }
+    *len = 0;
+    for (size_t i = 2; i < 10; i++) {
+        *len = *len << 8 | p[i];
+    }
+    if (*len < 65536) {
+        return ws_fail(err, 2, WS_CLOSE_PROTOCOL, "length not in its shortest form");
+    }
+    *hdr = 10;
+    return WS_OK;
+}
+
 int ws_frame_parse(const uint8_t *p, size_t n, bool from_client, size_t max_payload, ws_frame_t *f, ws_error_t *err)
 {
     assert(p || n == 0);
@@ -69,33 +104,11 @@ int ws_frame_parse(const uint8_t *p, size_t n, bool from_client, size_t max_payl
     if (control && len > WS_MAX_CONTROL_PAYLOAD) {
         return ws_fail(err, 1, WS_CLOSE_PROTOCOL, "control frame over 125 bytes");
     }
-    if (len == 126) {
-        if (n < 4) {
-            return WS_NEED_MORE;
+    if (len >= 126) {
+        int rc = ws_frame_ext_len(p, n, &len, &hdr, err);
+        if (rc != WS_OK) {
+            return rc;
         }
-        len = (uint64_t)p[2] << 8 | p[3];
-        if (len < 126) {
-            return ws_fail(err, 2, WS_CLOSE_PROTOCOL, "length not in its shortest form");
-        }
-        hdr = 4;
-    } else if (len == 127) {
-        if (n < 3) {
-            return WS_NEED_MORE;
-        }
-        if (p[2] & 0x80) {
-            return ws_fail(err, 2, WS_CLOSE_PROTOCOL, "64-bit length with its top bit set");
-        }
-        if (n < 10) {
-            return WS_NEED_MORE;
-        }
-        len = 0;
-        for (size_t i = 2; i < 10; i++) {
-            len = len << 8 | p[i];
-        }
-        if (len < 65536) {
-            return ws_fail(err, 2, WS_CLOSE_PROTOCOL, "length not in its shortest form");
-        }
-        hdr = 10;
     }
     if (len > max_payload) {
         return ws_fail(err, 1, WS_CLOSE_TOO_BIG, "frame too big");

@@ -39,6 +39,7 @@ typedef struct logs_wstream {
 struct logs_block_writer {
     char *tmp_path, *final_path, *dir;
     uint64_t seq, rank;
+    uint32_t level;
     int fd;
     int zlevel;
     size_t chunk_raw;
@@ -50,6 +51,10 @@ struct logs_block_writer {
     buf_t lines, meta;
     bool has_meta;
     logs_filter_builder_t fb;
+    /* its frames: closed ones, then the open one from fr_row0/fr_off0 */
+    logs_frame_ref_t fr[LOGS_CHUNK_MAX_FRAMES];
+    uint32_t nframes;
+    size_t fr_row0, fr_off0;
     /* scratch */
     buf_t filter, cols, comp;
     /* index */
@@ -122,7 +127,7 @@ static char *logs_block_path(const char *dir, uint64_t seq, const char *suffix)
     return p;
 }
 
-int logs_block_writer_open(const char *dir, uint64_t seq, uint64_t rank, int zlevel, size_t chunk_raw,
+int logs_block_writer_open(const char *dir, uint64_t seq, uint64_t rank, uint32_t level, int zlevel, size_t chunk_raw,
                            logs_block_writer_t **out)
 {
     logs_block_writer_t *w = mem_calloc(1, sizeof(*w));
@@ -131,8 +136,12 @@ int logs_block_writer_open(const char *dir, uint64_t seq, uint64_t rank, int zle
     w->final_path = logs_block_path(dir, seq, "");
     w->seq = seq;
     w->rank = rank;
+    w->level = level;
     w->zlevel = zlevel;
     w->chunk_raw = chunk_raw ? chunk_raw : LOGS_DEFAULT_BLOCK_BYTES;
+    if (w->chunk_raw > (size_t)LOGS_FRAME_RAW * LOGS_CHUNK_MAX_FRAMES) {
+        w->chunk_raw = (size_t)LOGS_FRAME_RAW * LOGS_CHUNK_MAX_FRAMES;
+    }
     w->mint = INT64_MAX;
     w->maxt = INT64_MIN;
     logs_filter_builder_init(&w->fb);
@@ -160,18 +169,64 @@ static int logs_writer_frame(logs_block_writer_t *w, const buf_t *src, uint32_t 
     return w->comp.len ? logs_write_all(w->fd, w->comp.data, w->comp.len) : 0;
 }
 
+/* Close the open frame of the chunk (if it has rows): its filter is
+ * appended to w->filter. */
+static void logs_writer_close_frame(logs_block_writer_t *w)
+{
+    if (w->n == w->fr_row0) {
+        return;
+    }
+    size_t before = w->filter.len;
+    logs_filter_finish(&w->fb, &w->filter);
+    w->fr[w->nframes++] = (logs_frame_ref_t){ (uint32_t)(w->n - w->fr_row0), (uint32_t)(w->lines.len - w->fr_off0),
+                                              (uint32_t)(w->filter.len - before), 0 };
+    w->fr_row0 = w->n;
+    w->fr_off0 = w->lines.len;
+}
+
+/* Compress and write the chunk's frames: frame 0 alone, every other one
+ * with frame 0's bytes as its zstd prefix. [out] *llen, crc updated. */
+static int logs_writer_frames(logs_block_writer_t *w, uint32_t *llen, uint32_t *crc)
+{
+    size_t off = 0;
+    *llen = 0;
+    for (uint32_t f = 0; f < w->nframes; f++) {
+        logs_frame_ref_t *fr = &w->fr[f];
+        buf_reset(&w->comp);
+        if (fr->raw > 0) {
+            compress_zstd_prefix(w->lines.data + off, fr->raw, w->zlevel, w->lines.data, f ? w->fr[0].raw : 0,
+                                 &w->comp);
+        }
+        fr->clen = (uint32_t)w->comp.len;
+        *crc = crc32c(*crc, w->comp.data, w->comp.len);
+        int rc = w->comp.len ? logs_write_all(w->fd, w->comp.data, w->comp.len) : 0;
+        if (rc != 0) {
+            return rc;
+        }
+        *llen += fr->clen;
+        off += fr->raw;
+    }
+    return 0;
+}
+
 /* Write the pending chunk of the current stream. */
 static int logs_writer_chunk(logs_block_writer_t *w)
 {
     if (w->n == 0) {
         return 0;
     }
-    buf_reset(&w->filter);
-    logs_filter_finish(&w->fb, &w->filter);
+    logs_writer_close_frame(w);
     buf_reset(&w->cols);
     buf_put_varint(&w->cols, w->ts[0]);
+    uint64_t prev_dt = 0;
     for (size_t i = 1; i < w->n; i++) {
-        buf_put_uvarint(&w->cols, (uint64_t)w->ts[i] - (uint64_t)w->ts[i - 1]);
+        uint64_t dt = (uint64_t)w->ts[i] - (uint64_t)w->ts[i - 1]; /* sorted: 0 <= dt < 2^63 */
+        if (i == 1) {
+            buf_put_uvarint(&w->cols, dt);
+        } else {
+            buf_put_varint(&w->cols, (int64_t)(dt - prev_dt)); /* delta of deltas */
+        }
+        prev_dt = dt;
     }
     for (size_t i = 0; i < w->n; i++) {
         buf_put_uvarint(&w->cols, w->lens[i]);
@@ -184,7 +239,7 @@ static int logs_writer_chunk(logs_block_writer_t *w)
         rc = logs_writer_frame(w, &w->cols, &clen, &dcrc);
     }
     if (rc == 0) {
-        rc = logs_writer_frame(w, &w->lines, &llen, &dcrc);
+        rc = logs_writer_frames(w, &llen, &dcrc);
     }
     if (rc == 0 && w->has_meta) {
         rc = logs_writer_frame(w, &w->meta, &mlen, &dcrc);
@@ -205,6 +260,13 @@ static int logs_writer_chunk(logs_block_writer_t *w)
     buf_put_uvarint(&w->chunks, mlen);
     buf_put_u32le(&w->chunks, fcrc);
     buf_put_u32le(&w->chunks, dcrc);
+    buf_put_uvarint(&w->chunks, w->nframes);
+    for (uint32_t f = 0; f < w->nframes; f++) {
+        buf_put_uvarint(&w->chunks, w->fr[f].rows);
+        buf_put_uvarint(&w->chunks, w->fr[f].raw);
+        buf_put_uvarint(&w->chunks, w->fr[f].flen);
+        buf_put_uvarint(&w->chunks, w->fr[f].clen);
+    }
     w->streams[w->nstreams - 1].nchunks++;
     w->nchunks++;
     w->mint = mint < w->mint ? mint : w->mint;
@@ -212,7 +274,11 @@ static int logs_writer_chunk(logs_block_writer_t *w)
     w->n = 0;
     buf_reset(&w->lines);
     buf_reset(&w->meta);
+    buf_reset(&w->filter);
     w->has_meta = false;
+    w->nframes = 0;
+    w->fr_row0 = 0;
+    w->fr_off0 = 0;
     return 0;
 }
 
@@ -248,7 +314,10 @@ int logs_block_writer_add(logs_block_writer_t *w, const logs_row_t *rows, size_t
         buf_append(&w->meta, rows[i].meta.p, rows[i].meta.len);
         w->has_meta |= rows[i].meta.len > 0;
         logs_filter_add(&w->fb, rows[i].line.p, rows[i].line.len);
-        if (w->lines.len >= w->chunk_raw || w->n >= LOGS_CHUNK_MAX_ROWS) {
+        if (w->lines.len - w->fr_off0 >= (w->nframes ? LOGS_FRAME_RAW : LOGS_FRAME0_RAW)) {
+            logs_writer_close_frame(w);
+        }
+        if (w->lines.len >= w->chunk_raw || w->n >= LOGS_CHUNK_MAX_ROWS || w->nframes == LOGS_CHUNK_MAX_FRAMES) {
             int rc = logs_writer_chunk(w);
             if (rc != 0) {
                 return rc;
@@ -284,6 +353,7 @@ int logs_block_writer_finish(logs_block_writer_t *w, logs_block_t **out)
     buf_t ix = { 0 };
     buf_put_uvarint(&ix, 1);
     buf_put_uvarint(&ix, w->rank);
+    buf_put_uvarint(&ix, w->level);
     buf_put_uvarint(&ix, w->nstreams);
     buf_put_uvarint(&ix, w->nchunks);
     for (uint32_t i = 0; i < w->nstreams; i++) {
@@ -405,12 +475,47 @@ static uint32_t logs_rd_fixed32(logs_rd_t *r)
     return v;
 }
 
+/* Read chunk k's frame table into b->frames (grown as needed): 1 to
+ * LOGS_CHUNK_MAX_FRAMES frames whose rows, line bytes, filter and zstd
+ * bytes add up to the chunk's, none empty of rows, and zstd bytes only
+ * for frames with line bytes. 0 or -1. */
+static int logs_block_parse_frames(logs_block_t *b, logs_rd_t *r, logs_chunk_ref_t *k, uint32_t *cap)
+{
+    uint32_t nf = logs_rd_u32(r, LOGS_CHUNK_MAX_FRAMES);
+    if (r->bad || nf == 0) {
+        return -1;
+    }
+    k->frame0 = b->nframes_total;
+    k->nframes = nf;
+    if (b->nframes_total + nf > *cap) {
+        *cap = (*cap ? *cap * 2 : 64) + nf;
+        b->frames = mem_realloc(b->frames, *cap * sizeof(logs_frame_ref_t));
+    }
+    uint64_t rows = 0, raw = 0, flen = 0, clen = 0;
+    for (uint32_t f = 0; f < nf; f++) {
+        logs_frame_ref_t *fr = &b->frames[b->nframes_total++];
+        fr->rows = logs_rd_u32(r, LOGS_CHUNK_MAX_ROWS);
+        fr->raw = logs_rd_u32(r, LOGS_CHUNK_MAX_RAW);
+        fr->flen = logs_rd_u32(r, UINT32_MAX);
+        fr->clen = logs_rd_u32(r, UINT32_MAX);
+        if (r->bad || fr->rows == 0 || (fr->raw > 0) != (fr->clen > 0)) {
+            return -1;
+        }
+        rows += fr->rows;
+        raw += fr->raw;
+        flen += fr->flen;
+        clen += fr->clen;
+    }
+    return rows == k->n && raw == k->raw_bytes && flen == k->flen && clen == k->llen ? 0 : -1;
+}
+
 /* Parse the index payload into b. 0 or -1 with a reason. */
 static int logs_block_parse_index(logs_block_t *b, size_t ilen, uint64_t index_off, char *why, size_t whylen)
 {
     logs_rd_t r = { b->index, ilen, 0, false };
     uint64_t version = logs_rd_u(&r);
     b->rank = logs_rd_u(&r);
+    b->level = logs_rd_u32(&r, 1);
     b->nstreams = logs_rd_u32(&r, ilen);
     b->nchunks = logs_rd_u32(&r, ilen);
     if (r.bad || version != 1 || b->nstreams == 0 || b->nchunks == 0) {
@@ -447,6 +552,7 @@ static int logs_block_parse_index(logs_block_t *b, size_t ilen, uint64_t index_o
         return -1;
     }
     uint32_t stream = 0;
+    uint32_t capframes = 0;
     for (uint32_t c = 0; c < b->nchunks && !r.bad; c++) {
         while (b->streams[stream].first + b->streams[stream].nchunks <= c) {
             stream++;
@@ -465,6 +571,10 @@ static int logs_block_parse_index(logs_block_t *b, size_t ilen, uint64_t index_o
         k->mlen = logs_rd_u32(&r, UINT32_MAX);
         k->fcrc = logs_rd_fixed32(&r);
         k->dcrc = logs_rd_fixed32(&r);
+        if (logs_block_parse_frames(b, &r, k, &capframes) != 0) {
+            r.bad = true;
+            break;
+        }
         uint64_t end = k->off + (uint64_t)k->flen + k->clen + k->llen + k->mlen;
         if (r.bad || span > (uint64_t)INT64_MAX || k->mint > INT64_MAX - (int64_t)span || k->n == 0 ||
             k->raw_bytes > LOGS_CHUNK_MAX_RAW || k->off < 8 || k->off > index_off || end > index_off || k->clen == 0 ||
@@ -580,6 +690,7 @@ void logs_block_free(logs_block_t *b)
     mem_free(b->index);
     mem_free(b->streams);
     mem_free(b->chunks);
+    mem_free(b->frames);
     mem_free(b->by_gid);
     mem_free(b);
 }
@@ -623,20 +734,33 @@ int64_t logs_block_find(const logs_block_t *b, uint32_t gid)
     return -1;
 }
 
-bool logs_block_may_contain(const logs_block_t *b, uint32_t c, const str_t *lits, size_t n, buf_t *scratch)
+uint64_t logs_block_frames_all(const logs_block_t *b, uint32_t c)
+{
+    uint32_t nf = b->chunks[c].nframes;
+    return nf >= 64 ? UINT64_MAX : (1ULL << nf) - 1;
+}
+
+uint64_t logs_block_frames_absent(const logs_block_t *b, uint32_t c, const str_t *lits, size_t n, buf_t *scratch)
 {
     const logs_chunk_ref_t *k = &b->chunks[c];
     buf_reset(scratch);
     buf_reserve(scratch, k->flen);
     if (logs_pread_all(b->fd, scratch->data, k->flen, k->off) != 0 || crc32c(0, scratch->data, k->flen) != k->fcrc) {
-        return true; /* the read reports the damage */
+        return 0; /* the read reports the damage */
     }
-    for (size_t i = 0; i < n; i++) {
-        if (!logs_filter_may_contain(scratch->data, k->flen, lits[i])) {
-            return false;
+    uint64_t absent = 0;
+    size_t off = 0;
+    for (uint32_t f = 0; f < k->nframes; f++) {
+        const logs_frame_ref_t *fr = &b->frames[k->frame0 + f];
+        for (size_t i = 0; i < n; i++) {
+            if (!logs_filter_may_contain(scratch->data + off, fr->flen, lits[i])) {
+                absent |= 1ULL << f;
+                break;
+            }
         }
+        off += fr->flen;
     }
-    return true;
+    return absent;
 }
 
 void logs_decoded_fini(logs_decoded_t *d)
@@ -649,62 +773,84 @@ void logs_decoded_fini(logs_decoded_t *d)
     memset(d, 0, sizeof(*d));
 }
 
-/* Decode the columns of chunk k from d's buffers into d->rows. */
-static int logs_block_decode(const logs_chunk_ref_t *k, logs_decoded_t *d)
+/* Decode the columns of chunk k from d's buffers into d->rows, leaving
+ * out the rows of the frames in skip (whose line bytes were not
+ * decompressed: d->lines holds the others at their offsets). One pass
+ * over the three columns; a left-out row costs its varints only. */
+static int logs_block_decode(const logs_block_t *b, const logs_chunk_ref_t *k, uint64_t skip, logs_decoded_t *d)
 {
     if (d->cap < k->n) {
         d->cap = k->n;
         d->rows = mem_realloc(d->rows, d->cap * sizeof(logs_row_t));
     }
+    /* cols: ts_0, then deltas (dod), then every line length: two cursors. */
     logs_rd_t r = { d->cols.data, d->cols.len, 0, false };
     int64_t ts = varint_unzigzag(logs_rd_u(&r));
     if (ts != k->mint) {
         return LOGS_ERR_CORRUPT;
     }
-    for (uint32_t i = 0; i < k->n && !r.bad; i++) {
-        if (i > 0) {
-            uint64_t dt = logs_rd_u(&r);
-            if (dt > (uint64_t)k->maxt - (uint64_t)ts) {
+    logs_rd_t lr = r; /* positioned at the lengths after the timestamp pass below */
+    {
+        uint64_t dt = 0;
+        int64_t t = ts;
+        for (uint32_t i = 1; i < k->n && !lr.bad; i++) {
+            dt = i == 1 ? logs_rd_u(&lr) : dt + (uint64_t)varint_unzigzag(logs_rd_u(&lr));
+            if (dt > (uint64_t)k->maxt - (uint64_t)t) {
                 return LOGS_ERR_CORRUPT;
             }
-            ts = (int64_t)((uint64_t)ts + dt);
+            t = (int64_t)((uint64_t)t + dt);
         }
-        d->rows[i].ts = ts;
+        if (lr.bad || t != k->maxt) {
+            return LOGS_ERR_CORRUPT;
+        }
     }
     const char *lines = d->lines.data ? (const char *)d->lines.data : "";
-    uint64_t off = 0;
-    for (uint32_t i = 0; i < k->n && !r.bad; i++) {
-        uint64_t len = logs_rd_u(&r);
-        if (len > d->lines.len - off) {
-            return LOGS_ERR_CORRUPT;
-        }
-        d->rows[i].line = str_from(lines + off, (size_t)len);
-        off += len;
-    }
-    if (r.bad || r.pos != r.len || off != d->lines.len || ts != k->maxt) {
-        return LOGS_ERR_CORRUPT;
-    }
     logs_rd_t m = { d->meta.data, d->meta.len, 0, false };
-    for (uint32_t i = 0; i < k->n; i++) {
-        d->rows[i].meta = str_from("", 0);
-        if (k->mlen == 0) {
-            continue;
+    uint64_t off = 0, dt = 0;
+    size_t kept = 0;
+    uint32_t i = 0;
+    for (uint32_t f = 0; f < k->nframes; f++) {
+        const logs_frame_ref_t *fr = &b->frames[k->frame0 + f];
+        uint64_t frame_end = off + fr->raw;
+        bool keep = !(skip >> f & 1);
+        for (uint32_t j = 0; j < fr->rows; j++, i++) {
+            if (i > 0) {
+                dt = i == 1 ? logs_rd_u(&r) : dt + (uint64_t)varint_unzigzag(logs_rd_u(&r));
+                ts = (int64_t)((uint64_t)ts + dt); /* bounded by the pass above */
+            }
+            uint64_t len = logs_rd_u(&lr);
+            if (lr.bad || len > frame_end - off) {
+                return LOGS_ERR_CORRUPT; /* a line must lie inside its frame */
+            }
+            str_t meta = str_from("", 0);
+            if (k->mlen != 0) {
+                uint64_t mlen = logs_rd_u(&m);
+                if (m.bad || mlen > m.len - m.pos) {
+                    return LOGS_ERR_CORRUPT;
+                }
+                meta = str_from((const char *)m.p + m.pos, (size_t)mlen);
+                m.pos += (size_t)mlen;
+                if (keep && logs_meta_get((const uint8_t *)meta.p, meta.len, NULL, LOGS_MAX_META) < 0) {
+                    return LOGS_ERR_CORRUPT;
+                }
+            }
+            if (keep) {
+                d->rows[kept++] = (logs_row_t){ ts, str_from(lines + off, (size_t)len), meta };
+            }
+            off += len;
         }
-        uint64_t len = logs_rd_u(&m);
-        if (m.bad || len > m.len - m.pos || logs_meta_get(m.p + m.pos, (size_t)len, NULL, LOGS_MAX_META) < 0) {
+        if (off != frame_end) {
             return LOGS_ERR_CORRUPT;
         }
-        d->rows[i].meta = str_from((const char *)m.p + m.pos, (size_t)len);
-        m.pos += (size_t)len;
     }
-    if (m.pos != m.len) {
+    if (r.bad || lr.pos != lr.len || m.pos != m.len || off != k->raw_bytes) {
         return LOGS_ERR_CORRUPT;
     }
-    d->n = k->n;
+    d->n = kept;
     return 0;
 }
 
-int logs_block_read(const logs_block_t *b, uint32_t c, logs_decoded_t *d)
+int logs_block_read(const logs_block_t *b, uint32_t c, uint64_t skip, logs_decoded_t *d)
 {
     const logs_chunk_ref_t *k = &b->chunks[c];
     d->n = 0;
@@ -727,12 +873,29 @@ int logs_block_read(const logs_block_t *b, uint32_t c, logs_decoded_t *d)
     if (decompress_zstd(p, k->clen, (size_t)k->n * 2 * VARINT_MAX_LEN, &d->cols) != COMPRESS_OK) {
         return LOGS_ERR_CORRUPT;
     }
-    if (k->llen && (decompress_zstd(p + k->clen, k->llen, k->raw_bytes, &d->lines) != COMPRESS_OK ||
-                    d->lines.len != k->raw_bytes)) {
-        return LOGS_ERR_CORRUPT;
+    /* Frames land at their offsets in d->lines; frame 0 is every other
+     * frame's prefix, so it is decoded whenever any frame is. */
+    buf_reserve(&d->lines, k->raw_bytes);
+    const uint8_t *fz = p + k->clen;
+    uint64_t off = 0;
+    const logs_frame_ref_t *f0 = &b->frames[k->frame0];
+    for (uint32_t f = 0; f < k->nframes; f++) {
+        const logs_frame_ref_t *fr = &b->frames[k->frame0 + f];
+        bool want = !(skip >> f & 1) || (f == 0 && (skip & logs_block_frames_all(b, c)) != logs_block_frames_all(b, c));
+        if (want && fr->raw > 0) {
+            d->lines.len = (size_t)off;
+            if (decompress_zstd_prefix(fz, fr->clen, fr->raw, d->lines.data, f ? f0->raw : 0, &d->lines) !=
+                    COMPRESS_OK ||
+                d->lines.len != off + fr->raw) {
+                return LOGS_ERR_CORRUPT;
+            }
+        }
+        fz += fr->clen;
+        off += fr->raw;
     }
+    d->lines.len = (size_t)off;
     if (k->mlen && decompress_zstd(p + k->clen + k->llen, k->mlen, LOGS_CHUNK_MAX_RAW, &d->meta) != COMPRESS_OK) {
         return LOGS_ERR_CORRUPT;
     }
-    return logs_block_decode(k, d);
+    return logs_block_decode(b, k, skip, d);
 }

@@ -110,7 +110,7 @@ int logs_cut(logs_store_t *s, bool all)
     logs_block_writer_t *w = NULL;
     logs_block_t *b = NULL;
     arena_t *a = arena_create(64 << 10);
-    int rc = logs_block_writer_open(s->blocks_dir, seq, seq, LOGS_ZLEVEL_CUT, s->o.block_bytes, &w);
+    int rc = logs_block_writer_open(s->blocks_dir, seq, seq, 0, LOGS_ZLEVEL_CUT, s->o.block_bytes, &w);
     for (uint32_t i = 0; i < ncut && rc == 0; i++) {
         logs_row_t *rows;
         size_t n;
@@ -242,7 +242,8 @@ static int logs_merge_blocks(logs_store_t *s, logs_block_t **in, uint32_t n, log
     pthread_rwlock_unlock(&s->lock);
     uint64_t seq = s->next_block_seq++;
     logs_compact_ctx_t c = { s, NULL, 0 };
-    c.rc = logs_block_writer_open(s->blocks_dir, seq, rank, LOGS_ZLEVEL_COMPACT, s->o.block_bytes, &c.w);
+    c.rc = logs_block_writer_open(s->blocks_dir, seq, rank, 1, LOGS_ZLEVEL_COMPACT,
+                                  s->o.block_bytes * LOGS_COMPACT_CHUNK_MUL, &c.w);
     logs_source_t *src = NULL;
     size_t cap = 0;
     uint32_t *streams_out = mem_alloc((ngids ? ngids : 1) * sizeof(uint32_t));
@@ -263,7 +264,9 @@ static int logs_merge_blocks(logs_store_t *s, logs_block_t **in, uint32_t n, log
                     src = mem_realloc(src, cap * sizeof(*src));
                 }
                 const logs_chunk_ref_t *ck = &in[i]->chunks[k];
-                src[ns++] = (logs_source_t){ ck->mint, ck->maxt, in[i]->rank, in[i], k, NULL, 0 };
+                src[ns++] = (logs_source_t){
+                    .mint = ck->mint, .maxt = ck->maxt, .rank = in[i]->rank, .block = in[i], .chunk = k
+                };
             }
         }
         c.rc = logs_block_writer_stream(c.w, sts[g]->labels, sts[g]->nlabels, cover);
@@ -296,41 +299,61 @@ static int logs_merge_blocks(logs_store_t *s, logs_block_t **in, uint32_t n, log
     return rc;
 }
 
-/* Pick the inputs of one merge: the small blocks of the time window that
- * has the most of them, when that is at least min. Returns the count. */
-static uint32_t logs_compact_plan(logs_block_t **bl, uint32_t n, uint32_t min, logs_block_t **pick)
+static int64_t logs_compact_window(const logs_block_t *b)
 {
-    int64_t best_win = 0;
-    uint32_t best = 0;
-    for (uint32_t i = 0; i < n; i++) {
-        if (bl[i]->size >= LOGS_COMPACT_MAX_BYTES || bl[i]->corrupt) {
+    return b->mint / LOGS_COMPACT_WINDOW_NS - (b->mint < 0);
+}
+
+static bool logs_compact_eligible(const logs_block_t *b, uint32_t level)
+{
+    return b->level == level && b->size < LOGS_COMPACT_MAX_BYTES && !b->corrupt;
+}
+
+/* Pick the inputs of one merge: the blocks of one level (head cuts first,
+ * then compacted blocks) in the time window that has the most of them,
+ * when there are at least LOGS_COMPACT_MIN_BLOCKS. Head cuts of a window
+ * that has ended (now_win is later) are rewritten even alone, and so are
+ * all head cuts with force (a flush), so no head-cut block stays behind
+ * at the fast zstd level. Returns the count. */
+static uint32_t logs_compact_plan(logs_block_t **bl, uint32_t n, bool force, int64_t now_win, logs_block_t **pick)
+{
+    for (uint32_t level = 0; level <= 1; level++) {
+        int64_t best_win = 0;
+        uint32_t best = 0;
+        bool alone_ok = false;
+        for (uint32_t i = 0; i < n; i++) {
+            if (!logs_compact_eligible(bl[i], level)) {
+                continue;
+            }
+            int64_t win = logs_compact_window(bl[i]);
+            uint32_t cnt = 0;
+            for (uint32_t k = 0; k < n; k++) {
+                cnt += logs_compact_eligible(bl[k], level) && logs_compact_window(bl[k]) == win;
+            }
+            bool lone = level == 0 && (force || win < now_win);
+            if (cnt > best || (lone && !alone_ok && best < LOGS_COMPACT_MIN_BLOCKS)) {
+                best = cnt;
+                best_win = win;
+                alone_ok = lone;
+            }
+        }
+        if (best == 0 || (best < LOGS_COMPACT_MIN_BLOCKS && !alone_ok)) {
             continue;
         }
-        int64_t win = bl[i]->mint / LOGS_COMPACT_WINDOW_NS - (bl[i]->mint < 0);
-        uint32_t cnt = 0;
-        for (uint32_t k = 0; k < n; k++) {
-            int64_t w2 = bl[k]->mint / LOGS_COMPACT_WINDOW_NS - (bl[k]->mint < 0);
-            cnt += w2 == win && bl[k]->size < LOGS_COMPACT_MAX_BYTES && !bl[k]->corrupt;
+        uint32_t k = 0;
+        uint64_t bytes = 0;
+        for (uint32_t i = 0; i < n; i++) {
+            if (logs_compact_eligible(bl[i], level) && logs_compact_window(bl[i]) == best_win &&
+                bytes < LOGS_COMPACT_MAX_BYTES) {
+                pick[k++] = bl[i];
+                bytes += bl[i]->size;
+            }
         }
-        if (cnt > best) {
-            best = cnt;
-            best_win = win;
-        }
-    }
-    if (best < min) {
-        return 0;
-    }
-    uint32_t k = 0;
-    uint64_t bytes = 0;
-    for (uint32_t i = 0; i < n; i++) {
-        int64_t win = bl[i]->mint / LOGS_COMPACT_WINDOW_NS - (bl[i]->mint < 0);
-        if (win == best_win && bl[i]->size < LOGS_COMPACT_MAX_BYTES && !bl[i]->corrupt &&
-            bytes < LOGS_COMPACT_MAX_BYTES) {
-            pick[k++] = bl[i];
-            bytes += bl[i]->size;
+        if (k >= (alone_ok ? 1u : 2u)) {
+            return k;
         }
     }
-    return k >= 2 ? k : 0;
+    return 0;
 }
 
 /* Remove the listed blocks from the store's list (doomed: unlinked when
@@ -384,7 +407,9 @@ int logs_compact(logs_store_t *s, bool force)
         logs_block_t **snap = logs_blocks_snapshot_locked(s, INT64_MIN, INT64_MAX, &n);
         pthread_rwlock_unlock(&s->lock);
         logs_block_t **pick = mem_alloc((n ? n : 1) * sizeof(*pick));
-        uint32_t np = logs_compact_plan(snap, n, force ? 2 : LOGS_COMPACT_MIN_BLOCKS, pick);
+        int64_t now_ns = clock_now_ms(&s->o.clock) * LOGS_NS_PER_MS;
+        int64_t now_win = now_ns / LOGS_COMPACT_WINDOW_NS;
+        uint32_t np = logs_compact_plan(snap, n, force, now_win, pick);
         logs_block_t *out = NULL;
         int mrc = np ? logs_merge_blocks(s, pick, np, &out) : 0;
         if (np && mrc == 0) {

@@ -96,8 +96,12 @@ long logs_meta_get(const uint8_t *p, size_t len, label_t *out, size_t max);
  * A literal may occur only if all its windows are present; literals under
  * 3 bytes always may.
  */
-#define LOGS_FILTER_BITS_PER_KEY 8
-#define LOGS_FILTER_K 4
+/* 3 bits and 2 probes per key: a window is a false positive ~24% of the
+ * time, a literal of w windows ~0.24^w (an 8-byte needle: ~2e-4), at 3/8
+ * the bytes of 8 bits/key; the filter is stored raw, so it is the part of
+ * a block that compression cannot shrink. */
+#define LOGS_FILTER_BITS_PER_KEY 3
+#define LOGS_FILTER_K 2
 
 typedef struct logs_filter_builder {
     uint64_t *seen; /* 2^24 bits: keys seen in the current chunk */
@@ -272,25 +276,38 @@ int logs_rec_decode(const uint8_t *p, size_t len, const logs_rec_visitor_t *v, u
  *   | size - 16     | 8    | i64 maxt (ns)                             |
  *   | size - 8      | 8    | magic "PHLGEND1"                          |
  *
- * A chunk's parts, each but the filter one zstd frame:
+ * A chunk's lines are cut into frames of whole lines of about
+ * LOGS_FRAME_RAW bytes; each frame has its own filter and its own zstd
+ * frame, and every frame but the first is compressed with the first
+ * one's bytes as its zstd prefix. A `|= "x"` read so decompresses only
+ * the frames whose filter admits x (and frame 0), while compression
+ * still sees the whole chunk's repetitions through frame 0.
+ *
+ * A chunk's parts, each but the filters one zstd frame:
  *
  *   | part   | content                                                   |
  *   |--------|-----------------------------------------------------------|
- *   | filter | logs_filter bytes (raw, uncompressed)                     |
- *   | cols   | uvarint(ts_0 zigzag) uvarint(ts_i - ts_{i-1})…, then      |
- *   |        | uvarint(len line_i) for every entry                       |
- *   | lines  | the line bytes, concatenated                              |
+ *   | filter | the frames' logs_filter bytes, concatenated (raw)         |
+ *   | cols   | varint(ts_0) (zigzag), uvarint(ts_1 - ts_0), then for     |
+ *   |        | i >= 2 varint((ts_i - ts_i-1) - (ts_i-1 - ts_i-2))        |
+ *   |        | (delta of deltas: regular spacing costs ~1 byte before    |
+ *   |        | zstd, nothing after), then uvarint(len line_i) per entry  |
+ *   | lines  | the frames, concatenated: frame 0's zstd frame, then the  |
+ *   |        | others' (prefix: frame 0's bytes); a frame of only empty  |
+ *   |        | lines has no bytes                                        |
  *   | meta   | per entry uvarint len + logs_meta bytes; absent (0 bytes) |
  *   |        | when no entry has metadata                                |
  *
  * Index payload (uvarints; i64 as zigzag):
- *   | version = 1 | rank | nstreams | nchunks |
+ *   | version = 1 | rank | level | nstreams | nchunks |
  *   per stream (in order): | len | canonical labels | cover | nchunks |
  *   per chunk (grouped by stream, each stream's by mint):
  *   | mint | maxt - mint | n | line bytes | off | filter_len | cols_len |
  *   | lines_len | meta_len | u32le crc32c(filter) | u32le crc32c(cols..meta) |
+ *   | nframes | per frame: rows | line bytes | filter_len | zstd bytes |
  * rank orders blocks for "arrival order" of equal timestamps: a cut's seq,
- * or the smallest rank of a compaction's inputs.
+ * or the smallest rank of a compaction's inputs. level: 0 for a head cut
+ * (fast zstd, block_bytes chunks), 1 for a compaction's output.
  */
 #define LOGS_BLOCK_MAGIC "PHLGBLK1"
 #define LOGS_BLOCK_END "PHLGEND1"
@@ -298,6 +315,14 @@ int logs_rec_decode(const uint8_t *p, size_t len, const logs_rec_visitor_t *v, u
 #define LOGS_BLOCK_MAX_INDEX (256u << 20)
 #define LOGS_CHUNK_MAX_RAW (64u << 20)  /* line bytes of one chunk, reader's bound */
 #define LOGS_CHUNK_MAX_ROWS (16u << 20) /* entries of one chunk, reader's bound */
+
+#define LOGS_FRAME_RAW (256u << 10)  /* line bytes of a frame (a line never splits) */
+#define LOGS_FRAME0_RAW (512u << 10) /* ... of frame 0, every other frame's zstd prefix */
+#define LOGS_CHUNK_MAX_FRAMES 64     /* frames of a chunk: skip masks are one uint64_t */
+
+typedef struct logs_frame_ref {
+    uint32_t rows, raw, flen, clen;
+} logs_frame_ref_t;
 
 typedef struct logs_chunk_ref {
     int64_t mint, maxt;
@@ -307,6 +332,7 @@ typedef struct logs_chunk_ref {
     uint32_t stream; /* local stream index */
     uint32_t flen, clen, llen, mlen;
     uint32_t fcrc, dcrc;
+    uint32_t frame0, nframes; /* the block's frames[frame0..frame0+nframes) */
 } logs_chunk_ref_t;
 
 typedef struct logs_bstream {
@@ -320,6 +346,7 @@ typedef struct logs_bstream {
 typedef struct logs_block {
     char *path;
     uint64_t seq, rank;
+    uint32_t level; /* 0: a head cut; 1: compacted */
     int fd;
     uint64_t size;
     int64_t mint, maxt;
@@ -327,6 +354,8 @@ typedef struct logs_block {
     uint32_t nstreams, nchunks;
     logs_bstream_t *streams;
     logs_chunk_ref_t *chunks;
+    logs_frame_ref_t *frames; /* every chunk's, in chunk order */
+    uint32_t nframes_total;
     uint32_t *by_gid; /* local stream indices sorted by gid (set by logs_block_bind) */
     uint64_t entries, raw_bytes;
     int refs;     /* atomic */
@@ -343,9 +372,9 @@ typedef struct logs_decoded {
 
 typedef struct logs_block_writer logs_block_writer_t;
 
-/* Start a block file. zlevel: zstd level of the chunks; chunk_raw: line
- * bytes a chunk is closed at. 0 or -errno. */
-int logs_block_writer_open(const char *dir, uint64_t seq, uint64_t rank, int zlevel, size_t chunk_raw,
+/* Start a block file of level (0 cut, 1 compacted). zlevel: zstd level of
+ * the chunks; chunk_raw: line bytes a chunk is closed at. 0 or -errno. */
+int logs_block_writer_open(const char *dir, uint64_t seq, uint64_t rank, uint32_t level, int zlevel, size_t chunk_raw,
                            logs_block_writer_t **out);
 /* Start the next stream (each stream once), writing the previous one's
  * last chunk. 0 or -errno. */
@@ -369,13 +398,17 @@ void logs_block_free(logs_block_t *b);
 void logs_block_bind(logs_block_t *b);
 /* Local index of store stream gid, or -1. O(log nstreams). */
 int64_t logs_block_find(const logs_block_t *b, uint32_t gid);
-/* May chunk c contain every literal? true unless its filter proves one
- * absent (a filter failing its CRC answers true: the read will report
- * it). Reads the filter bytes (scratch). */
-bool logs_block_may_contain(const logs_block_t *b, uint32_t c, const str_t *lits, size_t n, buf_t *scratch);
-/* Read and decode chunk c into d (reset first). 0, LOGS_ERR_CORRUPT
- * (CRC, zstd, or columns disagree) or LOGS_ERR_IO. */
-int logs_block_read(const logs_block_t *b, uint32_t c, logs_decoded_t *d);
+/* The frames of chunk c whose filter proves one of the literals absent
+ * (bit i: frame i); the chunk cannot match when this is every frame
+ * (logs_block_frames_all). Filters failing their CRC prove nothing (0:
+ * the read will report the damage). Reads the filter bytes (scratch). */
+uint64_t logs_block_frames_absent(const logs_block_t *b, uint32_t c, const str_t *lits, size_t n, buf_t *scratch);
+/* The mask of all of chunk c's frames (bit i: frame i). */
+uint64_t logs_block_frames_all(const logs_block_t *b, uint32_t c);
+/* Read and decode chunk c into d (reset first), leaving out the rows of
+ * the frames in skip (a logs_block_frames_absent mask; 0: every row).
+ * 0, LOGS_ERR_CORRUPT (CRC, zstd, or columns disagree) or LOGS_ERR_IO. */
+int logs_block_read(const logs_block_t *b, uint32_t c, uint64_t skip, logs_decoded_t *d);
 void logs_decoded_fini(logs_decoded_t *d);
 
 /* ------------------------------------------------------------------ */
@@ -395,6 +428,7 @@ typedef struct logs_source {
     uint64_t rank;
     logs_block_t *block; /* NULL: rows below */
     uint32_t chunk;
+    uint64_t skip; /* frames of the chunk proven not to match (0: read all) */
     const logs_row_t *rows;
     size_t nrows;
 } logs_source_t;
@@ -432,7 +466,15 @@ size_t logs_rows_dedup(logs_row_t *rows, size_t n);
 #define LOGS_HEAD_TOTAL_MAX ((uint64_t)32 << 20) /* every head is cut past this many bytes in all heads */
 #define LOGS_APPEND_WAIT_MS 5000                 /* longest an append waits for a cut past 2 x LOGS_HEAD_TOTAL_MAX */
 #define LOGS_ZLEVEL_CUT 3
-#define LOGS_ZLEVEL_COMPACT 9
+/* Compaction rewrites chunks at zstd level 15 in chunks of block_bytes x
+ * LOGS_COMPACT_CHUNK_MUL (4 MiB by default) of 256 KiB frames: frame 0
+ * as every frame's prefix lets zstd see the chunk's repetitions, so on
+ * log text the chunk costs about what level 15 gives on 4 MiB (~0.75x
+ * the bytes of level 3 on the same text), at ~13-20 MB/s of background
+ * CPU; a `|= "rare"` read still decompresses only frame 0 and the frames
+ * whose filter admits the needle. */
+#define LOGS_ZLEVEL_COMPACT 15
+#define LOGS_COMPACT_CHUNK_MUL 4
 #define LOGS_COMPACT_MIN_BLOCKS 4
 #define LOGS_COMPACT_MAX_BYTES ((uint64_t)256 << 20) /* a block this big is not merged further */
 #define LOGS_COMPACT_WINDOW_NS (6 * 3600LL * 1000000000LL)

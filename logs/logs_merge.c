@@ -117,7 +117,7 @@ static int logs_merge_cluster(logs_merge_state_t *m, logs_source_t *src, size_t 
         m->nrows[i] = src[i].nrows;
         m->pos[i] = 0;
         if (src[i].block) {
-            int rc = logs_block_read(src[i].block, src[i].chunk, &m->dec[i]);
+            int rc = logs_block_read(src[i].block, src[i].chunk, src[i].skip, &m->dec[i]);
             (*reads)++;
             if (rc != 0) {
                 if (bad) {

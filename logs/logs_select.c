@@ -122,7 +122,8 @@ static size_t logs_block_sources(logs_store_t *s, logs_block_t **snap, uint32_t 
             if (c->maxt < mint || c->mint > maxt) {
                 continue;
             }
-            if (q && q->nmust && !logs_block_may_contain(b, k, q->must, q->nmust, scratch)) {
+            uint64_t absent = q && q->nmust ? logs_block_frames_absent(b, k, q->must, q->nmust, scratch) : 0;
+            if (absent && absent == logs_block_frames_all(b, k)) {
                 skipped++;
                 continue;
             }
@@ -130,7 +131,9 @@ static size_t logs_block_sources(logs_store_t *s, logs_block_t **snap, uint32_t 
                 *cap = *cap ? *cap * 2 : 16;
                 *src = mem_realloc(*src, *cap * sizeof(logs_source_t));
             }
-            (*src)[n++] = (logs_source_t){ c->mint, c->maxt, b->rank, b, k, NULL, 0 };
+            (*src)[n++] = (logs_source_t){
+                .mint = c->mint, .maxt = c->maxt, .rank = b->rank, .block = b, .chunk = k, .skip = absent
+            };
         }
     }
     if (skipped) {
@@ -180,9 +183,11 @@ int logs_store_select(logs_store_t *s, const logs_select_t *q, logs_select_fn fn
             }
             logs_head_copy(heads[h], q->start_ns, q->end_ns, a, &rows, &nr);
             if (nr) {
-                src[n++] =
-                    (logs_source_t){ rows[0].ts, rows[nr - 1].ts, h ? LOGS_RANK_HEAD : LOGS_RANK_FROZEN, NULL, 0, rows,
-                                     nr };
+                src[n++] = (logs_source_t){ .mint = rows[0].ts,
+                                            .maxt = rows[nr - 1].ts,
+                                            .rank = h ? LOGS_RANK_HEAD : LOGS_RANK_FROZEN,
+                                            .rows = rows,
+                                            .nrows = nr };
             }
         }
         pthread_rwlock_unlock(&s->lock);

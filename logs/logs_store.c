@@ -497,7 +497,7 @@ int logs_store_flush(logs_store_t *s)
 {
     pthread_mutex_lock(&s->maint_mu);
     int rc = logs_cut(s, true);
-    int crc = logs_compact(s, false);
+    int crc = logs_compact(s, true);
     pthread_mutex_unlock(&s->maint_mu);
     return rc != 0 ? rc : crc;
 }

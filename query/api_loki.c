@@ -159,13 +159,15 @@ static void api_loki_query_range(api_loki_t *api, http_req_t *req, http_resp_t *
         q.step_ns = (s < 1 ? 1 : s) * 1000000000LL;
     }
     if (q.step_ns <= 0) {
-        api_loki_error(resp, 400, "zero or negative query resolution step widths are not accepted. Try a positive "
-                                  "integer");
+        api_loki_error(resp, 400,
+                       "zero or negative query resolution step widths are not accepted. Try a positive "
+                       "integer");
         return;
     }
     if ((q.end_ns - q.start_ns) / q.step_ns > API_LOKI_MAX_POINTS) {
-        api_loki_error(resp, 400, "exceeded maximum resolution of 11,000 points per time series. Try increasing the "
-                                  "value of the step parameter");
+        api_loki_error(resp, 400,
+                       "exceeded maximum resolution of 11,000 points per time series. Try increasing the "
+                       "value of the step parameter");
         return;
     }
     const char *iv = api_loki_arg(req, "interval");

@@ -144,6 +144,7 @@ void api_loki_labels_buildinfo(api_loki_t *api, http_req_t *req, http_resp_t *re
     buf_reset(&resp->body);
     buf_puts(&resp->body, "{\"version\":");
     json_cstr(&resp->body, api->version);
-    buf_puts(&resp->body, ",\"revision\":\"" API_LOKI_REVISION "\",\"branch\":\"\",\"buildUser\":\"\",\"buildDate\":\"\","
-                          "\"goVersion\":\"\"}");
+    buf_puts(&resp->body,
+             ",\"revision\":\"" API_LOKI_REVISION "\",\"branch\":\"\",\"buildUser\":\"\",\"buildDate\":\"\","
+             "\"goVersion\":\"\"}");
 }

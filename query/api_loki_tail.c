@@ -54,7 +54,8 @@ typedef struct api_loki_tail {
     size_t batch; /* live windows */
     int64_t start_ns;
     int64_t delay_ns;
-    int64_t from_ns; /* the next window's start */
+    bool history_done;
+    int64_t from_ns; /* the next live window's start */
     bool have_last;
     int64_t last_ts;
     api_loki_tail_key_t *sent; /* the entries sent at last_ts */
@@ -134,7 +135,8 @@ static void api_loki_tail_mark_sent(api_loki_tail_t *t, uint64_t h)
 }
 
 /* Run the query over [from, end) (limit entries, the newest when
- * backward). 0 and [out] *res, or -1 after closing ws with the error. */
+ * backward). 0 and [out] *res; 1 when every query slot stayed busy for a
+ * tick (nothing was evaluated); -1 after closing ws with the error. */
 static int api_loki_tail_eval(api_loki_tail_t *t, http_ws_t *ws, int64_t from, int64_t end, bool backward, size_t limit,
                               arena_t *a, logql_result_t *res)
 {
@@ -145,10 +147,8 @@ static int api_loki_tail_eval(api_loki_tail_t *t, http_ws_t *ws, int64_t from, i
     logql_eval_error_t err;
     memset(res, 0, sizeof(*res));
     memset(&err, 0, sizeof(err));
-    double timeout_s = api->limits.timeout_s;
-    double deadline = timeout_s > 0 ? clock_mono_s() + timeout_s : 0;
-    if (!qslot_take(&api->slots, deadline)) {
-        return 0; /* busy: an empty window; the next tick tries again */
+    if (!qslot_take(&api->slots, clock_mono_s() + API_LOKI_TAIL_INTERVAL_MS / 1000.0)) {
+        return 1;
     }
     int rc = logql_eval(&api->src, &api->limits, &q, a, res, &err);
     qslot_give(&api->slots);
@@ -233,8 +233,9 @@ static void api_loki_tail_select(api_loki_tail_t *t, logql_result_t *res, bool b
 /* One window: evaluate, send what is new, move from_ns. Returns 1 when
  * the window was cut by its limit (run the next one at once), 0 when it
  * was not, -1 when the tail is over. */
-static int api_loki_tail_window(api_loki_tail_t *t, http_ws_t *ws, bool history, arena_t *a)
+static int api_loki_tail_window(api_loki_tail_t *t, http_ws_t *ws, arena_t *a)
 {
+    bool history = !t->history_done;
     int64_t now_ns = (clock_now_ms(&t->api->clock) + 1) * 1000000LL;
     int64_t end = now_ns - t->delay_ns;
     int64_t from = history ? t->start_ns : t->from_ns;
@@ -243,9 +244,11 @@ static int api_loki_tail_window(api_loki_tail_t *t, http_ws_t *ws, bool history,
     }
     size_t limit = history ? t->limit : t->batch;
     logql_result_t res;
-    if (api_loki_tail_eval(t, ws, from, end, history, limit, a, &res) != 0) {
-        return -1;
+    int rc = api_loki_tail_eval(t, ws, from, end, history, limit, a, &res);
+    if (rc != 0) {
+        return rc < 0 ? -1 : 0; /* busy: the same window again next tick */
     }
+    t->history_done = true;
     size_t total = 0;
     for (size_t i = 0; i < res.nstreams; i++) {
         total += res.streams[i].n;
@@ -270,9 +273,9 @@ static int api_loki_tail_window(api_loki_tail_t *t, http_ws_t *ws, bool history,
         t->from_ns = t->last_ts;
         return 1;
     }
-    int64_t floor = end - API_LOKI_TAIL_LOOKBACK_NS;
+    int64_t oldest = end - API_LOKI_TAIL_LOOKBACK_NS;
     int64_t base = t->have_last ? t->last_ts : t->start_ns;
-    t->from_ns = base > floor ? base : floor;
+    t->from_ns = base > oldest ? base : oldest;
     return 0;
 }
 
@@ -281,13 +284,12 @@ static void api_loki_tail_run(void *ctx, http_ws_t *ws, void *arg)
     (void)ctx;
     api_loki_tail_t *t = arg;
     arena_t *a = arena_create(64 << 10);
-    int rc = api_loki_tail_window(t, ws, true, a);
-    while (rc >= 0) {
+    for (;;) {
+        int rc = api_loki_tail_window(t, ws, a);
         arena_reset(a);
-        if (http_ws_recv(ws, rc == 1 ? 0 : API_LOKI_TAIL_INTERVAL_MS, NULL) < 0) {
+        if (rc < 0 || http_ws_recv(ws, rc == 1 ? 0 : API_LOKI_TAIL_INTERVAL_MS, NULL) < 0) {
             break;
         }
-        rc = api_loki_tail_window(t, ws, false, a);
     }
     arena_destroy(a);
 }

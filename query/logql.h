@@ -51,11 +51,11 @@ typedef struct logql_query {
 } logql_query_t;
 
 typedef struct logql_limits {
-    size_t max_entries;   /* largest limit accepted (Loki's max_entries_limit_per_query); 0: 5000 */
-    size_t max_series;    /* series a metric query may return (max_query_series); 0: 500 */
-    size_t max_points;    /* steps of a range query; 0: 11000 */
+    size_t max_entries;        /* largest limit accepted (Loki's max_entries_limit_per_query); 0: 5000 */
+    size_t max_series;         /* series a metric query may return (max_query_series); 0: 500 */
+    size_t max_points;         /* steps of a range query; 0: 11000 */
     uint64_t max_entries_read; /* entries a query may read; 0: unlimited */
-    double timeout_s;     /* wall time; 0: none */
+    double timeout_s;          /* wall time; 0: none */
 } logql_limits_t;
 
 typedef enum logql_result_type {
@@ -67,10 +67,10 @@ typedef enum logql_result_type {
 
 typedef struct logql_entry {
     int64_t ts_ns;
-    str_t line;             /* after line_format */
-    const label_t *meta;    /* structured metadata of the entry */
+    str_t line;          /* after line_format */
+    const label_t *meta; /* structured metadata of the entry */
     size_t nmeta;
-    const label_t *parsed;  /* labels the pipeline added or changed (json, logfmt, label_format, ...) */
+    const label_t *parsed; /* labels the pipeline added or changed (json, logfmt, label_format, ...) */
     size_t nparsed;
 } logql_entry_t;
 
@@ -142,8 +142,7 @@ int logql_check(const char *q, size_t len, bool *is_metric, char *msg, size_t ms
  * and [out] *ms (an array in a of *nms matchers initialised with
  * matcher_init: the caller calls matcher_fini on each), or -1 with Loki's
  * parse error text in msg. */
-int logql_parse_selector(const char *q, size_t len, arena_t *a, matcher_t **ms, size_t *nms, char *msg,
-                         size_t msglen);
+int logql_parse_selector(const char *q, size_t len, arena_t *a, matcher_t **ms, size_t *nms, char *msg, size_t msglen);
 
 /* ---- the Loki HTTP API (api_loki*.c) ----
  *
@@ -157,11 +156,11 @@ int logql_parse_selector(const char *q, size_t len, arena_t *a, matcher_t **ms, 
 typedef struct api_loki api_loki_t;
 
 typedef struct api_loki_opts {
-    logs_store_t *store;  /* borrowed for the API's life */
+    logs_store_t *store; /* borrowed for the API's life */
     logql_limits_t limits;
-    int max_concurrency;  /* queries evaluated at once (0: 8); more wait within their timeout */
-    pclock_t clock;       /* zeroed: the real clock */
-    const char *version;  /* buildinfo (copied; NULL: the build's) */
+    int max_concurrency; /* queries evaluated at once (0: 8); more wait within their timeout */
+    pclock_t clock;      /* zeroed: the real clock */
+    const char *version; /* buildinfo (copied; NULL: the build's) */
 } api_loki_opts_t;
 
 /* A new API over o->store. Aborts on OOM. */

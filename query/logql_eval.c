@@ -7,10 +7,10 @@
  * Core idea: a query is parsed, then either
  *  - a log query: one selection in the query's direction; each entry runs
  *    the pipeline; survivors are kept as candidates ordered as Loki's
- *    merge iterator orders them (time in the query's direction, then the
- *    final label string ascending, then arrival); when there is no
- *    interval, candidates are cut back to the limit whenever they reach
- *    twice the limit, and an entry older (newer, forward) than the worst
+ *    merge iterator orders them (time in the query's direction, selected
+ *    stream, arrival; a repeated time and line in one stream is dropped);
+ *    without an interval, candidates are cut back to the limit whenever
+ *    they reach twice it, and an entry older (newer, forward) than the worst
  *    kept one ends its stream's chunk early, so a limit-100 query over
  *    millions of lines copies a few hundred. Loki's readStreams rules then
  *    pick the entries (interval measured from the last emitted entry over
@@ -198,9 +198,21 @@ typedef struct lstream {
     size_t count; /* entries chosen */
 } lstream_t;
 
+/* A selected (source) stream: Loki's merge iterator keeps one source
+ * stream's entries in arrival order and orders equal timestamps of
+ * different source streams by stream, whatever labels the pipeline gives
+ * each entry; the label text stands in for Loki's stream hash. */
+typedef struct lsrc {
+    label_t *ls;
+    size_t nls;
+    char *key;
+    size_t keylen;
+} lsrc_t;
+
 typedef struct cand {
     int64_t ts;
     uint64_t seq;
+    size_t src;
     size_t stream;
     str_t line;
     label_t *meta, *parsed;
@@ -217,6 +229,9 @@ typedef struct lstate {
     lstream_t *st;
     size_t nst, capst;
     hmap_t idx;
+    lsrc_t *srcs;
+    size_t nsrc, capsrc;
+    hmap_t sidx;
     cand_t *cand;
     size_t ncand, capcand;
     uint64_t seq;
@@ -267,7 +282,36 @@ static size_t stream_for(lstate_t *s, const label_t *ls, size_t n, const label_t
     return s->nst++;
 }
 
-static int key_cmp(const lstream_t *a, const lstream_t *b)
+static bool src_eq(void *ctx, uint64_t v)
+{
+    lst_eq_t *e = ctx;
+    return lq_labels_eq(e->s->srcs[v].ls, e->s->srcs[v].nls, e->ls, e->n);
+}
+
+static size_t src_for(lstate_t *s, const label_t *ls, size_t n)
+{
+    uint64_t h = labels_hash(ls, n);
+    lst_eq_t e = { s, ls, n };
+    uint64_t v = 0;
+    if (hmap_get(&s->sidx, h, src_eq, &e, &v)) {
+        return (size_t)v;
+    }
+    if (s->nsrc == s->capsrc) {
+        s->capsrc = s->capsrc ? s->capsrc * 2 : 16;
+        s->srcs = mem_realloc(s->srcs, s->capsrc * sizeof(*s->srcs));
+    }
+    lsrc_t *t = &s->srcs[s->nsrc];
+    t->ls = lq_labels_dup(s->c->a, ls, n);
+    t->nls = n;
+    buf_reset(&s->key);
+    labels_format(ls, n, &s->key);
+    t->key = arena_strndup(s->c->a, (const char *)s->key.data, s->key.len);
+    t->keylen = s->key.len;
+    hmap_put(&s->sidx, h, s->nsrc);
+    return s->nsrc++;
+}
+
+static int key_cmp(const lsrc_t *a, const lsrc_t *b)
 {
     size_t n = a->keylen < b->keylen ? a->keylen : b->keylen;
     int r = memcmp(a->key, b->key, n);
@@ -276,22 +320,44 @@ static int key_cmp(const lstream_t *a, const lstream_t *b)
 
 /* qsort has no context argument: candidates carry what they compare. */
 typedef struct cmpctx {
-    const lstream_t *st;
+    const lsrc_t *srcs;
     bool backward;
 } cmpctx_t;
 
+/* Time in the query's direction, then source stream, then arrival. */
 static int cand_cmp_ctx(const cand_t *x, const cand_t *y, const cmpctx_t *cc)
 {
     if (x->ts != y->ts) {
         return (x->ts > y->ts) == cc->backward ? -1 : 1;
     }
-    if (x->stream != y->stream) {
-        int r = key_cmp(&cc->st[x->stream], &cc->st[y->stream]);
-        if (r != 0) {
-            return r;
-        }
+    if (x->src != y->src) {
+        return key_cmp(&cc->srcs[x->src], &cc->srcs[y->src]);
     }
     return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Loki's merge iterator drops an entry whose timestamp, source stream and
+ * (processed) line equal an earlier one's: on sorted candidates these
+ * share a run. Quadratic in a run's length only. */
+static void dedupe_cands(cand_t *c, size_t *n)
+{
+    size_t k = 0;
+    size_t run = 0; /* first kept candidate of the current run */
+    for (size_t i = 0; i < *n; i++) {
+        if (k == 0 || c[i].ts != c[k - 1].ts || c[i].src != c[k - 1].src) {
+            run = k;
+        } else {
+            bool dup = false;
+            for (size_t j = run; j < k && !dup; j++) {
+                dup = str_eq(c[j].line, c[i].line);
+            }
+            if (dup) {
+                continue;
+            }
+        }
+        c[k++] = c[i];
+    }
+    *n = k;
 }
 
 static void sort_cands(cand_t *c, size_t n, const cmpctx_t *cc)
@@ -321,8 +387,9 @@ static void sort_cands(cand_t *c, size_t n, const cmpctx_t *cc)
 
 static void prune(lstate_t *s)
 {
-    cmpctx_t cc = { s->st, s->backward };
+    cmpctx_t cc = { s->srcs, s->backward };
     sort_cands(s->cand, s->ncand, &cc);
+    dedupe_cands(s->cand, &s->ncand);
     if (s->ncand > s->limit) {
         s->ncand = s->limit;
     }
@@ -358,6 +425,7 @@ static int on_log_entries(void *ctx, const label_t *labels, size_t nlabels, cons
 {
     lstate_t *s = ctx;
     lq_ctx_t *c = s->c;
+    size_t src = src_for(s, labels, nlabels);
     for (size_t i = 0; i < n; i++) {
         c->stats->entries_read++;
         c->stats->bytes_read += e[i].line.len;
@@ -392,6 +460,7 @@ static int on_log_entries(void *ctx, const label_t *labels, size_t nlabels, cons
         cand_t *cd = &s->cand[s->ncand++];
         cd->ts = e[i].ts_ns;
         cd->seq = s->seq++;
+        cd->src = src;
         cd->stream = si;
         cd->line = (str_t){ arena_strndup(c->a, line.p ? line.p : "", line.len), line.len };
         cd->meta = copy_cat(c->a, s->tmp, s->cats, k, LQ_CAT_META, &cd->nmeta);
@@ -429,6 +498,7 @@ static int eval_log(lq_ctx_t *c, const logql_node_t *n, logql_result_t *res)
     int rc = -1;
     lq_lbs_init(&s.lbs);
     hmap_init(&s.idx);
+    hmap_init(&s.sidx);
     s.pipe = lq_pipe_create(n->u.log.stages, n->u.log.nstages, c->a, err, sizeof(err));
     if (s.pipe == NULL) {
         lq_fail(c, LOGQL_ERR_PARSE, "%s", err);
@@ -437,8 +507,9 @@ static int eval_log(lq_ctx_t *c, const logql_node_t *n, logql_result_t *res)
     if (lq_select(c, n, q->start_ns, q->end_ns, q->backward, on_log_entries, &s, &s.rc) != 0) {
         goto done;
     }
-    cmpctx_t cc = { s.st, s.backward };
+    cmpctx_t cc = { s.srcs, s.backward };
     sort_cands(s.cand, s.ncand, &cc);
+    dedupe_cands(s.cand, &s.ncand);
     /* Loki's readStreams: the interval is measured from the last emitted
      * entry, over all streams */
     size_t chosen = 0;
@@ -503,7 +574,9 @@ done:
     lq_pipe_destroy(s.pipe);
     lq_lbs_fini(&s.lbs);
     hmap_fini(&s.idx);
+    hmap_fini(&s.sidx);
     mem_free(s.st);
+    mem_free(s.srcs);
     mem_free(s.cand);
     mem_free(s.tmp);
     mem_free(s.cats);
@@ -654,6 +727,13 @@ int logql_eval(const logql_source_t *src, const logql_limits_t *lim, const logql
         return lq_fail(&c, LOGQL_ERR_PARSE, "%s", perr.msg);
     }
     int rc = 0;
+    /* Loki's GetRangeType: start == end with no step is an instant query */
+    logql_query_t qi = *q;
+    if (logql_is_sample(n) && !q->instant && q->start_ns == q->end_ns && q->step_ns == 0) {
+        qi.instant = true;
+        q = &qi;
+        c.q = q;
+    }
     if (!logql_is_sample(n)) {
         size_t max_entries = lim->max_entries ? lim->max_entries : 5000;
         if (q->instant) {

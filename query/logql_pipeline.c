@@ -14,10 +14,12 @@
  *
  * Loki's rules kept here: a failed numeric/duration/bytes conversion in a
  * label filter sets __error__=LabelFilterErr with Go's error text as
- * __error_details__ and lets the entry through; a numeric filter passes
- * every entry that already carries an error; string filters on __error__
- * and __error_details__ read the error itself; drop/keep never remove the
- * error labels unless named; label_format renames move the value.
+ * __error_details__ (unless an earlier stage set an error) and lets the
+ * entry through; numeric filters also run on entries that carry an error,
+ * dropping them when the label is absent (Loki 3, grafana/loki#12378);
+ * string filters on __error__(_details__) read the error itself; drop
+ * and keep spare the error labels unless named, and dropping __error__
+ * keeps __error_details__; label_format templates read one snapshot.
  *
  * Invariant: the pipe owns its regexes and matchers (lq_pipe_destroy);
  * everything else lives in the query arena.
@@ -159,12 +161,12 @@ size_t lq_lbs_final(const lq_lbs_t *b, label_t *out, uint8_t *cats)
             cats[n] = LQ_CAT_PARSED;
         }
         out[n++] = (label_t){ STR_LIT(LQ_ERR_LABEL), b->err };
-        if (b->err_details.len > 0) {
-            if (cats != NULL) {
-                cats[n] = LQ_CAT_PARSED;
-            }
-            out[n++] = (label_t){ STR_LIT(LQ_ERR_DETAILS_LABEL), b->err_details };
+    }
+    if (b->err_details.len > 0) {
+        if (cats != NULL) {
+            cats[n] = LQ_CAT_PARSED;
         }
+        out[n++] = (label_t){ STR_LIT(LQ_ERR_DETAILS_LABEL), b->err_details };
     }
     /* insertion sort by name, carrying cats: n is small */
     for (size_t i = 1; i < n; i++) {
@@ -697,9 +699,6 @@ bool lq_lf_run(const lq_lf_t *f, lq_lbs_t *b)
     default:
         break;
     }
-    if (b->err.len > 0) {
-        return true;
-    }
     str_t v;
     if (!lq_lbs_get(b, f->name, &v)) {
         return false;
@@ -722,7 +721,9 @@ bool lq_lf_run(const lq_lf_t *f, lq_lbs_t *b)
         want = (double)f->bytes;
     }
     if (!ok) {
-        conv_err(b, f->kind, v);
+        if (b->err.len == 0) {
+            conv_err(b, f->kind, v);
+        }
         return true;
     }
     return cmp_f(f->cmp, x, want);
@@ -758,8 +759,13 @@ static void regexp_extract(lq_pipe_t *p, const pstage_t *s, lq_lbs_t *b, str_t l
     }
 }
 
+/* Loki's LabelsFormatter: templates read one snapshot of the labels,
+ * taken when the stage's first template runs, so they see the renames
+ * before it but neither each other's results nor later renames. */
 static void label_format(lq_pipe_t *p, const pstage_t *s, lq_lbs_t *b, int64_t ts, str_t line)
 {
+    lq_lbs_t snap = *b;
+    bool have_snap = false;
     for (size_t i = 0; i < s->nfmts; i++) {
         const lblfmt_t *f = &s->fmts[i];
         if (f->rename) {
@@ -772,9 +778,16 @@ static void label_format(lq_pipe_t *p, const pstage_t *s, lq_lbs_t *b, int64_t t
             }
             continue;
         }
+        if (!have_snap) {
+            snap = *b;
+            snap.v = arena_alloc(b->scratch, (b->n + 1) * sizeof(*snap.v));
+            memcpy(snap.v, b->v, b->n * sizeof(*snap.v));
+            snap.cap = b->n;
+            have_snap = true;
+        }
         buf_reset(&p->tmp);
         buf_reset(&p->tmp2);
-        if (lq_tmpl_exec(f->t, b, ts, line, &p->tmp, &p->tmp2) != 0) {
+        if (lq_tmpl_exec(f->t, &snap, ts, line, &p->tmp, &p->tmp2) != 0) {
             lq_lbs_set_err(b, "TemplateFormatErr", lq_lbs_dup(b, (const char *)p->tmp2.data, p->tmp2.len));
             continue;
         }

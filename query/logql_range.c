@@ -384,11 +384,23 @@ static double agg(const logql_node_t *nd, samp_t *s, size_t n, double *scratch)
             sum += s[i].v;
         }
         return nd->u.range.op == LQ_R_BYTES_RATE ? sum / range_s : sum;
-    case LQ_R_AVG:
+    case LQ_R_AVG: {
+        /* Loki's avgOverTime: an incremental mean, Inf-aware */
+        double mean = 0, cnt = 0;
         for (size_t i = 0; i < n; i++) {
-            sum += s[i].v;
+            cnt++;
+            if (isinf(mean)) {
+                if (isinf(s[i].v) && (mean > 0) == (s[i].v > 0)) {
+                    continue;
+                }
+                if (!isinf(s[i].v) && !isnan(s[i].v)) {
+                    continue;
+                }
+            }
+            mean += s[i].v / cnt - mean / cnt;
         }
-        return sum / (double)n;
+        return mean;
+    }
     case LQ_R_MIN:
     case LQ_R_MAX: {
         double m = s[0].v;

@@ -18,7 +18,8 @@
  * ignoring(...) drops the ignored ones (Loki's resultMetric); group_x
  * copies its include labels from the "one" side. topk/bottomk ties keep
  * the series that sort first by labels (Loki's heap order is not
- * specified). Errors use Prometheus' texts for many-to-many matches.
+ * specified). Errors use Loki's texts (evaluator.go vectorBinop); division
+ * and modulo by zero give NaN (Loki's MergeBinOp), not PromQL's Inf.
  */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <math.h>
@@ -267,11 +268,11 @@ static bool apply(logql_binop_t op, double l, double r, double *out)
     case LQ_B_MUL:
         *out = l * r;
         return true;
-    case LQ_B_DIV:
-        *out = l / r;
+    case LQ_B_DIV: /* Loki guards division by zero with NaN, unlike PromQL */
+        *out = r == 0 ? NAN : l / r;
         return true;
     case LQ_B_MOD:
-        *out = fmod(l, r);
+        *out = r == 0 ? NAN : fmod(l, r);
         return true;
     case LQ_B_POW:
         *out = pow(l, r);
@@ -332,7 +333,10 @@ static int set_op(lq_ctx_t *c, const logql_node_t *n, lq_mat_t *l, lq_mat_t *r, 
         rs[i] = signature(&r->s[i], n, tmp, NULL);
     }
     mem_free(tmp);
-    lq_ser_t **lo = mem_calloc(l->n + 1, sizeof(*lo)), **ro = mem_calloc(r->n + 1, sizeof(*ro));
+    /* output series are keyed by labels: a left and a right series with
+     * the same labels are one series of the result (Loki's vectorsToSeries) */
+    lq_sindex_t ix = { 0 };
+    hmap_init(&ix.m);
     logql_binop_t op = n->u.bin.op;
     for (size_t st = 0; st < c->nsteps; st++) {
         for (size_t i = 0; i < l->n; i++) {
@@ -346,11 +350,9 @@ static int set_op(lq_ctx_t *c, const logql_node_t *n, lq_mat_t *l, lq_mat_t *r, 
             if ((op == LQ_B_AND && !found) || (op == LQ_B_UNLESS && found)) {
                 continue;
             }
-            if (lo[i] == NULL) {
-                lo[i] = lq_mat_add(c, out, l->s[i].ls, l->s[i].nls);
-            }
-            lo[i]->v[st] = l->s[i].v[st];
-            lo[i]->has[st] = 1;
+            lq_ser_t *o = lq_sindex_get(c, &ix, out, l->s[i].ls, l->s[i].nls, NULL);
+            o->v[st] = l->s[i].v[st];
+            o->has[st] = 1;
         }
         if (op != LQ_B_OR) {
             continue;
@@ -366,17 +368,14 @@ static int set_op(lq_ctx_t *c, const logql_node_t *n, lq_mat_t *l, lq_mat_t *r, 
             if (found) {
                 continue;
             }
-            if (ro[j] == NULL) {
-                ro[j] = lq_mat_add(c, out, r->s[j].ls, r->s[j].nls);
-            }
-            ro[j]->v[st] = r->s[j].v[st];
-            ro[j]->has[st] = 1;
+            lq_ser_t *o = lq_sindex_get(c, &ix, out, r->s[j].ls, r->s[j].nls, NULL);
+            o->v[st] = r->s[j].v[st];
+            o->has[st] = 1;
         }
     }
+    hmap_fini(&ix.m);
     mem_free(ls);
     mem_free(rs);
-    mem_free(lo);
-    mem_free(ro);
     return 0;
 }
 
@@ -443,16 +442,10 @@ static int vec_vec(lq_ctx_t *c, const logql_node_t *n, lq_mat_t *l, lq_mat_t *r,
             }
             for (size_t j2 = j + 1; j2 < one->n; j2++) {
                 if (one->s[j2].has[st] && os[j2] == os[j]) {
-                    buf_t lb = { 0 };
-                    size_t k = 0;
-                    signature(&one->s[j], n, tmp, &k);
-                    labels_format(tmp, k, &lb);
                     rc = lq_fail(c, LOGQL_ERR_BAD_DATA,
-                                 "found duplicate series for the match group %.*s on the %s hand-side of the "
-                                 "operation: [%s];many-to-many matching not allowed: matching labels must be unique "
-                                 "on one side",
-                                 (int)lb.len, (const char *)lb.data, swap ? "left" : "right", "...");
-                    buf_fini(&lb);
+                                 "found duplicate series on the %s hand-side;many-to-many matching not allowed: "
+                                 "matching labels must be unique on one side",
+                                 swap ? "left" : "right");
                     break;
                 }
             }

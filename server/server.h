@@ -40,18 +40,18 @@ typedef struct server_config {
     int64_t label_name_len;
     int64_t label_value_len;
     int64_t labels_per_series;
-    int64_t query_timeout_ms;      /* wall time per query, queueing included */
-    int64_t query_max_samples;     /* samples a query may hold at once */
-    int64_t query_lookback_ms;     /* how far back an instant selector looks */
-    int64_t query_max_concurrency; /* queries evaluated at once; more wait */
-    int64_t logs_retention_ms;        /* log blocks older than this are dropped (0: keep) */
-    int64_t logs_block_bytes;         /* a stream's head is cut into a block past this many line bytes */
-    int64_t logs_max_line_bytes;      /* longest log line accepted */
-    int64_t logs_max_labels;          /* labels per log stream */
-    int64_t logs_reject_old_ms;       /* entries older than now - this are refused (0: off) */
-    int64_t logs_creation_grace_ms;   /* entries newer than now + this are refused */
-    int64_t logs_max_entries;         /* largest limit a log query may ask for */
-    int64_t logs_max_series;          /* series a LogQL metric query may return */
+    int64_t query_timeout_ms;       /* wall time per query, queueing included */
+    int64_t query_max_samples;      /* samples a query may hold at once */
+    int64_t query_lookback_ms;      /* how far back an instant selector looks */
+    int64_t query_max_concurrency;  /* queries evaluated at once; more wait */
+    int64_t logs_retention_ms;      /* log blocks older than this are dropped (0: keep) */
+    int64_t logs_block_bytes;       /* a stream's head is cut into a block past this many line bytes */
+    int64_t logs_max_line_bytes;    /* longest log line accepted */
+    int64_t logs_max_labels;        /* labels per log stream */
+    int64_t logs_reject_old_ms;     /* entries older than now - this are refused (0: off) */
+    int64_t logs_creation_grace_ms; /* entries newer than now + this are refused */
+    int64_t logs_max_entries;       /* largest limit a log query may ask for */
+    int64_t logs_max_series;        /* series a LogQL metric query may return */
     int log_level;
     bool check_config;
 } server_config_t;

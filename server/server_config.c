@@ -64,7 +64,7 @@ static const config_field_t server_fields[] = {
        "Queries evaluated at once; more wait for a slot within their timeout"),
     FB("logs.retention", CFG_DURATION, logs_retention_ms, "15d", 0, 1LL << 50,
        "How long to keep log blocks (0: forever)"),
-    FB("logs.block-size", CFG_BYTES, logs_block_bytes, "1MiB", 4096, 1LL << 30,
+    FB("logs.block-size", CFG_BYTES, logs_block_bytes, "1MiB", 4096, 16LL << 20,
        "Line bytes of a stream collected in memory before they are cut into a compressed block"),
     FB("logs.max-line-size", CFG_BYTES, logs_max_line_bytes, "256KiB", 1, 1LL << 30,
        "Longest log line accepted by /loki/api/v1/push (400 past it)"),
@@ -87,9 +87,10 @@ static const config_field_t server_fields[] = {
 
 static void server_usage(FILE *out)
 {
-    fprintf(out, "Usage: pharosd [flags]\n\npharosd stores metrics received by Prometheus remote-write and logs received by "
-                 "Loki push, and answers the Prometheus and Loki query APIs.\n\n"
-                 "Flags (each also a YAML key of the config file, except --config.file and --check-config):\n");
+    fprintf(out,
+            "Usage: pharosd [flags]\n\npharosd stores metrics received by Prometheus remote-write and logs received by "
+            "Loki push, and answers the Prometheus and Loki query APIs.\n\n"
+            "Flags (each also a YAML key of the config file, except --config.file and --check-config):\n");
     config_print_help(out, server_fields, NFIELDS);
 }
 

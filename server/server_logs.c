@@ -20,8 +20,7 @@
 static int server_logs_ingest(server_t *s, http_req_t *req, http_resp_t *resp, uint64_t *rejected)
 {
     const char *ct = http_req_header(req, "Content-Type");
-    logs_push_format_t fmt =
-        ct && strncasecmp(ct, "application/json", 16) == 0 ? LOGS_PUSH_JSON : LOGS_PUSH_PROTOBUF;
+    logs_push_format_t fmt = ct && strncasecmp(ct, "application/json", 16) == 0 ? LOGS_PUSH_JSON : LOGS_PUSH_PROTOBUF;
     const char *ce = http_req_header(req, "Content-Encoding");
     logs_push_encoding_t enc = LOGS_PUSH_IDENTITY;
     if (ce && *ce && strcasecmp(ce, "snappy") != 0 && strcasecmp(ce, "identity") != 0) {

@@ -123,8 +123,7 @@ static void server_metrics_logs(server_t *s, buf_t *b)
                st.wal_fsync_seconds, st.wal_fsyncs);
     metric_u(b, "pharos_logs_wal_replay_cuts_total", "counter", "Torn or corrupt log WAL segments cut at replay.",
              st.wal_replay_cuts);
-    metric_u(b, "pharos_logs_storage_bytes", "gauge", "Bytes of everything in the log data directory.",
-             st.disk_bytes);
+    metric_u(b, "pharos_logs_storage_bytes", "gauge", "Bytes of everything in the log data directory.", st.disk_bytes);
 }
 
 void server_metrics_write(server_t *s, buf_t *b)

@@ -418,10 +418,11 @@ static void test_categorize(void **state)
                       CATEGORIZED("{\"stream\":{\"job\":\"api\",\"level\":\"info\"},\"values\":[[\"@10\",\"level=info "
                                   "msg=\\\"request done\\\" status=500 took=1.5s\",{\"structuredMetadata\":{\"trace_"
                                   "id\":\"abc\"}}]]}"));
-    check_categorized(f, RANGE "&query={job=\"web\"} | json",
-                      CATEGORIZED("{\"stream\":{\"job\":\"web\",\"level\":\"info\"},\"values\":[[\"@15\",\"{\\\"user\\\":"
-                                  "{\\\"id\\\":7},\\\"path\\\":\\\"/x\\\"}\",{\"parsed\":{\"path\":\"/x\",\"user_id\":"
-                                  "\"7\"}}]]}"));
+    check_categorized(
+        f, RANGE "&query={job=\"web\"} | json",
+        CATEGORIZED("{\"stream\":{\"job\":\"web\",\"level\":\"info\"},\"values\":[[\"@15\",\"{\\\"user\\\":"
+                    "{\\\"id\\\":7},\\\"path\\\":\\\"/x\\\"}\",{\"parsed\":{\"path\":\"/x\",\"user_id\":"
+                    "\"7\"}}]]}"));
     check_categorized(f, RANGE "&query={job=\"api\",level=\"error\"}&limit=1",
                       CATEGORIZED("{\"stream\":{\"job\":\"api\",\"level\":\"error\"},\"values\":[[\"@35\",\"level="
                                   "error msg=\\\"db down\\\" status=503\",{}]]}")); /* {}: nothing to categorize */

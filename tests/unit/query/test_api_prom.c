@@ -561,9 +561,10 @@ static void test_status(void **state)
     request(f, "GET", "/api/v1/status/config", NULL, &r);
     assert_non_null(strstr((const char *)r.body.data, "{\"status\":\"success\",\"data\":{\"yaml\":\"web:\\n  "
                                                       "listen-address: \\\"127.0.0.1:"));
-    assert_non_null(strstr((const char *)r.body.data, "\\nquery:\\n  timeout: 2m\\n  max-samples: 50000000\\n  "
-                                                      "lookback-delta: 5m\\n  max-concurrency: 20\\nlogs:\\n  retention: "
-                                                      "15d\\n"));
+    assert_non_null(strstr((const char *)r.body.data,
+                           "\\nquery:\\n  timeout: 2m\\n  max-samples: 50000000\\n  "
+                           "lookback-delta: 5m\\n  max-concurrency: 20\\nlogs:\\n  retention: "
+                           "15d\\n"));
     assert_non_null(strstr((const char *)r.body.data, "\\nlog:\\n  level: info\\n\"}}"));
     buf_fini(&r.body);
 }

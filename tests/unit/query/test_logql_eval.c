@@ -415,7 +415,7 @@ static void test_golden(void **state)
     char *text = slurp(DATA "cases.txt", &len);
     gcase_t *cs = NULL;
     size_t n = load_cases(text, &cs);
-    assert_true(n >= 150);
+    assert_true(n >= 200);
     const char *outpath = getenv("LOGQL_GOLDEN_OUT");
     FILE *out = outpath ? fopen(outpath, "w") : NULL;
     buf_t got = { 0 };
