@@ -3,7 +3,8 @@
  * agent_logfile: the file input. Follows the files its sources' glob
  * patterns match (rescanned by agent_logfile_scan, no inotify), reads
  * whole lines from each by its open fd, and emits one entry per line:
- * plain files with the read time and labels filename + static; CRI files
+ * plain files with the read time (made strictly increasing per file, so
+ * equal lines read together stay distinct) and labels filename + static; CRI files
  * (Kubernetes pod logs) with the line's own time, P parts reassembled up
  * to the F part, and labels namespace, pod, container (from the path
  * <ns>_<pod>_<uid>/<container>/<n>.log), stream + static.
@@ -64,7 +65,8 @@ typedef struct lf_file {
         uint64_t start; /* file offset of the chain's first part */
         buf_t buf;
     } chain[2];
-    buf_t labels[3]; /* plain: [0]; CRI: stdout, stderr, none */
+    buf_t labels[3];      /* plain: [0]; CRI: stdout, stderr, none */
+    int64_t last_read_ts; /* plain lines: the last read-time stamp given */
 } lf_file_t;
 
 typedef struct lf_forget {
@@ -448,7 +450,11 @@ static void lf_line(agent_logfile_t *lf, lf_file_t *f, const char *p, size_t len
         if (!cut) {
             lf_advance(lf, f, end);
         }
-        lf_emit(lf, f, 0, now_ns, str_from(p, len));
+        /* Read-time stamps strictly increase per file: lines read in one
+         * poll would otherwise share one, and a store (pharosd, Loki)
+         * keeps one copy of equal lines at an equal time in a stream. */
+        f->last_read_ts = now_ns > f->last_read_ts ? now_ns : f->last_read_ts + 1;
+        lf_emit(lf, f, 0, f->last_read_ts, str_from(p, len));
         return;
     }
     agent_cri_line_t c;

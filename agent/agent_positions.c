@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "agent/agent_int.h"
+#include "common/fileio.h"
 #include "common/mem.h"
 
 #define POS_HEADER "# pharos-agent positions 1\n"
@@ -240,22 +241,6 @@ void agent_positions_write(const agent_positions_t *p, buf_t *out)
     }
 }
 
-static int pos_write_fd(int fd, const uint8_t *b, size_t len)
-{
-    while (len > 0) {
-        ssize_t w = write(fd, b, len);
-        if (w < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            return -errno;
-        }
-        b += w;
-        len -= (size_t)w;
-    }
-    return 0;
-}
-
 int agent_positions_save(const agent_positions_t *p, const char *path, buf_t *scratch, char *err, size_t errlen)
 {
     char tmp[4200];
@@ -266,7 +251,7 @@ int agent_positions_save(const agent_positions_t *p, const char *path, buf_t *sc
     buf_reset(scratch);
     agent_positions_write(p, scratch);
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    int rc = fd < 0 ? -errno : pos_write_fd(fd, scratch->data, scratch->len);
+    int rc = fd < 0 ? -errno : fileio_write_all(fd, scratch->data, scratch->len);
     if (rc == 0 && fsync(fd) != 0) {
         rc = -errno;
     }
@@ -287,11 +272,7 @@ int agent_positions_save(const agent_positions_t *p, const char *path, buf_t *sc
     char *slash = strrchr(dir, '/');
     if (slash != NULL) {
         *slash = 0;
-        int dfd = open(dir[0] ? dir : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dfd >= 0) {
-            (void)fsync(dfd);
-            close(dfd);
-        }
+        (void)fileio_fsync_dir(dir[0] ? dir : "/");
     }
     return 0;
 }

@@ -39,6 +39,7 @@
 #include <unistd.h>
 
 #include "agent/agent_int.h"
+#include "common/fileio.h"
 #include "common/clock.h"
 #include "common/crc32c.h"
 #include "common/mem.h"
@@ -219,23 +220,6 @@ static void spool_enforce_bound(spool_t *s)
     }
 }
 
-static int spool_write_all(int fd, const void *p, size_t len)
-{
-    const uint8_t *b = p;
-    while (len > 0) {
-        ssize_t w = write(fd, b, len);
-        if (w < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            return -errno;
-        }
-        b += w;
-        len -= (size_t)w;
-    }
-    return 0;
-}
-
 int spool_put(spool_t *s, uint32_t nsamples, const void *body, size_t len, const void *ck, size_t cklen)
 {
     char tmp[SPOOL_PATH_MAX], path[SPOOL_PATH_MAX];
@@ -258,13 +242,13 @@ int spool_put(spool_t *s, uint32_t nsamples, const void *body, size_t len, const
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     int rc = fd < 0 ? -errno : 0;
     if (rc == 0) {
-        rc = spool_write_all(fd, hdr, hlen);
+        rc = fileio_write_all(fd, hdr, hlen);
     }
     if (rc == 0 && cklen > 0) {
-        rc = spool_write_all(fd, ck, cklen);
+        rc = fileio_write_all(fd, ck, cklen);
     }
     if (rc == 0) {
-        rc = spool_write_all(fd, body, len);
+        rc = fileio_write_all(fd, body, len);
     }
     if (rc == 0 && s->sync && fdatasync(fd) != 0) {
         rc = -errno;

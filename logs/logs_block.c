@@ -26,6 +26,7 @@
 
 #include "common/compress.h"
 #include "common/crc32c.h"
+#include "common/fileio.h"
 #include "common/mem.h"
 #include "common/varint.h"
 #include "logs/logs_int.h"
@@ -64,42 +65,12 @@ struct logs_block_writer {
     int64_t mint, maxt;
 };
 
-static int logs_write_all(int fd, const void *p, size_t n)
-{
-    const uint8_t *c = p;
-    while (n > 0) {
-        ssize_t w = write(fd, c, n);
-        if (w < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            return -errno;
-        }
-        c += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
+/* fileio_pread_all with the store's codes: a file shorter than its index
+ * says is corrupt, anything else an I/O error. */
 static int logs_pread_all(int fd, void *p, size_t n, uint64_t off)
 {
-    uint8_t *c = p;
-    while (n > 0) {
-        ssize_t r = pread(fd, c, n, (off_t)off);
-        if (r < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            return LOGS_ERR_IO;
-        }
-        if (r == 0) {
-            return LOGS_ERR_CORRUPT; /* shorter than its index says */
-        }
-        c += r;
-        n -= (size_t)r;
-        off += (uint64_t)r;
-    }
-    return 0;
+    int rc = fileio_pread_all(fd, p, n, off);
+    return rc == 0 ? 0 : rc == -ENODATA ? LOGS_ERR_CORRUPT : LOGS_ERR_IO;
 }
 
 static void logs_put_u32le(uint8_t *p, uint32_t v)
@@ -146,7 +117,7 @@ int logs_block_writer_open(const char *dir, uint64_t seq, uint64_t rank, uint32_
     w->maxt = INT64_MIN;
     logs_filter_builder_init(&w->fb);
     w->fd = open(w->tmp_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    int rc = w->fd < 0 ? -errno : logs_write_all(w->fd, LOGS_BLOCK_MAGIC, 8);
+    int rc = w->fd < 0 ? -errno : fileio_write_all(w->fd, LOGS_BLOCK_MAGIC, 8);
     if (rc != 0) {
         logs_block_writer_abort(w);
         *out = NULL;
@@ -166,7 +137,7 @@ static int logs_writer_frame(logs_block_writer_t *w, const buf_t *src, uint32_t 
     }
     *len = (uint32_t)w->comp.len;
     *crc = crc32c(*crc, w->comp.data, w->comp.len);
-    return w->comp.len ? logs_write_all(w->fd, w->comp.data, w->comp.len) : 0;
+    return w->comp.len ? fileio_write_all(w->fd, w->comp.data, w->comp.len) : 0;
 }
 
 /* Close the open frame of the chunk (if it has rows): its filter is
@@ -199,7 +170,7 @@ static int logs_writer_frames(logs_block_writer_t *w, uint32_t *llen, uint32_t *
         }
         fr->clen = (uint32_t)w->comp.len;
         *crc = crc32c(*crc, w->comp.data, w->comp.len);
-        int rc = w->comp.len ? logs_write_all(w->fd, w->comp.data, w->comp.len) : 0;
+        int rc = w->comp.len ? fileio_write_all(w->fd, w->comp.data, w->comp.len) : 0;
         if (rc != 0) {
             return rc;
         }
@@ -232,7 +203,7 @@ static int logs_writer_chunk(logs_block_writer_t *w)
         buf_put_uvarint(&w->cols, w->lens[i]);
     }
     uint64_t off = w->off;
-    int rc = logs_write_all(w->fd, w->filter.data, w->filter.len);
+    int rc = fileio_write_all(w->fd, w->filter.data, w->filter.len);
     uint32_t fcrc = crc32c(0, w->filter.data, w->filter.len);
     uint32_t clen = 0, llen = 0, mlen = 0, dcrc = 0;
     if (rc == 0) {
@@ -327,17 +298,6 @@ int logs_block_writer_add(logs_block_writer_t *w, const logs_row_t *rows, size_t
     return 0;
 }
 
-static int logs_fsync_dir(const char *dir)
-{
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) {
-        return -errno;
-    }
-    int rc = fsync(fd) < 0 ? -errno : 0;
-    close(fd);
-    return rc;
-}
-
 int logs_block_writer_finish(logs_block_writer_t *w, logs_block_t **out)
 {
     *out = NULL;
@@ -377,9 +337,9 @@ int logs_block_writer_finish(logs_block_writer_t *w, logs_block_t **out)
     logs_put_u32le(foot + 8, (uint32_t)w->comp.len);
     logs_put_u32le(foot + 12, crc32c(0, w->comp.data, w->comp.len));
     memcpy(foot + 32, LOGS_BLOCK_END, 8);
-    rc = logs_write_all(w->fd, w->comp.data, w->comp.len);
+    rc = fileio_write_all(w->fd, w->comp.data, w->comp.len);
     if (rc == 0) {
-        rc = logs_write_all(w->fd, foot, sizeof(foot));
+        rc = fileio_write_all(w->fd, foot, sizeof(foot));
     }
     if (rc == 0 && fdatasync(w->fd) != 0) {
         rc = -errno;
@@ -388,7 +348,7 @@ int logs_block_writer_finish(logs_block_writer_t *w, logs_block_t **out)
         rc = -errno;
     }
     if (rc == 0) {
-        rc = logs_fsync_dir(w->dir);
+        rc = fileio_fsync_dir(w->dir);
     }
     if (rc != 0) {
         logs_block_writer_abort(w);

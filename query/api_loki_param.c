@@ -33,6 +33,14 @@ static void api_loki_go_quote(const char *s, size_t len, buf_t *out)
     labels_quote(str_from(s, len), out);
 }
 
+/* Seconds to ns, clamped one second inside int64 (Go's time.Unix(v,
+ * 0).UnixNano() wraps past ±292 years; pharos keeps the time in range). */
+static int64_t api_loki_secs_to_ns(int64_t v)
+{
+    const int64_t lim = INT64_MAX / 1000000000LL - 1;
+    return (v > lim ? lim : v < -lim ? -lim : v) * 1000000000LL;
+}
+
 int api_loki_param_time(const char *s, size_t len, int64_t def, int64_t *ns, buf_t *err)
 {
     if (len == 0) {
@@ -62,7 +70,8 @@ int api_loki_param_time(const char *s, size_t len, int64_t def, int64_t *ns, buf
         }
         if (high <= API_LOKI_SECONDS_MAX) {
             low = round(low * 1000) / 1000;
-            *ns = (int64_t)high * 1000000000LL + (int64_t)(low * 1e9);
+            *ns =
+                api_loki_secs_to_ns((int64_t)high) + (int64_t)(low * 1e9); /* |low| < 1 s: no overflow past the clamp */
             return 0;
         }
         *ns = (int64_t)high;
@@ -81,8 +90,7 @@ int api_loki_param_time(const char *s, size_t len, int64_t def, int64_t *ns, buf
         return -1;
     }
     if ((double)v <= API_LOKI_SECONDS_MAX) {
-        /* Go's time.Unix(v, 0).UnixNano() wraps outside ±292 years; keep it in range instead. */
-        *ns = v > INT64_MAX / 1000000000LL ? INT64_MAX : v < INT64_MIN / 1000000000LL ? INT64_MIN : v * 1000000000LL;
+        *ns = api_loki_secs_to_ns(v);
         return 0;
     }
     *ns = v;

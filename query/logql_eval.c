@@ -173,7 +173,7 @@ int lq_eval_node(lq_ctx_t *c, const logql_node_t *n, lq_mat_t *out)
         return 0;
     }
     case LQ_RANGE_AGG:
-        return lq_range_eval(c, n, out);
+        return lq_range_eval(c, n, NULL, out);
     case LQ_VECTOR_AGG:
         return lq_vec_eval(c, n, out);
     case LQ_BINOP:

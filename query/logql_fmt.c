@@ -626,6 +626,37 @@ bool lq_tmpl_simple_key(const lq_tmpl_t *t, str_t *name)
     return true;
 }
 
+static void pipe_fields(const tpipe_t *p, void (*fn)(void *ctx, str_t name), void *ctx)
+{
+    for (size_t i = 0; p != NULL && i < p->n; i++) {
+        for (size_t j = 0; j < p->cmds[i].n; j++) {
+            if (p->cmds[i].args[j].kind == A_FIELD) {
+                fn(ctx, p->cmds[i].args[j].s);
+            }
+        }
+    }
+}
+
+static void list_fields(const tlist_t *l, void (*fn)(void *ctx, str_t name), void *ctx)
+{
+    for (size_t i = 0; l != NULL && i < l->n; i++) {
+        const tnode_t *t = &l->v[i];
+        if (t->kind == TN_TEXT) {
+            continue;
+        }
+        pipe_fields(t->pipe, fn, ctx);
+        if (t->kind == TN_IF) {
+            list_fields(t->list, fn, ctx);
+            list_fields(t->elist, fn, ctx);
+        }
+    }
+}
+
+void lq_tmpl_fields(const lq_tmpl_t *t, void (*fn)(void *ctx, str_t name), void *ctx)
+{
+    list_fields(t->root, fn, ctx);
+}
+
 /* ---- execution ---- */
 
 typedef struct texec {

@@ -375,6 +375,8 @@ typedef struct lq_lab {
     bool del;
 } lq_lab_t;
 
+typedef struct lq_hints lq_hints_t;
+
 typedef struct lq_lbs {
     lq_lab_t *v; /* heap, reused across entries */
     size_t n, cap;
@@ -382,17 +384,20 @@ typedef struct lq_lbs {
     size_t nbase;
     str_t err, err_details; /* empty: none */
     arena_t *scratch;       /* per entry, reset by lq_lbs_reset */
+    lq_hints_t *hints;      /* the running pipe's parser hints, NULL: none */
 } lq_lbs_t;
 
 #define LQ_ERR_LABEL "__error__"
 #define LQ_ERR_DETAILS_LABEL "__error_details__"
+#define LQ_PRESERVE_ERR_LABEL "__preserve_error__"
 
 void lq_lbs_init(lq_lbs_t *b);
 void lq_lbs_fini(lq_lbs_t *b);
 /* Start an entry: base labels, then its metadata; scratch is reset. */
 void lq_lbs_reset(lq_lbs_t *b, const label_t *base, size_t nbase, const label_t *meta, size_t nmeta);
 bool lq_lbs_get(const lq_lbs_t *b, str_t name, str_t *value);
-/* Set name (borrowed: it must live for the entry) as cat. */
+/* Set name (borrowed: it must live for the entry) as cat. A parsed label
+ * is recorded as extracted in b->hints (Loki's RecordExtracted). */
 void lq_lbs_set(lq_lbs_t *b, str_t name, str_t value, lq_cat_t cat);
 void lq_lbs_del(lq_lbs_t *b, str_t name);
 bool lq_lbs_base_has(const lq_lbs_t *b, str_t name);
@@ -408,18 +413,43 @@ size_t lq_lbs_final(const lq_lbs_t *b, label_t *out, uint8_t *cats);
  * prefix, every byte outside [a-zA-Z0-9_] (each rune) becomes "_". */
 void lq_sanitize_key(const char *p, size_t len, bool prefix, buf_t *out);
 
+/* ---- parser hints (logql_pipeline.c): Loki's ParserHint ----
+ *
+ * Which labels the parsers must extract for the query, so that a metric
+ * query extracts only those and stops once it has them all. Every pipe has
+ * hints; a log query's only hold its single-label filters (a parser drops
+ * the line as soon as a label it sets fails the first filter on that name).
+ * The per-entry state (which required labels were extracted) is reset by
+ * lq_pipe_run, without allocating. Queries on b->hints == NULL answer as
+ * "no hints": extract everything, never stop early.
+ */
+bool lq_hint_no_labels(const lq_lbs_t *b);                 /* NoLabels: skip the parser */
+bool lq_hint_should_extract(const lq_lbs_t *b, str_t key); /* ShouldExtract */
+bool lq_hint_extract_prefix(const lq_lbs_t *b, str_t pfx); /* ShouldExtractPrefix */
+bool lq_hint_all_extracted(const lq_lbs_t *b);             /* AllRequiredExtracted */
+bool lq_hint_continue(lq_lbs_t *b, str_t name);            /* ShouldContinueParsingLine */
+/* A parser's error (Loki's addErrLabel): __error__, its details when not
+ * empty, and __preserve_error__="true" when the hints name __error__. */
+void lq_hint_parser_err(lq_lbs_t *b, const char *err, str_t details);
+
 /* ---- templates (logql_fmt.c): Go text/template, the subset Loki users write ---- */
 typedef struct lq_tmpl lq_tmpl_t;
 /* Parse; 0, or -1 with Go's error text in err. Nodes live in a. */
 int lq_tmpl_parse(const char *s, size_t len, arena_t *a, lq_tmpl_t **out, char *err, size_t errlen);
 /* When t is exactly "{{.name}}", that name (Loki's simpleKey path). */
 bool lq_tmpl_simple_key(const lq_tmpl_t *t, str_t *name);
+/* Call fn with each label a template reads as Loki's listNodeFields finds
+ * them: fields that are direct arguments of the commands of actions and of
+ * if/else-if conditions, in order, repeats included. */
+void lq_tmpl_fields(const lq_tmpl_t *t, void (*fn)(void *ctx, str_t name), void *ctx);
 /* Execute against the labels; appends to out. 0, or -1 with Go's error
  * text appended to errmsg (out then holds a partial result). */
 int lq_tmpl_exec(const lq_tmpl_t *t, lq_lbs_t *lbs, int64_t ts, str_t line, buf_t *out, buf_t *errmsg);
 
-/* ---- parsers (logql_parsers.c) ---- */
-void lq_json_parse(lq_lbs_t *b, str_t line, buf_t *tmp);
+/* ---- parsers (logql_parsers.c) ----
+ * Each applies b->hints as Loki's parser of the same name does; those that
+ * return bool return false when a hint's label filter rejects the line. */
+bool lq_json_parse(lq_lbs_t *b, str_t line, buf_t *tmp, buf_t *prefix);
 /* json name="a.b[0]": a compiled path. */
 typedef struct lq_jpath {
     str_t name;
@@ -430,13 +460,13 @@ typedef struct lq_jpath {
 } lq_jpath_t;
 int lq_jpath_compile(str_t name, str_t expr, arena_t *a, lq_jpath_t *out, char *err, size_t errlen);
 void lq_json_extract(lq_lbs_t *b, str_t line, const lq_jpath_t *paths, size_t n, buf_t *tmp);
-void lq_logfmt_parse(lq_lbs_t *b, str_t line, bool strict, bool keep_empty, const logql_kv_t *kvs, size_t nkvs,
-                     buf_t *tmp);
+bool lq_logfmt_parse(lq_lbs_t *b, str_t line, bool strict, bool keep_empty, const logql_kv_t *kvs, size_t nkvs,
+                     buf_t *tmp, buf_t *kb);
 void lq_unpack_parse(lq_lbs_t *b, str_t *line, buf_t *tmp);
 /* pattern "<a> - <_> x": compiled; NULL with err on a bad pattern. */
 typedef struct lq_pattern lq_pattern_t;
 lq_pattern_t *lq_pattern_compile(str_t p, bool need_capture, arena_t *a, char *err, size_t errlen);
-void lq_pattern_extract(const lq_pattern_t *p, lq_lbs_t *b, str_t line);
+bool lq_pattern_extract(const lq_pattern_t *p, lq_lbs_t *b, str_t line);
 bool lq_pattern_test(const lq_pattern_t *p, str_t line);
 
 /* ---- pipeline (logql_pipeline.c) ---- */
@@ -451,6 +481,14 @@ void lq_pipe_destroy(lq_pipe_t *p);
  * *line the line after line_format; the line may point into scratch. */
 bool lq_pipe_run(lq_pipe_t *p, lq_lbs_t *b, int64_t ts, str_t *line);
 bool lq_lf_run(const lq_lf_t *f, lq_lbs_t *b);
+/* Replace the pipe's log-query hints with a sample extractor's (Loki's
+ * NewParserHint as LineSampleExtractor / LabelExtractorWithStages call it):
+ * g the aggregation's grouping (NULL: none), no_labels for by () and
+ * absent_over_time, u the unwrap (NULL: none) whose post filters were
+ * added with lq_pipe_add_filter as post[0..npost). Memory from the pipe's
+ * arena; called once, before the first lq_pipe_run. */
+void lq_pipe_hint_metric(lq_pipe_t *p, const logql_grouping_t *g, bool no_labels, const logql_unwrap_t *u,
+                         lq_lf_t *const *post, size_t npost);
 /* True when the stages can change labels (parsers, formats, drop, keep). */
 bool lq_pipe_touches_labels(const lq_pipe_t *p);
 /* The literal |= values to hand to the source as must[]. */
@@ -505,7 +543,9 @@ int lq_eval_node(lq_ctx_t *c, const logql_node_t *n, lq_mat_t *out);
  * failure (already reported through lq_fail). 0 or -1. */
 int lq_select(lq_ctx_t *c, const logql_node_t *log, int64_t start, int64_t end, bool backward, logs_select_fn fn,
               void *ctx, const int *cb_rc);
-int lq_range_eval(lq_ctx_t *c, const logql_node_t *n, lq_mat_t *out);
+/* push: a parent sum's grouping injected into n (Loki's
+ * canInjectVectorGrouping), NULL to use n's own. */
+int lq_range_eval(lq_ctx_t *c, const logql_node_t *n, const logql_grouping_t *push, lq_mat_t *out);
 int lq_vec_eval(lq_ctx_t *c, const logql_node_t *n, lq_mat_t *out);
 int lq_binop_eval(lq_ctx_t *c, const logql_node_t *n, lq_mat_t *out);
 int lq_label_replace_eval(lq_ctx_t *c, const logql_node_t *n, lq_mat_t *out);

@@ -36,6 +36,12 @@ static const char E_STR[] = "Value is string, but can't find closing '\"' symbol
 static const char E_ARR[] = "Value is array, but can't find closing ']' symbol";
 static const char E_UNK[] = "Unknown value type";
 
+/* object_each's non-error stops (compared by address): every required
+ * label found (Loki's errFoundAllLabels), a hint's filter rejected the
+ * line (errLabelDoesNotMatch). */
+static const char J_FOUND_ALL[] = "found all required labels";
+static const char J_NO_MATCH[] = "found a label with a matcher that didn't match";
+
 typedef enum jtype { J_STRING, J_NUMBER, J_OBJECT, J_ARRAY, J_BOOL, J_NULL } jtype_t;
 
 static long next_token(const char *s, size_t n, size_t off)
@@ -286,7 +292,7 @@ static str_t json_string_value(lq_lbs_t *b, const char *p, size_t n, buf_t *tmp)
 
 typedef struct jstate {
     lq_lbs_t *b;
-    buf_t prefix;
+    buf_t *prefix;
     buf_t *tmp;
     int depth;
 } jstate_t;
@@ -298,47 +304,58 @@ static const char *on_value(jstate_t *st, const char *s, str_t key, size_t vs, s
     if (t == J_ARRAY || t == J_NULL) {
         return NULL;
     }
-    size_t plen = st->prefix.len;
+    buf_t *pb = st->prefix;
+    size_t plen = pb->len;
     if (t == J_OBJECT) {
         if (plen > 0) {
-            buf_putc(&st->prefix, '_');
+            buf_putc(pb, '_');
         }
-        lq_sanitize_key(key.p, key.len, st->prefix.len == 0, &st->prefix);
+        lq_sanitize_key(key.p, key.len, pb->len == 0, pb);
         const char *e = NULL;
-        if (st->depth < LQ_JSON_DEPTH) {
+        if (st->depth < LQ_JSON_DEPTH && lq_hint_extract_prefix(st->b, (str_t){ (const char *)pb->data, pb->len })) {
             st->depth++;
             e = object_each(st, s + vs, ve - vs);
             st->depth--;
         }
-        st->prefix.len = plen;
+        pb->len = plen;
         return e;
     }
     if (plen > 0) {
-        buf_putc(&st->prefix, '_');
+        buf_putc(pb, '_');
     }
-    lq_sanitize_key(key.p, key.len, st->prefix.len == 0, &st->prefix);
-    if (st->prefix.len == 0 || (plen > 0 && st->prefix.len == plen + 1)) {
-        st->prefix.len = plen;
+    lq_sanitize_key(key.p, key.len, pb->len == 0, pb);
+    if (pb->len == 0 || (plen > 0 && pb->len == plen + 1)) {
+        pb->len = plen;
         if (plen == 0) {
             return NULL;
         }
-        buf_putc(&st->prefix, '_'); /* an empty nested key still joins */
+        buf_putc(pb, '_'); /* an empty nested key still joins */
     }
-    str_t name = { (const char *)st->prefix.data, st->prefix.len };
+    str_t name = { (const char *)pb->data, pb->len };
     if (lq_lbs_base_has(st->b, name)) {
-        buf_puts(&st->prefix, "_extracted");
-        name = (str_t){ (const char *)st->prefix.data, st->prefix.len };
+        buf_puts(pb, "_extracted");
+        name = (str_t){ (const char *)pb->data, pb->len };
     }
-    name = lq_lbs_dup(st->b, name.p, name.len);
-    st->prefix.len = plen;
-    str_t val;
-    if (t == J_STRING) {
-        val = json_string_value(st->b, s + vs, ve - vs, st->tmp);
-    } else {
-        val = (str_t){ s + vs, ve - vs };
+    bool want = lq_hint_should_extract(st->b, name);
+    if (want) {
+        name = lq_lbs_dup(st->b, name.p, name.len);
     }
-    lq_lbs_set(st->b, name, val, LQ_CAT_PARSED);
-    return NULL;
+    pb->len = plen;
+    const char *rc = NULL;
+    if (want) {
+        str_t val;
+        if (t == J_STRING) {
+            val = json_string_value(st->b, s + vs, ve - vs, st->tmp);
+        } else {
+            val = (str_t){ s + vs, ve - vs };
+        }
+        lq_lbs_set(st->b, name, val, LQ_CAT_PARSED);
+        if (!lq_hint_continue(st->b, name)) {
+            rc = J_NO_MATCH;
+        }
+    }
+    /* Loki checks for the end before reporting a failed filter */
+    return lq_hint_all_extracted(st->b) ? J_FOUND_ALL : rc;
 }
 
 /* jsonparser.ObjectEach over s[0..n): NULL, or the error text. */
@@ -415,14 +432,21 @@ static const char *object_each(jstate_t *st, const char *s, size_t n)
     return E_OBJ;
 }
 
-void lq_json_parse(lq_lbs_t *b, str_t line, buf_t *tmp)
+bool lq_json_parse(lq_lbs_t *b, str_t line, buf_t *tmp, buf_t *prefix)
 {
-    jstate_t st = { .b = b, .tmp = tmp };
-    const char *err = object_each(&st, line.p ? line.p : "", line.len);
-    buf_fini(&st.prefix);
-    if (err != NULL) {
-        lq_lbs_set_err(b, "JSONParserErr", str_cstr(err));
+    if (lq_hint_no_labels(b)) {
+        return true;
     }
+    buf_reset(prefix);
+    jstate_t st = { .b = b, .tmp = tmp, .prefix = prefix };
+    const char *err = object_each(&st, line.p ? line.p : "", line.len);
+    if (err == J_NO_MATCH) {
+        return false;
+    }
+    if (err != NULL && err != J_FOUND_ALL) {
+        lq_hint_parser_err(b, "JSONParserErr", str_cstr(err));
+    }
+    return true;
 }
 
 /* ---- json with expressions: a.b[0], a["x y"] ---- */
@@ -570,9 +594,12 @@ static bool arr_get(const char *s, size_t n, long idx, size_t *vs, size_t *ve, j
 
 void lq_json_extract(lq_lbs_t *b, str_t line, const lq_jpath_t *paths, size_t n, buf_t *tmp)
 {
+    if (lq_hint_no_labels(b)) {
+        return;
+    }
     long o = next_token(line.p ? line.p : "", line.len, 0);
     if (o < 0 || (line.p[o] != '{' && line.p[o] != '[')) {
-        lq_lbs_set_err(b, "JSONParserErr", (str_t){ "", 0 });
+        lq_hint_parser_err(b, "JSONParserErr", (str_t){ "", 0 });
         return;
     }
     for (size_t i = 0; i < n; i++) {
@@ -616,11 +643,14 @@ void lq_json_extract(lq_lbs_t *b, str_t line, const lq_jpath_t *paths, size_t n,
 
 void lq_unpack_parse(lq_lbs_t *b, str_t *line, buf_t *tmp)
 {
+    if (line->len == 0 || lq_hint_no_labels(b)) {
+        return;
+    }
     const char *s = line->p ? line->p : "";
     size_t n = line->len;
     long o = next_token(s, n, 0);
     if (o < 0 || s[o] != '{') {
-        lq_lbs_set_err(b, "JSONParserErr", str_cstr(E_OBJ));
+        lq_hint_parser_err(b, "JSONParserErr", str_cstr(E_OBJ));
         return;
     }
     size_t off = (size_t)o + 1;
@@ -631,27 +661,27 @@ void lq_unpack_parse(lq_lbs_t *b, str_t *line, buf_t *tmp)
             break;
         }
         if (o < 0 || s[o] != '"') {
-            lq_lbs_set_err(b, "JSONParserErr", str_cstr(o < 0 ? E_JSON : E_OBJ));
+            lq_hint_parser_err(b, "JSONParserErr", str_cstr(o < 0 ? E_JSON : E_OBJ));
             return;
         }
         off = (size_t)o + 1;
         bool esc;
         long e = string_end(s, n, off, &esc);
         if (e < 0) {
-            lq_lbs_set_err(b, "JSONParserErr", str_cstr(E_JSON));
+            lq_hint_parser_err(b, "JSONParserErr", str_cstr(E_JSON));
             return;
         }
         str_t k = { s + off, (size_t)e - 1 - off };
         o = next_token(s, n, (size_t)e);
         if (o < 0 || s[o] != ':') {
-            lq_lbs_set_err(b, "JSONParserErr", str_cstr(E_JSON));
+            lq_hint_parser_err(b, "JSONParserErr", str_cstr(E_JSON));
             return;
         }
         size_t vs = 0, ve = 0, end = 0;
         jtype_t t = J_NULL;
         const char *err = get_value(s, n, (size_t)o + 1, &vs, &ve, &end, &t);
         if (err != NULL) {
-            lq_lbs_set_err(b, "JSONParserErr", str_cstr(err));
+            lq_hint_parser_err(b, "JSONParserErr", str_cstr(err));
             return;
         }
         if (t == J_STRING) {
@@ -666,7 +696,9 @@ void lq_unpack_parse(lq_lbs_t *b, str_t *line, buf_t *tmp)
                     buf_puts(tmp, "_extracted");
                     name = (str_t){ (const char *)tmp->data, tmp->len };
                 }
-                lq_lbs_set(b, lq_lbs_dup(b, name.p, name.len), v, LQ_CAT_PARSED);
+                if (lq_hint_should_extract(b, name)) {
+                    lq_lbs_set(b, lq_lbs_dup(b, name.p, name.len), v, LQ_CAT_PARSED);
+                }
             }
         }
         o = next_token(s, n, end);
@@ -674,7 +706,7 @@ void lq_unpack_parse(lq_lbs_t *b, str_t *line, buf_t *tmp)
             break;
         }
         if (o < 0 || s[o] != ',') {
-            lq_lbs_set_err(b, "JSONParserErr", str_cstr(o < 0 ? E_ARR : E_OBJ));
+            lq_hint_parser_err(b, "JSONParserErr", str_cstr(o < 0 ? E_ARR : E_OBJ));
             return;
         }
         off = (size_t)o + 1;
@@ -816,17 +848,27 @@ static str_t lf_value(lq_lbs_t *b, str_t v, buf_t *tmp)
     return r;
 }
 
-void lq_logfmt_parse(lq_lbs_t *b, str_t line, bool strict, bool keep_empty, const logql_kv_t *kvs, size_t nkvs,
-                     buf_t *tmp)
+static bool is_logfmt_id(const logql_kv_t *kvs, size_t nkvs, str_t key)
 {
+    for (size_t i = 0; i < nkvs; i++) {
+        if (str_eq((str_t){ kvs[i].name.p, kvs[i].name.len }, key)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+bool lq_logfmt_parse(lq_lbs_t *b, str_t line, bool strict, bool keep_empty, const logql_kv_t *kvs, size_t nkvs,
+                     buf_t *tmp, buf_t *kb)
+{
+    if (lq_hint_no_labels(b)) {
+        return true;
+    }
     lfdec_t d = { .s = line.p ? line.p : "", .n = line.len };
-    buf_t kb = { 0 };
-    if (nkvs > 0) {
-        for (size_t i = 0; i < nkvs; i++) {
-            str_t id = { kvs[i].name.p, kvs[i].name.len };
-            if (!lq_lbs_base_has(b, id)) {
-                lq_lbs_set(b, id, (str_t){ "", 0 }, LQ_CAT_PARSED);
-            }
+    for (size_t i = 0; i < nkvs; i++) {
+        str_t id = { kvs[i].name.p, kvs[i].name.len };
+        if (!lq_lbs_base_has(b, id)) {
+            lq_lbs_set(b, id, (str_t){ "", 0 }, LQ_CAT_PARSED);
         }
     }
     while (d.pos < d.n) {
@@ -844,14 +886,19 @@ void lq_logfmt_parse(lq_lbs_t *b, str_t line, bool strict, bool keep_empty, cons
             }
             break;
         }
-        buf_reset(&kb);
-        lq_sanitize_key(d.key.p, d.key.len, true, &kb);
-        if (kb.len == 0) {
+        buf_reset(kb);
+        lq_sanitize_key(d.key.p, d.key.len, true, kb);
+        if (kb->len == 0) {
             continue;
         }
-        str_t key = { (const char *)kb.data, kb.len };
-        str_t val = lf_value(b, d.val, tmp);
+        str_t key = { (const char *)kb->data, kb->len };
         if (nkvs > 0) {
+            /* Loki's LogfmtExpressionParser: hints filter the line's keys
+             * (an identifier's own name always passes) before the paths
+             * map them to identifiers */
+            if (!is_logfmt_id(kvs, nkvs, key) && !lq_hint_should_extract(b, key)) {
+                continue;
+            }
             const logql_kv_t *hit = NULL;
             for (size_t i = 0; i < nkvs && hit == NULL; i++) {
                 if (str_eq((str_t){ kvs[i].value.p, kvs[i].value.len }, key)) {
@@ -861,35 +908,58 @@ void lq_logfmt_parse(lq_lbs_t *b, str_t line, bool strict, bool keep_empty, cons
             if (hit == NULL) {
                 continue;
             }
+            str_t val = lf_value(b, d.val, tmp);
             str_t id = { hit->name.p, hit->name.len };
             if (lq_lbs_base_has(b, id)) {
-                buf_reset(&kb);
-                buf_append(&kb, id.p, id.len);
-                buf_puts(&kb, "_extracted");
-                id = lq_lbs_dup(b, (const char *)kb.data, kb.len);
+                buf_reset(kb);
+                buf_append(kb, id.p, id.len);
+                buf_puts(kb, "_extracted");
+                id = (str_t){ (const char *)kb->data, kb->len };
+                if (!lq_hint_should_extract(b, id)) {
+                    break;
+                }
+                id = lq_lbs_dup(b, id.p, id.len);
             }
             if (val.p == (const char *)tmp->data) {
                 val = lq_lbs_dup(b, val.p, val.len);
             }
             lq_lbs_set(b, id, val, LQ_CAT_PARSED);
+            if (lq_hint_all_extracted(b)) {
+                break;
+            }
             continue;
         }
         if (lq_lbs_base_has(b, key)) {
-            buf_puts(&kb, "_extracted");
-            key = (str_t){ (const char *)kb.data, kb.len };
+            buf_puts(kb, "_extracted");
+            key = (str_t){ (const char *)kb->data, kb->len };
         }
+        if (!lq_hint_should_extract(b, key)) {
+            continue;
+        }
+        str_t val = lf_value(b, d.val, tmp);
         if (!keep_empty && val.len == 0) {
             continue;
         }
         if (val.p == (const char *)tmp->data) {
             val = lq_lbs_dup(b, val.p, val.len);
         }
-        lq_lbs_set(b, lq_lbs_dup(b, key.p, key.len), val, LQ_CAT_PARSED);
+        key = lq_lbs_dup(b, key.p, key.len);
+        lq_lbs_set(b, key, val, LQ_CAT_PARSED);
+        if (!lq_hint_continue(b, key)) {
+            return false;
+        }
+        if (lq_hint_all_extracted(b)) {
+            d.failed = false;
+            break;
+        }
     }
-    buf_fini(&kb);
     if (strict && d.failed) {
-        lq_lbs_set_err(b, "LogfmtParserErr", lq_lbs_dup(b, d.err, strlen(d.err)));
+        lq_hint_parser_err(b, "LogfmtParserErr", lq_lbs_dup(b, d.err, strlen(d.err)));
+        if (nkvs == 0 && !lq_hint_continue(b, STR_LIT(LQ_ERR_LABEL))) {
+            return false;
+        }
     }
+    return true;
 }
 
 /* ---- pattern ---- */
@@ -990,16 +1060,16 @@ bool lq_pattern_test(const lq_pattern_t *p, str_t in)
     return ends_lit ? off == in.len : off < in.len;
 }
 
-void lq_pattern_extract(const lq_pattern_t *p, lq_lbs_t *b, str_t in)
+bool lq_pattern_extract(const lq_pattern_t *p, lq_lbs_t *b, str_t in)
 {
-    if (in.len == 0 || p->len == 0) {
-        return;
+    if (lq_hint_no_labels(b) || in.len == 0 || p->len == 0) {
+        return true;
     }
     size_t i = 0;
     str_t cur = in;
     if (!p->n[0].capture) {
         if (cur.len < p->n[0].text.len || memcmp(cur.p, p->n[0].text.p, p->n[0].text.len) != 0) {
-            return;
+            return true;
         }
         cur.p += p->n[0].text.len;
         cur.len -= p->n[0].text.len;
@@ -1035,6 +1105,13 @@ void lq_pattern_extract(const lq_pattern_t *p, lq_lbs_t *b, str_t in)
             memcpy(d + name.len, "_extracted", 10);
             name = (str_t){ d, name.len + 10 };
         }
+        if (!lq_hint_should_extract(b, name)) {
+            continue;
+        }
         lq_lbs_set(b, name, val, LQ_CAT_PARSED);
+        if (!lq_hint_continue(b, name)) {
+            return false;
+        }
     }
+    return true;
 }

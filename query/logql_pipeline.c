@@ -97,8 +97,13 @@ bool lq_lbs_get(const lq_lbs_t *b, str_t name, str_t *value)
     return true;
 }
 
+static void hint_record(lq_hints_t *h, str_t name);
+
 void lq_lbs_set(lq_lbs_t *b, str_t name, str_t value, lq_cat_t cat)
 {
+    if (cat == LQ_CAT_PARSED && b->hints != NULL) {
+        hint_record(b->hints, name);
+    }
     lq_lab_t *l = lbs_find(b, name);
     if (l == NULL) {
         l = lbs_push(b);
@@ -288,8 +293,26 @@ typedef struct pstage {
     size_t ndks;
 } pstage_t;
 
+/* Loki's Hints. req: the required labels, unique, none empty (empty:
+ * extract everything); seen[i] == gen when req[i] was extracted from the
+ * current entry (nfound of them); fnames[i]/filters[i]: the single-label
+ * filters ShouldContinueParsingLine consults, the first per name wins. */
+struct lq_hints {
+    bool no_labels;
+    bool preserve;
+    str_t *req;
+    size_t nreq;
+    uint32_t *seen;
+    uint32_t gen;
+    size_t nfound;
+    str_t *fnames;
+    const lq_lf_t **filters;
+    size_t nf;
+};
+
 struct lq_pipe {
     arena_t *a;
+    lq_hints_t h;
     pstage_t *st;
     size_t n;
     pcre2_code **codes; /* owned, freed in destroy */
@@ -528,6 +551,210 @@ static bool compile_stage(lq_pipe_t *p, const logql_stage_t *s, pstage_t *ps, ch
     return false;
 }
 
+/* ---- parser hints ---- */
+
+static void hint_record(lq_hints_t *h, str_t name)
+{
+    for (size_t i = 0; i < h->nreq; i++) {
+        if (str_eq(h->req[i], name)) {
+            if (h->seen[i] != h->gen) {
+                h->seen[i] = h->gen;
+                h->nfound++;
+            }
+            return;
+        }
+    }
+}
+
+bool lq_hint_all_extracted(const lq_lbs_t *b)
+{
+    const lq_hints_t *h = b->hints;
+    return h != NULL && h->nreq > 0 && h->nfound == h->nreq;
+}
+
+bool lq_hint_no_labels(const lq_lbs_t *b)
+{
+    return b->hints != NULL && (b->hints->no_labels || lq_hint_all_extracted(b));
+}
+
+bool lq_hint_should_extract(const lq_lbs_t *b, str_t key)
+{
+    const lq_hints_t *h = b->hints;
+    if (h == NULL || h->nreq == 0) {
+        return true;
+    }
+    for (size_t i = 0; i < h->nreq; i++) {
+        if (str_eq(h->req[i], key)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+bool lq_hint_extract_prefix(const lq_lbs_t *b, str_t pfx)
+{
+    const lq_hints_t *h = b->hints;
+    if (h == NULL || h->nreq == 0) {
+        return true;
+    }
+    for (size_t i = 0; i < h->nreq; i++) {
+        if (h->req[i].len >= pfx.len && memcmp(h->req[i].p, pfx.p, pfx.len) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+bool lq_hint_continue(lq_lbs_t *b, str_t name)
+{
+    const lq_hints_t *h = b->hints;
+    for (size_t i = 0; h != NULL && i < h->nf; i++) {
+        if (str_eq(h->fnames[i], name)) {
+            return lq_lf_run(h->filters[i], b);
+        }
+    }
+    return true;
+}
+
+void lq_hint_parser_err(lq_lbs_t *b, const char *err, str_t details)
+{
+    lq_lbs_set_err(b, err, details);
+    if (b->hints != NULL && b->hints->preserve) {
+        lq_lbs_set(b, STR_LIT(LQ_PRESERVE_ERR_LABEL), STR_LIT("true"), LQ_CAT_PARSED);
+    }
+}
+
+static bool lf_leaf(const lq_lf_t *f)
+{
+    return f->kind != LQ_LBL_AND && f->kind != LQ_LBL_OR;
+}
+
+/* The filters of Loki's NewParserHint: every label filter stage naming
+ * one label (and/or filters are skipped), then the unwrap's post filter
+ * when it is a single one. */
+static void hint_filters(lq_pipe_t *p, lq_lf_t *const *post, size_t npost)
+{
+    size_t n = npost == 1 ? 1 : 0;
+    for (size_t i = 0; i < p->n; i++) {
+        n += p->st[i].kind == P_LBLF;
+    }
+    lq_hints_t *h = &p->h;
+    h->fnames = arena_calloc(p->a, n + 1, sizeof(*h->fnames));
+    h->filters = arena_calloc(p->a, n + 1, sizeof(*h->filters));
+    h->nf = 0;
+    for (size_t i = 0; i <= p->n; i++) {
+        const lq_lf_t *f = i < p->n ? (p->st[i].kind == P_LBLF ? p->st[i].lf : NULL) : (npost == 1 ? post[0] : NULL);
+        if (f != NULL && lf_leaf(f)) {
+            h->fnames[h->nf] = f->name;
+            h->filters[h->nf++] = f;
+        }
+    }
+}
+
+typedef struct names {
+    str_t *v;
+    size_t n, cap;
+} names_t;
+
+/* Add name (Loki's appendLabelHints: also without "_extracted") once. */
+static void names_add(void *ctx, str_t name)
+{
+    names_t *ns = ctx;
+    str_t both[2] = { name, { name.p, 0 } };
+    size_t k = 1;
+    static const char suf[] = "_extracted";
+    if (name.len >= sizeof(suf) - 1 && memcmp(name.p + name.len - (sizeof(suf) - 1), suf, sizeof(suf) - 1) == 0) {
+        both[1].len = name.len - (sizeof(suf) - 1);
+        k = 2;
+    }
+    for (size_t j = 0; j < k; j++) {
+        bool dup = both[j].len == 0;
+        for (size_t i = 0; i < ns->n && !dup; i++) {
+            dup = str_eq(ns->v[i], both[j]);
+        }
+        if (dup) {
+            continue;
+        }
+        if (ns->n == ns->cap) {
+            ns->cap = ns->cap ? ns->cap * 2 : 16;
+            ns->v = mem_realloc(ns->v, ns->cap * sizeof(*ns->v));
+        }
+        ns->v[ns->n++] = both[j];
+    }
+}
+
+static void lf_names(const lq_lf_t *f, names_t *ns)
+{
+    if (lf_leaf(f)) {
+        names_add(ns, f->name);
+        return;
+    }
+    lf_names(f->l, ns);
+    lf_names(f->r, ns);
+}
+
+void lq_pipe_hint_metric(lq_pipe_t *p, const logql_grouping_t *g, bool no_labels, const logql_unwrap_t *u,
+                         lq_lf_t *const *post, size_t npost)
+{
+    names_t ns = { 0 };
+    /* the stages' RequiredLabelNames */
+    for (size_t i = 0; i < p->n; i++) {
+        const pstage_t *s = &p->st[i];
+        if (s->kind == P_LBLF) {
+            lf_names(s->lf, &ns);
+        } else if (s->kind == P_LINEFMT) {
+            lq_tmpl_fields(s->tmpl, names_add, &ns);
+        } else if (s->kind == P_LBLFMT) {
+            for (size_t j = 0; j < s->nfmts; j++) {
+                if (s->fmts[j].rename) {
+                    names_add(&ns, s->fmts[j].src);
+                } else {
+                    lq_tmpl_fields(s->fmts[j].t, names_add, &ns);
+                }
+            }
+        }
+    }
+    for (size_t i = 0; i < npost; i++) {
+        lf_names(post[i], &ns);
+    }
+    bool without = g != NULL && g->present && g->without;
+    size_t ngroups = g != NULL && g->present ? g->nlabels : 0;
+    for (size_t i = 0; i < ngroups; i++) {
+        names_add(&ns, (str_t){ g->labels[i].p, g->labels[i].len });
+    }
+    if (u != NULL) {
+        str_t id = { u->ident.p, u->ident.len };
+        if (ngroups == 0 || without) {
+            without = true; /* LabelExtractorWithStages groups by the unwrap label */
+            ngroups++;
+        }
+        names_add(&ns, id);
+    }
+    hint_filters(p, post, npost);
+    lq_hints_t *h = &p->h;
+    bool required = true;
+    if (no_labels) {
+        if (ns.n == 0) {
+            h->no_labels = true;
+            h->nf = 0;
+        }
+    } else if (without || ngroups == 0) {
+        required = false;
+    } else {
+        h->nf = 0;
+    }
+    if (required && ns.n > 0) {
+        h->req = arena_calloc(p->a, ns.n, sizeof(*h->req));
+        memcpy(h->req, ns.v, ns.n * sizeof(*h->req));
+        h->nreq = ns.n;
+        h->seen = arena_calloc(p->a, ns.n, sizeof(*h->seen));
+        for (size_t i = 0; i < ns.n; i++) {
+            h->preserve |= str_eq_cstr(ns.v[i], LQ_ERR_LABEL);
+        }
+    }
+    mem_free(ns.v);
+}
+
 lq_pipe_t *lq_pipe_create(const logql_stage_t *st, size_t n, arena_t *a, char *err, size_t errlen)
 {
     lq_pipe_t *p = mem_calloc(1, sizeof(*p));
@@ -541,6 +768,7 @@ lq_pipe_t *lq_pipe_create(const logql_stage_t *st, size_t n, arena_t *a, char *e
         }
         p->n++;
     }
+    hint_filters(p, NULL, 0);
     return p;
 }
 
@@ -729,11 +957,11 @@ bool lq_lf_run(const lq_lf_t *f, lq_lbs_t *b)
     return cmp_f(f->cmp, x, want);
 }
 
-static void regexp_extract(lq_pipe_t *p, const pstage_t *s, lq_lbs_t *b, str_t line)
+static bool regexp_extract(lq_pipe_t *p, const pstage_t *s, lq_lbs_t *b, str_t line)
 {
     int rc = pcre2_match(s->res[0], (PCRE2_SPTR)(line.p ? line.p : ""), line.len, 0, 0, p->md, NULL);
     if (rc < 0) {
-        return;
+        return true;
     }
     PCRE2_SIZE *ov = pcre2_get_ovector_pointer(p->md);
     uint32_t nov = pcre2_get_ovector_count(p->md);
@@ -755,8 +983,16 @@ static void regexp_extract(lq_pipe_t *p, const pstage_t *s, lq_lbs_t *b, str_t l
             buf_puts(&p->tmp, "_extracted");
             key = (str_t){ (const char *)p->tmp.data, p->tmp.len };
         }
-        lq_lbs_set(b, lq_lbs_dup(b, key.p, key.len), val, LQ_CAT_PARSED);
+        if (!lq_hint_should_extract(b, key)) {
+            continue;
+        }
+        key = lq_lbs_dup(b, key.p, key.len);
+        lq_lbs_set(b, key, val, LQ_CAT_PARSED);
+        if (!lq_hint_continue(b, key)) {
+            return false;
+        }
     }
+    return true;
 }
 
 /* Loki's LabelsFormatter: templates read one snapshot of the labels,
@@ -828,7 +1064,7 @@ static void drop_keep(const pstage_t *s, lq_lbs_t *b)
     }
     for (size_t i = 0; i < b->n; i++) {
         lq_lab_t *l = &b->v[i];
-        if (l->del) {
+        if (l->del || str_eq_cstr(l->name, LQ_PRESERVE_ERR_LABEL)) {
             continue;
         }
         bool keep = false;
@@ -868,6 +1104,12 @@ static str_t decolorize(lq_pipe_t *p, lq_lbs_t *b, str_t line)
 
 bool lq_pipe_run(lq_pipe_t *p, lq_lbs_t *b, int64_t ts, str_t *line)
 {
+    if (++p->h.gen == 0 && p->h.nreq > 0) {
+        memset(p->h.seen, 0, p->h.nreq * sizeof(*p->h.seen));
+        p->h.gen = 1;
+    }
+    p->h.nfound = 0;
+    b->hints = &p->h;
     for (size_t i = 0; i < p->n; i++) {
         const pstage_t *s = &p->st[i];
         switch (s->kind) {
@@ -877,22 +1119,31 @@ bool lq_pipe_run(lq_pipe_t *p, lq_lbs_t *b, int64_t ts, str_t *line)
             }
             break;
         case P_JSON:
-            lq_json_parse(b, *line, &p->tmp);
+            if (!lq_json_parse(b, *line, &p->tmp, &p->tmp2)) {
+                return false;
+            }
             break;
         case P_JSONP:
             lq_json_extract(b, *line, s->paths, s->npaths, &p->tmp);
             break;
         case P_LOGFMT:
-            lq_logfmt_parse(b, *line, s->src->strict, s->src->keep_empty, s->src->kvs, s->src->nkvs, &p->tmp);
+            if (!lq_logfmt_parse(b, *line, s->src->strict, s->src->keep_empty, s->src->kvs, s->src->nkvs, &p->tmp,
+                                 &p->tmp2)) {
+                return false;
+            }
             break;
         case P_UNPACK:
             lq_unpack_parse(b, line, &p->tmp);
             break;
         case P_REGEXP:
-            regexp_extract(p, s, b, *line);
+            if (!regexp_extract(p, s, b, *line)) {
+                return false;
+            }
             break;
         case P_PATTERN:
-            lq_pattern_extract(s->pat, b, *line);
+            if (!lq_pattern_extract(s->pat, b, *line)) {
+                return false;
+            }
             break;
         case P_LBLF:
             if (!lq_lf_run(s->lf, b)) {

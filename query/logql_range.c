@@ -20,7 +20,11 @@
  * series with __error__ that has a point at some step fails the query
  * with Loki's pipeline error text; rate over unwrap is sum / range; the
  * rate_counter extrapolation is Loki's copy of Prometheus' (first sample
- * minus the range as the window start).
+ * minus the range as the window start). A parent sum over count/rate/
+ * bytes/sum_over_time without its own grouping pushes its grouping here
+ * (Loki's canInjectVectorGrouping); the grouping, the unwrap and the
+ * stages give the parsers their hints, and an error the hints asked for
+ * (__preserve_error__="true") does not fail the query.
  *
  * Invariant: the steady path allocates only when a series' sample array
  * grows (doubling); the per-stream fast path reuses the series when the
@@ -52,6 +56,7 @@ typedef struct rser {
 typedef struct rstate {
     lq_ctx_t *c;
     const logql_node_t *n;
+    const logql_grouping_t *g; /* n's grouping, or the one a parent sum pushed */
     lq_pipe_t *pipe;
     lq_lf_t **post;
     size_t npost;
@@ -126,7 +131,7 @@ static bool in_list(const logql_grouping_t *g, str_t name)
 /* Apply the aggregation's grouping (and the unwrap label's removal). */
 static size_t group_labels(const rstate_t *st, label_t *ls, size_t n)
 {
-    const logql_grouping_t *g = &st->n->u.range.grouping;
+    const logql_grouping_t *g = st->g;
     const logql_unwrap_t *u = st->n->u.range.unwrap;
     bool by = g->present && !g->without;
     size_t k = 0;
@@ -242,7 +247,11 @@ static int on_entries(void *ctx, const label_t *labels, size_t nlabels, const lo
         } else if (op == LQ_R_BYTES || op == LQ_R_BYTES_RATE) {
             v = (double)line.len;
         }
+        /* Loki fails the query on an error unless the parser hints asked
+         * for errors (__preserve_error__="true" in the series labels) */
         bool err = st->lbs.err.len > 0;
+        str_t pv;
+        bool fatal = err && !(lq_lbs_get(&st->lbs, STR_LIT(LQ_PRESERVE_ERR_LABEL), &pv) && str_eq_cstr(pv, "true"));
         size_t si;
         if (!touches && !err && e[i].nmeta == 0 && st->last_labels == labels) {
             si = st->last_ser;
@@ -255,7 +264,7 @@ static int on_entries(void *ctx, const label_t *labels, size_t nlabels, const lo
             if (!err) {
                 k = group_labels(st, st->tmp, k);
             }
-            si = series_for(st, st->tmp, k, err);
+            si = series_for(st, st->tmp, k, fatal);
             if (!touches && !err && e[i].nmeta == 0) {
                 st->last_labels = labels;
                 st->last_ser = si;
@@ -560,9 +569,9 @@ static void rstate_fini(rstate_t *st)
     lq_pipe_destroy(st->pipe);
 }
 
-int lq_range_eval(lq_ctx_t *c, const logql_node_t *n, lq_mat_t *out)
+int lq_range_eval(lq_ctx_t *c, const logql_node_t *n, const logql_grouping_t *push, lq_mat_t *out)
 {
-    rstate_t st = { .c = c, .n = n };
+    rstate_t st = { .c = c, .n = n, .g = push != NULL ? push : &n->u.range.grouping };
     const logql_node_t *log = n->u.range.log;
     char err[512] = "";
     int rc = -1;
@@ -584,6 +593,10 @@ int lq_range_eval(lq_ctx_t *c, const logql_node_t *n, lq_mat_t *out)
             }
         }
     }
+    /* Loki's RangeAggregationExpr.extractor: by () and absent_over_time
+     * need no labels (Grouping.Singleton) */
+    bool no_labels = (st.g->present && !st.g->without && st.g->nlabels == 0) || n->u.range.op == LQ_R_ABSENT;
+    lq_pipe_hint_metric(st.pipe, st.g->present ? st.g : NULL, no_labels, u, st.post, st.npost);
     int64_t range = n->u.range.range_ms * 1000000;
     int64_t off = n->u.range.offset_ns;
     int64_t last = c->start + (int64_t)(c->nsteps - 1) * c->step;

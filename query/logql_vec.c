@@ -104,10 +104,40 @@ static int cmp_bottom(const void *a, const void *b)
     return x->ser < y->ser ? -1 : x->ser > y->ser;
 }
 
+/* Loki's canInjectVectorGrouping: sum over count/rate/bytes/sum_over_time
+ * without its own grouping hands its grouping to the extractor (sum()
+ * as by ()), which then groups samples, and hints parsers, by it. */
+static bool push_grouping(const logql_node_t *n)
+{
+    const logql_node_t *r = n->u.vec.expr;
+    if (n->u.vec.op != LQ_V_SUM || r->kind != LQ_RANGE_AGG || r->u.range.grouping.present) {
+        return false;
+    }
+    switch (r->u.range.op) {
+    case LQ_R_BYTES:
+    case LQ_R_BYTES_RATE:
+    case LQ_R_SUM:
+    case LQ_R_RATE:
+    case LQ_R_COUNT:
+        return true;
+    default:
+        return false;
+    }
+}
+
 int lq_vec_eval(lq_ctx_t *c, const logql_node_t *n, lq_mat_t *out)
 {
     lq_mat_t in = { 0 };
-    if (lq_eval_node(c, n->u.vec.expr, &in) != 0) {
+    if (push_grouping(n)) {
+        logql_grouping_t g = n->u.vec.grouping;
+        g.present = true;
+        if (lq_timed_out(c)) {
+            return lq_fail(c, LOGQL_ERR_TIMEOUT, "context deadline exceeded");
+        }
+        if (lq_range_eval(c, n->u.vec.expr, &g, &in) != 0) {
+            return -1;
+        }
+    } else if (lq_eval_node(c, n->u.vec.expr, &in) != 0) {
         return -1;
     }
     scalar_to_vec(c, &in);

@@ -21,6 +21,7 @@
 
 #include "common/compress.h"
 #include "common/crc32c.h"
+#include "common/fileio.h"
 #include "common/mem.h"
 #include "common/varint.h"
 #include "tsdb/tsdb_int.h"
@@ -44,34 +45,6 @@ struct tsdb_block_writer {
     int64_t last_id;
     int64_t mint, maxt;
 };
-
-static int tsdb_write_all(int fd, const void *p, size_t n)
-{
-    const uint8_t *c = p;
-    while (n > 0) {
-        ssize_t w = write(fd, c, n);
-        if (w < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            return -errno;
-        }
-        c += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
-static int tsdb_fsync_dir(const char *dir)
-{
-    int fd = open(dir, O_RDONLY | O_DIRECTORY);
-    if (fd < 0) {
-        return -errno;
-    }
-    int rc = fsync(fd) < 0 ? -errno : 0;
-    close(fd);
-    return rc;
-}
 
 static char *tsdb_path(const char *dir, uint64_t seq, const char *suffix)
 {
@@ -99,7 +72,7 @@ int tsdb_block_writer_open(const char *dir, uint64_t seq, uint32_t level, int zl
         tsdb_block_writer_abort(w);
         return rc;
     }
-    int rc = tsdb_write_all(w->fd, TSDB_BLOCK_MAGIC, 8);
+    int rc = fileio_write_all(w->fd, TSDB_BLOCK_MAGIC, 8);
     if (rc < 0) {
         tsdb_block_writer_abort(w);
         return rc;
@@ -116,7 +89,7 @@ static int tsdb_block_writer_flush_page(tsdb_block_writer_t *w)
     }
     buf_reset(&w->comp);
     compress_zstd(w->page.data, w->page.len, w->zlevel, &w->comp);
-    int rc = tsdb_write_all(w->fd, w->comp.data, w->comp.len);
+    int rc = fileio_write_all(w->fd, w->comp.data, w->comp.len);
     if (rc < 0) {
         return rc;
     }
@@ -194,9 +167,9 @@ int tsdb_block_writer_finish(tsdb_block_writer_t *w, tsdb_block_t **out)
     buf_put_u64le(&footer, (uint64_t)w->mint);
     buf_put_u64le(&footer, (uint64_t)w->maxt);
     buf_append(&footer, TSDB_BLOCK_END, 8);
-    rc = tsdb_write_all(w->fd, comp.data, comp.len);
+    rc = fileio_write_all(w->fd, comp.data, comp.len);
     if (rc == 0) {
-        rc = tsdb_write_all(w->fd, footer.data, footer.len);
+        rc = fileio_write_all(w->fd, footer.data, footer.len);
     }
     buf_fini(&footer);
     if (rc == 0 && fdatasync(w->fd) < 0) {
@@ -211,7 +184,7 @@ int tsdb_block_writer_finish(tsdb_block_writer_t *w, tsdb_block_t **out)
         rc = -errno;
         goto fail;
     }
-    rc = tsdb_fsync_dir(w->dir);
+    rc = fileio_fsync_dir(w->dir);
     if (rc < 0) {
         goto fail;
     }

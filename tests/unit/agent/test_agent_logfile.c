@@ -154,9 +154,12 @@ static void test_plain(void **state)
     snprintf(want, sizeof(want), "{env=\"test\", filename=\"%s/plain/a.log\"}", f->dir);
     assert_string_equal(f->got.labels[0], want);
     assert_int_equal(f->got.ts[0], 42);
+    assert_int_equal(f->got.ts[1], 43); /* one poll, strictly increasing stamps */
     assert_int_equal(offset_of(f, lf, "plain/a.log"), 8);
     append(f, "plain/a.log", "ee\n\nfour\n");
     assert_int_equal(agent_logfile_poll(lf, 1 << 20, 43), 3);
+    assert_int_equal(f->got.ts[2], 44); /* the clock says 43: still after the last stamp */
+    assert_int_equal(f->got.ts[4], 46);
     static const char *const w2[] = { "three", "", "four" };
     expect_lines(&f->got, 2, w2, 3);
     assert_int_equal(offset_of(f, lf, "plain/a.log"), 20);
