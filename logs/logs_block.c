@@ -57,7 +57,7 @@ struct logs_block_writer {
     uint32_t nframes;
     size_t fr_row0, fr_off0;
     /* scratch */
-    buf_t filter, cols, comp;
+    buf_t filter, cols, cols0, comp;
     /* index */
     buf_t labels, chunks;
     logs_wstream_t *streams;
@@ -149,8 +149,9 @@ static void logs_writer_close_frame(logs_block_writer_t *w)
     }
     size_t before = w->filter.len;
     logs_filter_finish(&w->fb, &w->filter);
-    w->fr[w->nframes++] = (logs_frame_ref_t){ (uint32_t)(w->n - w->fr_row0), (uint32_t)(w->lines.len - w->fr_off0),
-                                              (uint32_t)(w->filter.len - before), 0 };
+    w->fr[w->nframes++] = (logs_frame_ref_t){ .rows = (uint32_t)(w->n - w->fr_row0),
+                                              .raw = (uint32_t)(w->lines.len - w->fr_off0),
+                                              .flen = (uint32_t)(w->filter.len - before) };
     w->fr_row0 = w->n;
     w->fr_off0 = w->lines.len;
 }
@@ -187,27 +188,41 @@ static int logs_writer_chunk(logs_block_writer_t *w)
         return 0;
     }
     logs_writer_close_frame(w);
-    buf_reset(&w->cols);
-    buf_put_varint(&w->cols, w->ts[0]);
-    uint64_t prev_dt = 0;
-    for (size_t i = 1; i < w->n; i++) {
-        uint64_t dt = (uint64_t)w->ts[i] - (uint64_t)w->ts[i - 1]; /* sorted: 0 <= dt < 2^63 */
-        if (i == 1) {
-            buf_put_uvarint(&w->cols, dt);
-        } else {
-            buf_put_varint(&w->cols, (int64_t)(dt - prev_dt)); /* delta of deltas */
-        }
-        prev_dt = dt;
-    }
-    for (size_t i = 0; i < w->n; i++) {
-        buf_put_uvarint(&w->cols, w->lens[i]);
-    }
     uint64_t off = w->off;
     int rc = fileio_write_all(w->fd, w->filter.data, w->filter.len);
     uint32_t fcrc = crc32c(0, w->filter.data, w->filter.len);
     uint32_t clen = 0, llen = 0, mlen = 0, dcrc = 0;
-    if (rc == 0) {
-        rc = logs_writer_frame(w, &w->cols, &clen, &dcrc);
+    /* Columns per frame, so a read of some frames decodes only theirs. */
+    size_t row0 = 0;
+    for (uint32_t f = 0; f < w->nframes && rc == 0; f++) {
+        size_t end = row0 + w->fr[f].rows;
+        buf_reset(&w->cols);
+        buf_put_varint(&w->cols, w->ts[row0]);
+        uint64_t prev_dt = 0;
+        for (size_t i = row0 + 1; i < end; i++) {
+            uint64_t dt = (uint64_t)w->ts[i] - (uint64_t)w->ts[i - 1]; /* sorted: 0 <= dt < 2^63 */
+            if (i == row0 + 1) {
+                buf_put_uvarint(&w->cols, dt);
+            } else {
+                buf_put_varint(&w->cols, (int64_t)(dt - prev_dt)); /* delta of deltas */
+            }
+            prev_dt = dt;
+        }
+        for (size_t i = row0; i < end; i++) {
+            buf_put_uvarint(&w->cols, w->lens[i]);
+        }
+        /* Frame 0's columns are the others' zstd prefix, as for lines. */
+        buf_reset(&w->comp);
+        compress_zstd_prefix(w->cols.data, w->cols.len, w->zlevel, w->cols0.data, f ? w->cols0.len : 0, &w->comp);
+        w->fr[f].cols = (uint32_t)w->comp.len;
+        dcrc = crc32c(dcrc, w->comp.data, w->comp.len);
+        rc = fileio_write_all(w->fd, w->comp.data, w->comp.len);
+        if (f == 0) {
+            buf_reset(&w->cols0);
+            buf_append(&w->cols0, w->cols.data, w->cols.len);
+        }
+        clen += w->fr[f].cols;
+        row0 = end;
     }
     if (rc == 0) {
         rc = logs_writer_frames(w, &llen, &dcrc);
@@ -234,6 +249,7 @@ static int logs_writer_chunk(logs_block_writer_t *w)
     buf_put_uvarint(&w->chunks, w->nframes);
     for (uint32_t f = 0; f < w->nframes; f++) {
         buf_put_uvarint(&w->chunks, w->fr[f].rows);
+        buf_put_uvarint(&w->chunks, w->fr[f].cols);
         buf_put_uvarint(&w->chunks, w->fr[f].raw);
         buf_put_uvarint(&w->chunks, w->fr[f].flen);
         buf_put_uvarint(&w->chunks, w->fr[f].clen);
@@ -386,6 +402,7 @@ void logs_block_writer_abort(logs_block_writer_t *w)
     buf_fini(&w->meta);
     buf_fini(&w->filter);
     buf_fini(&w->cols);
+    buf_fini(&w->cols0);
     buf_fini(&w->comp);
     buf_fini(&w->labels);
     buf_fini(&w->chunks);
@@ -451,22 +468,24 @@ static int logs_block_parse_frames(logs_block_t *b, logs_rd_t *r, logs_chunk_ref
         *cap = (*cap ? *cap * 2 : 64) + nf;
         b->frames = mem_realloc(b->frames, *cap * sizeof(logs_frame_ref_t));
     }
-    uint64_t rows = 0, raw = 0, flen = 0, clen = 0;
+    uint64_t rows = 0, cols = 0, raw = 0, flen = 0, clen = 0;
     for (uint32_t f = 0; f < nf; f++) {
         logs_frame_ref_t *fr = &b->frames[b->nframes_total++];
         fr->rows = logs_rd_u32(r, LOGS_CHUNK_MAX_ROWS);
+        fr->cols = logs_rd_u32(r, UINT32_MAX);
         fr->raw = logs_rd_u32(r, LOGS_CHUNK_MAX_RAW);
         fr->flen = logs_rd_u32(r, UINT32_MAX);
         fr->clen = logs_rd_u32(r, UINT32_MAX);
-        if (r->bad || fr->rows == 0 || (fr->raw > 0) != (fr->clen > 0)) {
+        if (r->bad || fr->rows == 0 || fr->cols == 0 || (fr->raw > 0) != (fr->clen > 0)) {
             return -1;
         }
+        cols += fr->cols;
         rows += fr->rows;
         raw += fr->raw;
         flen += fr->flen;
         clen += fr->clen;
     }
-    return rows == k->n && raw == k->raw_bytes && flen == k->flen && clen == k->llen ? 0 : -1;
+    return rows == k->n && cols == k->clen && raw == k->raw_bytes && flen == k->flen && clen == k->llen ? 0 : -1;
 }
 
 /* Parse the index payload into b. 0 or -1 with a reason. */
@@ -726,6 +745,7 @@ uint64_t logs_block_frames_absent(const logs_block_t *b, uint32_t c, const str_t
 void logs_decoded_fini(logs_decoded_t *d)
 {
     buf_fini(&d->cols);
+    buf_fini(&d->cols0);
     buf_fini(&d->lines);
     buf_fini(&d->meta);
     buf_fini(&d->file);
@@ -733,80 +753,66 @@ void logs_decoded_fini(logs_decoded_t *d)
     memset(d, 0, sizeof(*d));
 }
 
-/* Decode the columns of chunk k from d's buffers into d->rows, leaving
- * out the rows of the frames in skip (whose line bytes were not
- * decompressed: d->lines holds the others at their offsets). One pass
- * over the three columns; a left-out row costs its varints only. */
-static int logs_block_decode(const logs_block_t *b, const logs_chunk_ref_t *k, uint64_t skip, logs_decoded_t *d)
+/* Decode frame fr's columns (in d->cols) into d->rows from *kept: its
+ * lines start at line_off in d->lines and meta advances m. Timestamps
+ * must ascend inside [k->mint, k->maxt] from *prev_ts; keep false just
+ * advances m. 0 or LOGS_ERR_CORRUPT. */
+static int logs_frame_rows(const logs_chunk_ref_t *k, const logs_frame_ref_t *fr, bool keep, uint64_t line_off,
+                           int64_t *prev_ts, logs_rd_t *m, logs_decoded_t *d, size_t *kept)
 {
-    if (d->cap < k->n) {
-        d->cap = k->n;
-        d->rows = mem_realloc(d->rows, d->cap * sizeof(logs_row_t));
-    }
-    /* cols: ts_0, then deltas (dod), then every line length: two cursors. */
     logs_rd_t r = { d->cols.data, d->cols.len, 0, false };
-    int64_t ts = varint_unzigzag(logs_rd_u(&r));
-    if (ts != k->mint) {
-        return LOGS_ERR_CORRUPT;
-    }
-    logs_rd_t lr = r; /* positioned at the lengths after the timestamp pass below */
-    {
+    logs_rd_t lr = r; /* the lengths follow the timestamps: found by a first pass */
+    int64_t ts = 0;
+    if (keep) {
+        ts = varint_unzigzag(logs_rd_u(&lr));
         uint64_t dt = 0;
         int64_t t = ts;
-        for (uint32_t i = 1; i < k->n && !lr.bad; i++) {
+        if (lr.bad || ts < *prev_ts || ts < k->mint || ts > k->maxt) {
+            return LOGS_ERR_CORRUPT;
+        }
+        for (uint32_t i = 1; i < fr->rows && !lr.bad; i++) {
             dt = i == 1 ? logs_rd_u(&lr) : dt + (uint64_t)varint_unzigzag(logs_rd_u(&lr));
             if (dt > (uint64_t)k->maxt - (uint64_t)t) {
                 return LOGS_ERR_CORRUPT;
             }
             t = (int64_t)((uint64_t)t + dt);
         }
-        if (lr.bad || t != k->maxt) {
-            return LOGS_ERR_CORRUPT;
-        }
+        r.pos = 0;
+        (void)logs_rd_u(&r); /* ts_0 again: r now reads the deltas */
+        *prev_ts = t;
     }
     const char *lines = d->lines.data ? (const char *)d->lines.data : "";
-    logs_rd_t m = { d->meta.data, d->meta.len, 0, false };
-    uint64_t off = 0, dt = 0;
-    size_t kept = 0;
-    uint32_t i = 0;
-    for (uint32_t f = 0; f < k->nframes; f++) {
-        const logs_frame_ref_t *fr = &b->frames[k->frame0 + f];
-        uint64_t frame_end = off + fr->raw;
-        bool keep = !(skip >> f & 1);
-        for (uint32_t j = 0; j < fr->rows; j++, i++) {
-            if (i > 0) {
-                dt = i == 1 ? logs_rd_u(&r) : dt + (uint64_t)varint_unzigzag(logs_rd_u(&r));
-                ts = (int64_t)((uint64_t)ts + dt); /* bounded by the pass above */
+    uint64_t off = line_off, end = line_off + fr->raw, dt = 0;
+    for (uint32_t j = 0; j < fr->rows; j++) {
+        str_t meta = str_from("", 0);
+        if (k->mlen != 0) {
+            uint64_t len = logs_rd_u(m);
+            if (m->bad || len > m->len - m->pos) {
+                return LOGS_ERR_CORRUPT;
             }
-            uint64_t len = logs_rd_u(&lr);
-            if (lr.bad || len > frame_end - off) {
-                return LOGS_ERR_CORRUPT; /* a line must lie inside its frame */
+            meta = str_from((const char *)m->p + m->pos, (size_t)len);
+            m->pos += (size_t)len;
+            if (keep && logs_meta_get((const uint8_t *)meta.p, meta.len, NULL, LOGS_MAX_META) < 0) {
+                return LOGS_ERR_CORRUPT;
             }
-            str_t meta = str_from("", 0);
-            if (k->mlen != 0) {
-                uint64_t mlen = logs_rd_u(&m);
-                if (m.bad || mlen > m.len - m.pos) {
-                    return LOGS_ERR_CORRUPT;
-                }
-                meta = str_from((const char *)m.p + m.pos, (size_t)mlen);
-                m.pos += (size_t)mlen;
-                if (keep && logs_meta_get((const uint8_t *)meta.p, meta.len, NULL, LOGS_MAX_META) < 0) {
-                    return LOGS_ERR_CORRUPT;
-                }
-            }
-            if (keep) {
-                d->rows[kept++] = (logs_row_t){ ts, str_from(lines + off, (size_t)len), meta };
-            }
-            off += len;
         }
-        if (off != frame_end) {
-            return LOGS_ERR_CORRUPT;
+        if (!keep) {
+            continue;
         }
+        if (j > 0) {
+            dt = j == 1 ? logs_rd_u(&r) : dt + (uint64_t)varint_unzigzag(logs_rd_u(&r));
+            ts = (int64_t)((uint64_t)ts + dt); /* bounded by the first pass */
+        }
+        uint64_t len = logs_rd_u(&lr);
+        if (lr.bad || len > end - off) {
+            return LOGS_ERR_CORRUPT; /* a line must lie inside its frame */
+        }
+        d->rows[(*kept)++] = (logs_row_t){ ts, str_from(lines + off, (size_t)len), meta };
+        off += len;
     }
-    if (r.bad || lr.pos != lr.len || m.pos != m.len || off != k->raw_bytes) {
+    if (keep && (r.bad || lr.pos != lr.len || off != end)) {
         return LOGS_ERR_CORRUPT;
     }
-    d->n = kept;
     return 0;
 }
 
@@ -815,7 +821,6 @@ int logs_block_read(const logs_block_t *b, uint32_t c, uint64_t skip, logs_decod
     const logs_chunk_ref_t *k = &b->chunks[c];
     d->n = 0;
     buf_reset(&d->file);
-    buf_reset(&d->cols);
     buf_reset(&d->lines);
     buf_reset(&d->meta);
     size_t total = (size_t)k->flen + k->clen + k->llen + k->mlen;
@@ -829,33 +834,63 @@ int logs_block_read(const logs_block_t *b, uint32_t c, uint64_t skip, logs_decod
     if (crc32c(0, d->file.data, k->flen) != k->fcrc || crc32c(0, d->file.data + k->flen, total - k->flen) != k->dcrc) {
         return LOGS_ERR_CORRUPT;
     }
-    const uint8_t *p = d->file.data + k->flen;
-    if (decompress_zstd(p, k->clen, (size_t)k->n * 2 * VARINT_MAX_LEN, &d->cols) != COMPRESS_OK) {
+    const uint8_t *pc = d->file.data + k->flen; /* the frames' columns */
+    const uint8_t *pl = pc + k->clen;           /* their lines */
+    if (k->mlen && decompress_zstd(pl + k->llen, k->mlen, LOGS_CHUNK_MAX_RAW, &d->meta) != COMPRESS_OK) {
         return LOGS_ERR_CORRUPT;
+    }
+    if (d->cap < k->n) {
+        d->cap = k->n;
+        d->rows = mem_realloc(d->rows, d->cap * sizeof(logs_row_t));
     }
     /* Frames land at their offsets in d->lines; frame 0 is every other
      * frame's prefix, so it is decoded whenever any frame is. */
+    uint64_t all = logs_block_frames_all(b, c);
     buf_reserve(&d->lines, k->raw_bytes);
-    const uint8_t *fz = p + k->clen;
-    uint64_t off = 0;
     const logs_frame_ref_t *f0 = &b->frames[k->frame0];
+    logs_rd_t m = { d->meta.data, d->meta.len, 0, false };
+    uint64_t off = 0;
+    int64_t prev_ts = k->mint;
+    size_t kept = 0;
     for (uint32_t f = 0; f < k->nframes; f++) {
         const logs_frame_ref_t *fr = &b->frames[k->frame0 + f];
-        bool want = !(skip >> f & 1) || (f == 0 && (skip & logs_block_frames_all(b, c)) != logs_block_frames_all(b, c));
-        if (want && fr->raw > 0) {
+        bool keep = !(skip >> f & 1);
+        bool lines = keep || (f == 0 && (skip & all) != all);
+        if (lines && fr->raw > 0) {
             d->lines.len = (size_t)off;
-            if (decompress_zstd_prefix(fz, fr->clen, fr->raw, d->lines.data, f ? f0->raw : 0, &d->lines) !=
+            if (decompress_zstd_prefix(pl, fr->clen, fr->raw, d->lines.data, f ? f0->raw : 0, &d->lines) !=
                     COMPRESS_OK ||
                 d->lines.len != off + fr->raw) {
                 return LOGS_ERR_CORRUPT;
             }
         }
-        fz += fr->clen;
+        if (f == 0 && (skip & all) != all) { /* frame 0's columns: the others' prefix */
+            buf_reset(&d->cols0);
+            if (decompress_zstd(pc, fr->cols, (size_t)fr->rows * 2 * VARINT_MAX_LEN, &d->cols0) != COMPRESS_OK) {
+                return LOGS_ERR_CORRUPT;
+            }
+        }
+        if (keep) {
+            buf_reset(&d->cols);
+            if (f == 0) {
+                buf_append(&d->cols, d->cols0.data, d->cols0.len);
+            } else if (decompress_zstd_prefix(pc, fr->cols, (size_t)fr->rows * 2 * VARINT_MAX_LEN, d->cols0.data,
+                                              d->cols0.len, &d->cols) != COMPRESS_OK) {
+                return LOGS_ERR_CORRUPT;
+            }
+        }
+        rc = logs_frame_rows(k, fr, keep, off, &prev_ts, &m, d, &kept);
+        if (rc != 0) {
+            return rc;
+        }
+        pc += fr->cols;
+        pl += fr->clen;
         off += fr->raw;
     }
     d->lines.len = (size_t)off;
-    if (k->mlen && decompress_zstd(p + k->clen + k->llen, k->mlen, LOGS_CHUNK_MAX_RAW, &d->meta) != COMPRESS_OK) {
+    if (m.pos != m.len || (skip == 0 && prev_ts != k->maxt)) {
         return LOGS_ERR_CORRUPT;
     }
-    return logs_block_decode(b, k, skip, d);
+    d->n = kept;
+    return 0;
 }

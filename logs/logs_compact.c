@@ -106,7 +106,7 @@ int logs_cut(logs_store_t *s, bool all)
         }
         return 0;
     }
-    uint64_t seq = s->next_block_seq++;
+    uint64_t seq = __atomic_fetch_add(&s->next_block_seq, 1, __ATOMIC_RELAXED);
     logs_block_writer_t *w = NULL;
     logs_block_t *b = NULL;
     arena_t *a = arena_create(64 << 10);
@@ -240,7 +240,7 @@ static int logs_merge_blocks(logs_store_t *s, logs_block_t **in, uint32_t n, log
         sts[i] = s->ix.streams[gids[i]];
     }
     pthread_rwlock_unlock(&s->lock);
-    uint64_t seq = s->next_block_seq++;
+    uint64_t seq = __atomic_fetch_add(&s->next_block_seq, 1, __ATOMIC_RELAXED);
     logs_compact_ctx_t c = { s, NULL, 0 };
     c.rc = logs_block_writer_open(s->blocks_dir, seq, rank, 1, LOGS_ZLEVEL_COMPACT,
                                   s->o.block_bytes * LOGS_COMPACT_CHUNK_MUL, &c.w);

@@ -288,10 +288,12 @@ int logs_rec_decode(const uint8_t *p, size_t len, const logs_rec_visitor_t *v, u
  *   | part   | content                                                   |
  *   |--------|-----------------------------------------------------------|
  *   | filter | the frames' logs_filter bytes, concatenated (raw)         |
- *   | cols   | varint(ts_0) (zigzag), uvarint(ts_1 - ts_0), then for     |
- *   |        | i >= 2 varint((ts_i - ts_i-1) - (ts_i-1 - ts_i-2))        |
- *   |        | (delta of deltas: regular spacing costs ~1 byte before    |
- *   |        | zstd, nothing after), then uvarint(len line_i) per entry  |
+ *   | cols   | per frame, one zstd frame each (frame 0's columns are the |
+ *   |        | others' zstd prefix): varint(ts_0) (zigzag),              |
+ *   |        | uvarint(ts_1 - ts_0), then for i >= 2                     |
+ *   |        | varint((ts_i - ts_i-1) - (ts_i-1 - ts_i-2)) (delta of     |
+ *   |        | deltas: regular spacing costs nothing after zstd), then   |
+ *   |        | uvarint(len line_i) per entry of the frame                |
  *   | lines  | the frames, concatenated: frame 0's zstd frame, then the  |
  *   |        | others' (prefix: frame 0's bytes); a frame of only empty  |
  *   |        | lines has no bytes                                        |
@@ -304,7 +306,8 @@ int logs_rec_decode(const uint8_t *p, size_t len, const logs_rec_visitor_t *v, u
  *   per chunk (grouped by stream, each stream's by mint):
  *   | mint | maxt - mint | n | line bytes | off | filter_len | cols_len |
  *   | lines_len | meta_len | u32le crc32c(filter) | u32le crc32c(cols..meta) |
- *   | nframes | per frame: rows | line bytes | filter_len | zstd bytes |
+ *   | nframes | per frame: rows | cols_len | line bytes | filter_len |
+ *   | lines zstd bytes |
  * rank orders blocks for "arrival order" of equal timestamps: a cut's seq,
  * or the smallest rank of a compaction's inputs. level: 0 for a head cut
  * (fast zstd, block_bytes chunks), 1 for a compaction's output.
@@ -321,7 +324,11 @@ int logs_rec_decode(const uint8_t *p, size_t len, const logs_rec_visitor_t *v, u
 #define LOGS_CHUNK_MAX_FRAMES 64     /* frames of a chunk: skip masks are one uint64_t */
 
 typedef struct logs_frame_ref {
-    uint32_t rows, raw, flen, clen;
+    uint32_t rows; /* entries */
+    uint32_t cols; /* zstd bytes of its columns */
+    uint32_t raw;  /* line bytes */
+    uint32_t flen; /* filter bytes */
+    uint32_t clen; /* zstd bytes of its lines (0 when raw is 0) */
 } logs_frame_ref_t;
 
 typedef struct logs_chunk_ref {
@@ -365,7 +372,7 @@ typedef struct logs_block {
 
 /* A chunk decoded: rows borrowing raw. */
 typedef struct logs_decoded {
-    buf_t cols, lines, meta, file;
+    buf_t cols, cols0, lines, meta, file; /* cols0: frame 0's columns, the others' prefix */
     logs_row_t *rows;
     size_t n, cap;
 } logs_decoded_t;
@@ -454,7 +461,10 @@ size_t logs_rows_dedup(logs_row_t *rows, size_t n);
 /* logs_store.c / logs_compact.c / logs_select.c: the store.           */
 /* ------------------------------------------------------------------ */
 /*
- * Locks, in order: maint_mu (one cut/compaction at a time) → lock (index,
+ * Locks, in order: maint_mu (one head cut at a time) or compact_mu (one
+ * compaction or retention pass at a time; cuts and compactions run on
+ * their own threads so a long compaction never holds up the cuts that
+ * relieve memory) → lock (index,
  * heads, the block list; readers share it). Block references are atomic:
  * a reader takes references under the read lock and reads the files with
  * no lock held; a block dropped from the list is freed (and unlinked when
@@ -490,11 +500,12 @@ struct logs_store {
     uint64_t head_entries, head_bytes; /* lock */
     logs_block_t **blocks;             /* ascending rank, then seq (lock) */
     uint32_t nblocks, capblocks;
-    uint64_t next_block_seq; /* maint_mu */
+    uint64_t next_block_seq; /* __atomic: cuts and compactions both name blocks */
     pthread_mutex_t maint_mu;
+    pthread_mutex_t compact_mu;
 
-    pthread_t bg;
-    bool bg_running, stopping, bg_kick;
+    pthread_t bg, cbg; /* the cut thread and the compaction thread */
+    bool bg_running, cbg_running, stopping, bg_kick;
     pthread_mutex_t bg_mu;
     pthread_cond_t bg_cond;
 

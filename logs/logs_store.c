@@ -251,6 +251,7 @@ static int logs_replay_rec(void *ctx, uint32_t seg, const uint8_t *p, size_t len
 /* ---- lifecycle ---- */
 
 static void *logs_bg_main(void *arg);
+static void *logs_compact_main(void *arg);
 
 static logs_store_t *logs_new(const logs_store_opts_t *o)
 {
@@ -272,6 +273,7 @@ static logs_store_t *logs_new(const logs_store_opts_t *o)
     s->next_block_seq = 1;
     pthread_rwlock_init(&s->lock, NULL);
     pthread_mutex_init(&s->maint_mu, NULL);
+    pthread_mutex_init(&s->compact_mu, NULL);
     pthread_mutex_init(&s->bg_mu, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
@@ -329,6 +331,14 @@ int logs_store_open(const logs_store_opts_t *o, logs_store_t **out, char *err, s
             s->bg_running = true;
         }
     }
+    if (rc == 0 && o->background) {
+        if (pthread_create(&s->cbg, NULL, logs_compact_main, s) != 0) {
+            snprintf(err, errlen, "cannot start the compaction thread");
+            rc = LOGS_ERR_IO;
+        } else {
+            s->cbg_running = true;
+        }
+    }
     if (rc != 0) {
         logs_store_close(s);
         return rc;
@@ -342,12 +352,15 @@ void logs_store_close(logs_store_t *s)
     if (!s) {
         return;
     }
+    pthread_mutex_lock(&s->bg_mu);
+    s->stopping = true;
+    pthread_cond_broadcast(&s->bg_cond);
+    pthread_mutex_unlock(&s->bg_mu);
     if (s->bg_running) {
-        pthread_mutex_lock(&s->bg_mu);
-        s->stopping = true;
-        pthread_cond_broadcast(&s->bg_cond);
-        pthread_mutex_unlock(&s->bg_mu);
         pthread_join(s->bg, NULL);
+    }
+    if (s->cbg_running) {
+        pthread_join(s->cbg, NULL);
     }
     reclog_close(s->wal);
     for (uint32_t i = 0; i < s->nblocks; i++) {
@@ -359,6 +372,7 @@ void logs_store_close(logs_store_t *s)
     buf_fini(&s->meta);
     pthread_rwlock_destroy(&s->lock);
     pthread_mutex_destroy(&s->maint_mu);
+    pthread_mutex_destroy(&s->compact_mu);
     pthread_mutex_destroy(&s->bg_mu);
     pthread_cond_destroy(&s->bg_cond);
     mem_free(s->dir);
@@ -373,7 +387,7 @@ static void logs_kick(logs_store_t *s)
 {
     pthread_mutex_lock(&s->bg_mu);
     s->bg_kick = true;
-    pthread_cond_signal(&s->bg_cond);
+    pthread_cond_broadcast(&s->bg_cond); /* the cut thread; the compaction thread just looks again */
     pthread_mutex_unlock(&s->bg_mu);
 }
 
@@ -497,8 +511,10 @@ int logs_store_flush(logs_store_t *s)
 {
     pthread_mutex_lock(&s->maint_mu);
     int rc = logs_cut(s, true);
-    int crc = logs_compact(s, true);
     pthread_mutex_unlock(&s->maint_mu);
+    pthread_mutex_lock(&s->compact_mu);
+    int crc = logs_compact(s, true);
+    pthread_mutex_unlock(&s->compact_mu);
     return rc != 0 ? rc : crc;
 }
 
@@ -524,8 +540,29 @@ static void *logs_bg_main(void *arg)
         if (due && logs_cut(s, false) != 0) {
             log_warn("logs: head cut failed; retrying");
         }
-        logs_compact(s, false);
         pthread_mutex_unlock(&s->maint_mu);
+        pthread_mutex_lock(&s->bg_mu);
+    }
+    pthread_mutex_unlock(&s->bg_mu);
+    return NULL;
+}
+
+/* Compaction and retention, once a second, apart from the cuts. */
+static void *logs_compact_main(void *arg)
+{
+    logs_store_t *s = arg;
+    pthread_mutex_lock(&s->bg_mu);
+    while (!s->stopping) {
+        struct timespec ts;
+        clock_mono_deadline(1000, &ts);
+        pthread_cond_timedwait(&s->bg_cond, &s->bg_mu, &ts);
+        if (s->stopping) {
+            break;
+        }
+        pthread_mutex_unlock(&s->bg_mu);
+        pthread_mutex_lock(&s->compact_mu);
+        logs_compact(s, false);
+        pthread_mutex_unlock(&s->compact_mu);
         pthread_mutex_lock(&s->bg_mu);
     }
     pthread_mutex_unlock(&s->bg_mu);
