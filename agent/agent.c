@@ -48,6 +48,7 @@ struct agent {
     msink_t host, pub, meta; /* meta: up and scrape_* of the host job */
     msink_t stale;           /* markers for series the last collection lost */
     pthread_mutex_t pub_mu;  /* guards pub */
+    bool pub_preview;        /* pub holds the start-up preview: nothing of it was shipped */
     buf_t scratch, series_scratch;
     label_t *series;
     label_t *host_target;
@@ -161,8 +162,11 @@ static void agent_collect(agent_t *a, int64_t tick)
     /* pub still holds the previous collection: series it had and this
      * one lacks (a disk or interface gone, a collector failing) get a
      * stale marker, as Prometheus writes when a scraped series vanishes. */
-    msink_stale(&a->pub, &a->host, &a->scratch, &a->stale);
-    agent_emit(a, &a->stale, a->host_target, a->nhost_target, false, false, tick);
+    if (!a->pub_preview) {
+        msink_stale(&a->pub, &a->host, &a->scratch, &a->stale);
+        agent_emit(a, &a->stale, a->host_target, a->nhost_target, false, false, tick);
+    }
+    a->pub_preview = false;
     double d = clock_mono_s() - t0;
     /* What Prometheus would record scraping this job. */
     if (a->nship > 0) {
@@ -182,8 +186,27 @@ static void agent_collect(agent_t *a, int64_t tick)
     pthread_mutex_unlock(&a->pub_mu);
 }
 
+/* Fill what /metrics serves before the first grid tick (up to one
+ * collect.interval away): the collectors and the agent's own metrics,
+ * read now and shipped nowhere. The first collection replaces it. */
+static void agent_collect_preview(agent_t *a)
+{
+    int64_t now = agent_wall_ms();
+    msink_reset(&a->host);
+    agent_collectors_run(a, now);
+    agent_self_metrics(&a->self, a->ship, a->nship, &a->scratch, &a->host);
+    agent_logs_metrics(a->logs, &a->host);
+    pthread_mutex_lock(&a->pub_mu);
+    msink_t tmp = a->pub;
+    a->pub = a->host;
+    a->host = tmp;
+    a->pub_preview = true;
+    pthread_mutex_unlock(&a->pub_mu);
+}
+
 void agent_run(agent_t *a)
 {
+    agent_collect_preview(a);
     int64_t iv = a->cfg->interval_ms;
     int64_t next = agent_grid_next(iv);
     for (;;) {

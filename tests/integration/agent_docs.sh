@@ -57,14 +57,15 @@ if "$AGENT" --check-config --config.file="$TMP/bad2.yml" 2>"$TMP/err"; then fail
 grep -q 'scrape.targets\[0\].urls: "ftp://a": unsupported URL scheme' "$TMP/err" || fail "bad target: $(cat "$TMP/err")"
 
 read -r P_AGENT P_DEAD <<<"$($HELPER ports 2)"
-"$AGENT" --web.listen-address=127.0.0.1:"$P_AGENT" --collect.interval=1s --storage.path="$TMP/agent" \
+# A long interval: /metrics must hold everything before the first tick.
+"$AGENT" --web.listen-address=127.0.0.1:"$P_AGENT" --collect.interval=1h --storage.path="$TMP/agent" \
     --remote-write.url="http://127.0.0.1:$P_DEAD/api/v1/write" >"$TMP/agent.log" 2>&1 &
 PIDS[agent]=$!
 $HELPER wait "http://127.0.0.1:$P_AGENT/-/healthy" --timeout 30 --pid "${PIDS[agent]}"
 [[ "$(curl -s "http://127.0.0.1:$P_AGENT/-/healthy")" == "pharos-agent is Healthy." ]] || fail "/-/healthy body"
 [[ "$(curl -s "http://127.0.0.1:$P_AGENT/-/ready")" == "pharos-agent is Healthy." ]] || fail "/-/ready body"
-sleep 1.5
 curl -s "http://127.0.0.1:$P_AGENT/metrics" >"$TMP/metrics.txt"
+grep -q '^node_load1 ' "$TMP/metrics.txt" || fail "/metrics lacks node_load1 before the first collection tick"
 while read -r m; do
     grep -q "^$m[{ ]" "$TMP/metrics.txt" || fail "documented metric $m is not in /metrics"
 done <"$TMP/own.txt"
