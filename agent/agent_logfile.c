@@ -1,31 +1,27 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * agent_logfile: the file input. Follows the files its sources' glob
- * patterns match (rescanned by agent_logfile_scan, no inotify), reads
- * whole lines from each by its open fd, and emits one entry per line:
- * plain files with the read time (made strictly increasing per file, so
- * equal lines read together stay distinct) and labels filename + static; CRI files
- * (Kubernetes pod logs) with the line's own time, P parts reassembled up
- * to the F part, and labels namespace, pod, container (from the path
- * <ns>_<pod>_<uid>/<container>/<n>.log), stream + static.
+ * agent_logfile: the file input. Follows the files its sources' globs
+ * match (rescanned, no inotify), reads whole lines by each file's open
+ * fd and emits one entry per line: plain files with the read time (made
+ * strictly increasing per file, so equal lines read together stay
+ * distinct), labels filename + static; CRI files (pod logs) with the
+ * line's own time, P parts reassembled up to the F part, labels
+ * namespace, pod, container (from <ns>_<pod>_<uid>/<container>/<n>.log),
+ * stream + static.
  *
- * Positions: a file is known by (dev, inode). off is the next byte to
- * read; ckpt is where a restart resumes: the end of the last line
- * emitted, held at the start of a CRI P chain (or of a line too long for
- * the read buffer) until it is complete, so a restart re-reads it whole.
- * Each change ticks the pipeline's clock; agent_logfile_checkpoint writes
- * the files changed since a clock value (the delta a batch carries). A
- * fingerprint (CRC32C of the first AGENT_POS_FP_MAX bytes) tells a file
- * from another that got its inode.
+ * Positions: a file is known by (dev, inode); off is the next byte to
+ * read, ckpt where a restart resumes (the end of the last line emitted,
+ * held at the start of an open CRI P chain or an over-long line). Each
+ * change ticks the pipeline's clock; agent_logfile_checkpoint writes the
+ * files changed since a clock value. A CRC32C fingerprint of the first
+ * bytes tells a file from another that got its inode.
  *
- * Rotation: a path that names another inode at a scan, or a file no
- * longer matched, is "rotated": it is read to its end by its fd (twice
- * at EOF, for a writer's last lines), then closed and forgotten; the new
- * file of that path is read only after. Truncation: a file shorter than
- * its offset restarts at 0. Bounds: one shared read buffer of max_line +
- * 4 KiB; a line longer is cut to max_line and the rest skipped (counted),
- * as is a reassembled CRI line; the per-file reassembly buffer is freed
- * when large.
+ * Rotation: a path naming another inode, or a file no longer matched, is
+ * read to its end by its fd (twice at EOF), then forgotten; the path's
+ * new file is read after. Truncation: a file shorter than its offset
+ * restarts at 0. Bounds: one read buffer of max_line + 4 KiB; a longer
+ * line (or reassembled CRI line) is cut to max_line, the rest skipped and
+ * counted.
  */
 #include <dirent.h>
 #include <errno.h>

@@ -1,34 +1,28 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * logql_range: range aggregations (count_over_time, rate, bytes_*,
- * absent_over_time, and the unwrap family) over the query's steps, as
- * Loki's range_vector.go computes them.
+ * absent_over_time, the unwrap family) over the query's steps, as Loki's
+ * range_vector.go computes them.
  *
  * Core idea: one selection reads every entry in [start - range - offset,
- * last step - offset] (plus Loki's leap nanosecond), runs the pipeline,
- * and appends (ts, value) to the series its final labels name (after the
- * aggregation's by/without; an entry carrying __error__ keeps all its
- * labels, as Loki's GroupedLabels does, so the error can be reported).
- * Then each series' samples are sorted once and the steps slide two
- * cursors over them: window i is (t_i - offset - range, t_i - offset].
- * count_over_time and rate (without unwrap) cost O(1) per step whatever
- * range/step is; the other functions walk the window's samples.
+ * last step - offset], runs the pipeline, and appends (ts, value) to the
+ * series its final labels name (after by/without; an entry with
+ * __error__ keeps all its labels, as Loki's GroupedLabels does). Each
+ * series' samples are sorted once and the steps slide two cursors over
+ * them: window i is (t_i - offset - range, t_i - offset]; count and rate
+ * cost O(1) per step, the other functions walk the window.
  *
- * Loki's rules kept: an unwrapped label that is absent or empty drops the
- * entry; a failed conversion sets __error__=SampleExtractionErr with Go's
- * error text; without by, the unwrapped label leaves the series labels; a
- * series with __error__ that has a point at some step fails the query
- * with Loki's pipeline error text; rate over unwrap is sum / range; the
- * rate_counter extrapolation is Loki's copy of Prometheus' (first sample
- * minus the range as the window start). A parent sum over count/rate/
- * bytes/sum_over_time without its own grouping pushes its grouping here
- * (Loki's canInjectVectorGrouping); the grouping, the unwrap and the
- * stages give the parsers their hints, and an error the hints asked for
- * (__preserve_error__="true") does not fail the query.
+ * Loki's rules kept: an absent or empty unwrapped label drops the entry;
+ * a failed conversion sets __error__=SampleExtractionErr; without by the
+ * unwrapped label leaves the series; a series with __error__ and a point
+ * fails the query with Loki's text unless the hints asked to keep it
+ * (__preserve_error__); rate over unwrap is sum / range; rate_counter
+ * extrapolates as Prometheus; a parent sum without its own grouping
+ * pushes its grouping here (canInjectVectorGrouping), and grouping,
+ * unwrap and stages give the parsers their hints.
  *
  * Invariant: the steady path allocates only when a series' sample array
- * grows (doubling); the per-stream fast path reuses the series when the
- * pipeline cannot change labels and the entry has no metadata.
+ * grows (doubling).
  */
 #include <math.h>
 #include <stdio.h>
