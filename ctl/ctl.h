@@ -55,6 +55,9 @@ void ctl_query_range_usage(FILE *out);
 /* pharosctl logs (ctl_logs.c). */
 int ctl_logs_run(const ctl_env_t *env, int argc, char **argv);
 void ctl_logs_usage(FILE *out);
+/* pharosctl check rules (ctl_check.c): promtool check rules, offline. */
+int ctl_check_run(const ctl_env_t *env, int argc, char **argv);
+void ctl_check_usage(FILE *out);
 
 /* A time argument: "now", "now-<duration>", "now+<duration>",
  * "-<duration>" (= now-<duration>), Unix seconds ("1700000000.5") or

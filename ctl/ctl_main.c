@@ -37,6 +37,10 @@ static const ctl_command_t ctl_commands[] = {
       .summary = "Print the log lines a LogQL query selects, and follow new ones",
       .run = ctl_logs_run,
       .usage = ctl_logs_usage },
+    { .name = "check",
+      .summary = "Check Prometheus rule files as promtool check rules does (check rules FILE...)",
+      .run = ctl_check_run,
+      .usage = ctl_check_usage },
 };
 
 #define CTL_NCOMMANDS (sizeof(ctl_commands) / sizeof(ctl_commands[0]))

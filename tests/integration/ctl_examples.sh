@@ -69,6 +69,7 @@ while i < len(lines) - 4:
     i += 1
 PY
 pharosctl() { "$ctl" "$@"; }
+cd "$root" # the check rules examples name files relative to the repository
 n=0
 while IFS= read -r cmd; do
   want=""
@@ -86,6 +87,9 @@ done < "$tmp/examples"
 
 status() { set +e; "$ctl" "$@" >/dev/null 2>&1; echo $?; set -e; }
 [ "$(status query up)" = 0 ] || fail "query up: want exit 0"
+[ "$(status check rules tests/data/alerts/rules/basic_valid.yml)" = 0 ] || fail "check rules: want exit 0"
+[ "$(status check rules tests/data/alerts/rules/bad_names.yml)" = 1 ] || fail "check rules bad: want exit 1"
+[ "$(status check rules)" = 2 ] || fail "check rules without files: want exit 2"
 [ "$(status query 'sum(')" = 1 ] || fail "bad PromQL: want exit 1"
 [ "$(status query-range --start -1h --end now --step 1ms up)" = 1 ] || fail "too many points: want exit 1"
 [ "$(status query --time soon up)" = 2 ] || fail "bad time: want exit 2"

@@ -1,0 +1,809 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * alerts_tmpl_exec: executes a parsed template as Go's text/template does
+ * with Option("missingkey=zero"), and expands alert fields as Prometheus'
+ * alerting rule does (the $labels/$externalLabels/$externalURL/$value
+ * definitions prepended, the "<error expanding template: ...>" text).
+ *
+ * Core idea: a walk over the AST that mirrors Go's exec.go state machine:
+ * evalPipeline / evalCommand / evalArg / evalField / evalCall with the same
+ * argument type checks, the same truth rules for if/with/range, and the same
+ * "last node visited" (s.at) so an error names the same node and column as
+ * Go: "template: NAME:LINE:COL: executing \"NAME\" at <node>: message".
+ * Values are tmpl_val_t (alerts_int.h), Go's reflect.Value for the handful
+ * of types a Prometheus template can meet.
+ *
+ * Invariants: the first error stops execution (the caller discards output);
+ * work is bounded by TMPL_MAX_STEPS node visits and output by max_output, so
+ * nested ranges over large query results end in an error, never a hang;
+ * recursion depth is bounded by the parser's depth limit. Variables live on
+ * a fixed stack (TMPL_MAX_XVARS) with Go's scoping (popped at the end of
+ * if/with/range and per range iteration).
+ */
+#include <assert.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "alerts/alerts_int.h"
+
+#define TMPL_MAX_STEPS 1000000u
+#define TMPL_MAX_XVARS 512
+#define TMPL_DEFAULT_MAX_OUTPUT (1u << 20)
+
+typedef enum at_kind {
+    AT_NONE,
+    AT_ARG,
+    AT_CMD,
+    AT_PIPE,
+    AT_NODE,
+} at_kind_t;
+
+typedef struct xvar {
+    str_t name;
+    tmpl_val_t v;
+} xvar_t;
+
+typedef struct xstate {
+    const alerts_tmpl_t *t;
+    const alerts_tmpl_data_t *d;
+    arena_t *a;
+    buf_t *out;
+    buf_t *err;
+    size_t out_start;
+    size_t max_out;
+    bool failed;
+    at_kind_t at_kind;
+    const void *at;
+    uint32_t at_pos;
+    xvar_t vars[TMPL_MAX_XVARS];
+    size_t nvars;
+    uint64_t steps;
+    tmpl_fctx_t fctx;
+} xstate_t;
+
+static const tmpl_val_t INVALID = { .kind = TMPL_V_INVALID };
+
+static void at_arg(xstate_t *s, const tmpl_arg_t *a)
+{
+    s->at_kind = AT_ARG;
+    s->at = a;
+    s->at_pos = a->pos;
+}
+
+static void at_cmd(xstate_t *s, const tmpl_cmd_t *c)
+{
+    s->at_kind = AT_CMD;
+    s->at = c;
+    s->at_pos = c->pos;
+}
+
+static void node_list_string(const tmpl_node_t *n, buf_t *out);
+
+static void node_string(const tmpl_node_t *n, buf_t *out)
+{
+    static const char *const kw[] = { [TMPL_N_IF] = "if", [TMPL_N_RANGE] = "range", [TMPL_N_WITH] = "with" };
+    switch (n->kind) {
+    case TMPL_N_TEXT:
+        buf_append(out, n->text.p, n->text.len);
+        break;
+    case TMPL_N_ACTION:
+        buf_puts(out, "{{");
+        tmpl_pipe_string(n->pipe, out);
+        buf_puts(out, "}}");
+        break;
+    default:
+        buf_printf(out, "{{%s ", kw[n->kind]);
+        tmpl_pipe_string(n->pipe, out);
+        buf_puts(out, "}}");
+        node_list_string(n->list, out);
+        if (n->else_list != NULL) {
+            buf_puts(out, "{{else}}");
+            node_list_string(n->else_list, out);
+        }
+        buf_puts(out, "{{end}}");
+        break;
+    }
+}
+
+static void node_list_string(const tmpl_node_t *n, buf_t *out)
+{
+    for (; n != NULL; n = n->next) {
+        node_string(n, out);
+    }
+}
+
+static void x_errorf(xstate_t *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void x_errorf(xstate_t *s, const char *fmt, ...)
+{
+    if (s->failed) {
+        return;
+    }
+    s->failed = true;
+    const char *src = s->t->src;
+    size_t pos = s->at_pos <= s->t->len ? s->at_pos : s->t->len;
+    size_t line = 1, col = pos;
+    for (size_t i = 0; i < pos; i++) {
+        if (src[i] == '\n') {
+            line++;
+            col = pos - i - 1;
+        }
+    }
+    buf_t ctx = { 0 };
+    switch (s->at_kind) {
+    case AT_ARG:
+        tmpl_arg_string(s->at, &ctx);
+        break;
+    case AT_CMD:
+        tmpl_cmd_string(s->at, &ctx);
+        break;
+    case AT_PIPE:
+        tmpl_pipe_string(s->at, &ctx);
+        break;
+    case AT_NODE:
+        node_string(s->at, &ctx);
+        break;
+    case AT_NONE:
+        break;
+    }
+    buf_printf(s->err, "template: %s:%zu:%zu: executing ", s->t->name, line, col);
+    labels_quote(str_cstr(s->t->name), s->err);
+    buf_printf(s->err, " at <%.*s>: ", (int)ctx.len, ctx.data ? (const char *)ctx.data : "");
+    buf_fini(&ctx);
+    va_list ap;
+    va_start(ap, fmt);
+    buf_vprintf(s->err, fmt, ap);
+    va_end(ap);
+}
+
+static bool step(xstate_t *s)
+{
+    if (s->failed) {
+        return false;
+    }
+    if (++s->steps > TMPL_MAX_STEPS) {
+        x_errorf(s, "template execution exceeds %u steps", TMPL_MAX_STEPS);
+        return false;
+    }
+    return true;
+}
+
+static void xvar_push(xstate_t *s, str_t name, tmpl_val_t v)
+{
+    if (s->nvars >= TMPL_MAX_XVARS) {
+        x_errorf(s, "too many variables");
+        return;
+    }
+    s->vars[s->nvars].name = name;
+    s->vars[s->nvars].v = v;
+    s->nvars++;
+}
+
+static void xvar_set(xstate_t *s, str_t name, tmpl_val_t v)
+{
+    for (size_t i = s->nvars; i > 0; i--) {
+        if (str_eq(s->vars[i - 1].name, name)) {
+            s->vars[i - 1].v = v;
+            return;
+        }
+    }
+    x_errorf(s, "undefined variable: %.*s", (int)name.len, name.p);
+}
+
+static tmpl_val_t xvar_get(xstate_t *s, str_t name)
+{
+    for (size_t i = s->nvars; i > 0; i--) {
+        if (str_eq(s->vars[i - 1].name, name)) {
+            return s->vars[i - 1].v;
+        }
+    }
+    x_errorf(s, "undefined variable: %.*s", (int)name.len, name.p);
+    return INVALID;
+}
+
+static bool is_true(const tmpl_val_t *v, bool *ok)
+{
+    *ok = true;
+    switch (v->kind) {
+    case TMPL_V_INVALID:
+    case TMPL_V_NIL:
+        return false;
+    case TMPL_V_BOOL:
+        return v->b;
+    case TMPL_V_INT:
+    case TMPL_V_DURATION:
+        return v->i != 0;
+    case TMPL_V_FLOAT:
+        return v->f != 0;
+    case TMPL_V_STRING:
+        return v->s.len > 0;
+    case TMPL_V_MAP:
+        return v->nlabels > 0;
+    case TMPL_V_SAMPLES:
+        return v->n > 0;
+    case TMPL_V_SAMPLE:
+        return v->samples != NULL;
+    case TMPL_V_DATA:
+    case TMPL_V_TIME:
+        return true;
+    }
+    return true;
+}
+
+static tmpl_val_t eval_pipeline(xstate_t *s, tmpl_val_t dot, const tmpl_pipe_t *p);
+static tmpl_val_t eval_function(xstate_t *s, tmpl_val_t dot, const tmpl_arg_t *id, const tmpl_cmd_t *cmd,
+                                const tmpl_val_t *final);
+
+static tmpl_val_t ideal_constant(xstate_t *s, const tmpl_arg_t *n)
+{
+    tmpl_val_t v = { 0 };
+    if (n->is_float) {
+        v.kind = TMPL_V_FLOAT;
+        v.f = n->fval;
+    } else if (n->is_int) {
+        v.kind = TMPL_V_INT;
+        v.i = n->ival;
+    } else {
+        x_errorf(s, "%.*s overflows int", (int)n->text.len, n->text.p);
+    }
+    return v;
+}
+
+static void not_a_function(xstate_t *s, const tmpl_cmd_t *cmd, const tmpl_val_t *final)
+{
+    if ((cmd != NULL && cmd->nargs > 1) || final != NULL) {
+        buf_t b = { 0 };
+        tmpl_arg_string(cmd != NULL ? cmd->args[0] : s->at, &b);
+        x_errorf(s, "can't give argument to non-function %.*s", (int)b.len, b.data ? (char *)b.data : "");
+        buf_fini(&b);
+    }
+}
+
+static const char *data_type =
+    "struct { Labels map[string]string; ExternalLabels map[string]string; ExternalURL string; Value float64 }";
+
+static tmpl_val_t eval_field(xstate_t *s, str_t field, const tmpl_cmd_t *args, const tmpl_val_t *final, tmpl_val_t recv)
+{
+    tmpl_val_t v = { 0 };
+    bool has_args = (args != NULL && args->nargs > 1) || final != NULL;
+    if (recv.kind == TMPL_V_INVALID || recv.kind == TMPL_V_NIL) {
+        return INVALID;
+    }
+    if (recv.kind == TMPL_V_DATA || recv.kind == TMPL_V_SAMPLE) {
+        if (recv.kind == TMPL_V_SAMPLE && recv.samples == NULL) {
+            x_errorf(s, "nil pointer evaluating *template.sample.%.*s", (int)field.len, field.p);
+            return INVALID;
+        }
+        bool data = recv.kind == TMPL_V_DATA;
+        const alerts_tmpl_sample_t *sm = recv.samples;
+        if (str_eq_cstr(field, "Labels")) {
+            v.kind = TMPL_V_MAP;
+            v.labels = data ? s->d->labels : sm->labels;
+            v.nlabels = data ? s->d->nlabels : sm->nlabels;
+        } else if (str_eq_cstr(field, "Value")) {
+            v.kind = TMPL_V_FLOAT;
+            v.f = data ? s->d->value : sm->value;
+        } else if (data && str_eq_cstr(field, "ExternalLabels")) {
+            v.kind = TMPL_V_MAP;
+            v.labels = s->d->external_labels;
+            v.nlabels = s->d->nexternal_labels;
+        } else if (data && str_eq_cstr(field, "ExternalURL")) {
+            v.kind = TMPL_V_STRING;
+            v.s = str_cstr(s->d->external_url);
+        } else {
+            x_errorf(s, "can't evaluate field %.*s in type %s", (int)field.len, field.p,
+                     data ? data_type : "*template.sample");
+            return INVALID;
+        }
+        if (has_args) {
+            x_errorf(s, "%.*s has arguments but cannot be invoked as function", (int)field.len, field.p);
+        }
+        return v;
+    }
+    if (recv.kind == TMPL_V_MAP) {
+        if (has_args) {
+            x_errorf(s, "%.*s is not a method but has arguments", (int)field.len, field.p);
+            return INVALID;
+        }
+        v.kind = TMPL_V_STRING; /* missingkey=zero: "" when absent */
+        for (size_t i = 0; i < recv.nlabels; i++) {
+            if (str_eq(recv.labels[i].name, field)) {
+                v.s = recv.labels[i].value;
+                break;
+            }
+        }
+        return v;
+    }
+    if (recv.kind == TMPL_V_TIME) {
+        if (str_eq_cstr(field, "Unix")) {
+            v.kind = TMPL_V_INT;
+            int64_t sec = recv.i / 1000000000;
+            if (recv.i % 1000000000 < 0) {
+                sec--;
+            }
+            v.i = sec;
+            return v;
+        }
+        if (str_eq_cstr(field, "UnixMilli")) {
+            v.kind = TMPL_V_INT;
+            v.i = recv.i / 1000000;
+            return v;
+        }
+    }
+    x_errorf(s, "can't evaluate field %.*s in type %s", (int)field.len, field.p, tmpl_val_type(&recv));
+    return INVALID;
+}
+
+static tmpl_val_t eval_field_chain(xstate_t *s, tmpl_val_t recv, const str_t *idents, size_t n, const tmpl_cmd_t *args,
+                                   const tmpl_val_t *final)
+{
+    for (size_t i = 0; i + 1 < n && !s->failed; i++) {
+        recv = eval_field(s, idents[i], NULL, NULL, recv);
+    }
+    if (s->failed) {
+        return INVALID;
+    }
+    return eval_field(s, idents[n - 1], args, final, recv);
+}
+
+static tmpl_val_t eval_chain(xstate_t *s, tmpl_val_t dot, const tmpl_arg_t *c, const tmpl_cmd_t *args,
+                             const tmpl_val_t *final)
+{
+    at_arg(s, c);
+    tmpl_val_t base;
+    if (c->pipe != NULL) {
+        base = eval_pipeline(s, dot, c->pipe);
+    } else {
+        base = eval_function(s, dot, c, NULL, NULL);
+    }
+    if (s->failed) {
+        return INVALID;
+    }
+    return eval_field_chain(s, base, c->idents, c->nidents, args, final);
+}
+
+static tmpl_val_t eval_variable(xstate_t *s, const tmpl_arg_t *v, const tmpl_cmd_t *args, const tmpl_val_t *final)
+{
+    at_arg(s, v);
+    tmpl_val_t val = xvar_get(s, v->name);
+    if (v->nidents == 0) {
+        not_a_function(s, args, final);
+        return val;
+    }
+    return eval_field_chain(s, val, v->idents, v->nidents, args, final);
+}
+
+/* Go's validateType for the parameter types our functions declare. */
+static tmpl_val_t validate(xstate_t *s, tmpl_val_t v, tmpl_ptype_t pt)
+{
+    if (s->failed) {
+        return INVALID;
+    }
+    switch (pt) {
+    case TMPL_P_ANY:
+        return v;
+    case TMPL_P_STRING:
+        if (v.kind == TMPL_V_STRING) {
+            return v;
+        }
+        if (v.kind == TMPL_V_INVALID) {
+            x_errorf(s, "invalid value; expected string");
+        } else {
+            x_errorf(s, "wrong type for value; expected string; got %s", tmpl_val_type(&v));
+        }
+        return INVALID;
+    case TMPL_P_SAMPLE:
+        if (v.kind == TMPL_V_SAMPLE) {
+            return v;
+        }
+        if (v.kind == TMPL_V_INVALID || v.kind == TMPL_V_NIL) {
+            return (tmpl_val_t){ .kind = TMPL_V_SAMPLE }; /* nil pointer */
+        }
+        x_errorf(s, "wrong type for value; expected *template.sample; got %s", tmpl_val_type(&v));
+        return INVALID;
+    case TMPL_P_SAMPLES:
+        if (v.kind == TMPL_V_SAMPLES) {
+            return v;
+        }
+        if (v.kind == TMPL_V_INVALID || v.kind == TMPL_V_NIL) {
+            return (tmpl_val_t){ .kind = TMPL_V_SAMPLES };
+        }
+        x_errorf(s, "wrong type for value; expected template.queryResult; got %s", tmpl_val_type(&v));
+        return INVALID;
+    }
+    return v;
+}
+
+static const char *ptype_name(tmpl_ptype_t pt)
+{
+    return pt == TMPL_P_STRING ? "string" : pt == TMPL_P_SAMPLE ? "*template.sample" : "template.queryResult";
+}
+
+static tmpl_val_t eval_arg(xstate_t *s, tmpl_val_t dot, tmpl_ptype_t pt, const tmpl_arg_t *n)
+{
+    at_arg(s, n);
+    switch (n->kind) {
+    case TMPL_A_DOT:
+        return validate(s, dot, pt);
+    case TMPL_A_NIL:
+        if (pt == TMPL_P_STRING) {
+            x_errorf(s, "cannot assign nil to string");
+            return INVALID;
+        }
+        return validate(s, (tmpl_val_t){ .kind = TMPL_V_NIL }, pt);
+    case TMPL_A_FIELD:
+        return validate(s, eval_field_chain(s, dot, n->idents, n->nidents, NULL, NULL), pt);
+    case TMPL_A_VAR:
+        return validate(s, eval_variable(s, n, NULL, NULL), pt);
+    case TMPL_A_PIPE:
+        return validate(s, eval_pipeline(s, dot, n->pipe), pt);
+    case TMPL_A_IDENT:
+        return validate(s, eval_function(s, dot, n, NULL, NULL), pt);
+    case TMPL_A_CHAIN:
+        return validate(s, eval_chain(s, dot, n, NULL, NULL), pt);
+    default:
+        break;
+    }
+    tmpl_val_t v = { 0 };
+    if (pt == TMPL_P_STRING) {
+        if (n->kind == TMPL_A_STRING) {
+            v.kind = TMPL_V_STRING;
+            v.s = n->sval;
+            return v;
+        }
+        x_errorf(s, "expected string; found %.*s", (int)n->text.len, n->text.p);
+        return INVALID;
+    }
+    if (pt != TMPL_P_ANY) {
+        x_errorf(s, "can't handle %.*s for arg of type %s", (int)n->text.len, n->text.p, ptype_name(pt));
+        return INVALID;
+    }
+    switch (n->kind) {
+    case TMPL_A_BOOL:
+        v.kind = TMPL_V_BOOL;
+        v.b = n->bval;
+        return v;
+    case TMPL_A_STRING:
+        v.kind = TMPL_V_STRING;
+        v.s = n->sval;
+        return v;
+    case TMPL_A_NUMBER:
+        return ideal_constant(s, n);
+    default:
+        x_errorf(s, "can't handle assignment of %.*s to empty interface argument", (int)n->text.len, n->text.p);
+        return INVALID;
+    }
+}
+
+/* and/or: evaluate lazily, returning the deciding argument (Go 1.18+). */
+static tmpl_val_t eval_lazy(xstate_t *s, tmpl_val_t dot, bool is_or, const tmpl_arg_t *const *args, size_t nargs,
+                            const tmpl_val_t *final)
+{
+    tmpl_val_t v = INVALID;
+    bool ok = true;
+    for (size_t i = 0; i < nargs && !s->failed; i++) {
+        v = eval_arg(s, dot, TMPL_P_ANY, args[i]);
+        if (is_true(&v, &ok) == is_or) {
+            return v;
+        }
+    }
+    if (final != NULL) {
+        v = *final;
+    }
+    return v;
+}
+
+static tmpl_val_t eval_call(xstate_t *s, tmpl_val_t dot, const tmpl_func_t *f, const tmpl_cmd_t *cmd,
+                            const tmpl_arg_t *id, const tmpl_val_t *final)
+{
+    const tmpl_arg_t *const *args = NULL;
+    size_t nargs = 0;
+    if (cmd != NULL) {
+        args = (const tmpl_arg_t *const *)cmd->args + 1;
+        nargs = cmd->nargs - 1;
+    }
+    size_t num_in = nargs + (final != NULL);
+    size_t np = (size_t)f->nparams;
+    if (f->variadic ? num_in < np : num_in != np) {
+        x_errorf(s, "wrong number of args for %s: want %s%zu got %zu", f->name, f->variadic ? "at least " : "", np,
+                 num_in);
+        return INVALID;
+    }
+    if (f->lazy) {
+        return eval_lazy(s, dot, f->name[0] == 'o', args, nargs, final);
+    }
+    tmpl_val_t *vals = arena_alloc(s->a, (num_in + 1) * sizeof(*vals));
+    for (size_t i = 0; i < nargs && !s->failed; i++) {
+        vals[i] = eval_arg(s, dot, i < np ? f->params[i] : TMPL_P_ANY, args[i]);
+    }
+    if (final != NULL && !s->failed) {
+        vals[nargs] = validate(s, *final, nargs < np ? f->params[nargs] : TMPL_P_ANY);
+    }
+    if (s->failed) {
+        return INVALID;
+    }
+    tmpl_val_t res = INVALID;
+    buf_t e = { 0 };
+    if (f->call(&s->fctx, vals, num_in, &res, &e) != 0) {
+        if (cmd != NULL) {
+            at_cmd(s, cmd);
+        } else {
+            at_arg(s, id);
+        }
+        x_errorf(s, "error calling %s: %.*s", f->name, (int)e.len, e.data ? (char *)e.data : "");
+        res = INVALID;
+    }
+    buf_fini(&e);
+    return res;
+}
+
+static tmpl_val_t eval_function(xstate_t *s, tmpl_val_t dot, const tmpl_arg_t *id, const tmpl_cmd_t *cmd,
+                                const tmpl_val_t *final)
+{
+    at_arg(s, id);
+    const tmpl_func_t *f = tmpl_func_get(id->fn);
+    return eval_call(s, dot, f, cmd, id, final);
+}
+
+static tmpl_val_t eval_command(xstate_t *s, tmpl_val_t dot, const tmpl_cmd_t *cmd, const tmpl_val_t *final)
+{
+    const tmpl_arg_t *first = cmd->args[0];
+    switch (first->kind) {
+    case TMPL_A_FIELD:
+        at_arg(s, first);
+        return eval_field_chain(s, dot, first->idents, first->nidents, cmd, final);
+    case TMPL_A_CHAIN:
+        return eval_chain(s, dot, first, cmd, final);
+    case TMPL_A_IDENT:
+        return eval_function(s, dot, first, cmd, final);
+    case TMPL_A_PIPE:
+        not_a_function(s, cmd, final);
+        return s->failed ? INVALID : eval_pipeline(s, dot, first->pipe);
+    case TMPL_A_VAR:
+        return eval_variable(s, first, cmd, final);
+    default:
+        break;
+    }
+    at_arg(s, first);
+    not_a_function(s, cmd, final);
+    if (s->failed) {
+        return INVALID;
+    }
+    tmpl_val_t v = { 0 };
+    switch (first->kind) {
+    case TMPL_A_BOOL:
+        v.kind = TMPL_V_BOOL;
+        v.b = first->bval;
+        return v;
+    case TMPL_A_DOT:
+        return dot;
+    case TMPL_A_NIL:
+        x_errorf(s, "nil is not a command");
+        return INVALID;
+    case TMPL_A_NUMBER:
+        return ideal_constant(s, first);
+    case TMPL_A_STRING:
+        v.kind = TMPL_V_STRING;
+        v.s = first->sval;
+        return v;
+    default:
+        x_errorf(s, "can't evaluate command %.*s", (int)first->text.len, first->text.p);
+        return INVALID;
+    }
+}
+
+static tmpl_val_t eval_pipeline(xstate_t *s, tmpl_val_t dot, const tmpl_pipe_t *p)
+{
+    s->at_kind = AT_PIPE;
+    s->at = p;
+    s->at_pos = p->pos;
+    tmpl_val_t v = INVALID;
+    for (size_t i = 0; i < p->ncmds && !s->failed; i++) {
+        tmpl_val_t prev = v;
+        v = eval_command(s, dot, p->cmds[i], i > 0 ? &prev : NULL);
+    }
+    if (s->failed) {
+        return INVALID;
+    }
+    for (size_t i = 0; i < p->ndecl; i++) {
+        if (p->is_assign) {
+            xvar_set(s, p->decl[i], v);
+        } else {
+            xvar_push(s, p->decl[i], v);
+        }
+    }
+    return v;
+}
+
+static bool out_check(xstate_t *s)
+{
+    if (s->out->len - s->out_start > s->max_out) {
+        x_errorf(s, "template output exceeds %zu bytes", s->max_out);
+        return false;
+    }
+    return true;
+}
+
+static void walk_list(xstate_t *s, tmpl_val_t dot, const tmpl_node_t *n);
+
+static void walk_range(xstate_t *s, tmpl_val_t dot, const tmpl_node_t *r)
+{
+    s->at_kind = AT_NODE;
+    s->at = r;
+    s->at_pos = r->pos;
+    size_t mark = s->nvars;
+    tmpl_val_t v = eval_pipeline(s, dot, r->pipe);
+    if (s->failed) {
+        return;
+    }
+    size_t mark2 = s->nvars;
+    size_t n = 0;
+    if (v.kind == TMPL_V_SAMPLES) {
+        n = v.n;
+    } else if (v.kind == TMPL_V_MAP) {
+        n = v.nlabels;
+    } else if (v.kind != TMPL_V_INVALID) {
+        buf_t b = { 0 };
+        tmpl_val_print(&v, &b);
+        x_errorf(s, "range can't iterate over %.*s", (int)b.len, b.data ? (char *)b.data : "");
+        buf_fini(&b);
+        return;
+    }
+    /* Go ranges over a map in key order; label sets may be unsorted. */
+    const label_t **order = NULL;
+    if (v.kind == TMPL_V_MAP && n > 0) {
+        order = arena_alloc(s->a, n * sizeof(*order));
+        for (size_t i = 0; i < n; i++) {
+            size_t j = i;
+            while (j > 0 && str_cmp(order[j - 1]->name, v.labels[i].name) > 0) {
+                order[j] = order[j - 1];
+                j--;
+            }
+            order[j] = &v.labels[i];
+        }
+    }
+    for (size_t i = 0; i < n && step(s); i++) {
+        tmpl_val_t elem = { 0 }, idx = { 0 };
+        if (v.kind == TMPL_V_SAMPLES) {
+            elem.kind = TMPL_V_SAMPLE;
+            elem.samples = &v.samples[i];
+            idx.kind = TMPL_V_INT;
+            idx.i = (int64_t)i;
+        } else {
+            elem.kind = TMPL_V_STRING;
+            elem.s = order[i]->value;
+            idx.kind = TMPL_V_STRING;
+            idx.s = order[i]->name;
+        }
+        if (r->pipe->ndecl > 0) {
+            s->vars[mark2 - 1].v = elem;
+        }
+        if (r->pipe->ndecl > 1) {
+            s->vars[mark2 - 2].v = idx;
+        }
+        walk_list(s, elem, r->list);
+        s->nvars = mark2;
+    }
+    if (n == 0 && r->else_list != NULL) {
+        walk_list(s, dot, r->else_list);
+    }
+    s->nvars = mark;
+}
+
+static void walk(xstate_t *s, tmpl_val_t dot, const tmpl_node_t *n)
+{
+    if (!step(s)) {
+        return;
+    }
+    switch (n->kind) {
+    case TMPL_N_TEXT:
+        buf_append(s->out, n->text.p, n->text.len);
+        (void)out_check(s);
+        return;
+    case TMPL_N_ACTION: {
+        tmpl_val_t v = eval_pipeline(s, dot, n->pipe);
+        if (!s->failed && n->pipe->ndecl == 0) {
+            tmpl_val_print(&v, s->out);
+            (void)out_check(s);
+        }
+        return;
+    }
+    case TMPL_N_IF:
+    case TMPL_N_WITH: {
+        size_t mark = s->nvars;
+        tmpl_val_t v = eval_pipeline(s, dot, n->pipe);
+        if (s->failed) {
+            return;
+        }
+        bool ok = true;
+        bool truth = is_true(&v, &ok);
+        if (truth) {
+            walk_list(s, n->kind == TMPL_N_WITH ? v : dot, n->list);
+        } else if (n->else_list != NULL) {
+            walk_list(s, dot, n->else_list);
+        }
+        s->nvars = mark;
+        return;
+    }
+    case TMPL_N_RANGE:
+        walk_range(s, dot, n);
+        return;
+    }
+}
+
+static void walk_list(xstate_t *s, tmpl_val_t dot, const tmpl_node_t *n)
+{
+    for (; n != NULL && !s->failed; n = n->next) {
+        walk(s, dot, n);
+    }
+}
+
+int alerts_tmpl_exec(const alerts_tmpl_t *t, const alerts_tmpl_data_t *d, arena_t *a, buf_t *out, buf_t *err)
+{
+    assert(t != NULL && d != NULL && a != NULL && out != NULL && err != NULL);
+    xstate_t *s = arena_calloc(a, 1, sizeof(*s));
+    s->t = t;
+    s->d = d;
+    s->a = a;
+    s->out = out;
+    s->err = err;
+    s->out_start = out->len;
+    s->max_out = d->max_output ? d->max_output : TMPL_DEFAULT_MAX_OUTPUT;
+    s->fctx.data = d;
+    s->fctx.arena = a;
+    tmpl_val_t dot = { .kind = TMPL_V_DATA };
+    xvar_push(s, STR_LIT("$"), dot);
+    walk_list(s, dot, t->root);
+    return s->failed ? -1 : 0;
+}
+
+/* rules/alerting.go's definitions, prepended to every label and annotation. */
+static const char tmpl_defs[] = "{{$labels := .Labels}}{{$externalLabels := .ExternalLabels}}"
+                                "{{$externalURL := .ExternalURL}}{{$value := .Value}}";
+
+int alerts_tmpl_expand(const char *name, const char *text, size_t len, const alerts_tmpl_data_t *d, buf_t *out)
+{
+    assert(name != NULL && d != NULL && out != NULL);
+    arena_t *a = arena_create(4096);
+    size_t dl = sizeof(tmpl_defs) - 1;
+    char *full = arena_alloc(a, dl + len + 1);
+    memcpy(full, tmpl_defs, dl);
+    if (len > 0) {
+        memcpy(full + dl, text, len);
+    }
+    full[dl + len] = '\0';
+    buf_t err = { 0 };
+    alerts_tmpl_t *t = NULL;
+    size_t start = out->len;
+    int rc = 0;
+    if (alerts_tmpl_parse(a, name, full, dl + len, &t, &err) != 0) {
+        buf_printf(out, "<error expanding template: error parsing template %s: %.*s>", name, (int)err.len,
+                   (char *)err.data);
+        rc = -1;
+    } else if (alerts_tmpl_exec(t, d, a, out, &err) != 0) {
+        out->len = start;
+        buf_printf(out, "<error expanding template: error executing template %s: %.*s>", name, (int)err.len,
+                   (char *)err.data);
+        rc = -1;
+    }
+    buf_fini(&err);
+    arena_destroy(a);
+    return rc;
+}
+
+int alerts_tmpl_check(const char *name, const char *text, size_t len, buf_t *err)
+{
+    assert(name != NULL && err != NULL);
+    arena_t *a = arena_create(4096);
+    size_t dl = sizeof(tmpl_defs) - 1;
+    char *full = arena_alloc(a, dl + len + 1);
+    memcpy(full, tmpl_defs, dl);
+    if (len > 0) {
+        memcpy(full + dl, text, len);
+    }
+    full[dl + len] = '\0';
+    alerts_tmpl_t *t = NULL;
+    int rc = alerts_tmpl_parse(a, name, full, dl + len, &t, err);
+    arena_destroy(a);
+    return rc;
+}
