@@ -30,6 +30,7 @@
 #include "common/arena.h"
 #include "common/matcher.h"
 #include "logs/logs.h"
+#include "logs/logs_int.h"
 
 #define SEC 1000000000LL
 #define T0 (1700000000LL * SEC)
@@ -753,6 +754,31 @@ static void test_frames_partial_read(void **state)
     free(e);
 }
 
+/* A head cut alone in its 6 h window stays at the cut's fast zstd level
+ * while the window is open, and is rewritten by the compaction level once
+ * the clock has left the window (no flush needed). */
+static void test_lone_cut_compacted_after_window(void **state)
+{
+    fx_t *f = *state;
+    const ent_t e[] = { { T0, "lone line" } };
+    push1(f, "job=lone", e, 1, NULL);
+    assert_int_equal(logs_cut(f->s, true), 0);
+    assert_int_equal(logs_compact(f->s, false), 0);
+    assert_int_equal(f->s->nblocks, 1);
+    assert_int_equal(f->s->blocks[0]->level, 0); /* the window (T0's 6 h) is still open */
+    f->now_ms += 7 * 3600 * 1000;
+    assert_int_equal(logs_compact(f->s, false), 0);
+    assert_int_equal(f->s->nblocks, 1);
+    assert_int_equal(f->s->blocks[0]->level, 1);
+    logs_store_stats_t st;
+    logs_store_get_stats(f->s, &st);
+    assert_int_equal(st.compactions, 1);
+    got_t *g = calloc(1, sizeof(*g));
+    sel(f, "job", MATCH_EQ, "lone", ALL, false, g);
+    assert_non_null(strstr(g->buf, "lone line"));
+    free(g);
+}
+
 static void test_backward_limit_reads_newest(void **state)
 {
     fx_t *f = *state;
@@ -892,6 +918,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_corrupt_block_files, setup, teardown),
         cmocka_unit_test_setup_teardown(test_filter_skips, setup, teardown),
         cmocka_unit_test_setup_teardown(test_frames_partial_read, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_lone_cut_compacted_after_window, setup, teardown),
         cmocka_unit_test_setup_teardown(test_backward_limit_reads_newest, setup, teardown),
         cmocka_unit_test_setup_teardown(test_retention, setup, teardown),
         cmocka_unit_test_setup_teardown(test_compaction_equivalence, setup, teardown),
