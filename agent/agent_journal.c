@@ -273,6 +273,9 @@ int agent_journal_next(agent_journal_t *j, agent_journal_entry_t *e, char *err, 
         uint64_t usec = 0;
         bool cut = false;
         r = sd_journal_get_realtime_usec(j->sd, &usec);
+        if (r >= 0 && usec > (uint64_t)INT64_MAX / 1000) {
+            r = -EBADMSG; /* past int64 nanoseconds: would wrap */
+        }
         if (r >= 0) {
             r = agent_journal_collect(j, &cut);
         }

@@ -73,6 +73,7 @@ struct agent_logs {
     size_t njstatic;
     label_t *ls;
     buf_t lab;
+    int64_t now_ms; /* reading thread: the current round's wall time */
     /* files */
     agent_logfile_t *files;
     agent_logfile_source_t *sources;
@@ -158,7 +159,7 @@ static void logs_add(struct agent_logs *l, int input, str_t labels, int64_t ts_n
 static void logs_file_emit(void *ctx, str_t labels, int64_t ts_ns, str_t line)
 {
     struct agent_logs *l = ctx;
-    logs_add(l, AGENT_LOGS_FILES, labels, ts_ns, line, NULL, 0, agent_wall_ms());
+    logs_add(l, AGENT_LOGS_FILES, labels, ts_ns, line, NULL, 0, l->now_ms);
 }
 
 /* Read up to a batch of journal entries. Returns the count. */
@@ -265,6 +266,7 @@ static void *logs_main(void *arg)
                     agent_logfile_scan(l->files);
                     next_scan = now + cfg->logs_rescan_ms;
                 }
+                l->now_ms = now;
                 did += agent_logfile_poll(l->files, LOGS_FILE_BUDGET, now * 1000000);
                 logs_file_stats(l);
             }
@@ -292,6 +294,12 @@ static void *logs_main(void *arg)
 
 /* ---- lifecycle ---------------------------------------------------------- */
 
+/* The endpoint's spool directory (its positions file lives there too). */
+static void logs_ep_dir(const agent_config_t *cfg, const char *url, char *dir, size_t len)
+{
+    snprintf(dir, len, "%s/spool/logs-%016llx", cfg->storage_path, (unsigned long long)hash_bytes(url, strlen(url)));
+}
+
 /* Load the endpoint's positions; its shipper starts later (logs_start_ep),
  * once the inputs have their resume positions, since its sender thread
  * owns ep->acked from then on. */
@@ -303,8 +311,7 @@ static int logs_open_ep(struct agent_logs *l, const char *url, char *err, size_t
     ep->url = mem_strdup(url);
     agent_positions_init(&ep->acked);
     char dir[4096];
-    snprintf(dir, sizeof(dir), "%s/spool/logs-%016llx", cfg->storage_path,
-             (unsigned long long)hash_bytes(url, strlen(url)));
+    logs_ep_dir(cfg, url, dir, sizeof(dir));
     snprintf(ep->pos_path, sizeof(ep->pos_path), "%s/positions", dir);
     l->neps++;
     return agent_positions_load(&ep->acked, ep->pos_path, &ep->scratch, err, errlen);
@@ -314,8 +321,7 @@ static int logs_start_ep(struct agent_logs *l, logs_ep_t *ep, const agent_auth_t
 {
     const agent_config_t *cfg = l->cfg;
     char dir[4096];
-    snprintf(dir, sizeof(dir), "%s/spool/logs-%016llx", cfg->storage_path,
-             (unsigned long long)hash_bytes(ep->url, strlen(ep->url)));
+    logs_ep_dir(cfg, ep->url, dir, sizeof(dir));
     ship_opts_t o = {
         .kind = SHIP_LOKI,
         .url = ep->url,

@@ -56,7 +56,8 @@ const agent_pos_file_t *agent_positions_file(const agent_positions_t *p, uint64_
     return pos_find(p, dev, ino);
 }
 
-void agent_positions_set_file(agent_positions_t *p, const agent_pos_file_t *f)
+/* Set f's entry, taking path (f->path is ignored). */
+static void pos_set_file_take(agent_positions_t *p, const agent_pos_file_t *f, char *path)
 {
     agent_pos_file_t *x = pos_find(p, f->dev, f->ino);
     if (x == NULL) {
@@ -67,10 +68,14 @@ void agent_positions_set_file(agent_positions_t *p, const agent_pos_file_t *f)
         x = &p->files[p->nfiles++];
         memset(x, 0, sizeof(*x));
     }
-    char *path = mem_strdup(f->path ? f->path : "");
     mem_free(x->path);
     *x = *f;
     x->path = path;
+}
+
+void agent_positions_set_file(agent_positions_t *p, const agent_pos_file_t *f)
+{
+    pos_set_file_take(p, f, mem_strdup(f->path ? f->path : ""));
 }
 
 void agent_positions_forget(agent_positions_t *p, uint64_t dev, uint64_t ino)
@@ -190,9 +195,8 @@ static int pos_line(agent_positions_t *p, const char *s, const char *end, uint64
             }
         }
         path[n] = 0;
-        agent_pos_file_t f = { v[0], v[1], v[2], (uint32_t)v[3], (uint32_t)v[4], path };
-        agent_positions_set_file(p, &f);
-        mem_free(path);
+        agent_pos_file_t f = { v[0], v[1], v[2], (uint32_t)v[3], (uint32_t)v[4], NULL };
+        pos_set_file_take(p, &f, path);
         return 0;
     }
     if (kind == 'X') {

@@ -222,6 +222,13 @@ static void spool_enforce_bound(spool_t *s)
 
 int spool_put(spool_t *s, uint32_t nsamples, const void *body, size_t len, const void *ck, size_t cklen)
 {
+    if (cklen > UINT32_MAX) {
+        /* ck_len is a u32 on disk: a longer checkpoint would be read back cut. */
+        pthread_mutex_lock(&s->mu);
+        s->dropped_full += nsamples;
+        pthread_mutex_unlock(&s->mu);
+        return -EFBIG;
+    }
     char tmp[SPOOL_PATH_MAX], path[SPOOL_PATH_MAX];
     snprintf(tmp, sizeof(tmp), "%s/next.tmp", s->dir);
     uint8_t hdr[SPOOL_HDR + 4];

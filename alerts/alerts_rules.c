@@ -503,16 +503,24 @@ static void dec_int(rp_t *p, const yaml_node_t *n, int64_t *dst)
     rp_type_err(p, n, "int");
 }
 
-static void dec_strmap(rp_t *p, const yaml_node_t *n, alerts_rules_kv_t **kv, size_t *nkv)
+/* A mapping to decode into Go type gotype: false (after reporting what
+ * Go's yaml decoder reports) when n is null, not a mapping, or repeats a
+ * key. */
+static bool rp_mapping(rp_t *p, const yaml_node_t *n, const char *gotype)
 {
     if (rp_null(n)) {
-        return;
+        return false;
     }
     if (n->type != YAML_MAPPING_NODE) {
-        rp_type_err(p, n, "map[string]string");
-        return;
+        rp_type_err(p, n, gotype);
+        return false;
     }
-    if (!rp_unique_keys(p, n)) {
+    return rp_unique_keys(p, n);
+}
+
+static void dec_strmap(rp_t *p, const yaml_node_t *n, alerts_rules_kv_t **kv, size_t *nkv)
+{
+    if (!rp_mapping(p, n, "map[string]string")) {
         return;
     }
     size_t cap = (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start);
@@ -532,14 +540,7 @@ static void dec_strmap(rp_t *p, const yaml_node_t *n, alerts_rules_kv_t **kv, si
 static void dec_rule(rp_t *p, const yaml_node_t *n, alerts_rule_t *r)
 {
     r->record = r->alert = r->expr = "";
-    if (rp_null(n)) {
-        return;
-    }
-    if (n->type != YAML_MAPPING_NODE) {
-        rp_type_err(p, n, "rulefmt.RuleNode");
-        return;
-    }
-    if (!rp_unique_keys(p, n)) {
+    if (!rp_mapping(p, n, "rulefmt.RuleNode")) {
         return;
     }
     for (yaml_node_pair_t *pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top && !p->abort; pr++) {
@@ -570,14 +571,7 @@ static void dec_group(rp_t *p, const yaml_node_t *n, alerts_rules_group_t *g)
 {
     g->name = "";
     g->pos = (alerts_rules_pos_t){ nline(n), (unsigned)n->start_mark.column + 1 };
-    if (rp_null(n)) {
-        return;
-    }
-    if (n->type != YAML_MAPPING_NODE) {
-        rp_type_err(p, n, "rulefmt.RuleGroup");
-        return;
-    }
-    if (!rp_unique_keys(p, n)) {
+    if (!rp_mapping(p, n, "rulefmt.RuleGroup")) {
         return;
     }
     for (yaml_node_pair_t *pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top && !p->abort; pr++) {

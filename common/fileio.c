@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -57,4 +58,12 @@ int fileio_fsync_dir(const char *dir)
     int rc = fsync(fd) < 0 ? -errno : 0;
     close(fd);
     return rc;
+}
+
+int fileio_publish(int fd, const char *tmp, const char *final, const char *dir)
+{
+    if (fdatasync(fd) != 0 || rename(tmp, final) != 0) {
+        return -errno;
+    }
+    return fileio_fsync_dir(dir);
 }

@@ -18,5 +18,9 @@ int fileio_write_all(int fd, const void *p, size_t n);
 int fileio_pread_all(int fd, void *p, size_t n, uint64_t off);
 /* fsync the directory dir (after a rename or create in it). 0 or -errno. */
 int fileio_fsync_dir(const char *dir);
+/* Make a fully written temporary file the file final, crash-safely:
+ * fdatasync(fd), rename tmp to final, fsync dir. fd stays open (the
+ * caller closes it). 0 or the first -errno (final may then be either). */
+int fileio_publish(int fd, const char *tmp, const char *final, const char *dir);
 
 #endif

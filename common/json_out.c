@@ -510,3 +510,17 @@ void json_go_float(buf_t *b, double f, char fmt)
     }
     }
 }
+
+void json_labels(buf_t *b, const label_t *ls, size_t n)
+{
+    buf_putc(b, '{');
+    for (size_t i = 0; i < n; i++) {
+        if (i) {
+            buf_putc(b, ',');
+        }
+        json_str(b, ls[i].name.p, ls[i].name.len);
+        buf_putc(b, ':');
+        json_str(b, ls[i].value.p, ls[i].value.len);
+    }
+    buf_putc(b, '}');
+}

@@ -12,10 +12,13 @@
 #include <stddef.h>
 
 #include "common/buf.h"
+#include "common/labels.h"
 
 /* Append "…" with escapes. */
 void json_str(buf_t *b, const char *p, size_t len);
 void json_cstr(buf_t *b, const char *s);
+/* Append a label set as an object {"name":"value",...}, in the given order. */
+void json_labels(buf_t *b, const label_t *ls, size_t n);
 /* Append Go's FormatFloat(f, fmt, -1, 64): shortest round-trip digits.
  * NaN → NaN, ±Inf → +Inf/-Inf (no quotes added). */
 void json_go_float(buf_t *b, double f, char fmt);

@@ -357,14 +357,8 @@ int logs_block_writer_finish(logs_block_writer_t *w, logs_block_t **out)
     if (rc == 0) {
         rc = fileio_write_all(w->fd, foot, sizeof(foot));
     }
-    if (rc == 0 && fdatasync(w->fd) != 0) {
-        rc = -errno;
-    }
-    if (rc == 0 && rename(w->tmp_path, w->final_path) != 0) {
-        rc = -errno;
-    }
     if (rc == 0) {
-        rc = fileio_fsync_dir(w->dir);
+        rc = fileio_publish(w->fd, w->tmp_path, w->final_path, w->dir);
     }
     if (rc != 0) {
         logs_block_writer_abort(w);
@@ -488,6 +482,11 @@ static int logs_block_parse_frames(logs_block_t *b, logs_rd_t *r, logs_chunk_ref
     return rows == k->n && cols == k->clen && raw == k->raw_bytes && flen == k->flen && clen == k->llen ? 0 : -1;
 }
 
+/* The fewest index bytes of a stream entry (len, labels, cover, nchunks)
+ * and of a chunk entry (nine uvarints, two u32le, nframes, one frame). */
+#define LOGS_IX_MIN_STREAM 4
+#define LOGS_IX_MIN_CHUNK 23
+
 /* Parse the index payload into b. 0 or -1 with a reason. */
 static int logs_block_parse_index(logs_block_t *b, size_t ilen, uint64_t index_off, char *why, size_t whylen)
 {
@@ -497,7 +496,11 @@ static int logs_block_parse_index(logs_block_t *b, size_t ilen, uint64_t index_o
     b->level = logs_rd_u32(&r, 1);
     b->nstreams = logs_rd_u32(&r, ilen);
     b->nchunks = logs_rd_u32(&r, ilen);
-    if (r.bad || version != 1 || b->nstreams == 0 || b->nchunks == 0) {
+    /* Every stream takes at least LOGS_IX_MIN_STREAM bytes of the index and
+     * every chunk LOGS_IX_MIN_CHUNK: bound the counts by what is left before
+     * allocating their tables (a small zstd frame can inflate to 256 MiB). */
+    if (r.bad || version != 1 || b->nstreams == 0 || b->nchunks == 0 ||
+        (uint64_t)b->nstreams * LOGS_IX_MIN_STREAM + (uint64_t)b->nchunks * LOGS_IX_MIN_CHUNK > r.len - r.pos) {
         snprintf(why, whylen, "bad index header");
         return -1;
     }

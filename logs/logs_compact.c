@@ -246,6 +246,7 @@ static int logs_merge_blocks(logs_store_t *s, logs_block_t **in, uint32_t n, log
                                   s->o.block_bytes * LOGS_COMPACT_CHUNK_MUL, &c.w);
     logs_source_t *src = NULL;
     size_t cap = 0;
+    logs_merge_t merge = { 0 };
     uint32_t *streams_out = mem_alloc((ngids ? ngids : 1) * sizeof(uint32_t));
     uint32_t nout = 0;
     for (uint32_t g = 0; g < ngids && c.rc == 0; g++) {
@@ -274,7 +275,7 @@ static int logs_merge_blocks(logs_store_t *s, logs_block_t **in, uint32_t n, log
             break;
         }
         streams_out[nout++] = gids[g];
-        int mrc = logs_merge(src, ns, false, logs_compact_rows, logs_compact_bad, &c);
+        int mrc = logs_merge(&merge, src, ns, false, logs_compact_rows, logs_compact_bad, &c);
         if (mrc != 0 && c.rc == 0) {
             c.rc = mrc;
         }
@@ -293,6 +294,7 @@ static int logs_merge_blocks(logs_store_t *s, logs_block_t **in, uint32_t n, log
         }
     }
     mem_free(streams_out);
+    logs_merge_fini(&merge);
     mem_free(src);
     mem_free(sts);
     mem_free(gids);

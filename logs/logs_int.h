@@ -447,12 +447,27 @@ typedef int (*logs_merge_fn)(void *ctx, const logs_row_t *rows, size_t n);
 /* Called for a chunk that failed to read (corrupt or I/O): skipped. */
 typedef void (*logs_merge_bad_fn)(void *ctx, logs_block_t *b, int rc);
 
-/* Walk sources (reordered in place). 0, or the callback's stop value.
- * Rows are valid for the call only. */
-int logs_merge(logs_source_t *src, size_t n, bool backward, logs_merge_fn fn, logs_merge_bad_fn bad, void *ctx);
-/* Chunks logs_merge read from blocks (for stats), added to *reads. */
-int logs_merge_counted(logs_source_t *src, size_t n, bool backward, logs_merge_fn fn, logs_merge_bad_fn bad, void *ctx,
-                       uint64_t *reads);
+/* A merge's reusable memory: decode buffers (one per source of the
+ * largest cluster seen), the merged rows, the cluster table. A zeroed
+ * struct is valid; one selection or compaction keeps one for all its
+ * streams, so steady reads allocate nothing. */
+typedef struct logs_merge {
+    logs_decoded_t *dec;
+    size_t ndec;
+    logs_row_t *out;
+    size_t outcap;
+    const logs_row_t **rows;
+    size_t *nrows, *pos;
+    size_t *ends;
+    size_t endscap;
+    uint64_t reads; /* chunks read from blocks (for stats) */
+} logs_merge_t;
+
+/* Walk one stream's sources (reordered in place) with m's memory. 0, or
+ * the callback's stop value. Rows are valid for the call only. */
+int logs_merge(logs_merge_t *m, logs_source_t *src, size_t n, bool backward, logs_merge_fn fn, logs_merge_bad_fn bad,
+               void *ctx);
+void logs_merge_fini(logs_merge_t *m);
 /* Drop exact duplicates from rows sorted by ts, keeping the first of each
  * (ts, line); returns the new count. */
 size_t logs_rows_dedup(logs_row_t *rows, size_t n);

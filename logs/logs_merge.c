@@ -87,18 +87,9 @@ static int logs_src_rank_cmp(const void *a, const void *b)
     return x->rank < y->rank ? -1 : x->rank > y->rank;
 }
 
-typedef struct logs_merge_state {
-    logs_decoded_t *dec; /* one per source of the largest cluster so far */
-    size_t ndec;
-    logs_row_t *out;
-    size_t outcap;
-    const logs_row_t **rows;
-    size_t *nrows, *pos;
-} logs_merge_state_t;
-
 /* Merge cluster src[0..n) and call fn. */
-static int logs_merge_cluster(logs_merge_state_t *m, logs_source_t *src, size_t n, logs_merge_fn fn,
-                              logs_merge_bad_fn bad, void *ctx, uint64_t *reads)
+static int logs_merge_cluster(logs_merge_t *m, logs_source_t *src, size_t n, logs_merge_fn fn, logs_merge_bad_fn bad,
+                              void *ctx)
 {
     if (m->ndec < n) {
         m->dec = mem_realloc(m->dec, n * sizeof(logs_decoded_t));
@@ -118,7 +109,7 @@ static int logs_merge_cluster(logs_merge_state_t *m, logs_source_t *src, size_t 
         m->pos[i] = 0;
         if (src[i].block) {
             int rc = logs_block_read(src[i].block, src[i].chunk, src[i].skip, &m->dec[i]);
-            (*reads)++;
+            m->reads++;
             if (rc != 0) {
                 if (bad) {
                     bad(ctx, src[i].block, rc);
@@ -159,14 +150,22 @@ static int logs_merge_cluster(logs_merge_state_t *m, logs_source_t *src, size_t 
     return fn(ctx, m->out, logs_rows_dedup(m->out, total));
 }
 
-int logs_merge(logs_source_t *src, size_t n, bool backward, logs_merge_fn fn, logs_merge_bad_fn bad, void *ctx)
+void logs_merge_fini(logs_merge_t *m)
 {
-    uint64_t reads = 0;
-    return logs_merge_counted(src, n, backward, fn, bad, ctx, &reads);
+    for (size_t i = 0; i < m->ndec; i++) {
+        logs_decoded_fini(&m->dec[i]);
+    }
+    mem_free(m->dec);
+    mem_free(m->out);
+    mem_free(m->rows);
+    mem_free(m->nrows);
+    mem_free(m->pos);
+    mem_free(m->ends);
+    memset(m, 0, sizeof(*m));
 }
 
-int logs_merge_counted(logs_source_t *src, size_t n, bool backward, logs_merge_fn fn, logs_merge_bad_fn bad, void *ctx,
-                       uint64_t *reads)
+int logs_merge(logs_merge_t *m, logs_source_t *src, size_t n, bool backward, logs_merge_fn fn, logs_merge_bad_fn bad,
+               void *ctx)
 {
     if (n == 0) {
         return 0;
@@ -175,7 +174,11 @@ int logs_merge_counted(logs_source_t *src, size_t n, bool backward, logs_merge_f
         qsort(src, n, sizeof(*src), logs_src_cmp);
     }
     /* Cluster starts: ends[c] is one past the last source of cluster c. */
-    size_t *ends = mem_alloc(n * sizeof(size_t));
+    if (m->endscap < n) {
+        m->endscap = n;
+        m->ends = mem_realloc(m->ends, n * sizeof(size_t));
+    }
+    size_t *ends = m->ends;
     size_t nc = 0;
     int64_t maxt = src[0].maxt;
     for (size_t i = 1; i < n; i++) {
@@ -185,21 +188,11 @@ int logs_merge_counted(logs_source_t *src, size_t n, bool backward, logs_merge_f
         maxt = src[i].maxt > maxt ? src[i].maxt : maxt;
     }
     ends[nc++] = n;
-    logs_merge_state_t m = { 0 };
     int rc = 0;
     for (size_t k = 0; k < nc && rc == 0; k++) {
         size_t c = backward ? nc - 1 - k : k;
         size_t from = c == 0 ? 0 : ends[c - 1];
-        rc = logs_merge_cluster(&m, src + from, ends[c] - from, fn, bad, ctx, reads);
+        rc = logs_merge_cluster(m, src + from, ends[c] - from, fn, bad, ctx);
     }
-    for (size_t i = 0; i < m.ndec; i++) {
-        logs_decoded_fini(&m.dec[i]);
-    }
-    mem_free(m.dec);
-    mem_free(m.out);
-    mem_free(m.rows);
-    mem_free(m.nrows);
-    mem_free(m.pos);
-    mem_free(ends);
     return rc;
 }

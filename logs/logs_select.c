@@ -127,7 +127,7 @@ static size_t logs_block_sources(logs_store_t *s, logs_block_t **snap, uint32_t 
                 skipped++;
                 continue;
             }
-            if (n + 2 >= *cap) {
+            if (n == *cap) {
                 *cap = *cap ? *cap * 2 : 16;
                 *src = mem_realloc(*src, *cap * sizeof(logs_source_t));
             }
@@ -164,12 +164,12 @@ int logs_store_select(logs_store_t *s, const logs_select_t *q, logs_select_fn fn
     logs_source_t *src = NULL;
     size_t cap = 0;
     buf_t scratch = { 0 };
-    uint64_t reads = 0;
+    logs_merge_t merge = { 0 };
     int rc = 0;
     for (uint32_t i = 0; i < ids.n && rc == 0; i++) {
         logs_strm_t *st = sts[i];
         size_t n = logs_block_sources(s, snap, nb, ids.v[i], q->start_ns, last, q, &scratch, &src, &cap);
-        if (n + 2 >= cap) {
+        if (n + 2 > cap) { /* room for the two heads */
             cap = n + 2;
             src = mem_realloc(src, cap * sizeof(*src));
         }
@@ -193,13 +193,14 @@ int logs_store_select(logs_store_t *s, const logs_select_t *q, logs_select_fn fn
         pthread_rwlock_unlock(&s->lock);
         d.labels = st->labels;
         d.nlabels = st->nlabels;
-        rc = logs_merge_counted(src, n, q->backward, logs_deliver_rows, logs_select_bad, &d, &reads);
+        rc = logs_merge(&merge, src, n, q->backward, logs_deliver_rows, logs_select_bad, &d);
         if (rc == LOGS_NEXT_STREAM_INTERNAL) {
             rc = 0;
         }
         arena_reset(a);
     }
-    __atomic_add_fetch(&s->c_blocks_read, reads, __ATOMIC_RELAXED);
+    __atomic_add_fetch(&s->c_blocks_read, merge.reads, __ATOMIC_RELAXED);
+    logs_merge_fini(&merge);
     buf_fini(&scratch);
     mem_free(src);
     arena_destroy(d.meta);

@@ -130,6 +130,14 @@ static void api_loki_query(api_loki_t *api, http_req_t *req, http_resp_t *resp)
     api_loki_run(api, req, resp, &q);
 }
 
+/* end - start (end >= start) as Go's Time.Sub gives it: saturated at the
+ * largest duration instead of overflowing. */
+static int64_t api_loki_span(int64_t start, int64_t end)
+{
+    int64_t d = 0;
+    return __builtin_sub_overflow(end, start, &d) ? INT64_MAX : d;
+}
+
 static void api_loki_query_range(api_loki_t *api, http_req_t *req, http_resp_t *resp)
 {
     logql_query_t q = { 0 };
@@ -155,7 +163,7 @@ static void api_loki_query_range(api_loki_t *api, http_req_t *req, http_resp_t *
         }
     } else {
         /* defaultQueryRangeStep: max(floor((end - start) / 250 s), 1) seconds. */
-        int64_t s = (q.end_ns - q.start_ns) / 1000000000LL / 250;
+        int64_t s = api_loki_span(q.start_ns, q.end_ns) / 1000000000LL / 250;
         q.step_ns = (s < 1 ? 1 : s) * 1000000000LL;
     }
     if (q.step_ns <= 0) {
@@ -164,7 +172,7 @@ static void api_loki_query_range(api_loki_t *api, http_req_t *req, http_resp_t *
                        "integer");
         return;
     }
-    if ((q.end_ns - q.start_ns) / q.step_ns > API_LOKI_MAX_POINTS) {
+    if (api_loki_span(q.start_ns, q.end_ns) / q.step_ns > API_LOKI_MAX_POINTS) {
         api_loki_error(resp, 400,
                        "exceeded maximum resolution of 11,000 points per time series. Try increasing the "
                        "value of the step parameter");

@@ -29,18 +29,6 @@ static void api_loki_json_begin(http_resp_t *resp)
     buf_puts(&resp->body, "{\"status\":\"success\",\"data\":");
 }
 
-static void api_loki_json_labels(buf_t *b, const label_t *ls, size_t n)
-{
-    buf_putc(b, '{');
-    for (size_t i = 0; i < n; i++) {
-        buf_puts(b, i ? "," : "");
-        json_str(b, ls[i].name.p, ls[i].name.len);
-        buf_putc(b, ':');
-        json_str(b, ls[i].value.p, ls[i].value.len);
-    }
-    buf_putc(b, '}');
-}
-
 static void api_loki_json_ts(buf_t *b, int64_t ns)
 {
     json_go_float(b, (double)(ns / 1000000) / 1000.0, 'f');
@@ -61,11 +49,11 @@ static void api_loki_json_entry(buf_t *b, const logql_entry_t *e, bool categoriz
         buf_puts(b, ",{");
         if (e->nmeta) {
             buf_puts(b, "\"structuredMetadata\":");
-            api_loki_json_labels(b, e->meta, e->nmeta);
+            json_labels(b, e->meta, e->nmeta);
         }
         if (e->nparsed) {
             buf_puts(b, e->nmeta ? ",\"parsed\":" : "\"parsed\":");
-            api_loki_json_labels(b, e->parsed, e->nparsed);
+            json_labels(b, e->parsed, e->nparsed);
         }
         buf_putc(b, '}');
     }
@@ -79,9 +67,9 @@ static void api_loki_json_streams(buf_t *b, const logql_result_t *r, bool catego
         const logql_stream_t *s = &r->streams[i];
         buf_puts(b, i ? ",{\"stream\":" : "{\"stream\":");
         if (categorize) {
-            api_loki_json_labels(b, s->stream_labels, s->nstream_labels);
+            json_labels(b, s->stream_labels, s->nstream_labels);
         } else {
-            api_loki_json_labels(b, s->labels, s->nlabels);
+            json_labels(b, s->labels, s->nlabels);
         }
         buf_puts(b, ",\"values\":[");
         for (size_t k = 0; k < s->n; k++) {
@@ -99,7 +87,7 @@ static void api_loki_json_matrix(buf_t *b, const logql_result_t *r)
     for (size_t i = 0; i < r->nseries; i++) {
         const logql_series_t *s = &r->series[i];
         buf_puts(b, i ? ",{\"metric\":" : "{\"metric\":");
-        api_loki_json_labels(b, s->labels, s->nlabels);
+        json_labels(b, s->labels, s->nlabels);
         buf_puts(b, ",\"values\":[");
         for (size_t k = 0; k < s->n; k++) {
             buf_puts(b, k ? ",[" : "[");
@@ -124,7 +112,7 @@ static void api_loki_json_vector(buf_t *b, const logql_result_t *r)
         }
         buf_puts(b, first ? "{\"metric\":" : ",{\"metric\":");
         first = false;
-        api_loki_json_labels(b, s->labels, s->nlabels);
+        json_labels(b, s->labels, s->nlabels);
         buf_puts(b, ",\"value\":[");
         api_loki_json_ts(b, s->ts_ns[0]);
         buf_putc(b, ',');
@@ -223,7 +211,7 @@ void api_loki_json_series(http_resp_t *resp, const logs_series_t *v, size_t n)
     buf_putc(b, '[');
     for (size_t i = 0; i < n; i++) {
         buf_puts(b, i ? "," : "");
-        api_loki_json_labels(b, v[i].labels, v[i].n);
+        json_labels(b, v[i].labels, v[i].n);
     }
     buf_puts(b, "]}");
 }

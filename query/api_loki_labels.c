@@ -14,6 +14,7 @@
  * Every handler releases the matchers it parsed (they hold compiled
  * regexes on the heap) on every path.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/json_out.h"
@@ -64,6 +65,39 @@ void api_loki_labels_values(api_loki_t *api, http_req_t *req, http_resp_t *resp,
     api_loki_json_strs(resp, values, n);
 }
 
+typedef struct api_loki_arg_ref {
+    const char *text;
+    size_t at;
+} api_loki_arg_ref_t;
+
+static int api_loki_arg_ref_cmp(const void *x, const void *y)
+{
+    const api_loki_arg_ref_t *p = x, *q = y;
+    int c = strcmp(p->text, q->text);
+    return c ? c : p->at < q->at ? -1 : p->at > q->at;
+}
+
+/* all[0..na+nb) = a then b; [out] true at every argument equal to an
+ * earlier one. O(n log n): the count of match[] is bounded only by the
+ * request's size. */
+static bool *api_loki_mark_repeats(arena_t *ar, const char **a, size_t na, const char **b, size_t nb, const char **all)
+{
+    size_t n = na + nb;
+    bool *dup = arena_calloc(ar, n ? n : 1, sizeof(bool));
+    api_loki_arg_ref_t *ref = arena_alloc(ar, (n ? n : 1) * sizeof(*ref));
+    for (size_t i = 0; i < n; i++) {
+        all[i] = i < na ? a[i] : b[i - na];
+        ref[i] = (api_loki_arg_ref_t){ all[i], i };
+    }
+    if (n > 1) {
+        qsort(ref, n, sizeof(*ref), api_loki_arg_ref_cmp);
+    }
+    for (size_t i = 1; i < n; i++) {
+        dup[ref[i].at] = strcmp(ref[i].text, ref[i - 1].text) == 0;
+    }
+    return dup;
+}
+
 void api_loki_labels_series(api_loki_t *api, http_req_t *req, http_resp_t *resp)
 {
     int64_t start = 0, end = 0;
@@ -79,15 +113,13 @@ void api_loki_labels_series(api_loki_t *api, http_req_t *req, http_resp_t *resp)
     }
     arena_t *ar = http_req_arena(req);
     logs_matchset_t *sets = arena_alloc(ar, (na + nb) * sizeof(*sets));
+    const char **all = arena_alloc(ar, (na + nb) * sizeof(*all));
+    bool *dup = api_loki_mark_repeats(ar, a, na, b, nb, all);
     size_t nsets = 0;
     bool ok = true;
     for (size_t i = 0; ok && i < na + nb; i++) {
-        const char *text = i < na ? a[i] : b[i - na];
-        bool dup = false; /* Loki takes the union of distinct selectors */
-        for (size_t k = 0; k < i && !dup; k++) {
-            dup = strcmp(text, k < na ? a[k] : b[k - na]) == 0;
-        }
-        if (dup) {
+        const char *text = all[i];
+        if (dup[i]) { /* Loki takes the union of distinct selectors */
             continue;
         }
         ok = api_loki_matchers(req, resp, text, &sets[nsets].ms, &sets[nsets].n);

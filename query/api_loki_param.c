@@ -28,11 +28,6 @@
 
 #define API_LOKI_SECONDS_MAX 1e10
 
-static void api_loki_go_quote(const char *s, size_t len, buf_t *out)
-{
-    labels_quote(str_from(s, len), out);
-}
-
 /* Seconds to ns, clamped one second inside int64 (Go's time.Unix(v,
  * 0).UnixNano() wraps past ±292 years; pharos keeps the time in range). */
 static int64_t api_loki_secs_to_ns(int64_t v)
@@ -54,7 +49,7 @@ int api_loki_param_time(const char *s, size_t len, int64_t def, int64_t *ns, buf
         double t = 0;
         if (!str_parse_double(str_from(s, len), &t)) {
             buf_puts(err, "strconv.ParseFloat: parsing ");
-            api_loki_go_quote(s, len, err);
+            labels_quote(str_from(s, len), err);
             buf_puts(err, ": invalid syntax");
             return -1;
         }
@@ -79,14 +74,7 @@ int api_loki_param_time(const char *s, size_t len, int64_t def, int64_t *ns, buf
     }
     int64_t v = 0;
     if (!str_parse_i64(str_from(s, len), &v)) {
-        size_t i = (s[0] == '+' || s[0] == '-') ? 1 : 0;
-        bool digits = i < len;
-        for (size_t k = i; k < len; k++) {
-            digits = digits && s[k] >= '0' && s[k] <= '9';
-        }
-        buf_puts(err, "strconv.ParseInt: parsing ");
-        api_loki_go_quote(s, len, err);
-        buf_puts(err, digits ? ": value out of range" : ": invalid syntax");
+        api_prom_param_int_error("ParseInt", s, len, err);
         return -1;
     }
     if ((double)v <= API_LOKI_SECONDS_MAX) {
@@ -139,7 +127,7 @@ bool api_loki_bounds(api_loki_t *api, http_req_t *req, http_resp_t *resp, int64_
         int64_t ms = 0;
         if (!str_parse_duration_ms(str_from(sv, strlen(sv)), &ms) || ms > INT64_MAX / 1000000LL) {
             buf_t q = { 0 };
-            api_loki_go_quote(sv, strlen(sv), &q);
+            labels_quote(str_from(sv, strlen(sv)), &q);
             api_loki_error(resp, 400, "could not parse 'since' parameter: not a valid duration string: %.*s",
                            (int)q.len, (const char *)q.data);
             buf_fini(&q);
@@ -151,7 +139,7 @@ bool api_loki_bounds(api_loki_t *api, http_req_t *req, http_resp_t *resp, int64_
         return false;
     }
     int64_t end_or_now = *end > now ? now : *end;
-    int64_t def_start = end_or_now - since;
+    int64_t def_start = 0;
     if (__builtin_sub_overflow(end_or_now, since, &def_start)) {
         def_start = INT64_MIN;
     }
@@ -168,7 +156,7 @@ bool api_loki_limit(http_req_t *req, http_resp_t *resp, size_t *limit)
     int64_t l = 0;
     if (!str_parse_i64(str_from(v, strlen(v)), &l)) {
         buf_t err = { 0 };
-        api_prom_param_limit(v, strlen(v), &l, &err); /* the same strconv.Atoi text */
+        api_prom_param_int_error("Atoi", v, strlen(v), &err);
         api_loki_error(resp, 400, "%.*s", (int)err.len, (const char *)err.data);
         buf_fini(&err);
         return false;

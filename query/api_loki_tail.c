@@ -313,7 +313,7 @@ void api_loki_tail(api_loki_t *api, http_req_t *req, http_resp_t *resp)
     int64_t delay = 0;
     if (*dv && !str_parse_i64(str_from(dv, strlen(dv)), &delay)) {
         buf_t err = { 0 };
-        api_prom_param_limit(dv, strlen(dv), &delay, &err); /* strconv.Atoi's text */
+        api_prom_param_int_error("Atoi", dv, strlen(dv), &err);
         api_loki_error(resp, 400, "%.*s", (int)err.len, (const char *)err.data);
         buf_fini(&err);
         return;

@@ -69,8 +69,6 @@ void api_prom_json_ts(buf_t *b, int64_t ms);
 /* Prometheus' jsonutil.MarshalFloat: a JSON string of FormatFloat(v, 'f'),
  * or 'e' when |v| < 1e-6 or >= 1e21 (v != 0); NaN, +Inf, -Inf. */
 void api_prom_json_float(buf_t *b, double v);
-/* A label set as a JSON object, in the given (sorted) order. */
-void api_prom_json_labels(buf_t *b, const label_t *ls, size_t n);
 /* ["a","b"] */
 void api_prom_json_strs(buf_t *b, const str_t *v, size_t n);
 /* {"resultType":…,"result":…} of a query result. */

@@ -129,18 +129,6 @@ void api_prom_json_float(buf_t *b, double v)
     buf_putc(b, '"');
 }
 
-void api_prom_json_labels(buf_t *b, const label_t *ls, size_t n)
-{
-    buf_putc(b, '{');
-    for (size_t i = 0; i < n; i++) {
-        buf_puts(b, i ? "," : "");
-        json_str(b, ls[i].name.p, ls[i].name.len);
-        buf_putc(b, ':');
-        json_str(b, ls[i].value.p, ls[i].value.len);
-    }
-    buf_putc(b, '}');
-}
-
 void api_prom_json_strs(buf_t *b, const str_t *v, size_t n)
 {
     buf_putc(b, '[');
@@ -189,7 +177,7 @@ void api_prom_json_result(buf_t *b, const promql_result_t *r)
         for (size_t i = 0; i < r->nseries; i++) {
             const promql_series_t *s = &r->series[i];
             buf_puts(b, i ? ",{\"metric\":" : "{\"metric\":");
-            api_prom_json_labels(b, s->labels, s->nlabels);
+            json_labels(b, s->labels, s->nlabels);
             buf_puts(b, ",\"value\":");
             json_point(b, s->n ? s->ts[0] : r->t, s->n ? s->vs[0] : NAN);
             buf_putc(b, '}');
@@ -201,7 +189,7 @@ void api_prom_json_result(buf_t *b, const promql_result_t *r)
         for (size_t i = 0; i < r->nseries; i++) {
             const promql_series_t *s = &r->series[i];
             buf_puts(b, i ? ",{\"metric\":" : "{\"metric\":");
-            api_prom_json_labels(b, s->labels, s->nlabels);
+            json_labels(b, s->labels, s->nlabels);
             for (size_t k = 0; k < s->n; k++) {
                 buf_puts(b, k ? "," : ",\"values\":[");
                 json_point(b, s->ts[k], s->vs[k]);

@@ -122,7 +122,7 @@ void api_prom_labels_series(api_prom_t *api, http_req_t *req, http_resp_t *resp)
     buf_putc(&resp->body, '[');
     for (size_t i = 0; i < n; i++) {
         buf_puts(&resp->body, i ? "," : "");
-        api_prom_json_labels(&resp->body, s[i].labels, s[i].n);
+        json_labels(&resp->body, s[i].labels, s[i].n);
     }
     buf_putc(&resp->body, ']');
     api_prom_json_end(resp, warn, truncated ? 1 : 0, NULL, 0);

@@ -70,6 +70,19 @@ int api_prom_param_duration(const char *s, size_t len, int64_t *ns, buf_t *err)
     return -1;
 }
 
+void api_prom_param_int_error(const char *fn, const char *s, size_t len, buf_t *err)
+{
+    /* strconv's two failures: digits that overflow, or anything else. */
+    size_t i = len > 0 && (s[0] == '+' || s[0] == '-') ? 1 : 0;
+    bool digits = i < len;
+    for (size_t k = i; k < len; k++) {
+        digits = digits && s[k] >= '0' && s[k] <= '9';
+    }
+    buf_printf(err, "strconv.%s: parsing ", fn);
+    param_quote(s, len, err);
+    buf_puts(err, digits ? ": value out of range" : ": invalid syntax");
+}
+
 int api_prom_param_limit(const char *s, size_t len, int64_t *limit, buf_t *err)
 {
     *limit = 0;
@@ -78,15 +91,7 @@ int api_prom_param_limit(const char *s, size_t len, int64_t *limit, buf_t *err)
     }
     int64_t v = 0;
     if (!str_parse_i64(str_from(s, len), &v)) {
-        /* Atoi's two failures: digits that overflow, or anything else. */
-        size_t i = (s[0] == '+' || s[0] == '-') ? 1 : 0;
-        bool digits = i < len;
-        for (size_t k = i; k < len; k++) {
-            digits = digits && s[k] >= '0' && s[k] <= '9';
-        }
-        buf_puts(err, "strconv.Atoi: parsing ");
-        param_quote(s, len, err);
-        buf_puts(err, digits ? ": value out of range" : ": invalid syntax");
+        api_prom_param_int_error("Atoi", s, len, err);
         return -1;
     }
     if (v < 0) {

@@ -764,8 +764,11 @@ int logql_eval(const logql_source_t *src, const logql_limits_t *lim, const logql
             return lq_fail(&c, LOGQL_ERR_BAD_DATA, "end timestamp must not be before or equal to start time");
         } else {
             c.step = q->step_ns;
-            uint64_t steps = (uint64_t)(q->end_ns - q->start_ns) / (uint64_t)q->step_ns + 1;
+            /* end >= start: the unsigned difference is exact; compare before the
+             * +1 so a span of 2^64-1 ns cannot wrap to 0 steps. */
+            uint64_t span = ((uint64_t)q->end_ns - (uint64_t)q->start_ns) / (uint64_t)q->step_ns;
             size_t max_points = lim->max_points ? lim->max_points : 11000;
+            uint64_t steps = span >= max_points ? (uint64_t)max_points + 1 : span + 1;
             if (steps > max_points) {
                 char num[32];
                 fmt_thousands(max_points, num, sizeof(num));

@@ -363,6 +363,10 @@ int api_prom_param_time(const char *s, size_t len, int64_t *ms, buf_t *err);
 int api_prom_param_duration(const char *s, size_t len, int64_t *ns, buf_t *err);
 /* Prometheus' parseLimitParam: "" is 0; a non-negative decimal int64. */
 int api_prom_param_limit(const char *s, size_t len, int64_t *limit, buf_t *err);
+/* Append Go's error for s that strconv.<fn> (Atoi, ParseInt) refused:
+ * "strconv.<fn>: parsing %q: value out of range" for digits that overflow,
+ * ": invalid syntax" otherwise. */
+void api_prom_param_int_error(const char *fn, const char *s, size_t len, buf_t *err);
 /* A label name from a URL path into dst (room for len bytes), "U__" names
  * decoded as Prometheus' model.UnescapeName does; returns its length. */
 size_t api_prom_param_name(const char *s, size_t len, char *dst);

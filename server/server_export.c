@@ -68,16 +68,9 @@ static int export_series(void *vctx, const label_t *ls, size_t nl, const int64_t
         buf_append(&c->keys, c->key.data, c->key.len);
     }
     buf_t *out = c->out;
-    buf_puts(out, "{\"metric\":{");
-    for (size_t i = 0; i < nl; i++) {
-        if (i) {
-            buf_putc(out, ',');
-        }
-        json_str(out, ls[i].name.p, ls[i].name.len);
-        buf_putc(out, ':');
-        json_str(out, ls[i].value.p, ls[i].value.len);
-    }
-    buf_puts(out, "},\"values\":[");
+    buf_puts(out, "{\"metric\":");
+    json_labels(out, ls, nl);
+    buf_puts(out, ",\"values\":[");
     for (size_t i = 0; i < n; i++) {
         if (i) {
             buf_putc(out, ',');

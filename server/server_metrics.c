@@ -53,6 +53,24 @@ static void metric_f(buf_t *b, const char *name, const char *type, const char *h
     buf_printf(b, "%s %.17g\n", name, v);
 }
 
+/* A counter family by the response code of an ingest endpoint (the slots
+ * of server_metrics_status_slot). */
+static void metric_by_code(buf_t *b, const char *name, const char *help, _Atomic uint64_t *counts)
+{
+    static const char *const codes[6] = { "204", "400", "413", "503", "429", "other" };
+    metric_head(b, name, "counter", help);
+    for (int i = 0; i < 6; i++) {
+        buf_printf(b, "%s{code=\"%s\"} %" PRIu64 "\n", name, codes[i], (uint64_t)atomic_load(&counts[i]));
+    }
+}
+
+/* A WAL's fsync latency as a summary without quantiles. */
+static void metric_fsyncs(buf_t *b, const char *name, const char *help, double seconds, uint64_t count)
+{
+    metric_head(b, name, "summary", help);
+    buf_printf(b, "%s_sum %.9f\n%s_count %" PRIu64 "\n", name, seconds, name, count);
+}
+
 static void process_stats(double *cpu, uint64_t *rss)
 {
     *cpu = 0;
@@ -82,12 +100,8 @@ static void process_stats(double *cpu, uint64_t *rss)
 /* The log store's and Loki push's figures. */
 static void server_metrics_logs(server_t *s, buf_t *b)
 {
-    static const char *const codes[6] = { "204", "400", "413", "503", "429", "other" };
-    metric_head(b, "pharos_loki_push_requests_total", "counter", "Loki push requests, by response code.");
-    for (int i = 0; i < 6; i++) {
-        buf_printf(b, "pharos_loki_push_requests_total{code=\"%s\"} %" PRIu64 "\n", codes[i],
-                   (uint64_t)atomic_load(&s->m.push_requests[i]));
-    }
+    metric_by_code(b, "pharos_loki_push_requests_total", "Loki push requests, by response code.",
+                   s->m.push_requests);
     metric_u(b, "pharos_loki_push_entries_rejected_total", "counter",
              "Log entries refused by push validation (bad labels, line too long, out of the time window).",
              atomic_load(&s->m.push_entries_rejected));
@@ -116,11 +130,8 @@ static void server_metrics_logs(server_t *s, buf_t *b)
              "Log blocks queries skipped because their token filter ruled out a line filter.",
              st.blocks_skipped_by_filter);
     metric_u(b, "pharos_logs_wal_bytes", "gauge", "Bytes in log WAL segment files.", st.wal_bytes);
-    metric_head(b, "pharos_logs_wal_fsync_duration_seconds", "summary", "Log WAL fsync latency.");
-    buf_printf(b,
-               "pharos_logs_wal_fsync_duration_seconds_sum %.9f\npharos_logs_wal_fsync_duration_seconds_count %" PRIu64
-               "\n",
-               st.wal_fsync_seconds, st.wal_fsyncs);
+    metric_fsyncs(b, "pharos_logs_wal_fsync_duration_seconds", "Log WAL fsync latency.", st.wal_fsync_seconds,
+                  st.wal_fsyncs);
     metric_u(b, "pharos_logs_wal_replay_cuts_total", "counter", "Torn or corrupt log WAL segments cut at replay.",
              st.wal_replay_cuts);
     metric_u(b, "pharos_logs_storage_bytes", "gauge", "Bytes of everything in the log data directory.", st.disk_bytes);
@@ -143,12 +154,8 @@ void server_metrics_write(server_t *s, buf_t *b)
         buf_printf(b, "pharos_remote_write_series_rejected_total{reason=\"%s\"} %" PRIu64 "\n", series_reasons[i],
                    (uint64_t)atomic_load(&s->m.series_rejected[i]));
     }
-    static const char *const codes[6] = { "204", "400", "413", "503", "429", "other" };
-    metric_head(b, "pharos_remote_write_requests_total", "counter", "Remote-write requests, by response code.");
-    for (int i = 0; i < 6; i++) {
-        buf_printf(b, "pharos_remote_write_requests_total{code=\"%s\"} %" PRIu64 "\n", codes[i],
-                   (uint64_t)atomic_load(&s->m.write_requests[i]));
-    }
+    metric_by_code(b, "pharos_remote_write_requests_total", "Remote-write requests, by response code.",
+                   s->m.write_requests);
     metric_u(b, "pharos_remote_write_metadata_total", "counter", "Metric metadata entries received.",
              atomic_load(&s->m.metadata));
     metric_u(b, "pharos_remote_write_exemplars_ignored_total", "counter", "Exemplars received and not stored.",
@@ -161,11 +168,8 @@ void server_metrics_write(server_t *s, buf_t *b)
              "Bytes held for head chunks (open-chunk slabs and closed-chunk arenas).", st.head_bytes);
     metric_u(b, "pharos_tsdb_head_cuts_total", "counter", "Head cuts into blocks.", st.head_cuts);
     metric_u(b, "pharos_tsdb_wal_bytes", "gauge", "Bytes in WAL segment files.", st.wal_bytes);
-    metric_head(b, "pharos_tsdb_wal_fsync_duration_seconds", "summary", "WAL fsync latency.");
-    buf_printf(b,
-               "pharos_tsdb_wal_fsync_duration_seconds_sum %.9f\npharos_tsdb_wal_fsync_duration_seconds_count %" PRIu64
-               "\n",
-               st.wal_fsync_seconds, st.wal_fsyncs);
+    metric_fsyncs(b, "pharos_tsdb_wal_fsync_duration_seconds", "WAL fsync latency.", st.wal_fsync_seconds,
+                  st.wal_fsyncs);
     metric_u(b, "pharos_tsdb_wal_replay_cuts_total", "counter", "Torn or corrupt WAL segments cut at replay.",
              st.wal_replay_cuts);
     metric_u(b, "pharos_tsdb_blocks", "gauge", "Blocks on disk.", st.blocks);

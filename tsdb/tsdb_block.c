@@ -172,22 +172,14 @@ int tsdb_block_writer_finish(tsdb_block_writer_t *w, tsdb_block_t **out)
         rc = fileio_write_all(w->fd, footer.data, footer.len);
     }
     buf_fini(&footer);
-    if (rc == 0 && fdatasync(w->fd) < 0) {
-        rc = -errno;
+    if (rc == 0) {
+        rc = fileio_publish(w->fd, w->tmp_path, w->final_path, w->dir);
     }
     if (rc < 0) {
         goto fail;
     }
     close(w->fd);
     w->fd = -1;
-    if (rename(w->tmp_path, w->final_path) < 0) {
-        rc = -errno;
-        goto fail;
-    }
-    rc = fileio_fsync_dir(w->dir);
-    if (rc < 0) {
-        goto fail;
-    }
     char err[256];
     rc = tsdb_block_open(w->final_path, w->seq, out, err, sizeof(err));
     if (rc < 0) {

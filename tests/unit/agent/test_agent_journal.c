@@ -365,6 +365,37 @@ static void test_truncate(void **state)
     agent_journal_close(j);
 }
 
+/* A realtime stamp past int64 nanoseconds (a damaged or hostile file)
+ * would wrap to a negative time: the entry is skipped as corrupt. */
+static void test_time_overflow(void **state)
+{
+    fx_t *f = *state;
+    char path[256];
+    snprintf(path, sizeof(path), "%s/late.export", f->dir);
+    FILE *fp = fopen(path, "w");
+    assert_non_null(fp);
+    static const unsigned long long stamps[] = { 1000000ULL, 18000000000000000ULL };
+    for (int i = 0; i < 2; i++) {
+        fprintf(fp,
+                "__REALTIME_TIMESTAMP=%llu\n__MONOTONIC_TIMESTAMP=%d\n_BOOT_ID=5c1f2e3d4b5a69788796a5b4c3d2e1f0\n"
+                "MESSAGE=m%d\n\n",
+                stamps[i], 1000 * (i + 1), i);
+    }
+    assert_int_equal(fclose(fp), 0);
+    make_journal(f, "j", "x", path);
+    agent_journal_t *j = open_j(f, "j", NULL, 0, -1, NULL);
+    agent_journal_entry_t e;
+    char err[256] = "";
+    assert_int_equal(agent_journal_next(j, &e, err, sizeof(err)), 1);
+    assert_true(str_is(e.message, "m0"));
+    assert_int_equal(e.ts_ns, 1000000000LL);
+    assert_int_equal(agent_journal_next(j, &e, err, sizeof(err)), 0);
+    agent_journal_stats_t st;
+    agent_journal_stats(j, &st);
+    assert_int_equal(st.corrupt, 1);
+    agent_journal_close(j);
+}
+
 static void test_bad_cursor(void **state)
 {
     fx_t *f = *state;
@@ -439,6 +470,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_follow, setup, teardown),
         cmocka_unit_test_setup_teardown(test_binary, setup, teardown),
         cmocka_unit_test_setup_teardown(test_truncate, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_time_overflow, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_cursor, setup, teardown),
         cmocka_unit_test_setup_teardown(test_many, setup, teardown),
     };

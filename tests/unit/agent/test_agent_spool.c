@@ -3,6 +3,7 @@
  * byte bound dropping oldest-first (never the batch in flight) with the
  * samples counted, corrupt and torn files. */
 #include <dirent.h>
+#include <errno.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -318,10 +319,26 @@ static void test_checkpoint(void **state)
     spool_close(s);
 }
 
+/* A checkpoint longer than its u32 length field is refused before a
+ * byte of it is read (it would be spooled with a cut length). */
+static void test_checkpoint_too_long(void **state)
+{
+    fx_t *f = *state;
+    spool_t *s = open_spool(f, 1 << 20);
+    static const char ck[] = "F 1 2 3 0 0 /x\n";
+    assert_int_equal(spool_put(s, 5, "body", 4, ck, (size_t)UINT32_MAX + 1), -EFBIG);
+    spool_stats_t st;
+    spool_stats(s, &st);
+    assert_int_equal(st.files, 0);
+    assert_int_equal(st.dropped_full, 5);
+    spool_close(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_checkpoint, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_checkpoint_too_long, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fifo_and_resume, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bound_drops_oldest_not_inflight, setup, teardown),
         cmocka_unit_test_setup_teardown(test_corrupt_and_torn_files, setup, teardown),

@@ -312,6 +312,17 @@ static const lcase_t cases[] = {
     { "/loki/api/v1/query", "time=@60&query={job=\"api\"", 400,
       "parse error at line 1, col 11: syntax error: unexpected $end, expecting } or ," },
     { "/loki/api/v1/nope", NULL, 404, "404 page not found\n" },
+    /* extreme bounds: end - since and end - start saturate, as Go's Time.Sub does, instead of overflowing */
+    { "/loki/api/v1/labels", "end=-9223372036&since=2562047h", 200, OK("[]") },
+    { "/loki/api/v1/query_range", "start=-9223372036&end=9223372036854775807&query={job=\"api\"}&step=1", 400,
+      "exceeded maximum resolution of 11,000 points per time series. Try increasing the value of the step "
+      "parameter" },
+    /* The API's span is capped at INT64_MAX (Go's Time.Sub); the engine's exact span
+     * (2^64 - 2 ns here) must not overflow either. */
+    { "/loki/api/v1/query_range",
+      "start=-9223372036&end=9223372036854775807&step=1000000&query=count_over_time({job=\"api\"}[1m])", 400, NULL },
+    { "/loki/api/v1/query_range", "start=-9223372036&end=9223372036854775807&query={job=\"api\"}&limit=x", 400,
+      "strconv.Atoi: parsing \"x\": invalid syntax" },
 };
 
 static void check_case(fx_t *f, const lcase_t *c, reply_t *r)
