@@ -100,8 +100,7 @@ static void process_stats(double *cpu, uint64_t *rss)
 /* The log store's and Loki push's figures. */
 static void server_metrics_logs(server_t *s, buf_t *b)
 {
-    metric_by_code(b, "pharos_loki_push_requests_total", "Loki push requests, by response code.",
-                   s->m.push_requests);
+    metric_by_code(b, "pharos_loki_push_requests_total", "Loki push requests, by response code.", s->m.push_requests);
     metric_u(b, "pharos_loki_push_entries_rejected_total", "counter",
              "Log entries refused by push validation (bad labels, line too long, out of the time window).",
              atomic_load(&s->m.push_entries_rejected));
