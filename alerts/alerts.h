@@ -2,13 +2,19 @@
 /*
  * alerts: Prometheus rule files evaluated in pharosd, and the
  * notifications they cause (issue 6). This header is the module's public
- * interface; its parts are added as they land:
+ * interface, in parts:
  *  - templates (alerts_tmpl_*): the Go text/template subset rule files
  *    use in labels and annotations, with Prometheus' functions;
  *  - rule files (alerts_rules_*): loading and checking Prometheus rule
- *    files as promtool does.
- * Everything here is pure (no I/O but reading the named files): the
- * evaluation loop, alert state and receivers come later.
+ *    files as promtool does; SLO files (alerts_slo_*) expanded into rule
+ *    groups;
+ *  - the rule manager (alerts_mgr_*): groups evaluated on their clock
+ *    slots, recording rules written back, alert state, ALERTS and
+ *    ALERTS_FOR_STATE, /api/v1/rules and /api/v1/alerts;
+ *  - the notifier (alerts_notifier_*): Alertmanager's route tree,
+ *    inhibition, silences, aggregation groups, notification log and the
+ *    receivers (Slack, email, PagerDuty, GitHub issues, Alertmanager).
+ * The data flow: mgr evaluates -> alerts_alert_t batches -> notifier.
  */
 #ifndef PHAROS_ALERTS_ALERTS_H
 #define PHAROS_ALERTS_ALERTS_H
@@ -20,7 +26,10 @@
 
 #include "common/arena.h"
 #include "common/buf.h"
+#include "common/clock.h"
+#include "common/httpd.h"
 #include "common/labels.h"
+#include "query/promql.h"
 
 /* ---- templates (alerts_tmpl*.c) ---- */
 
@@ -174,5 +183,139 @@ typedef struct alerts_rules_check_opts {
  * stops everything before any file is checked, as kingpin does ("<prog>:
  * error: path 'x' does not exist, try --help", status 1). */
 int alerts_rules_check(const char *const *paths, size_t n, const alerts_rules_check_opts_t *opts, FILE *out, FILE *err);
+
+/* ---- SLO files (alerts_slo.c) ---- */
+
+/* Parse an SLO file (YAML, top-level `slos:`; format in docs/alerting.md)
+ * and expand every SLO into the multi-window multi-burn-rate recording and
+ * alerting rule groups of the SRE workbook (page: 1h/5m at 14.4x and
+ * 6h/30m at 6x; ticket: 3d/6h at 1x), with Sloth-compatible rule names.
+ * Same contract as alerts_rules_parse: 0 and *out (every expr parsed and
+ * checked), or -1 and errors naming line and field. Allocated from a. */
+int alerts_slo_parse(const char *text, size_t len, arena_t *a, alerts_rules_file_t **out, alerts_rules_error_t **errs,
+                     size_t *nerrs);
+int alerts_slo_load(const char *path, arena_t *a, alerts_rules_file_t **out, alerts_rules_error_t **errs,
+                    size_t *nerrs);
+
+/* ---- alerts as sent (rule manager -> notifier) ---- */
+
+/* One alert as Prometheus posts it to Alertmanager (PostableAlert). All
+ * strings borrowed for the call that passes it. labels are sorted by name
+ * and include alertname and the external labels; annotations sorted by
+ * name. ends_at_ms: for a firing alert, the time it is valid until
+ * (eval + 4 x max(interval, resend delay)); for a resolved one, the time
+ * it resolved (<= now). */
+typedef struct alerts_alert {
+    const label_t *labels;
+    size_t nlabels;
+    const label_t *annotations;
+    size_t nannotations;
+    int64_t starts_at_ms;
+    int64_t ends_at_ms;
+    const char *generator_url;
+} alerts_alert_t;
+
+/* Where the rule manager hands the alerts due to be sent after a group's
+ * evaluation (Prometheus' sendAlerts: firing ones at most every resend
+ * delay, resolved ones as they resolve and for 15 minutes after). */
+typedef void (*alerts_send_fn)(void *ctx, const alerts_alert_t *alerts, size_t n, int64_t now_ms);
+
+/* ---- the rule manager (alerts_mgr*.c) ---- */
+
+typedef struct alerts_mgr alerts_mgr_t;
+
+/* Write samples produced by rules (recording results, ALERTS,
+ * ALERTS_FOR_STATE, stale markers): tsdb_append's contract. */
+typedef int (*alerts_append_fn)(void *ctx, const tsdb_input_t *in, size_t n);
+
+typedef struct alerts_mgr_opts {
+    promql_source_t src;         /* what rules query (borrowed) */
+    promql_engine_opts_t engine; /* lookback, timeout, max samples */
+    alerts_append_fn append;     /* required */
+    void *append_ctx;
+    alerts_send_fn send; /* NULL: alerts are kept, not sent */
+    void *send_ctx;
+    int64_t eval_interval_ms;    /* groups without interval (0: 1m) */
+    int64_t query_offset_ms;     /* groups without query_offset */
+    int64_t outage_tolerance_ms; /* for-state restore (0: 1h) */
+    int64_t grace_period_ms;     /* (0: 10m) */
+    int64_t resend_delay_ms;     /* (0: 1m) */
+    const char *const *external_labels; /* name, value, ... (copied) */
+    size_t nexternal_labels;            /* pairs */
+    const char *external_url;           /* copied; NULL: "" */
+    pclock_t clock;                     /* zeroed: the real clock */
+} alerts_mgr_opts_t;
+
+/* A manager with no rules. Aborts on OOM. */
+alerts_mgr_t *alerts_mgr_create(const alerts_mgr_opts_t *o);
+/* Stop (alerts_mgr_stop) and free; NULL ok. */
+void alerts_mgr_destroy(alerts_mgr_t *m);
+
+/* Load rule files (globs) and SLO files (globs) as one set, all or
+ * nothing: on any error the running rules stay and -1 is returned with
+ * every problem appended to err, one per line, as "file:line:col: reason".
+ * On success the new groups replace the old; a group with the same file
+ * and name keeps its alerts' state (Prometheus' CopyState), and series of
+ * removed rules get stale markers. Thread-safe. */
+int alerts_mgr_load(alerts_mgr_t *m, const char *const *rule_globs, size_t nrule, const char *const *slo_globs,
+                    size_t nslo, buf_t *err);
+
+/* Evaluate every rule of group gi (index in load order) at ts_ms now, as
+ * the scheduler would (for tests and `pharosctl test rules`). Returns 0,
+ * or -1 when gi is out of range. */
+int alerts_mgr_eval_group(alerts_mgr_t *m, size_t gi, int64_t ts_ms);
+size_t alerts_mgr_ngroups(alerts_mgr_t *m);
+
+/* Start the scheduler thread: each group runs at its slot (offset by a
+ * hash of file and name within its interval); late iterations are
+ * skipped and counted. Returns 0 or -1 (thread not created). */
+int alerts_mgr_start(alerts_mgr_t *m);
+/* Stop the scheduler (waits for a running evaluation). Idempotent. */
+void alerts_mgr_stop(alerts_mgr_t *m);
+
+/* GET /api/v1/rules and /api/v1/alerts with Prometheus' JSON and
+ * parameters (type, rule_name[], rule_group[], file[], exclude_alerts,
+ * match[], group_limit, group_next_token). */
+void alerts_mgr_api_rules(alerts_mgr_t *m, http_req_t *req, http_resp_t *resp);
+void alerts_mgr_api_alerts(alerts_mgr_t *m, http_req_t *req, http_resp_t *resp);
+
+/* Append pharosd's rule metrics (prometheus_rule_* names, Prometheus
+ * exposition text). */
+void alerts_mgr_metrics(alerts_mgr_t *m, buf_t *out);
+
+/* ---- the notifier (alerts_notify*.c, alerts_route.c, alerts_silence.c,
+ * alerts_nflog.c, alerts_recv_*.c) ---- */
+
+typedef struct alerts_notifier alerts_notifier_t;
+
+typedef struct alerts_notifier_opts {
+    const char *config_file; /* Alertmanager-format YAML (route, receivers, inhibit_rules); NULL: no routing */
+    const char *data_dir;    /* notification log, silences, alert state, receiver state (created) */
+    const char *const *alertmanager_urls; /* every alert also POSTed to each /api/v2/alerts */
+    size_t nalertmanager_urls;
+    const char *external_url; /* ExternalURL of notification data */
+    pclock_t clock;           /* zeroed: the real clock */
+} alerts_notifier_opts_t;
+
+/* Load the config, restore the persisted state and start the dispatcher
+ * and sender threads. 0 and [out] *out, or -1 with "file:line: reason"
+ * (or an I/O error naming the path) appended to err. */
+int alerts_notifier_create(const alerts_notifier_opts_t *o, alerts_notifier_t **out, buf_t *err);
+/* Persist state, stop threads, free. NULL ok. */
+void alerts_notifier_destroy(alerts_notifier_t *n);
+/* Check a config file without starting anything (--check-config). */
+int alerts_notifier_check_config(const char *path, buf_t *err);
+/* Reload the config file: on error the running config stays and -1 is
+ * returned with the reason; aggregation groups of unchanged routes keep
+ * their state. */
+int alerts_notifier_reload(alerts_notifier_t *n, buf_t *err);
+/* Take alerts (an alerts_send_fn: ctx is the notifier). Copies them;
+ * never blocks on a receiver. */
+void alerts_notifier_put(void *n, const alerts_alert_t *alerts, size_t nalerts, int64_t now_ms);
+/* Alertmanager's API v2 under /api/v2/ (alerts GET/POST, silences
+ * GET/POST/DELETE, silence/<id>, status, receivers). */
+void alerts_notifier_api(alerts_notifier_t *n, http_req_t *req, http_resp_t *resp);
+/* Append the notifier's metrics (alertmanager_* names where they exist). */
+void alerts_notifier_metrics(alerts_notifier_t *n, buf_t *out);
 
 #endif

@@ -15,7 +15,10 @@
 #include "common/arena.h"
 #include "common/buf.h"
 #include "common/labels.h"
+#include "common/clock.h"
+#include "common/httpc.h"
 #include "common/str.h"
+#include <yaml.h>
 
 /* ---- templates ---- */
 
@@ -188,5 +191,112 @@ const char *alerts_rules_template_check(const char *tname, const char *text, are
 /* A promql_error_t message in Prometheus 2.42's words (see
  * alerts_rules_check.c for each rewording): msg itself or a copy in a. */
 const char *alerts_rules_promql_msg(const char *msg, arena_t *a);
+
+
+/* ---- notifications (shared by the notifier, the receivers and the
+ * notification templates; owned by the notifier's files) ---- */
+
+/* One alert of a notification (Alertmanager's template.Alert). All
+ * borrowed for the call. */
+typedef struct alerts_notif_alert {
+    const label_t *labels; /* sorted by name */
+    size_t nlabels;
+    const label_t *annotations; /* sorted by name */
+    size_t nannotations;
+    int64_t starts_at_ms;
+    int64_t ends_at_ms; /* 0: unset (a firing alert without end) */
+    const char *generator_url;
+    uint64_t fingerprint; /* Alertmanager's: hash of the label set, printed %016x */
+    bool firing;
+} alerts_notif_alert_t;
+
+/* What one receiver integration is asked to deliver for one aggregation
+ * group (Alertmanager's template.Data plus what the receivers need). */
+typedef struct alerts_notification {
+    const char *receiver;
+    const char *status;    /* "firing" when any alert fires, else "resolved" */
+    const char *group_key; /* Alertmanager's groupKey, e.g. {}/{severity="page"}:{alertname="X"} */
+    uint64_t group_hash;   /* stable id of the group: dedup keys, issue mapping */
+    const label_t *group_labels;
+    size_t ngroup_labels;
+    const label_t *common_labels;
+    size_t ncommon_labels;
+    const label_t *common_annotations;
+    size_t ncommon_annotations;
+    const char *external_url;
+    const alerts_notif_alert_t *alerts; /* firing first, then resolved; each part in fingerprint order */
+    size_t nalerts;
+    size_t nfiring;
+    bool repeat; /* the firing set was notified before (repeat_interval passed) */
+    int64_t now_ms;
+} alerts_notification_t;
+
+/* Render text (a notification template: Alertmanager's template.Data is
+ * `.`) into out. 0, or -1 with the Go-style error in err (the receiver
+ * then fails the notification permanently, counted and logged).
+ * Named templates ("slack.default.title", "email.default.html", ...) that
+ * render Alertmanager's defaults are always defined. */
+int alerts_tmpl_notify(const char *name, const char *text, size_t len, const alerts_notification_t *n, buf_t *out,
+                       buf_t *err);
+
+typedef enum alerts_send_status {
+    ALERTS_SEND_OK = 0,
+    ALERTS_SEND_RETRY = 1, /* connection error, timeout, 5xx, 429: back off and retry */
+    ALERTS_SEND_FAIL = 2,  /* permanent (other 4xx, template error): logged, counted, not retried */
+} alerts_send_status_t;
+
+typedef struct alerts_send_result {
+    alerts_send_status_t status;
+    long http_code;         /* 0: no HTTP answer */
+    int64_t retry_after_ms; /* from Retry-After or a rate-limit reset; -1: none */
+    char msg[256];          /* the receiver's answer or the reason; never a secret */
+} alerts_send_result_t;
+
+/* Persistent state of one receiver integration (e.g. GitHub's group ->
+ * issue mapping), namespaced and persisted by the notifier: put returns
+ * only once the value is on disk. get: 1 and the value appended to val,
+ * or 0 when absent. put: 0, or -1 on an I/O error; val NULL deletes. */
+typedef struct alerts_kv {
+    int (*get)(void *ctx, const char *key, buf_t *val);
+    int (*put)(void *ctx, const char *key, const char *val);
+    void *ctx;
+} alerts_kv_t;
+
+typedef struct alerts_recv_env {
+    alerts_kv_t kv;
+    pclock_t clock;
+    long timeout_ms; /* per request */
+} alerts_recv_env_t;
+
+/* One receiver type: a row of the table alerts_recv_types() returns
+ * (alerts_recv.c), implemented in alerts_recv_<name>.c. */
+typedef struct alerts_recv_type {
+    const char *key;  /* the receiver's list key in the config: "slack_configs" */
+    const char *name; /* integration name in metrics and logs: "slack" */
+    /* Parse one element of the list (a YAML mapping) into *cfg (from a):
+     * 0, or -1 with "line L: <key>: reason" appended to err. Unknown keys
+     * are errors. Secret files are read at send time, never logged. */
+    int (*parse)(yaml_document_t *doc, yaml_node_t *node, arena_t *a, void **cfg, buf_t *err);
+    bool (*send_resolved)(const void *cfg);
+    /* Runtime state of one integration (HTTP client, rate limiter);
+     * destroy accepts NULL. */
+    void *(*state_create)(const void *cfg);
+    void (*state_destroy)(void *st);
+    /* Deliver n, blocking up to env->timeout_ms per request (a rate
+     * limit may add a wait); fills [out] res on every path. One sender
+     * thread per integration calls it. */
+    void (*send)(const void *cfg, void *st, const alerts_recv_env_t *env, const alerts_notification_t *n,
+                 alerts_send_result_t *res);
+} alerts_recv_type_t;
+
+/* The receiver table and its length. */
+const alerts_recv_type_t *alerts_recv_types(size_t *n);
+
+/* POST alerts to an Alertmanager's /api/v2/alerts (url is its base URL,
+ * e.g. http://127.0.0.1:9093) as Prometheus does; fills [out] res. */
+void alerts_recv_am_post(httpc_t *c, const char *url, const alerts_alert_t *alerts, size_t n,
+                         alerts_send_result_t *res);
+
+/* ---- end notifications ---- */
 
 #endif
