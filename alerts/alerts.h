@@ -266,6 +266,33 @@ int alerts_mgr_load(alerts_mgr_t *m, const char *const *rule_globs, size_t nrule
 int alerts_mgr_eval_group(alerts_mgr_t *m, size_t gi, int64_t ts_ms);
 size_t alerts_mgr_ngroups(alerts_mgr_t *m);
 
+/* A pending or firing alert (or a resolved one still kept), copied. */
+typedef enum alerts_state {
+    ALERTS_STATE_INACTIVE = 0, /* resolved, kept for resending */
+    ALERTS_STATE_PENDING,
+    ALERTS_STATE_FIRING,
+} alerts_state_t;
+
+typedef struct alerts_active {
+    const char *file; /* the group's file and name, the rule's alert name */
+    const char *group;
+    const char *alertname;
+    label_t *labels; /* sorted; alertname included, external labels not */
+    size_t nlabels;
+    label_t *annotations; /* sorted, expanded */
+    size_t nannotations;
+    alerts_state_t state;
+    double value;
+    int64_t active_at_ms;
+    int64_t fired_at_ms;           /* 0: never fired */
+    int64_t resolved_at_ms;        /* 0: not resolved */
+    int64_t keep_firing_since_ms;  /* 0: not kept */
+} alerts_active_t;
+
+/* Copy every alert the rules hold (group order, then rule order, then
+ * label order) into a; [out] *out. Returns the count. Thread-safe. */
+size_t alerts_mgr_alerts(alerts_mgr_t *m, arena_t *a, alerts_active_t **out);
+
 /* Start the scheduler thread: each group runs at its slot (offset by a
  * hash of file and name within its interval); late iterations are
  * skipped and counted. Returns 0 or -1 (thread not created). */
