@@ -651,7 +651,7 @@ void alerts_mgr_metrics(alerts_mgr_t *m, buf_t *out)
         metric_head(out, fams[f].name, fams[f].type, fams[f].help);
         for (size_t i = 0; m->rs && i < m->rs->ngroups; i++) {
             const mgr_group_t *g = &m->rs->groups[i];
-            buf_printf(out, "%s{rule_group=\"", fams[f].name);
+            buf_printf(out, "%s{rule_group=", fams[f].name);
             buf_t key;
             buf_init(&key);
             buf_printf(&key, "%s;%s", g->file, g->name);

@@ -139,6 +139,25 @@ static bool rule_matches(const rules_filter_t *f, const mgr_rule_t *r)
     return false;
 }
 
+/* Groups in Prometheus' API order: by file, then name. */
+static int group_order_cmp(const void *x, const void *y)
+{
+    const mgr_group_t *a = *(const mgr_group_t *const *)x, *b = *(const mgr_group_t *const *)y;
+    int c = strcmp(a->file, b->file);
+    return c != 0 ? c : strcmp(a->name, b->name);
+}
+
+static const mgr_group_t **groups_sorted(const alerts_mgr_t *m, arena_t *a, size_t *n)
+{
+    *n = m->rs ? m->rs->ngroups : 0;
+    const mgr_group_t **gs = arena_alloc(a, (*n ? *n : 1) * sizeof(*gs));
+    for (size_t i = 0; i < *n; i++) {
+        gs[i] = &m->rs->groups[i];
+    }
+    qsort(gs, *n, sizeof(*gs), group_order_cmp);
+    return gs;
+}
+
 static void group_token(const mgr_group_t *g, char out[17])
 {
     uint64_t h = hash_bytes_seed(g->name, strlen(g->name), hash_bytes(g->file, strlen(g->file)));
@@ -302,8 +321,10 @@ void alerts_mgr_api_rules(alerts_mgr_t *m, http_req_t *req, http_resp_t *resp)
     int64_t listed = 0;
     const char *next = NULL;
     char tok[17];
-    for (size_t i = 0; m->rs && i < m->rs->ngroups; i++) {
-        const mgr_group_t *g = &m->rs->groups[i];
+    size_t ng;
+    const mgr_group_t **gs = groups_sorted(m, http_req_arena(req), &ng);
+    for (size_t i = 0; i < ng; i++) {
+        const mgr_group_t *g = gs[i];
         if (!in_list(g->name, f.groups, f.ngroups) || !in_list(g->file, f.files, f.nfiles)) {
             continue;
         }
@@ -374,14 +395,15 @@ void alerts_mgr_api_rules(alerts_mgr_t *m, http_req_t *req, http_resp_t *resp)
 
 void alerts_mgr_api_alerts(alerts_mgr_t *m, http_req_t *req, http_resp_t *resp)
 {
-    (void)req;
     buf_t *b = &resp->body;
     resp->content_type = "application/json";
     buf_puts(b, "{\"status\":\"success\",\"data\":{\"alerts\":[");
     bool first = true;
     pthread_mutex_lock(&m->mu);
-    for (size_t i = 0; m->rs && i < m->rs->ngroups; i++) {
-        const mgr_group_t *g = &m->rs->groups[i];
+    size_t ng;
+    const mgr_group_t **gs = groups_sorted(m, http_req_arena(req), &ng);
+    for (size_t i = 0; i < ng; i++) {
+        const mgr_group_t *g = gs[i];
         for (size_t k = 0; k < g->nrules; k++) {
             const mgr_rule_t *r = &g->rules[k];
             for (size_t j = 0; j < r->nalerts; j++) {

@@ -412,27 +412,6 @@ static void api_prom_parse_query(api_prom_t *api, http_req_t *req, http_resp_t *
     promql_release(root);
 }
 
-/* pharosd loads no rule files yet: both lists are empty, as Prometheus
- * answers without rule files (Grafana's alert views and its recording
- * rule lookup ask for them and treat a 404 as an error). */
-static void api_prom_rules(api_prom_t *api, http_req_t *req, http_resp_t *resp)
-{
-    (void)api;
-    (void)req;
-    api_prom_json_begin(resp);
-    buf_puts(&resp->body, "{\"groups\":[]}");
-    api_prom_json_end(resp, NULL, 0, NULL, 0);
-}
-
-static void api_prom_alerts(api_prom_t *api, http_req_t *req, http_resp_t *resp)
-{
-    (void)api;
-    (void)req;
-    api_prom_json_begin(resp);
-    buf_puts(&resp->body, "{\"alerts\":[]}");
-    api_prom_json_end(resp, NULL, 0, NULL, 0);
-}
-
 /* ---- dispatch ---- */
 
 static const struct {
@@ -451,8 +430,6 @@ static const struct {
     { .path = "/api/v1/status/runtimeinfo", .fn = api_prom_status_runtimeinfo },
     { .path = "/api/v1/status/flags", .fn = api_prom_status_flags },
     { .path = "/api/v1/status/config", .fn = api_prom_status_config },
-    { .path = "/api/v1/rules", .fn = api_prom_rules },
-    { .path = "/api/v1/alerts", .fn = api_prom_alerts },
 };
 
 void api_prom_handle(api_prom_t *api, http_req_t *req, http_resp_t *resp)

@@ -9,7 +9,8 @@
  * (the TSDB at its top, the log store in logs/). Ingest is bounded by
  * ingest.max-inflight concurrent requests: past it the answer is 503 with
  * Retry-After, so remote-write senders back off and retry instead of
- * piling memory up here.
+ * piling memory up here. Rules, alerts and reloads go to
+ * server_alerts.c.
  */
 #include <inttypes.h>
 #include <stdatomic.h>
@@ -191,6 +192,7 @@ int server_start(const server_config_t *cfg, server_t **out, char *err, size_t e
     server_t *s = mem_calloc(1, sizeof(*s));
     s->cfg = *cfg;
     pthread_mutex_init(&s->scratch_mu, NULL);
+    pthread_mutex_init(&s->reload_mu, NULL);
     s->started = clock_mono_s();
     s->clock = clock_real();
     tsdb_opts_t o = {
@@ -247,6 +249,10 @@ int server_start(const server_config_t *cfg, server_t **out, char *err, size_t e
     };
     s->prom = api_prom_create(&po);
     server_config_text_fini(&text);
+    if (server_alerts_start(s, err, errlen) != 0) {
+        server_stop(s);
+        return -1;
+    }
     const httpd_route_t routes[] = {
         { "POST", "/api/v1/write", handle_write, (size_t)cfg->max_body_bytes },
         { "GET", "/api/v1/export", handle_export, 0 },
@@ -266,8 +272,10 @@ int server_start(const server_config_t *cfg, server_t **out, char *err, size_t e
         { "GET", "/api/v1/status/runtimeinfo", handle_prom, 0 },
         { "GET", "/api/v1/status/flags", handle_prom, 0 },
         { "GET", "/api/v1/status/config", handle_prom, 0 },
-        { "GET", "/api/v1/rules", handle_prom, 0 },
-        { "GET", "/api/v1/alerts", handle_prom, 0 },
+        /* Rules and alerts (server_alerts.c). */
+        { "GET", "/api/v1/rules", server_handle_rules, 0 },
+        { "GET", "/api/v1/alerts", server_handle_alerts, 0 },
+        { "POST", "/-/reload", server_handle_reload, 0 },
         /* Loki push and the Loki HTTP API (query/api_loki.c). */
         { "POST", "/loki/api/v1/push", handle_loki_push, (size_t)cfg->max_body_bytes },
         { NULL, "/loki/api/v1/query", handle_loki, 0 },
@@ -307,6 +315,7 @@ void server_stop(server_t *s)
         return;
     }
     httpd_stop(s->http);
+    server_alerts_stop(s);
     api_prom_destroy(s->prom);
     api_loki_destroy(s->loki);
     logs_store_close(s->logs);
@@ -316,6 +325,7 @@ void server_stop(server_t *s)
         mem_free(s->scratch[i]);
     }
     pthread_mutex_destroy(&s->scratch_mu);
+    pthread_mutex_destroy(&s->reload_mu);
     mem_free(s->routes);
     mem_free(s);
 }

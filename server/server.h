@@ -20,6 +20,7 @@
 
 #include "common/arena.h"
 #include "common/buf.h"
+#include "common/config.h"
 #include "common/labels.h"
 #include "tsdb/tsdb.h"
 
@@ -52,8 +53,21 @@ typedef struct server_config {
     int64_t logs_creation_grace_ms; /* entries newer than now + this are refused */
     int64_t logs_max_entries;       /* largest limit a log query may ask for */
     int64_t logs_max_series;        /* series a LogQL metric query may return */
+    config_strlist_t rule_files;    /* Prometheus rule files (globs) */
+    config_strlist_t slo_files;     /* SLO files (globs) */
+    int64_t rules_interval_ms;      /* groups without their own interval */
+    int64_t rules_query_offset_ms;  /* groups without their own query_offset */
+    int64_t rules_outage_tolerance_ms;
+    int64_t rules_grace_period_ms;
+    int64_t rules_resend_delay_ms;
+    config_strlist_t external_labels; /* name, value, ... */
+    char *external_url;
+    char *alerting_config_file;         /* Alertmanager-format routing and receivers */
+    config_strlist_t alertmanager_urls; /* Alertmanagers every alert is also sent to */
     int log_level;
     bool check_config;
+    int argc; /* the command line (borrowed), read again by a reload */
+    char **argv;
 } server_config_t;
 
 typedef enum server_cfg_rc {
@@ -132,6 +146,16 @@ typedef struct server server_t;
 int server_start(const server_config_t *cfg, server_t **out, char *err, size_t errlen);
 void server_stop(server_t *s);
 uint16_t server_port(const server_t *s);
+/* Read the configuration again (file and flags of cfg->argv) and apply
+ * what can change while running: the rule and SLO files and the alerting
+ * configuration. All or nothing: on error the running rules stay and -1
+ * is returned with every problem in err ("file:line:col: reason" lines).
+ * What SIGHUP and POST /-/reload do. */
+int server_reload(server_t *s, buf_t *err);
+/* Check the rule files, SLO files and alerting configuration of cfg
+ * without starting anything (--check-config): 0, or -1 with the problems
+ * in err. */
+int server_check_alerting(const server_config_t *cfg, buf_t *err);
 tsdb_t *server_tsdb(server_t *s);
 /* The log store (for tests). */
 struct logs_store;

@@ -35,6 +35,9 @@ static const config_field_t server_fields[] = {
     FB("web.threads", CFG_INT, threads, "4", 1, 256, "HTTP worker threads"),
     FB("web.max-body", CFG_BYTES, max_body_bytes, "32MiB", 1024, 1LL << 34,
        "Largest request body accepted (413 past it)"),
+    F("web.external-url", CFG_STR, external_url, NULL,
+      "URL under which pharosd is reached, used in alerts' generator URLs and notifications (default: "
+      "http://<web.listen-address>)"),
     F("storage.path", CFG_STR, storage_path, "./data", "Data directory: metrics at its top, logs in its logs/ folder"),
     FB("storage.retention", CFG_DURATION, retention_ms, "15d", 0, 1LL << 50, "How long to keep blocks (0: forever)"),
     FB("storage.block-range", CFG_DURATION, block_range_ms, "30m", 60000, 1LL << 40,
@@ -78,6 +81,26 @@ static const config_field_t server_fields[] = {
        "Largest limit a log query may ask for (400 past it), as Loki's max_entries_limit_per_query"),
     FB("logs.max-query-series", CFG_INT, logs_max_series, "500", 1, 1LL << 31,
        "Most series a LogQL metric query may return (400 past it), as Loki's max_query_series"),
+    F("rules.files", CFG_STRLIST, rule_files, NULL,
+      "Prometheus rule files to evaluate (globs); reloaded on SIGHUP and POST /-/reload"),
+    F("rules.slo-files", CFG_STRLIST, slo_files, NULL,
+      "SLO files (globs) expanded into burn-rate recording and alerting rules (docs/alerting-slo.md)"),
+    FB("rules.evaluation-interval", CFG_DURATION, rules_interval_ms, "1m", 1, 1LL << 40,
+       "How often rule groups without their own interval are evaluated"),
+    FB("rules.query-offset", CFG_DURATION, rules_query_offset_ms, "0s", 0, 1LL << 40,
+       "How far in the past rules of groups without their own query_offset evaluate"),
+    FB("rules.for-outage-tolerance", CFG_DURATION, rules_outage_tolerance_ms, "1h", 1, 1LL << 40,
+       "Max time to tolerate a pharosd outage for restoring the for state of alerts"),
+    FB("rules.for-grace-period", CFG_DURATION, rules_grace_period_ms, "10m", 0, 1LL << 40,
+       "Minimum duration between an alert's restored for state and its firing"),
+    FB("rules.resend-delay", CFG_DURATION, rules_resend_delay_ms, "1m", 1, 1LL << 40,
+       "Minimum time to wait before resending a firing alert to the notifier"),
+    F("rules.external-labels", CFG_MAP, external_labels, NULL,
+      "Labels added to every alert sent (and available as $externalLabels in templates)"),
+    F("alerting.config-file", CFG_STR, alerting_config_file, NULL,
+      "Alertmanager-format file of routes, receivers and inhibit rules (docs/alerting-notifications.md)"),
+    F("alerting.alertmanager-urls", CFG_STRLIST, alertmanager_urls, NULL,
+      "Alertmanagers (base URLs) every alert is also posted to, as Prometheus does"),
     { "log.level", CFG_ENUM, offsetof(server_config_t, log_level), "info", "Log level", log_level_values, 0, 0, false },
     { "check-config", CFG_BOOL, offsetof(server_config_t, check_config), "false", "Validate the configuration and exit",
       NULL, 0, 0, true },
@@ -107,6 +130,8 @@ server_cfg_rc_t server_config_load(int argc, char **argv, server_config_t *cfg, 
             return SERVER_CFG_HELP;
         }
     }
+    cfg->argc = argc;
+    cfg->argv = argv;
     if (config_load_cli(argc, argv, server_fields, NFIELDS, offsetof(server_config_t, config_file), cfg, err, errlen) !=
         0) {
         return SERVER_CFG_ERROR;
@@ -179,16 +204,42 @@ static void server_config_value(const config_field_t *f, const server_config_t *
             buf_printf(&joined, "%s%s", i ? "," : "", l->v[i]);
         }
         if (quote) {
-            json_str(out, joined.data ? (const char *)joined.data : "", joined.len);
+            buf_putc(out, '[');
+            for (size_t i = 0; i < l->n; i++) {
+                if (i) {
+                    buf_puts(out, ", ");
+                }
+                json_cstr(out, l->v[i]);
+            }
+            buf_putc(out, ']');
         } else {
             buf_append(out, joined.data, joined.len);
         }
         buf_fini(&joined);
         return;
     }
-    case CFG_MAP:
+    case CFG_MAP: {
+        const config_strlist_t *l = (const config_strlist_t *)base;
+        if (quote) {
+            buf_putc(out, '{');
+        }
+        for (size_t i = 0; i + 1 < l->n; i += 2) {
+            if (quote) {
+                buf_puts(out, i ? ", " : "");
+                json_cstr(out, l->v[i]);
+                buf_puts(out, ": ");
+                json_cstr(out, l->v[i + 1]);
+            } else {
+                buf_printf(out, "%s%s=%s", i ? "," : "", l->v[i], l->v[i + 1]);
+            }
+        }
+        if (quote) {
+            buf_putc(out, '}');
+        }
+        return;
+    }
     case CFG_TABLE:
-        return; /* pharosd has no map or table options */
+        return; /* pharosd has no table options */
     }
 }
 

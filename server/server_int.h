@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
+#include "alerts/alerts.h"
 #include "common/arena.h"
 #include "common/buf.h"
 #include "common/httpd.h"
@@ -35,7 +36,9 @@ struct server {
     tsdb_t *db;
     api_prom_t *prom; /* the Prometheus query API */
     logs_store_t *logs;
-    api_loki_t *loki; /* the Loki query API */
+    api_loki_t *loki;          /* the Loki query API */
+    alerts_mgr_t *rules;       /* rule evaluation (server_alerts.c) */
+    pthread_mutex_t reload_mu; /* one reload at a time */
     httpd_t *http;
     httpd_route_t *routes;
     pclock_t clock;
@@ -50,6 +53,17 @@ struct server {
 void server_metrics_count_write(server_t *s, int status, const server_ingest_stats_t *st);
 /* The slot of an ingest answer's status in the *_requests arrays. */
 int server_metrics_status_slot(int status);
+
+/* ---- server_alerts.c: rules, alerts, reload ---- */
+
+/* Create the rule manager and load the configured rule files: 0, or -1
+ * with the reason (every bad file and line) in err. */
+int server_alerts_start(server_t *s, char *err, size_t errlen);
+/* Stop the evaluation and free; safe on a server that never started it. */
+void server_alerts_stop(server_t *s);
+void server_handle_rules(void *ctx, http_req_t *req, http_resp_t *resp);
+void server_handle_alerts(void *ctx, http_req_t *req, http_resp_t *resp);
+void server_handle_reload(void *ctx, http_req_t *req, http_resp_t *resp);
 
 /* ---- server_logs.c: Loki push ---- */
 

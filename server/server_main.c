@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "common/buf.h"
 #include "common/log.h"
 #include "server/server.h"
 
@@ -36,9 +37,18 @@ int main(int argc, char **argv)
         return 1;
     }
     if (cfg.check_config) {
-        printf("pharosd: configuration OK%s%s\n", cfg.config_file ? ": " : "", cfg.config_file ? cfg.config_file : "");
+        buf_t cerr;
+        buf_init(&cerr);
+        int bad = server_check_alerting(&cfg, &cerr);
+        if (bad) {
+            fprintf(stderr, "pharosd: %.*s", (int)cerr.len, (const char *)cerr.data);
+        } else {
+            printf("pharosd: configuration OK%s%s\n", cfg.config_file ? ": " : "",
+                   cfg.config_file ? cfg.config_file : "");
+        }
+        buf_fini(&cerr);
         server_config_free(&cfg);
-        return 0;
+        return bad ? 1 : 0;
     }
     log_set_level((log_level_t)cfg.log_level);
     sigset_t set;
@@ -63,7 +73,10 @@ int main(int argc, char **argv)
             continue;
         }
         if (sig == SIGHUP) {
-            log_info("SIGHUP: nothing to reload yet (no rule files configured)");
+            buf_t rerr;
+            buf_init(&rerr);
+            server_reload(s, &rerr); /* logs the outcome */
+            buf_fini(&rerr);
             continue;
         }
         log_info("signal %d: stopping", sig);

@@ -196,4 +196,7 @@ void server_metrics_write(server_t *s, buf_t *b)
     metric_f(b, "process_cpu_seconds_total", "counter", "Total user and system CPU time spent in seconds.", cpu);
     metric_u(b, "process_resident_memory_bytes", "gauge", "Resident memory size in bytes.", rss);
     metric_f(b, "pharos_uptime_seconds", "gauge", "Seconds since pharosd started.", clock_mono_s() - s->started);
+    if (s->rules != NULL) {
+        alerts_mgr_metrics(s->rules, b);
+    }
 }

@@ -557,7 +557,9 @@ static void test_status(void **state)
     assert_non_null(strstr((const char *)r.body.data,
                            "\"query.lookback-delta\":\"5m\",\"query.max-concurrency\":\"20\","
                            "\"query.max-samples\":\"50000000\",\"query.timeout\":\"2m\","));
-    assert_non_null(strstr((const char *)r.body.data, "{\"status\":\"success\",\"data\":{\"check-config\":\"false\","));
+    assert_non_null(strstr((const char *)r.body.data,
+                           "{\"status\":\"success\",\"data\":{\"alerting.alertmanager-urls\":\"\","
+                           "\"alerting.config-file\":\"\",\"check-config\":\"false\","));
     request(f, "GET", "/api/v1/status/config", NULL, &r);
     assert_non_null(strstr((const char *)r.body.data, "{\"status\":\"success\",\"data\":{\"yaml\":\"web:\\n  "
                                                       "listen-address: \\\"127.0.0.1:"));
