@@ -205,7 +205,15 @@ static int load_files(const char *const *globs, size_t n, bool slo, arena_t *a, 
             rc = -1;
             for (size_t k = 0; k < nerrs; k++) {
                 if (errs[k].line > 0) {
-                    buf_printf(err, "%s:%u:%u: %s\n", paths[i], errs[k].line, errs[k].col, errs[k].text);
+                    /* The text starts with "L:C: " as promtool prints it; the
+                     * position moves next to the file name. */
+                    char pos[32];
+                    int plen = snprintf(pos, sizeof(pos), "%u:%u: ", errs[k].line, errs[k].col);
+                    const char *t = errs[k].text;
+                    if (plen > 0 && strncmp(t, pos, (size_t)plen) == 0) {
+                        t += plen;
+                    }
+                    buf_printf(err, "%s:%u:%u: %s\n", paths[i], errs[k].line, errs[k].col, t);
                 } else {
                     buf_printf(err, "%s: %s\n", paths[i], errs[k].text);
                 }
