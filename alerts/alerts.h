@@ -66,9 +66,10 @@ typedef struct alerts_tmpl_data {
     size_t max_output; /* bytes of output before an error; 0 = 1 MiB */
 } alerts_tmpl_data_t;
 
-/* Parse text[0..len) as template `name` into a's memory. Returns 0 and sets
- * *out, or -1 with Go's message ("template: <name>:<line>: ...") appended
- * to err. O(len) work, nesting depth bounded. */
+/* Parse text[0..len) as template `name` into a's memory, with Prometheus'
+ * functions; define, template and block are accepted as in Go. Returns 0
+ * and sets *out, or -1 with Go's message ("template: <name>:<line>: ...")
+ * appended to err. O(len) work, nesting depth bounded. */
 int alerts_tmpl_parse(arena_t *a, const char *name, const char *text, size_t len, alerts_tmpl_t **out, buf_t *err);
 
 /* Execute t with data d, appending output to out. Returns 0, or -1 with
@@ -235,14 +236,16 @@ typedef struct alerts_mgr_opts {
     void *append_ctx;
     alerts_send_fn send; /* NULL: alerts are kept, not sent */
     void *send_ctx;
-    int64_t eval_interval_ms;    /* groups without interval (0: 1m) */
-    int64_t query_offset_ms;     /* groups without query_offset */
-    int64_t outage_tolerance_ms; /* for-state restore (0: 1h) */
-    int64_t grace_period_ms;     /* (0: 10m) */
-    int64_t resend_delay_ms;     /* (0: 1m) */
+    int64_t eval_interval_ms;           /* groups without interval (0: 1m) */
+    int64_t query_offset_ms;            /* groups without query_offset */
+    int64_t outage_tolerance_ms;        /* for-state restore (0: 1h) */
+    int64_t grace_period_ms;            /* (0: 10m) */
+    int64_t resend_delay_ms;            /* (0: 1m) */
     const char *const *external_labels; /* name, value, ... (copied) */
     size_t nexternal_labels;            /* pairs */
     const char *external_url;           /* copied; NULL: "" */
+    bool no_restore;                    /* alerting rules start restored: ALERTS are written from the first
+                                         * evaluation and no for-state is read back (unit tests) */
     pclock_t clock;                     /* zeroed: the real clock */
 } alerts_mgr_opts_t;
 
@@ -265,6 +268,12 @@ int alerts_mgr_load(alerts_mgr_t *m, const char *const *rule_globs, size_t nrule
  * or -1 when gi is out of range. */
 int alerts_mgr_eval_group(alerts_mgr_t *m, size_t gi, int64_t ts_ms);
 size_t alerts_mgr_ngroups(alerts_mgr_t *m);
+/* File and name of group gi (borrowed until the next load), or -1 when
+ * gi is out of range. */
+int alerts_mgr_group_info(alerts_mgr_t *m, size_t gi, const char **file, const char **name);
+/* The rules of group gi whose last evaluation failed, in rule order:
+ * "NAME\tERROR\n" each, appended to out. Returns how many. */
+size_t alerts_mgr_group_errors(alerts_mgr_t *m, size_t gi, buf_t *out);
 
 /* A pending or firing alert (or a resolved one still kept), copied. */
 typedef enum alerts_state {
@@ -284,9 +293,9 @@ typedef struct alerts_active {
     alerts_state_t state;
     double value;
     int64_t active_at_ms;
-    int64_t fired_at_ms;           /* 0: never fired */
-    int64_t resolved_at_ms;        /* 0: not resolved */
-    int64_t keep_firing_since_ms;  /* 0: not kept */
+    int64_t fired_at_ms;          /* 0: never fired */
+    int64_t resolved_at_ms;       /* 0: not resolved */
+    int64_t keep_firing_since_ms; /* 0: not kept */
 } alerts_active_t;
 
 /* Copy every alert the rules hold (group order, then rule order, then

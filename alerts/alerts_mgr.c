@@ -225,6 +225,29 @@ static int load_files(const char *const *globs, size_t n, bool slo, arena_t *a, 
     return rc;
 }
 
+/* Prometheus 3's group labels: a copy of rule r whose labels are the
+ * group's, overridden by the rule's own. */
+static const alerts_rule_t *with_group_labels(arena_t *a, const alerts_rules_group_t *gd, const alerts_rule_t *r)
+{
+    alerts_rule_t *c = arena_alloc(a, sizeof(*c));
+    *c = *r;
+    c->labels = arena_alloc(a, (gd->nlabels + r->nlabels) * sizeof(*c->labels));
+    c->nlabels = 0;
+    for (size_t i = 0; i < gd->nlabels; i++) {
+        bool overridden = false;
+        for (size_t k = 0; k < r->nlabels && !overridden; k++) {
+            overridden = strcmp(r->labels[k].name, gd->labels[i].name) == 0;
+        }
+        if (!overridden) {
+            c->labels[c->nlabels++] = gd->labels[i];
+        }
+    }
+    for (size_t k = 0; k < r->nlabels; k++) {
+        c->labels[c->nlabels++] = r->labels[k];
+    }
+    return c;
+}
+
 /* Build the rule set of the loaded files (all valid). */
 static int build_ruleset(alerts_mgr_t *m, arena_t *a, loaded_file_t *lf, size_t nf, mgr_ruleset_t **out, buf_t *err)
 {
@@ -252,7 +275,7 @@ static int build_ruleset(alerts_mgr_t *m, arena_t *a, loaded_file_t *lf, size_t 
             g->nrules = gd->nrules;
             for (size_t j = 0; j < gd->nrules; j++) {
                 mgr_rule_t *r = &g->rules[j];
-                r->def = &gd->rules[j];
+                r->def = gd->nlabels > 0 ? with_group_labels(a, gd, &gd->rules[j]) : &gd->rules[j];
                 r->alerting = gd->rules[j].alert[0] != '\0';
                 mgr_sset_init(&r->prev);
                 promql_error_t pe;
@@ -440,6 +463,34 @@ size_t alerts_mgr_ngroups(alerts_mgr_t *m)
 {
     pthread_mutex_lock(&m->mu);
     size_t n = m->rs ? m->rs->ngroups : 0;
+    pthread_mutex_unlock(&m->mu);
+    return n;
+}
+
+int alerts_mgr_group_info(alerts_mgr_t *m, size_t gi, const char **file, const char **name)
+{
+    pthread_mutex_lock(&m->mu);
+    int rc = -1;
+    if (m->rs != NULL && gi < m->rs->ngroups) {
+        *file = m->rs->groups[gi].file;
+        *name = m->rs->groups[gi].name;
+        rc = 0;
+    }
+    pthread_mutex_unlock(&m->mu);
+    return rc;
+}
+
+size_t alerts_mgr_group_errors(alerts_mgr_t *m, size_t gi, buf_t *out)
+{
+    size_t n = 0;
+    pthread_mutex_lock(&m->mu);
+    for (size_t k = 0; m->rs != NULL && gi < m->rs->ngroups && k < m->rs->groups[gi].nrules; k++) {
+        const mgr_rule_t *r = &m->rs->groups[gi].rules[k];
+        if (r->last_error != NULL) {
+            buf_printf(out, "%s\t%s\n", r->alerting ? r->def->alert : r->def->record, r->last_error);
+            n++;
+        }
+    }
     pthread_mutex_unlock(&m->mu);
     return n;
 }
@@ -651,8 +702,6 @@ void alerts_mgr_metrics(alerts_mgr_t *m, buf_t *out)
           "The number of samples returned during the last rule group evaluation." },
         { "prometheus_rule_group_interval_seconds", "gauge", "The interval of a rule group." },
         { "prometheus_rule_group_rules", "gauge", "The number of rules." },
-        { "prometheus_rule_group_duration_seconds_sum", "counter",
-          "Total time spent evaluating the rule group (seconds)." },
     };
     pthread_mutex_lock(&m->mu);
     for (size_t f = 0; f < sizeof(fams) / sizeof(fams[0]); f++) {
@@ -691,21 +740,21 @@ void alerts_mgr_metrics(alerts_mgr_t *m, buf_t *out)
             case 7:
                 buf_printf(out, "%.9g\n", (double)g->interval_ms / 1000.0);
                 break;
-            case 8:
-                buf_printf(out, "%zu\n", g->nrules);
-                break;
             default:
-                buf_printf(out, "%.9g\n", g->duration_sum);
+                buf_printf(out, "%zu\n", g->nrules);
                 break;
             }
         }
     }
-    metric_head(out, "prometheus_rule_group_duration_seconds_count", "counter",
-                "Rule group evaluations timed (the count of prometheus_rule_group_duration_seconds_sum).");
+    /* Prometheus' summary over all groups (no quantiles kept here). */
+    metric_head(out, "prometheus_rule_group_duration_seconds", "summary", "The duration of rule group evaluations.");
     uint64_t iters = 0;
+    double dsum = 0;
     for (size_t i = 0; m->rs && i < m->rs->ngroups; i++) {
         iters += m->rs->groups[i].iterations;
+        dsum += m->rs->groups[i].duration_sum;
     }
+    buf_printf(out, "prometheus_rule_group_duration_seconds_sum %.9g\n", dsum);
     buf_printf(out, "prometheus_rule_group_duration_seconds_count %llu\n", (unsigned long long)iters);
     metric_head(out, "pharos_rules_reloads_total", "counter", "Rule file loads attempted.");
     buf_printf(out, "pharos_rules_reloads_total %llu\n", (unsigned long long)m->reloads);

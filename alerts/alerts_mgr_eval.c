@@ -150,36 +150,6 @@ static void lb_set(lbuild_t *b, str_t name, str_t value)
     b->ls[b->n++] = (label_t){ .name = name, .value = value };
 }
 
-static int label_cmp(const label_t *a, const label_t *b)
-{
-    size_t n = a->name.len < b->name.len ? a->name.len : b->name.len;
-    int c = memcmp(a->name.p, b->name.p, n);
-    if (c != 0) {
-        return c;
-    }
-    return a->name.len < b->name.len ? -1 : a->name.len > b->name.len;
-}
-
-/* Whole label sets, as Prometheus' labels.Compare. */
-static int labels_cmp(const label_t *a, size_t na, const label_t *b, size_t nb)
-{
-    for (size_t i = 0; i < na && i < nb; i++) {
-        int c = label_cmp(&a[i], &b[i]);
-        if (c != 0) {
-            return c;
-        }
-        size_t n = a[i].value.len < b[i].value.len ? a[i].value.len : b[i].value.len;
-        c = memcmp(a[i].value.p, b[i].value.p, n);
-        if (c != 0) {
-            return c;
-        }
-        if (a[i].value.len != b[i].value.len) {
-            return a[i].value.len < b[i].value.len ? -1 : 1;
-        }
-    }
-    return na < nb ? -1 : na > nb;
-}
-
 /* ---- queries ---- */
 
 static int mgr_query(alerts_mgr_t *m, const promql_node_t *expr, const char *text, int64_t t, arena_t *a,
@@ -287,7 +257,7 @@ static int built_cmp(const void *x, const void *y)
     if (a->hash != b->hash) {
         return a->hash < b->hash ? -1 : 1;
     }
-    return labels_cmp(a->ls, a->n, b->ls, b->n);
+    return labels_compare(a->ls, a->n, b->ls, b->n);
 }
 
 /* Sort by (hash, labels); true when two sets are equal. */
@@ -384,7 +354,7 @@ static int alert_cmp(const mgr_alert_t *a, const mgr_alert_t *b)
     if (a->hash != b->hash) {
         return a->hash < b->hash ? -1 : 1;
     }
-    return labels_cmp(a->labels, a->nlabels, b->labels, b->nlabels);
+    return labels_compare(a->labels, a->nlabels, b->labels, b->nlabels);
 }
 
 static int alert_qsort_cmp(const void *x, const void *y)
@@ -526,7 +496,6 @@ static long eval_alerting(alerts_mgr_t *m, mgr_group_t *g, mgr_rule_t *r, int64_
     long active_pending = 0;
     for (size_t j = 0; j < nm; j++) {
         mgr_alert_t *al = merged[j];
-        bool keep = true;
         if (!in_result[j]) {
             bool keep_firing = false;
             if (al->state == ALERTS_STATE_FIRING && def->keep_firing_for_ms > 0) {
@@ -559,7 +528,6 @@ static long eval_alerting(alerts_mgr_t *m, mgr_group_t *g, mgr_rule_t *r, int64_
             al->state = ALERTS_STATE_FIRING;
             al->fired_at = ts;
         }
-        (void)keep;
         merged[w++] = al;
     }
     r->nalerts = w;
@@ -665,9 +633,9 @@ long mgr_eval_rule(alerts_mgr_t *m, mgr_group_t *g, mgr_rule_t *r, int64_t ts, a
             mgr_sset_add(&cur, o.in[i].labels, o.in[i].nlabels);
         }
         mgr_sset_finish(&cur);
+        label_t *ls = r->prev.n > 0 ? arena_alloc(a, TSDB_MAX_LABELS * sizeof(*ls)) : NULL;
         for (size_t i = 0; i < r->prev.n; i++) {
             if (!mgr_sset_has(&cur, &r->prev, i)) {
-                label_t *ls = arena_alloc(a, TSDB_MAX_LABELS * sizeof(*ls));
                 size_t nl = mgr_sset_get(&r->prev, i, ls);
                 out_add(&o, ls, nl, t, stale_nan());
             }

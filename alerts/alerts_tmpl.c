@@ -1,22 +1,25 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * alerts_tmpl: the parser of Go's text/template subset that Prometheus rule
- * files use, into an arena AST (alerts_int.h, "templates").
+ * files and Alertmanager notification templates use, into an arena AST
+ * (alerts_int.h, "templates").
  *
  * Core idea: one pass over the text. Text runs up to "{{"; an action is
  * lexed on demand (next_tok) and parsed by recursive descent following Go's
  * parse package: control actions (if / else if / else / range / with /
- * end), pipelines with declarations ($x := / $x = / $i, $e :=), commands
- * separated by '|', operands (fields, variables, functions, literals,
- * parenthesised pipelines and their field chains). Trim markers "{{- " and
- * " -}}" and comments are handled as in Go. As in Go, a function that is not
- * in the table and a variable never declared are parse errors, reported as
- * "template: NAME:LINE: message".
+ * end), define (top level only), template and block, pipelines with
+ * declarations ($x := / $x = / $i, $e :=), commands separated by '|',
+ * operands (fields, variables, functions, literals, parenthesised
+ * pipelines and their field chains). Trim markers "{{- " and " -}}" and
+ * comments are handled as in Go. As in Go, a function that is not in the
+ * caller's table and a variable never declared are parse errors, reported
+ * as "template: NAME:LINE: message"; define and block bodies go to the
+ * template's defs, each with variables of its own.
  *
  * Invariants: every node holds byte offsets into the caller's text, which
- * must outlive the AST (the AST borrows it); nesting of controls and
- * parentheses is bounded by TMPL_MAX_DEPTH, so recursion is bounded; work is
- * O(len). define/template/block/break/continue are rejected as unsupported.
+ * must outlive the AST (the AST borrows it); nesting of controls, bodies
+ * and parentheses is bounded by TMPL_MAX_DEPTH, so recursion is bounded;
+ * work is O(len). break/continue are accepted inside range bodies only.
  */
 #include <assert.h>
 #include <errno.h>
@@ -72,6 +75,11 @@ typedef struct tparser {
     int parens;
     str_t vars[TMPL_MAX_VARS];
     size_t nvars;
+    size_t var_base; /* a define/block body sees only its own variables */
+    bool in_def;     /* inside a define or block body */
+    int range_depth; /* range bodies around this point of the current body */
+    const tmpl_functab_t *funcs;
+    alerts_tmpl_t *t;    /* receives define and block bodies */
     bool trim_next;      /* the last action ended with " -}}" */
     size_t action_start; /* offset of the current action's "{{" */
 } tparser_t;
@@ -395,7 +403,7 @@ static void unexpected(tparser_t *p, const tok_t *t, const char *context)
 
 static bool var_defined(const tparser_t *p, str_t name)
 {
-    for (size_t i = p->nvars; i > 0; i--) {
+    for (size_t i = p->nvars; i > p->var_base; i--) {
         if (str_eq(p->vars[i - 1], name)) {
             return true;
         }
@@ -519,7 +527,6 @@ static tmpl_arg_t *new_arg(tparser_t *p, tmpl_akind_t kind, size_t pos, str_t te
     a->kind = kind;
     a->pos = (uint32_t)pos;
     a->text = text;
-    a->fn = -1;
     return a;
 }
 
@@ -579,14 +586,14 @@ static tmpl_arg_t *parse_term(tparser_t *p)
     tmpl_arg_t *a = NULL;
     switch (t.type) {
     case TK_IDENT: {
-        int fn = tmpl_func_lookup(t.val.p, t.val.len);
-        if (fn < 0) {
+        const tmpl_func_t *fn = tmpl_func_find(p->funcs, t.val.p, t.val.len);
+        if (fn == NULL) {
             tp_errorf(p, t.pos, "function \"%.*s\" not defined", (int)t.val.len, t.val.p);
             return NULL;
         }
         a = new_arg(p, TMPL_A_IDENT, t.pos, t.val);
         a->name = t.val;
-        a->fn = fn;
+        a->func = fn;
         return a;
     }
     case TK_DOT:
@@ -860,6 +867,8 @@ static tmpl_node_t *new_node(tparser_t *p, tmpl_nkind_t kind, size_t pos)
 }
 
 static stop_t parse_list(tparser_t *p, tmpl_node_t **head);
+static bool parse_define(tparser_t *p);
+static bool parse_template_action(tparser_t *p, bool block, tmpl_node_t ***tail);
 
 /* After "{{if"/"{{range"/"{{with" (keyword consumed). */
 static tmpl_node_t *parse_control(tparser_t *p, tmpl_nkind_t kind, size_t pos, const char *context)
@@ -874,7 +883,9 @@ static tmpl_node_t *parse_control(tparser_t *p, tmpl_nkind_t kind, size_t pos, c
     if (n->pipe == NULL) {
         return NULL;
     }
+    p->range_depth += kind == TMPL_N_RANGE;
     stop_t st = parse_list(p, &n->list);
+    p->range_depth -= kind == TMPL_N_RANGE;
     if (st == STOP_ELSE) {
         st = parse_list(p, &n->else_list);
         if (st == STOP_ELSE || st == STOP_ELSE_IF) {
@@ -895,6 +906,152 @@ static tmpl_node_t *parse_control(tparser_t *p, tmpl_nkind_t kind, size_t pos, c
     p->nvars = mark;
     p->depth--;
     return p->failed ? NULL : n;
+}
+
+/* Go's IsEmptyTree: nothing but white space. */
+static bool empty_tree(const tmpl_node_t *n)
+{
+    for (; n != NULL; n = n->next) {
+        if (n->kind != TMPL_N_TEXT) {
+            return false;
+        }
+        for (size_t i = 0; i < n->text.len; i++) {
+            if (!is_space(n->text.p[i])) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
+/* The quoted name after define/template/block. */
+static bool parse_tname(tparser_t *p, const char *context, str_t *name)
+{
+    tok_t t = next_nonspace(p);
+    if (t.type == TK_RAW) {
+        *name = str_from(t.val.p + 1, t.val.len - 2);
+        return true;
+    }
+    if (t.type == TK_STRING) {
+        if (!unquote(p, t.val, name)) {
+            tp_errorf(p, t.pos, "invalid syntax");
+            return false;
+        }
+        return true;
+    }
+    unexpected(p, &t, context);
+    return false;
+}
+
+/* Record a define/block body as Go's Tree.add does: an empty body never
+ * replaces a definition, two non-empty ones are an error. */
+static void add_def(tparser_t *p, str_t name, tmpl_node_t *root, size_t end_pos)
+{
+    for (tmpl_def_t *d = p->t->defs; d != NULL; d = d->next) {
+        if (strlen(d->name) == name.len && memcmp(d->name, name.p, name.len) == 0) {
+            if (d->empty) {
+                d->root = root;
+                d->empty = empty_tree(root);
+            } else if (!empty_tree(root)) {
+                tp_errorf(p, end_pos, "template: multiple definition of template \"%.*s\"", (int)name.len, name.p);
+            }
+            return;
+        }
+    }
+    tmpl_def_t *d = arena_calloc(p->a, 1, sizeof(*d));
+    d->name = arena_strndup(p->a, name.p, name.len);
+    d->parse_name = p->t->main.parse_name;
+    d->src = p->s;
+    d->len = p->len;
+    d->root = root;
+    d->empty = empty_tree(root);
+    tmpl_def_t **tail = &p->t->defs;
+    while (*tail != NULL) {
+        tail = &(*tail)->next;
+    }
+    *tail = d;
+}
+
+/* A define or block body up to its {{end}}, with variables of its own. */
+static bool parse_body(tparser_t *p, str_t name, const char *context)
+{
+    if (++p->depth > TMPL_MAX_DEPTH) {
+        tp_errorf(p, p->pos, "max expression depth exceeded");
+        return false;
+    }
+    size_t base = p->var_base, nvars = p->nvars;
+    bool in_def = p->in_def;
+    int range_depth = p->range_depth;
+    p->var_base = p->nvars;
+    p->in_def = true;
+    p->range_depth = 0;
+    var_push(p, STR_LIT("$"), p->pos);
+    tmpl_node_t *root = NULL;
+    stop_t st = parse_list(p, &root);
+    if (!p->failed) {
+        if (st == STOP_EOF) {
+            tp_errorf(p, p->len, "unexpected EOF");
+        } else if (st != STOP_END) {
+            tp_errorf(p, p->pos, "unexpected {{else}} in %s", context);
+        }
+    }
+    p->var_base = base;
+    p->nvars = nvars;
+    p->in_def = in_def;
+    p->range_depth = range_depth;
+    p->depth--;
+    if (p->failed) {
+        return false;
+    }
+    add_def(p, name, root, p->pos > 0 ? p->pos - 1 : 0);
+    return !p->failed;
+}
+
+/* After "{{define" at top level. */
+static bool parse_define(tparser_t *p)
+{
+    str_t name = { 0 };
+    if (!parse_tname(p, "define clause", &name)) {
+        return false;
+    }
+    tok_t t = next_nonspace(p);
+    if (t.type != TK_RDELIM) {
+        unexpected(p, &t, "define clause");
+        return false;
+    }
+    p->trim_next = t.trim;
+    return parse_body(p, name, "define clause");
+}
+
+/* After "{{template" or "{{block": a TEMPLATE node; a block also defines
+ * its body. */
+static bool parse_template_action(tparser_t *p, bool block, tmpl_node_t ***tail)
+{
+    const char *context = block ? "block clause" : "template clause";
+    size_t name_pos = peek_nonspace(p).pos;
+    str_t name = { 0 };
+    if (!parse_tname(p, context, &name)) {
+        return false;
+    }
+    tmpl_node_t *n = new_node(p, TMPL_N_TEMPLATE, name_pos);
+    n->text = name;
+    p->t->has_calls = true;
+    tok_t t = peek_nonspace(p);
+    if (block || t.type != TK_RDELIM) {
+        n->pipe = parse_pipeline(p, context, TK_RDELIM, false);
+        if (n->pipe == NULL) {
+            return false;
+        }
+    } else {
+        t = next_nonspace(p);
+        p->trim_next = t.trim;
+    }
+    if (block && !parse_body(p, name, context)) {
+        return false;
+    }
+    **tail = n;
+    *tail = &n->next;
+    return true;
 }
 
 /* One action after "{{" and any trim marker; appends to *tail. */
@@ -923,10 +1080,33 @@ static stop_t parse_action(tparser_t *p, size_t start, tmpl_node_t ***tail)
             kind = TMPL_N_RANGE;
         } else if (str_eq_cstr(w, "with")) {
             kind = TMPL_N_WITH;
-        } else if (str_eq_cstr(w, "define") || str_eq_cstr(w, "template") || str_eq_cstr(w, "block") ||
-                   str_eq_cstr(w, "break") || str_eq_cstr(w, "continue")) {
-            tp_errorf(p, kw.pos, "unsupported action \"%.*s\"", (int)w.len, w.p);
-            return STOP_ERROR;
+        } else if (str_eq_cstr(w, "template") || str_eq_cstr(w, "block")) {
+            (void)next_nonspace(p);
+            return parse_template_action(p, w.p[0] == 'b', tail) ? STOP_EOF : STOP_ERROR;
+        } else if (str_eq_cstr(w, "define")) {
+            if (p->depth > 0 || p->in_def) { /* Go only looks for define between top-level items */
+                tp_errorf(p, kw.pos, "unexpected <define> in command");
+                return STOP_ERROR;
+            }
+            (void)next_nonspace(p);
+            return parse_define(p) ? STOP_EOF : STOP_ERROR;
+        } else if (str_eq_cstr(w, "break") || str_eq_cstr(w, "continue")) {
+            (void)next_nonspace(p);
+            bool brk = w.p[0] == 'b';
+            tok_t t = next_nonspace(p);
+            if (t.type != TK_RDELIM) {
+                unexpected(p, &t, brk ? "{{break}}" : "{{continue}}");
+                return STOP_ERROR;
+            }
+            if (p->range_depth == 0) {
+                tp_errorf(p, kw.pos, "{{%s}} outside {{range}}", brk ? "break" : "continue");
+                return STOP_ERROR;
+            }
+            p->trim_next = t.trim;
+            tmpl_node_t *n = new_node(p, brk ? TMPL_N_BREAK : TMPL_N_CONTINUE, kw.pos);
+            **tail = n;
+            *tail = &n->next;
+            return STOP_EOF;
         }
         if (kind != TMPL_N_ACTION) {
             (void)next_nonspace(p);
@@ -1040,9 +1220,10 @@ static stop_t parse_list(tparser_t *p, tmpl_node_t **head)
     return STOP_ERROR;
 }
 
-int alerts_tmpl_parse(arena_t *a, const char *name, const char *text, size_t len, alerts_tmpl_t **out, buf_t *err)
+int tmpl_parse(arena_t *a, const char *name, const char *text, size_t len, const tmpl_functab_t *funcs,
+               alerts_tmpl_t **out, buf_t *err)
 {
-    assert(a != NULL && out != NULL && err != NULL);
+    assert(a != NULL && out != NULL && err != NULL && funcs != NULL);
     *out = NULL;
     tparser_t *p = arena_calloc(a, 1, sizeof(*p));
     p->a = a;
@@ -1050,7 +1231,15 @@ int alerts_tmpl_parse(arena_t *a, const char *name, const char *text, size_t len
     p->s = text ? text : "";
     p->len = text ? len : 0;
     p->err = err;
+    p->funcs = funcs;
     p->vars[p->nvars++] = STR_LIT("$");
+    alerts_tmpl_t *t = arena_calloc(a, 1, sizeof(*t));
+    t->main.name = arena_strndup(a, p->name, strlen(p->name));
+    t->main.parse_name = t->main.name;
+    t->main.src = p->s;
+    t->main.len = p->len;
+    t->funcs = funcs;
+    p->t = t;
     tmpl_node_t *root = NULL;
     stop_t st = parse_list(p, &root);
     if (!p->failed && st == STOP_END) {
@@ -1061,13 +1250,37 @@ int alerts_tmpl_parse(arena_t *a, const char *name, const char *text, size_t len
     if (p->failed) {
         return -1;
     }
-    alerts_tmpl_t *t = arena_calloc(a, 1, sizeof(*t));
-    t->name = arena_strndup(a, p->name, strlen(p->name));
-    t->src = p->s;
-    t->len = p->len;
-    t->root = root;
+    t->main.root = root;
+    t->main.empty = empty_tree(root);
     *out = t;
     return 0;
+}
+
+int alerts_tmpl_parse(arena_t *a, const char *name, const char *text, size_t len, alerts_tmpl_t **out, buf_t *err)
+{
+    return tmpl_parse(a, name, text, len, &tmpl_functab_prom, out, err);
+}
+
+/* A later text's definition replaces an earlier one unless it is empty
+ * (Go's associate): the first non-empty match wins, else an empty one. */
+const tmpl_def_t *tmpl_lookup(const alerts_tmpl_t *t, str_t name)
+{
+    const tmpl_def_t *empty = NULL;
+    for (; t != NULL; t = t->base) {
+        const tmpl_def_t *d = t->defs;
+        for (; d != NULL && !str_eq_cstr(name, d->name); d = d->next) {
+        }
+        if (d == NULL && str_eq_cstr(name, t->main.name)) {
+            d = &t->main;
+        }
+        if (d != NULL && !d->empty) {
+            return d;
+        }
+        if (d != NULL && empty == NULL) {
+            empty = d;
+        }
+    }
+    return empty;
 }
 
 /* ---- Go's String() of nodes, for error contexts ---- */

@@ -9,16 +9,20 @@
  * evalPipeline / evalCommand / evalArg / evalField / evalCall with the same
  * argument type checks, the same truth rules for if/with/range, and the same
  * "last node visited" (s.at) so an error names the same node and column as
- * Go: "template: NAME:LINE:COL: executing \"NAME\" at <node>: message".
- * Values are tmpl_val_t (alerts_int.h), Go's reflect.Value for the handful
- * of types a Prometheus template can meet.
+ * Go: "template: PARSE_NAME:LINE:COL: executing \"NAME\" at <node>: msg".
+ * Values are tmpl_val_t (alerts_int.h), Go's reflect.Value for the types a
+ * Prometheus or Alertmanager template meets; notification values' fields
+ * and methods come from alerts_tmpl_notify.c's member table. {{template}}
+ * walks the named body with only $ defined, as Go's walkTemplate.
  *
  * Invariants: the first error stops execution (the caller discards output);
- * work is bounded by TMPL_MAX_STEPS node visits and output by max_output, so
- * nested ranges over large query results end in an error, never a hang;
- * recursion depth is bounded by the parser's depth limit. Variables live on
- * a fixed stack (TMPL_MAX_XVARS) with Go's scoping (popped at the end of
- * if/with/range and per range iteration).
+ * work is bounded by TMPL_MAX_STEPS node visits (shared by all called
+ * templates) and output by max_output, so nested ranges over large query
+ * results end in an error, never a hang; recursion depth is bounded by the
+ * parser's depth limit per body, TMPL_MAX_CALLS nested calls and
+ * TMPL_MAX_NEST nested bodies, calls and pipelines together.
+ * Variables live on a fixed stack (TMPL_MAX_XVARS) with Go's scoping
+ * (popped at the end of if/with/range, per range iteration and per call).
  */
 #include <assert.h>
 #include <stdarg.h>
@@ -29,6 +33,8 @@
 
 #define TMPL_MAX_STEPS 1000000u
 #define TMPL_MAX_XVARS 512
+#define TMPL_MAX_CALLS 100 /* nested {{template}} calls (Go allows 100000 on its growable stack) */
+#define TMPL_MAX_NEST 200  /* nested bodies, calls and pipelines together: C stack use */
 #define TMPL_DEFAULT_MAX_OUTPUT (1u << 20)
 
 typedef enum at_kind {
@@ -45,19 +51,25 @@ typedef struct xvar {
 } xvar_t;
 
 typedef struct xstate {
-    const alerts_tmpl_t *t;
-    const alerts_tmpl_data_t *d;
+    const alerts_tmpl_t *t;      /* the executed text: `template` looks names up from it */
+    const tmpl_def_t *cur;       /* the template being walked: error locations */
+    const alerts_tmpl_data_t *d; /* rule templates' data, or NULL */
     arena_t *a;
     buf_t *out;
     buf_t *err;
     size_t out_start;
     size_t max_out;
+    bool html; /* escape action output */
     bool failed;
     at_kind_t at_kind;
     const void *at;
     uint32_t at_pos;
     xvar_t vars[TMPL_MAX_XVARS];
     size_t nvars;
+    size_t var_base; /* a called template sees only its own variables */
+    int calls;
+    int nest;
+    tmpl_nkind_t jump; /* a pending {{break}} or {{continue}}; TMPL_N_TEXT: none */
     uint64_t steps;
     tmpl_fctx_t fctx;
 } xstate_t;
@@ -92,6 +104,21 @@ static void node_string(const tmpl_node_t *n, buf_t *out)
         tmpl_pipe_string(n->pipe, out);
         buf_puts(out, "}}");
         break;
+    case TMPL_N_BREAK:
+        buf_puts(out, "{{break}}");
+        break;
+    case TMPL_N_CONTINUE:
+        buf_puts(out, "{{continue}}");
+        break;
+    case TMPL_N_TEMPLATE:
+        buf_puts(out, "{{template ");
+        labels_quote(n->text, out);
+        if (n->pipe != NULL) {
+            buf_putc(out, ' ');
+            tmpl_pipe_string(n->pipe, out);
+        }
+        buf_puts(out, "}}");
+        break;
     default:
         buf_printf(out, "{{%s ", kw[n->kind]);
         tmpl_pipe_string(n->pipe, out);
@@ -120,8 +147,8 @@ static void x_errorf(xstate_t *s, const char *fmt, ...)
         return;
     }
     s->failed = true;
-    const char *src = s->t->src;
-    size_t pos = s->at_pos <= s->t->len ? s->at_pos : s->t->len;
+    const char *src = s->cur->src;
+    size_t pos = s->at_pos <= s->cur->len ? s->at_pos : s->cur->len;
     size_t line = 1, col = pos;
     for (size_t i = 0; i < pos; i++) {
         if (src[i] == '\n') {
@@ -146,8 +173,8 @@ static void x_errorf(xstate_t *s, const char *fmt, ...)
     case AT_NONE:
         break;
     }
-    buf_printf(s->err, "template: %s:%zu:%zu: executing ", s->t->name, line, col);
-    labels_quote(str_cstr(s->t->name), s->err);
+    buf_printf(s->err, "template: %s:%zu:%zu: executing ", s->cur->parse_name, line, col);
+    labels_quote(str_cstr(s->cur->name), s->err);
     buf_printf(s->err, " at <%.*s>: ", (int)ctx.len, ctx.data ? (const char *)ctx.data : "");
     buf_fini(&ctx);
     va_list ap;
@@ -181,7 +208,7 @@ static void xvar_push(xstate_t *s, str_t name, tmpl_val_t v)
 
 static void xvar_set(xstate_t *s, str_t name, tmpl_val_t v)
 {
-    for (size_t i = s->nvars; i > 0; i--) {
+    for (size_t i = s->nvars; i > s->var_base; i--) {
         if (str_eq(s->vars[i - 1].name, name)) {
             s->vars[i - 1].v = v;
             return;
@@ -192,7 +219,7 @@ static void xvar_set(xstate_t *s, str_t name, tmpl_val_t v)
 
 static tmpl_val_t xvar_get(xstate_t *s, str_t name)
 {
-    for (size_t i = s->nvars; i > 0; i--) {
+    for (size_t i = s->nvars; i > s->var_base; i--) {
         if (str_eq(s->vars[i - 1].name, name)) {
             return s->vars[i - 1].v;
         }
@@ -223,8 +250,19 @@ static bool is_true(const tmpl_val_t *v, bool *ok)
         return v->n > 0;
     case TMPL_V_SAMPLE:
         return v->samples != NULL;
+    case TMPL_V_KV:
+        return v->nlabels > 0;
+    case TMPL_V_ALERTS:
+    case TMPL_V_PAIRS:
+    case TMPL_V_STRINGS:
+        return tmpl_list_len(v) > 0;
+    case TMPL_V_NDATA:
+        return v->p != NULL;
     case TMPL_V_DATA:
     case TMPL_V_TIME:
+    case TMPL_V_ALERT:
+    case TMPL_V_PAIR:
+    case TMPL_V_GOTIME:
         return true;
     }
     return true;
@@ -262,14 +300,33 @@ static void not_a_function(xstate_t *s, const tmpl_cmd_t *cmd, const tmpl_val_t 
 static const char *data_type =
     "struct { Labels map[string]string; ExternalLabels map[string]string; ExternalURL string; Value float64 }";
 
-static tmpl_val_t eval_field(xstate_t *s, str_t field, const tmpl_cmd_t *args, const tmpl_val_t *final, tmpl_val_t recv)
+static tmpl_val_t eval_member(xstate_t *s, tmpl_val_t dot, const tmpl_member_t *m, tmpl_val_t recv,
+                              const tmpl_cmd_t *args, const tmpl_val_t *final);
+
+static tmpl_val_t eval_field(xstate_t *s, tmpl_val_t dot, str_t field, const tmpl_cmd_t *args, const tmpl_val_t *final,
+                             tmpl_val_t recv)
 {
     tmpl_val_t v = { 0 };
     bool has_args = (args != NULL && args->nargs > 1) || final != NULL;
     if (recv.kind == TMPL_V_INVALID || recv.kind == TMPL_V_NIL) {
         return INVALID;
     }
-    if (recv.kind == TMPL_V_DATA || recv.kind == TMPL_V_SAMPLE) {
+    if (recv.kind >= TMPL_V_NDATA) {
+        if (recv.kind == TMPL_V_NDATA && recv.p == NULL) {
+            x_errorf(s, "nil pointer evaluating *template.Data.%.*s", (int)field.len, field.p);
+            return INVALID;
+        }
+        const tmpl_member_t *m = tmpl_member_find(recv.kind, field);
+        if (m != NULL && !(m->recv == TMPL_V_ALERTS && recv.b)) { /* []template.Alert has no methods */
+            return eval_member(s, dot, m, recv, args, final);
+        }
+        if (recv.kind != TMPL_V_KV) {
+            x_errorf(s, "can't evaluate field %.*s in type %s", (int)field.len, field.p, tmpl_val_type(&recv));
+            return INVALID;
+        }
+        recv.kind = TMPL_V_MAP; /* a key of the map */
+    }
+    if ((recv.kind == TMPL_V_DATA && s->d != NULL) || recv.kind == TMPL_V_SAMPLE) {
         if (recv.kind == TMPL_V_SAMPLE && recv.samples == NULL) {
             x_errorf(s, "nil pointer evaluating *template.sample.%.*s", (int)field.len, field.p);
             return INVALID;
@@ -334,16 +391,16 @@ static tmpl_val_t eval_field(xstate_t *s, str_t field, const tmpl_cmd_t *args, c
     return INVALID;
 }
 
-static tmpl_val_t eval_field_chain(xstate_t *s, tmpl_val_t recv, const str_t *idents, size_t n, const tmpl_cmd_t *args,
-                                   const tmpl_val_t *final)
+static tmpl_val_t eval_field_chain(xstate_t *s, tmpl_val_t dot, tmpl_val_t recv, const str_t *idents, size_t n,
+                                   const tmpl_cmd_t *args, const tmpl_val_t *final)
 {
     for (size_t i = 0; i + 1 < n && !s->failed; i++) {
-        recv = eval_field(s, idents[i], NULL, NULL, recv);
+        recv = eval_field(s, dot, idents[i], NULL, NULL, recv);
     }
     if (s->failed) {
         return INVALID;
     }
-    return eval_field(s, idents[n - 1], args, final, recv);
+    return eval_field(s, dot, idents[n - 1], args, final, recv);
 }
 
 static tmpl_val_t eval_chain(xstate_t *s, tmpl_val_t dot, const tmpl_arg_t *c, const tmpl_cmd_t *args,
@@ -359,10 +416,11 @@ static tmpl_val_t eval_chain(xstate_t *s, tmpl_val_t dot, const tmpl_arg_t *c, c
     if (s->failed) {
         return INVALID;
     }
-    return eval_field_chain(s, base, c->idents, c->nidents, args, final);
+    return eval_field_chain(s, dot, base, c->idents, c->nidents, args, final);
 }
 
-static tmpl_val_t eval_variable(xstate_t *s, const tmpl_arg_t *v, const tmpl_cmd_t *args, const tmpl_val_t *final)
+static tmpl_val_t eval_variable(xstate_t *s, tmpl_val_t dot, const tmpl_arg_t *v, const tmpl_cmd_t *args,
+                                const tmpl_val_t *final)
 {
     at_arg(s, v);
     tmpl_val_t val = xvar_get(s, v->name);
@@ -370,7 +428,7 @@ static tmpl_val_t eval_variable(xstate_t *s, const tmpl_arg_t *v, const tmpl_cmd
         not_a_function(s, args, final);
         return val;
     }
-    return eval_field_chain(s, val, v->idents, v->nidents, args, final);
+    return eval_field_chain(s, dot, val, v->idents, v->nidents, args, final);
 }
 
 /* Go's validateType for the parameter types our functions declare. */
@@ -410,13 +468,46 @@ static tmpl_val_t validate(xstate_t *s, tmpl_val_t v, tmpl_ptype_t pt)
         }
         x_errorf(s, "wrong type for value; expected template.queryResult; got %s", tmpl_val_type(&v));
         return INVALID;
+    case TMPL_P_STRINGS:
+        if (v.kind == TMPL_V_STRINGS) {
+            return v;
+        }
+        if (v.kind == TMPL_V_INVALID || v.kind == TMPL_V_NIL) {
+            return (tmpl_val_t){ .kind = TMPL_V_STRINGS }; /* nil slice */
+        }
+        x_errorf(s, "wrong type for value; expected []string; got %s", tmpl_val_type(&v));
+        return INVALID;
+    case TMPL_P_GOTIME:
+        if (v.kind == TMPL_V_GOTIME) {
+            return v;
+        }
+        if (v.kind == TMPL_V_INVALID) {
+            x_errorf(s, "invalid value; expected time.Time");
+        } else {
+            x_errorf(s, "wrong type for value; expected time.Time; got %s", tmpl_val_type(&v));
+        }
+        return INVALID;
     }
     return v;
 }
 
 static const char *ptype_name(tmpl_ptype_t pt)
 {
-    return pt == TMPL_P_STRING ? "string" : pt == TMPL_P_SAMPLE ? "*template.sample" : "template.queryResult";
+    switch (pt) {
+    case TMPL_P_STRING:
+        return "string";
+    case TMPL_P_SAMPLE:
+        return "*template.sample";
+    case TMPL_P_SAMPLES:
+        return "template.queryResult";
+    case TMPL_P_STRINGS:
+        return "[]string";
+    case TMPL_P_GOTIME:
+        return "time.Time";
+    case TMPL_P_ANY:
+        break;
+    }
+    return "interface {}";
 }
 
 static tmpl_val_t eval_arg(xstate_t *s, tmpl_val_t dot, tmpl_ptype_t pt, const tmpl_arg_t *n)
@@ -426,15 +517,15 @@ static tmpl_val_t eval_arg(xstate_t *s, tmpl_val_t dot, tmpl_ptype_t pt, const t
     case TMPL_A_DOT:
         return validate(s, dot, pt);
     case TMPL_A_NIL:
-        if (pt == TMPL_P_STRING) {
-            x_errorf(s, "cannot assign nil to string");
+        if (pt == TMPL_P_STRING || pt == TMPL_P_GOTIME) {
+            x_errorf(s, "cannot assign nil to %s", ptype_name(pt));
             return INVALID;
         }
         return validate(s, (tmpl_val_t){ .kind = TMPL_V_NIL }, pt);
     case TMPL_A_FIELD:
-        return validate(s, eval_field_chain(s, dot, n->idents, n->nidents, NULL, NULL), pt);
+        return validate(s, eval_field_chain(s, dot, dot, n->idents, n->nidents, NULL, NULL), pt);
     case TMPL_A_VAR:
-        return validate(s, eval_variable(s, n, NULL, NULL), pt);
+        return validate(s, eval_variable(s, dot, n, NULL, NULL), pt);
     case TMPL_A_PIPE:
         return validate(s, eval_pipeline(s, dot, n->pipe), pt);
     case TMPL_A_IDENT:
@@ -514,10 +605,10 @@ static tmpl_val_t eval_call(xstate_t *s, tmpl_val_t dot, const tmpl_func_t *f, c
     }
     tmpl_val_t *vals = arena_alloc(s->a, (num_in + 1) * sizeof(*vals));
     for (size_t i = 0; i < nargs && !s->failed; i++) {
-        vals[i] = eval_arg(s, dot, i < np ? f->params[i] : TMPL_P_ANY, args[i]);
+        vals[i] = eval_arg(s, dot, i < np ? f->params[i] : f->vtype, args[i]);
     }
     if (final != NULL && !s->failed) {
-        vals[nargs] = validate(s, *final, nargs < np ? f->params[nargs] : TMPL_P_ANY);
+        vals[nargs] = validate(s, *final, nargs < np ? f->params[nargs] : f->vtype);
     }
     if (s->failed) {
         return INVALID;
@@ -541,8 +632,41 @@ static tmpl_val_t eval_function(xstate_t *s, tmpl_val_t dot, const tmpl_arg_t *i
                                 const tmpl_val_t *final)
 {
     at_arg(s, id);
-    const tmpl_func_t *f = tmpl_func_get(id->fn);
-    return eval_call(s, dot, f, cmd, id, final);
+    return eval_call(s, dot, id->func, cmd, id, final);
+}
+
+/* A field or method of a notification value (Go's evalField finding a
+ * method, then a field): arguments checked and evaluated as evalCall does. */
+static tmpl_val_t eval_member(xstate_t *s, tmpl_val_t dot, const tmpl_member_t *m, tmpl_val_t recv,
+                              const tmpl_cmd_t *args, const tmpl_val_t *final)
+{
+    size_t nargs = args != NULL && args->nargs > 1 ? args->nargs - 1 : 0;
+    size_t num_in = nargs + (final != NULL);
+    if (m->is_field && num_in > 0) {
+        x_errorf(s, "%s has arguments but cannot be invoked as function", m->name);
+        return INVALID;
+    }
+    if (num_in != (size_t)m->nparams) {
+        x_errorf(s, "wrong number of args for %s: want %d got %zu", m->name, m->nparams, num_in);
+        return INVALID;
+    }
+    tmpl_val_t arg = INVALID;
+    if (nargs == 1) {
+        arg = eval_arg(s, dot, m->params[0], args->args[1]);
+    } else if (final != NULL) {
+        arg = validate(s, *final, m->params[0]);
+    }
+    if (s->failed) {
+        return INVALID;
+    }
+    tmpl_val_t res = INVALID;
+    buf_t e = { 0 };
+    if (m->call(&s->fctx, &recv, &arg, &res, &e) != 0) {
+        x_errorf(s, "error calling %s: %.*s", m->name, (int)e.len, e.data ? (char *)e.data : "");
+        res = INVALID;
+    }
+    buf_fini(&e);
+    return res;
 }
 
 static tmpl_val_t eval_command(xstate_t *s, tmpl_val_t dot, const tmpl_cmd_t *cmd, const tmpl_val_t *final)
@@ -551,7 +675,7 @@ static tmpl_val_t eval_command(xstate_t *s, tmpl_val_t dot, const tmpl_cmd_t *cm
     switch (first->kind) {
     case TMPL_A_FIELD:
         at_arg(s, first);
-        return eval_field_chain(s, dot, first->idents, first->nidents, cmd, final);
+        return eval_field_chain(s, dot, dot, first->idents, first->nidents, cmd, final);
     case TMPL_A_CHAIN:
         return eval_chain(s, dot, first, cmd, final);
     case TMPL_A_IDENT:
@@ -560,7 +684,7 @@ static tmpl_val_t eval_command(xstate_t *s, tmpl_val_t dot, const tmpl_cmd_t *cm
         not_a_function(s, cmd, final);
         return s->failed ? INVALID : eval_pipeline(s, dot, first->pipe);
     case TMPL_A_VAR:
-        return eval_variable(s, first, cmd, final);
+        return eval_variable(s, dot, first, cmd, final);
     default:
         break;
     }
@@ -597,11 +721,17 @@ static tmpl_val_t eval_pipeline(xstate_t *s, tmpl_val_t dot, const tmpl_pipe_t *
     s->at_kind = AT_PIPE;
     s->at = p;
     s->at_pos = p->pos;
+    if (s->nest >= TMPL_MAX_NEST) { /* parenthesised pipelines in deep calls */
+        x_errorf(s, "exceeded maximum nesting depth (%d)", TMPL_MAX_NEST);
+        return INVALID;
+    }
+    s->nest++;
     tmpl_val_t v = INVALID;
     for (size_t i = 0; i < p->ncmds && !s->failed; i++) {
         tmpl_val_t prev = v;
         v = eval_command(s, dot, p->cmds[i], i > 0 ? &prev : NULL);
     }
+    s->nest--;
     if (s->failed) {
         return INVALID;
     }
@@ -626,6 +756,35 @@ static bool out_check(xstate_t *s)
 
 static void walk_list(xstate_t *s, tmpl_val_t dot, const tmpl_node_t *n);
 
+/* html/template's htmlEscaper for text and quoted attribute values. */
+static void html_escape(const uint8_t *p, size_t n, buf_t *out)
+{
+    for (size_t i = 0; i < n; i++) {
+        switch (p[i]) {
+        case '&':
+            buf_puts(out, "&amp;");
+            break;
+        case '<':
+            buf_puts(out, "&lt;");
+            break;
+        case '>':
+            buf_puts(out, "&gt;");
+            break;
+        case '"':
+            buf_puts(out, "&#34;");
+            break;
+        case '\'':
+            buf_puts(out, "&#39;");
+            break;
+        case '\0':
+            buf_puts(out, "\xef\xbf\xbd");
+            break;
+        default:
+            buf_putc(out, p[i]);
+        }
+    }
+}
+
 static void walk_range(xstate_t *s, tmpl_val_t dot, const tmpl_node_t *r)
 {
     s->at_kind = AT_NODE;
@@ -638,10 +797,13 @@ static void walk_range(xstate_t *s, tmpl_val_t dot, const tmpl_node_t *r)
     }
     size_t mark2 = s->nvars;
     size_t n = 0;
+    bool is_list = v.kind == TMPL_V_ALERTS || v.kind == TMPL_V_PAIRS || v.kind == TMPL_V_STRINGS;
     if (v.kind == TMPL_V_SAMPLES) {
         n = v.n;
-    } else if (v.kind == TMPL_V_MAP) {
+    } else if (v.kind == TMPL_V_MAP || v.kind == TMPL_V_KV) {
         n = v.nlabels;
+    } else if (is_list) {
+        n = tmpl_list_len(&v);
     } else if (v.kind != TMPL_V_INVALID) {
         buf_t b = { 0 };
         tmpl_val_print(&v, &b);
@@ -651,22 +813,19 @@ static void walk_range(xstate_t *s, tmpl_val_t dot, const tmpl_node_t *r)
     }
     /* Go ranges over a map in key order; label sets may be unsorted. */
     const label_t **order = NULL;
-    if (v.kind == TMPL_V_MAP && n > 0) {
+    if ((v.kind == TMPL_V_MAP || v.kind == TMPL_V_KV) && n > 0) {
         order = arena_alloc(s->a, n * sizeof(*order));
-        for (size_t i = 0; i < n; i++) {
-            size_t j = i;
-            while (j > 0 && str_cmp(order[j - 1]->name, v.labels[i].name) > 0) {
-                order[j] = order[j - 1];
-                j--;
-            }
-            order[j] = &v.labels[i];
-        }
+        tmpl_kv_order(v.labels, n, false, order);
     }
     for (size_t i = 0; i < n && step(s); i++) {
         tmpl_val_t elem = { 0 }, idx = { 0 };
         if (v.kind == TMPL_V_SAMPLES) {
             elem.kind = TMPL_V_SAMPLE;
             elem.samples = &v.samples[i];
+            idx.kind = TMPL_V_INT;
+            idx.i = (int64_t)i;
+        } else if (is_list) {
+            elem = tmpl_list_elem(&v, i);
             idx.kind = TMPL_V_INT;
             idx.i = (int64_t)i;
         } else {
@@ -683,6 +842,11 @@ static void walk_range(xstate_t *s, tmpl_val_t dot, const tmpl_node_t *r)
         }
         walk_list(s, elem, r->list);
         s->nvars = mark2;
+        tmpl_nkind_t jump = s->jump;
+        s->jump = TMPL_N_TEXT;
+        if (jump == TMPL_N_BREAK) {
+            break;
+        }
     }
     if (n == 0 && r->else_list != NULL) {
         walk_list(s, dot, r->else_list);
@@ -690,11 +854,66 @@ static void walk_range(xstate_t *s, tmpl_val_t dot, const tmpl_node_t *r)
     s->nvars = mark;
 }
 
+/* {{template "name" pipe}}: Go's walkTemplate (no dynamic scoping: the
+ * called template sees only $, set to the pipeline's value). */
+static void walk_template(xstate_t *s, tmpl_val_t dot, const tmpl_node_t *n)
+{
+    s->at_kind = AT_NODE;
+    s->at = n;
+    s->at_pos = n->pos;
+    const tmpl_def_t *d = tmpl_lookup(s->t, n->text);
+    if (d == NULL) {
+        buf_t q = { 0 };
+        labels_quote(n->text, &q);
+        x_errorf(s, "template %.*s not defined", (int)q.len, (char *)q.data);
+        buf_fini(&q);
+        return;
+    }
+    if (s->calls >= TMPL_MAX_CALLS) {
+        x_errorf(s, "exceeded maximum template depth (%d)", TMPL_MAX_CALLS);
+        return;
+    }
+    tmpl_val_t v = n->pipe != NULL ? eval_pipeline(s, dot, n->pipe) : INVALID;
+    if (s->failed) {
+        return;
+    }
+    const tmpl_def_t *cur = s->cur;
+    size_t base = s->var_base, nvars = s->nvars;
+    s->cur = d;
+    s->var_base = s->nvars;
+    s->calls++;
+    xvar_push(s, STR_LIT("$"), v);
+    walk_list(s, v, d->root);
+    s->calls--;
+    s->cur = cur;
+    s->var_base = base;
+    s->nvars = nvars;
+}
+
+static void walk_node(xstate_t *s, tmpl_val_t dot, const tmpl_node_t *n);
+
+/* One node; bodies and calls (and, in eval_pipeline, pipelines) count
+ * towards TMPL_MAX_NEST, which bounds the C stack whatever the text does. */
 static void walk(xstate_t *s, tmpl_val_t dot, const tmpl_node_t *n)
 {
     if (!step(s)) {
         return;
     }
+    bool nests = n->kind >= TMPL_N_IF && n->kind <= TMPL_N_TEMPLATE;
+    if (nests && s->nest >= TMPL_MAX_NEST) {
+        s->at_kind = AT_NODE;
+        s->at = n;
+        s->at_pos = n->pos;
+        x_errorf(s, "exceeded maximum nesting depth (%d)", TMPL_MAX_NEST);
+        return;
+    }
+    s->nest += nests;
+    walk_node(s, dot, n);
+    s->nest -= nests;
+}
+
+static void walk_node(xstate_t *s, tmpl_val_t dot, const tmpl_node_t *n)
+{
     switch (n->kind) {
     case TMPL_N_TEXT:
         buf_append(s->out, n->text.p, n->text.len);
@@ -703,7 +922,14 @@ static void walk(xstate_t *s, tmpl_val_t dot, const tmpl_node_t *n)
     case TMPL_N_ACTION: {
         tmpl_val_t v = eval_pipeline(s, dot, n->pipe);
         if (!s->failed && n->pipe->ndecl == 0) {
-            tmpl_val_print(&v, s->out);
+            if (s->html && !(v.kind == TMPL_V_STRING && v.b)) {
+                buf_t b = { 0 };
+                tmpl_val_print(&v, &b);
+                html_escape(b.data, b.len, s->out);
+                buf_fini(&b);
+            } else {
+                tmpl_val_print(&v, s->out);
+            }
             (void)out_check(s);
         }
         return;
@@ -728,33 +954,49 @@ static void walk(xstate_t *s, tmpl_val_t dot, const tmpl_node_t *n)
     case TMPL_N_RANGE:
         walk_range(s, dot, n);
         return;
+    case TMPL_N_TEMPLATE:
+        walk_template(s, dot, n);
+        return;
+    case TMPL_N_BREAK:
+    case TMPL_N_CONTINUE:
+        s->jump = n->kind; /* the enclosing lists stop; walk_range consumes it */
+        return;
     }
 }
 
 static void walk_list(xstate_t *s, tmpl_val_t dot, const tmpl_node_t *n)
 {
-    for (; n != NULL && !s->failed; n = n->next) {
+    for (; n != NULL && !s->failed && s->jump == TMPL_N_TEXT; n = n->next) {
         walk(s, dot, n);
     }
+}
+
+int tmpl_exec(const alerts_tmpl_t *t, tmpl_val_t dot, const tmpl_fctx_t *c, size_t max_out, bool html, buf_t *out,
+              buf_t *err)
+{
+    assert(t != NULL && c != NULL && c->arena != NULL && out != NULL && err != NULL);
+    xstate_t *s = arena_calloc(c->arena, 1, sizeof(*s));
+    s->t = t;
+    s->cur = &t->main;
+    s->d = c->data;
+    s->a = c->arena;
+    s->out = out;
+    s->err = err;
+    s->out_start = out->len;
+    s->max_out = max_out ? max_out : TMPL_DEFAULT_MAX_OUTPUT;
+    s->html = html;
+    s->fctx = *c;
+    xvar_push(s, STR_LIT("$"), dot);
+    walk_list(s, dot, t->main.root);
+    return s->failed ? -1 : 0;
 }
 
 int alerts_tmpl_exec(const alerts_tmpl_t *t, const alerts_tmpl_data_t *d, arena_t *a, buf_t *out, buf_t *err)
 {
     assert(t != NULL && d != NULL && a != NULL && out != NULL && err != NULL);
-    xstate_t *s = arena_calloc(a, 1, sizeof(*s));
-    s->t = t;
-    s->d = d;
-    s->a = a;
-    s->out = out;
-    s->err = err;
-    s->out_start = out->len;
-    s->max_out = d->max_output ? d->max_output : TMPL_DEFAULT_MAX_OUTPUT;
-    s->fctx.data = d;
-    s->fctx.arena = a;
+    tmpl_fctx_t c = { .data = d, .arena = a };
     tmpl_val_t dot = { .kind = TMPL_V_DATA };
-    xvar_push(s, STR_LIT("$"), dot);
-    walk_list(s, dot, t->root);
-    return s->failed ? -1 : 0;
+    return tmpl_exec(t, dot, &c, d->max_output, false, out, err);
 }
 
 /* rules/alerting.go's definitions, prepended to every label and annotation. */

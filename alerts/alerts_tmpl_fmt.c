@@ -22,6 +22,7 @@
 
 #include "alerts/alerts_int.h"
 #include "common/json_out.h"
+#include "common/mem.h"
 
 void tmpl_fmt_float(double f, buf_t *out)
 {
@@ -67,14 +68,42 @@ const char *tmpl_val_type(const tmpl_val_t *v)
         return "*time.Time";
     case TMPL_V_DURATION:
         return "*time.Duration";
+    default:
+        return tmpl_notify_type(v);
     }
-    return "?";
 }
 
 static int64_t floor_div(int64_t a, int64_t b)
 {
     int64_t q = a / b;
     return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
+}
+
+/* Civil UTC time of Unix seconds (Howard Hinnant's days_from_civil inverse). */
+tmpl_civil_t tmpl_civil(int64_t sec)
+{
+    tmpl_civil_t c = { 0 };
+    int64_t days = floor_div(sec, 86400);
+    int64_t sod = sec - days * 86400;
+    int64_t z = days + 719468;
+    int64_t era = floor_div(z, 146097);
+    int64_t doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t y = yoe + era * 400;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int64_t mp = (5 * doy + 2) / 153;
+    c.day = doy - (153 * mp + 2) / 5 + 1;
+    c.month = mp < 10 ? mp + 3 : mp - 9;
+    c.year = y + (c.month <= 2);
+    c.hour = sod / 3600;
+    c.min = sod / 60 % 60;
+    c.sec = sod % 60;
+    c.wday = floor_div(days + 4, 7); /* 1970-01-01 was a Thursday */
+    c.wday = days + 4 - c.wday * 7;
+    bool leap = (c.year % 4 == 0 && c.year % 100 != 0) || c.year % 400 == 0;
+    static const int cum[] = { 0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334 };
+    c.yday = cum[c.month - 1] + c.day + (leap && c.month > 2);
+    return c;
 }
 
 /* Go's time.Time.String() for a UTC time: "2006-01-02 15:04:05.999999999 +0000 UTC". */
@@ -85,21 +114,14 @@ void tmpl_fmt_time(int64_t ns, buf_t *out)
     if (frac < 0) {
         frac += 1000000000;
     }
-    int64_t days = floor_div(sec, 86400);
-    int64_t sod = sec - days * 86400;
-    /* civil from days (Howard Hinnant's algorithm) */
-    int64_t z = days + 719468;
-    int64_t era = floor_div(z, 146097);
-    int64_t doe = z - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t y = yoe + era * 400;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-    int64_t d = doy - (153 * mp + 2) / 5 + 1;
-    int64_t m = mp < 10 ? mp + 3 : mp - 9;
-    y += m <= 2;
-    buf_printf(out, "%04lld-%02lld-%02lld %02lld:%02lld:%02lld", (long long)y, (long long)m, (long long)d,
-               (long long)(sod / 3600), (long long)(sod / 60 % 60), (long long)(sod % 60));
+    tmpl_fmt_time_sn(sec, frac, out);
+}
+
+void tmpl_fmt_time_sn(int64_t sec, int64_t frac, buf_t *out)
+{
+    tmpl_civil_t c = tmpl_civil(sec);
+    buf_printf(out, "%04lld-%02lld-%02lld %02lld:%02lld:%02lld", (long long)c.year, (long long)c.month,
+               (long long)c.day, (long long)c.hour, (long long)c.min, (long long)c.sec);
     if (frac != 0) {
         char fb[16];
         snprintf(fb, sizeof(fb), "%09lld", (long long)frac);
@@ -113,7 +135,7 @@ void tmpl_fmt_time(int64_t ns, buf_t *out)
 }
 
 /* Go's time.Duration.String(). */
-static void fmt_duration(int64_t d, buf_t *out)
+void tmpl_fmt_duration(int64_t d, buf_t *out)
 {
     uint64_t u = d < 0 ? (uint64_t)0 - (uint64_t)d : (uint64_t)d;
     if (d < 0) {
@@ -173,30 +195,17 @@ static void print_map(const label_t *ls, size_t n, buf_t *out)
 {
     /* fmt sorts map keys; label sets may arrive unsorted. */
     buf_puts(out, "map[");
-    str_t last = { 0 };
-    bool have_last = false;
+    const label_t **order = n > 0 ? mem_alloc(n * sizeof(*order)) : NULL;
+    tmpl_kv_order(ls, n, false, order);
     for (size_t k = 0; k < n; k++) {
-        size_t best = n;
-        for (size_t i = 0; i < n; i++) {
-            if (have_last && str_cmp(ls[i].name, last) <= 0) {
-                continue;
-            }
-            if (best == n || str_cmp(ls[i].name, ls[best].name) < 0) {
-                best = i;
-            }
-        }
-        if (best == n) {
-            break;
-        }
         if (k > 0) {
             buf_putc(out, ' ');
         }
-        buf_append(out, ls[best].name.p, ls[best].name.len);
+        buf_append(out, order[k]->name.p, order[k]->name.len);
         buf_putc(out, ':');
-        buf_append(out, ls[best].value.p, ls[best].value.len);
-        last = ls[best].name;
-        have_last = true;
+        buf_append(out, order[k]->value.p, order[k]->value.len);
     }
+    mem_free(order);
     buf_putc(out, ']');
 }
 
@@ -212,7 +221,11 @@ void tmpl_val_fprint(const tmpl_val_t *v, bool top, buf_t *out)
         buf_puts(out, v->b ? "true" : "false");
         break;
     case TMPL_V_INT:
-        buf_printf(out, "%lld", (long long)v->i);
+        if (v->s.len > 0) { /* time.Month, time.Weekday: their String() */
+            buf_append(out, v->s.p, v->s.len);
+        } else {
+            buf_printf(out, "%lld", (long long)v->i);
+        }
         break;
     case TMPL_V_FLOAT:
         tmpl_fmt_float(v->f, out);
@@ -255,7 +268,10 @@ void tmpl_val_fprint(const tmpl_val_t *v, bool top, buf_t *out)
         tmpl_fmt_time(v->i, out);
         break;
     case TMPL_V_DURATION:
-        fmt_duration(v->i, out);
+        tmpl_fmt_duration(v->i, out);
+        break;
+    default:
+        tmpl_notify_fprint(v, top, out);
         break;
     }
 }
@@ -267,6 +283,222 @@ void tmpl_val_print(const tmpl_val_t *v, buf_t *out)
         return;
     }
     tmpl_val_fprint(v, false, out);
+}
+
+/* ---- time.Time.Format ---- */
+
+const char *const tmpl_month_names[] = { "January", "February", "March",     "April",   "May",      "June",
+                                         "July",    "August",   "September", "October", "November", "December" };
+const char *const tmpl_day_names[] = { "Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday" };
+
+static bool has_at(str_t l, size_t i, const char *w)
+{
+    size_t n = strlen(w);
+    return i + n <= l.len && memcmp(l.p + i, w, n) == 0;
+}
+
+static bool lower_at(str_t l, size_t i)
+{
+    return i < l.len && l.p[i] >= 'a' && l.p[i] <= 'z';
+}
+
+/* A fractional-second element at l[i] (".000", ",999"): its length, digit
+ * count and whether trailing zeros are cut; 0 when none. As Go's
+ * nextStdChunk, the run must not be followed by a digit. */
+static size_t frac_elem(str_t l, size_t i, int *digits, bool *cut)
+{
+    if (i + 1 >= l.len || (l.p[i] != '.' && l.p[i] != ',') || (l.p[i + 1] != '0' && l.p[i + 1] != '9')) {
+        return 0;
+    }
+    char d = l.p[i + 1];
+    size_t j = i + 1;
+    while (j < l.len && l.p[j] == d) {
+        j++;
+    }
+    if (j < l.len && l.p[j] >= '0' && l.p[j] <= '9') {
+        return 0;
+    }
+    *digits = (int)(j - i - 1);
+    *cut = d == '9';
+    return j - i;
+}
+
+/* Go's layout elements (time/format.go nextStdChunk), in the order they
+ * are tried at one position: a longer element before its prefixes. */
+typedef enum std {
+    STD_LONG_MONTH,
+    STD_MONTH,
+    STD_NUM_MONTH,
+    STD_ZERO_MONTH,
+    STD_LONG_WEEKDAY,
+    STD_WEEKDAY,
+    STD_DAY,
+    STD_UNDER_DAY,
+    STD_ZERO_DAY,
+    STD_UNDER_YDAY,
+    STD_ZERO_YDAY,
+    STD_HOUR,
+    STD_HOUR12,
+    STD_ZERO_HOUR12,
+    STD_MINUTE,
+    STD_ZERO_MINUTE,
+    STD_SECOND,
+    STD_ZERO_SECOND,
+    STD_LONG_YEAR,
+    STD_YEAR,
+    STD_PM,
+    STD_LOWER_PM,
+    STD_TZ,
+    STD_NUM_TZ, /* -0700 forms: UTC prints as +00... */
+    STD_ISO_TZ, /* Z0700 forms: UTC prints as Z */
+} std_t;
+
+static const struct {
+    const char *text;
+    std_t std;
+    bool word; /* not when a lower-case letter follows (Jan, Mon) */
+} std_elems[] = {
+    { "January", STD_LONG_MONTH, false },
+    { "Jan", STD_MONTH, true },
+    { "Monday", STD_LONG_WEEKDAY, false },
+    { "Mon", STD_WEEKDAY, true },
+    { "MST", STD_TZ, false },
+    { "2006", STD_LONG_YEAR, false },
+    { "002", STD_ZERO_YDAY, false },
+    { "01", STD_ZERO_MONTH, false },
+    { "02", STD_ZERO_DAY, false },
+    { "03", STD_ZERO_HOUR12, false },
+    { "04", STD_ZERO_MINUTE, false },
+    { "05", STD_ZERO_SECOND, false },
+    { "06", STD_YEAR, false },
+    { "15", STD_HOUR, false },
+    { "__2", STD_UNDER_YDAY, false },
+    { "_2", STD_UNDER_DAY, false },
+    { "-07:00:00", STD_NUM_TZ, false },
+    { "-070000", STD_NUM_TZ, false },
+    { "-07:00", STD_NUM_TZ, false },
+    { "-0700", STD_NUM_TZ, false },
+    { "-07", STD_NUM_TZ, false },
+    { "Z07:00:00", STD_ISO_TZ, false },
+    { "Z070000", STD_ISO_TZ, false },
+    { "Z07:00", STD_ISO_TZ, false },
+    { "Z0700", STD_ISO_TZ, false },
+    { "Z07", STD_ISO_TZ, false },
+    { "PM", STD_PM, false },
+    { "pm", STD_LOWER_PM, false },
+    { "1", STD_NUM_MONTH, false },
+    { "2", STD_DAY, false },
+    { "3", STD_HOUR12, false },
+    { "4", STD_MINUTE, false },
+    { "5", STD_SECOND, false },
+};
+
+static void append_std(std_t std, const char *text, const tmpl_civil_t *c, buf_t *out)
+{
+    long long h12 = c->hour % 12 == 0 ? 12 : c->hour % 12;
+    switch (std) {
+    case STD_LONG_MONTH:
+    case STD_MONTH:
+        buf_printf(out, "%.*s", std == STD_MONTH ? 3 : 9, tmpl_month_names[c->month - 1]);
+        break;
+    case STD_LONG_WEEKDAY:
+    case STD_WEEKDAY:
+        buf_printf(out, "%.*s", std == STD_WEEKDAY ? 3 : 9, tmpl_day_names[c->wday]);
+        break;
+    case STD_NUM_MONTH:
+    case STD_ZERO_MONTH:
+        buf_printf(out, std == STD_ZERO_MONTH ? "%02lld" : "%lld", (long long)c->month);
+        break;
+    case STD_DAY:
+    case STD_UNDER_DAY:
+    case STD_ZERO_DAY:
+        buf_printf(out, std == STD_DAY ? "%lld" : std == STD_UNDER_DAY ? "%2lld" : "%02lld", (long long)c->day);
+        break;
+    case STD_UNDER_YDAY:
+    case STD_ZERO_YDAY:
+        buf_printf(out, std == STD_UNDER_YDAY ? "%3lld" : "%03lld", (long long)c->yday);
+        break;
+    case STD_HOUR:
+        buf_printf(out, "%02lld", (long long)c->hour);
+        break;
+    case STD_HOUR12:
+    case STD_ZERO_HOUR12:
+        buf_printf(out, std == STD_HOUR12 ? "%lld" : "%02lld", h12);
+        break;
+    case STD_MINUTE:
+    case STD_ZERO_MINUTE:
+        buf_printf(out, std == STD_MINUTE ? "%lld" : "%02lld", (long long)c->min);
+        break;
+    case STD_SECOND:
+    case STD_ZERO_SECOND:
+        buf_printf(out, std == STD_SECOND ? "%lld" : "%02lld", (long long)c->sec);
+        break;
+    case STD_LONG_YEAR:
+        buf_printf(out, "%04lld", (long long)c->year);
+        break;
+    case STD_YEAR:
+        buf_printf(out, "%02lld", (long long)((c->year % 100 + 100) % 100));
+        break;
+    case STD_PM:
+    case STD_LOWER_PM:
+        buf_puts(out, c->hour >= 12 ? (std == STD_PM ? "PM" : "pm") : (std == STD_PM ? "AM" : "am"));
+        break;
+    case STD_TZ:
+        buf_puts(out, "UTC");
+        break;
+    case STD_NUM_TZ: /* the element with its digits zeroed: -07:00 -> +00:00 */
+        buf_putc(out, '+');
+        for (const char *p = text + 1; *p != '\0'; p++) {
+            buf_putc(out, *p == ':' ? ':' : '0');
+        }
+        break;
+    case STD_ISO_TZ:
+        buf_putc(out, 'Z');
+        break;
+    }
+}
+
+void tmpl_fmt_layout(int64_t sec, int64_t nsec, str_t l, buf_t *out)
+{
+    tmpl_civil_t c = tmpl_civil(sec);
+    for (size_t i = 0; i < l.len;) {
+        int digits = 0;
+        bool cut = false;
+        size_t fl = frac_elem(l, i, &digits, &cut);
+        if (fl > 0) {
+            char fb[16];
+            snprintf(fb, sizeof(fb), "%09lld", (long long)nsec);
+            int nd = digits > 9 ? 9 : digits;
+            while (cut && nd > 0 && fb[nd - 1] == '0') {
+                nd--;
+            }
+            if (nd > 0 || !cut) {
+                buf_putc(out, (uint8_t)l.p[i]);
+                buf_append(out, fb, (size_t)nd);
+            }
+            i += fl;
+            continue;
+        }
+        if (has_at(l, i, "_2006")) { /* Go: a literal '_', then the year */
+            buf_putc(out, '_');
+            i++;
+            continue;
+        }
+        size_t k = 0;
+        for (; k < sizeof(std_elems) / sizeof(std_elems[0]); k++) {
+            size_t n = strlen(std_elems[k].text);
+            if (has_at(l, i, std_elems[k].text) && !(std_elems[k].word && lower_at(l, i + n))) {
+                break;
+            }
+        }
+        if (k == sizeof(std_elems) / sizeof(std_elems[0])) {
+            buf_putc(out, (uint8_t)l.p[i]);
+            i++;
+            continue;
+        }
+        append_std(std_elems[k].std, std_elems[k].text, &c, out);
+        i += strlen(std_elems[k].text);
+    }
 }
 
 typedef struct fspec {
@@ -462,7 +694,9 @@ static void fmt_arg(const fspec_t *f, char verb, const tmpl_val_t *v, buf_t *out
         }
         break;
     case TMPL_V_INT:
-        if (strchr("vdxXob", verb) != NULL) {
+        if (v->s.len > 0 && (verb == 'v' || verb == 's')) {
+            pad_out(f, v->s.p, v->s.len, false, out);
+        } else if (strchr("vdxXob", verb) != NULL) {
             fmt_int_verb(f, verb, v->i, out);
         } else if (verb == 'U' && v->i >= 0) {
             buf_printf(&t, "U+%04llX", (unsigned long long)v->i);

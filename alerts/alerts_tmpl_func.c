@@ -1,15 +1,19 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * alerts_tmpl_func: the functions a Prometheus template can call: Go's
- * text/template builtins (and, or, not, len, index, print, printf, println,
- * eq, ne, lt, le, gt, ge, html, urlquery) and Prometheus' own (query, first,
- * label, value, strvalue, sortByLabel, humanize*, toTime, toDuration,
- * parseDuration, now, title, toUpper, toLower, match, reReplaceAll,
- * safeHtml, stripPort, stripDomain, graphLink, tableLink, externalURL,
- * pathPrefix); values print through alerts_tmpl_fmt.c.
+ * alerts_tmpl_func: Go's text/template builtins (and, or, not, len, index,
+ * slice, print, printf, println, eq, ne, lt, le, gt, ge, html, urlquery,
+ * js), the
+ * functions Prometheus and Alertmanager share (humanizeDuration, toUpper,
+ * toLower, match, reReplaceAll, safeHtml) and Prometheus' own (query,
+ * first, label, value, strvalue, sortByLabel, humanize*, toTime,
+ * toDuration, parseDuration, now, title, stripPort, stripDomain, graphLink,
+ * tableLink, externalURL, pathPrefix); values print through
+ * alerts_tmpl_fmt.c. Alertmanager's own are in alerts_tmpl_notify.c.
  *
- * Core idea: one table of {name, parameter types, call}; the executor
- * checks arity and parameter types (Go's messages) before the call, so each
+ * Core idea: tables of {name, parameter types, call} in segments, and a
+ * function table per user made of segments (tmpl_functab_prom here); the
+ * parser resolves names in the table its caller chose, the executor checks
+ * arity and parameter types (Go's messages) before the call, so each
  * function only computes, appending results to the execution arena.
  *
  * Invariants: functions never do I/O except `query` through the caller's
@@ -103,6 +107,14 @@ static int f_not(const tmpl_fctx_t *c, const tmpl_val_t *a, size_t n, tmpl_val_t
     case TMPL_V_SAMPLE:
         r->b = a[0].samples == NULL;
         break;
+    case TMPL_V_KV:
+        r->b = a[0].nlabels == 0;
+        break;
+    case TMPL_V_ALERTS:
+    case TMPL_V_PAIRS:
+    case TMPL_V_STRINGS:
+        r->b = tmpl_list_len(&a[0]) == 0;
+        break;
     default:
         r->b = false;
         break;
@@ -119,10 +131,16 @@ static int f_len(const tmpl_fctx_t *c, const tmpl_val_t *a, size_t n, tmpl_val_t
         r->i = (int64_t)a[0].s.len;
         return 0;
     case TMPL_V_MAP:
+    case TMPL_V_KV:
         r->i = (int64_t)a[0].nlabels;
         return 0;
     case TMPL_V_SAMPLES:
         r->i = (int64_t)a[0].n;
+        return 0;
+    case TMPL_V_ALERTS:
+    case TMPL_V_PAIRS:
+    case TMPL_V_STRINGS:
+        r->i = (int64_t)tmpl_list_len(&a[0]);
         return 0;
     case TMPL_V_INVALID:
     case TMPL_V_NIL:
@@ -132,6 +150,21 @@ static int f_len(const tmpl_fctx_t *c, const tmpl_val_t *a, size_t n, tmpl_val_t
         buf_printf(err, "len of type %s", tmpl_val_type(&a[0]));
         return -1;
     }
+}
+
+/* Go's index bounds: indexArg lets i == len through (it checks > cap),
+ * then reflect's Index panics, which the call turns into an error. */
+static int index_check(int64_t i, size_t len, const char *what, buf_t *err)
+{
+    if (i < 0 || (uint64_t)i > len) {
+        buf_printf(err, "index out of range: %lld", (long long)i);
+        return -1;
+    }
+    if ((uint64_t)i == len) {
+        buf_printf(err, "reflect: %s index out of range", what);
+        return -1;
+    }
+    return 0;
 }
 
 static int f_index(const tmpl_fctx_t *c, const tmpl_val_t *a, size_t n, tmpl_val_t *r, buf_t *err)
@@ -144,7 +177,7 @@ static int f_index(const tmpl_fctx_t *c, const tmpl_val_t *a, size_t n, tmpl_val
     }
     for (size_t k = 1; k < n; k++) {
         const tmpl_val_t *ix = &a[k];
-        if (item.kind == TMPL_V_MAP) {
+        if (item.kind == TMPL_V_MAP || item.kind == TMPL_V_KV) {
             if (ix->kind != TMPL_V_STRING) {
                 buf_printf(err, "value has type %s; should be string", tmpl_val_type(ix));
                 return -1;
@@ -157,14 +190,22 @@ static int f_index(const tmpl_fctx_t *c, const tmpl_val_t *a, size_t n, tmpl_val
                 }
             }
             item = v;
+        } else if (item.kind == TMPL_V_ALERTS || item.kind == TMPL_V_PAIRS || item.kind == TMPL_V_STRINGS) {
+            if (ix->kind != TMPL_V_INT) {
+                buf_printf(err, "cannot index slice/array with type %s", tmpl_val_type(ix));
+                return -1;
+            }
+            if (index_check(ix->i, tmpl_list_len(&item), "slice", err) != 0) {
+                return -1;
+            }
+            item = tmpl_list_elem(&item, (size_t)ix->i);
         } else if (item.kind == TMPL_V_SAMPLES || item.kind == TMPL_V_STRING) {
             if (ix->kind != TMPL_V_INT) {
                 buf_printf(err, "cannot index slice/array with type %s", tmpl_val_type(ix));
                 return -1;
             }
             size_t len = item.kind == TMPL_V_SAMPLES ? item.n : item.s.len;
-            if (ix->i < 0 || (uint64_t)ix->i >= len) {
-                buf_printf(err, "index out of range: %lld", (long long)ix->i);
+            if (index_check(ix->i, len, item.kind == TMPL_V_STRING ? "string" : "slice", err) != 0) {
                 return -1;
             }
             if (item.kind == TMPL_V_SAMPLES) {
@@ -180,6 +221,93 @@ static int f_index(const tmpl_fctx_t *c, const tmpl_val_t *a, size_t n, tmpl_val
         }
     }
     *r = item;
+    return 0;
+}
+
+/* Go's indexArg for slice: an int in [0, cap]. */
+static int slice_index(const tmpl_val_t *ix, size_t cap, size_t *out, buf_t *err)
+{
+    if (ix->kind == TMPL_V_INVALID || ix->kind == TMPL_V_NIL) {
+        buf_puts(err, "cannot index slice/array with nil");
+        return -1;
+    }
+    if (ix->kind != TMPL_V_INT) {
+        buf_printf(err, "cannot index slice/array with type %s", tmpl_val_type(ix));
+        return -1;
+    }
+    if (ix->i < 0 || (uint64_t)ix->i > cap) {
+        buf_printf(err, "index out of range: %lld", (long long)ix->i);
+        return -1;
+    }
+    *out = (size_t)ix->i;
+    return 0;
+}
+
+/* Go's slice builtin: item[i:j] (or [i:j:k], where k only bounds j) of a
+ * string or a list value. */
+static int f_slice(const tmpl_fctx_t *c, const tmpl_val_t *a, size_t n, tmpl_val_t *r, buf_t *err)
+{
+    (void)c;
+    tmpl_val_t item = a[0];
+    size_t nidx = n - 1;
+    if (item.kind == TMPL_V_INVALID || item.kind == TMPL_V_NIL) {
+        buf_puts(err, "slice of untyped nil");
+        return -1;
+    }
+    if (nidx > 3) {
+        buf_printf(err, "too many slice indexes: %zu", nidx);
+        return -1;
+    }
+    size_t len = 0;
+    if (item.kind == TMPL_V_STRING) {
+        if (nidx == 3) {
+            buf_puts(err, "cannot 3-index slice a string");
+            return -1;
+        }
+        len = item.s.len;
+    } else if (item.kind == TMPL_V_SAMPLES) {
+        len = item.n;
+    } else if (item.kind == TMPL_V_ALERTS || item.kind == TMPL_V_PAIRS || item.kind == TMPL_V_STRINGS) {
+        len = tmpl_list_len(&item);
+    } else {
+        buf_printf(err, "can't slice item of type %s", tmpl_val_type(&item));
+        return -1;
+    }
+    size_t idx[3] = { 0, len, len };
+    for (size_t i = 0; i < nidx; i++) {
+        if (slice_index(&a[1 + i], len, &idx[i], err) != 0) {
+            return -1;
+        }
+    }
+    if (idx[0] > idx[1] || (nidx == 3 && idx[1] > idx[2])) {
+        bool first = idx[0] > idx[1];
+        buf_printf(err, "invalid slice index: %zu > %zu", first ? idx[0] : idx[1], first ? idx[1] : idx[2]);
+        return -1;
+    }
+    *r = item;
+    size_t lo = idx[0], cnt = idx[1] - idx[0];
+    switch (item.kind) {
+    case TMPL_V_STRING:
+        r->s = str_from(item.s.p + lo, cnt);
+        r->b = false;
+        break;
+    case TMPL_V_SAMPLES:
+        r->samples = item.samples + lo;
+        r->n = cnt;
+        break;
+    case TMPL_V_PAIRS:
+        r->labels = item.labels + lo;
+        r->nlabels = cnt;
+        break;
+    case TMPL_V_ALERTS:
+        r->p = (const alerts_notif_alert_t *const *)item.p + lo;
+        r->n = cnt;
+        break;
+    default: /* STRINGS */
+        r->p = (const str_t *)item.p + lo;
+        r->n = cnt;
+        break;
+    }
     return 0;
 }
 
@@ -445,6 +573,7 @@ static int f_html(const tmpl_fctx_t *c, const tmpl_val_t *a, size_t n, tmpl_val_
     }
     buf_fini(&in);
     *r = str_val(c, &b);
+    r->b = true; /* already escaped */
     return 0;
 }
 
@@ -470,6 +599,49 @@ static int f_urlquery(const tmpl_fctx_t *c, const tmpl_val_t *a, size_t n, tmpl_
     buf_t in = { 0 }, b = { 0 };
     sprint_args(a, n, &in);
     query_escape(str_from(in.data ? (char *)in.data : "", in.len), &b);
+    buf_fini(&in);
+    *r = str_val(c, &b);
+    return 0;
+}
+
+/* Go's JSEscapeString; runes beyond ASCII are taken as printable. */
+static int f_js(const tmpl_fctx_t *c, const tmpl_val_t *a, size_t n, tmpl_val_t *r, buf_t *err)
+{
+    (void)err;
+    buf_t in = { 0 }, b = { 0 };
+    sprint_args(a, n, &in);
+    for (size_t i = 0; i < in.len; i++) {
+        uint8_t ch = in.data[i];
+        switch (ch) {
+        case '\\':
+            buf_puts(&b, "\\\\");
+            break;
+        case '\'':
+            buf_puts(&b, "\\'");
+            break;
+        case '"':
+            buf_puts(&b, "\\\"");
+            break;
+        case '<':
+            buf_puts(&b, "\\u003C");
+            break;
+        case '>':
+            buf_puts(&b, "\\u003E");
+            break;
+        case '&':
+            buf_puts(&b, "\\u0026");
+            break;
+        case '=':
+            buf_puts(&b, "\\u003D");
+            break;
+        default:
+            if (ch < ' ') {
+                buf_printf(&b, "\\u00%02X", ch);
+            } else {
+                buf_putc(&b, ch);
+            }
+        }
+    }
     buf_fini(&in);
     *r = str_val(c, &b);
     return 0;
@@ -808,12 +980,54 @@ static int f_now(const tmpl_fctx_t *c, const tmpl_val_t *a, size_t n, tmpl_val_t
     return 0;
 }
 
+/* unicode.ToUpper / ToLower for the two-byte runes of Latin-1, Latin
+ * Extended-A, Greek and Cyrillic whose case partner is also two bytes;
+ * other runes map to themselves. */
+uint32_t tmpl_fold2(uint32_t r, bool upper)
+{
+    bool pair_even_upper = (r >= 0x100 && r <= 0x12f) || (r >= 0x132 && r <= 0x137) || (r >= 0x14a && r <= 0x177) ||
+                           (r >= 0x460 && r <= 0x481);
+    bool pair_odd_upper = (r >= 0x139 && r <= 0x148) || (r >= 0x179 && r <= 0x17e);
+    if (upper) {
+        if ((r >= 0xe0 && r <= 0xfe && r != 0xf7) || (r >= 0x3b1 && r <= 0x3c9 && r != 0x3c2) ||
+            (r >= 0x430 && r <= 0x44f)) {
+            return r - 0x20;
+        }
+        if (r >= 0x450 && r <= 0x45f) {
+            return r - 0x50;
+        }
+        if ((pair_even_upper && r % 2 == 1) || (pair_odd_upper && r % 2 == 0)) {
+            return r - 1;
+        }
+        return r == 0xff ? 0x178 : r == 0xb5 ? 0x39c : r == 0x3c2 ? 0x3a3 : r;
+    }
+    if ((r >= 0xc0 && r <= 0xde && r != 0xd7) || (r >= 0x391 && r <= 0x3a9 && r != 0x3a2) ||
+        (r >= 0x410 && r <= 0x42f)) {
+        return r + 0x20;
+    }
+    if (r >= 0x400 && r <= 0x40f) {
+        return r + 0x50;
+    }
+    if ((pair_even_upper && r % 2 == 0) || (pair_odd_upper && r % 2 == 1)) {
+        return r + 1;
+    }
+    return r == 0x178 ? 0xff : r;
+}
+
 static int case_map(const tmpl_fctx_t *c, const tmpl_val_t *a, tmpl_val_t *r, int mode)
 {
     char *d = arena_alloc(c->arena, a[0].s.len + 1);
     bool prev_sep = true;
     for (size_t i = 0; i < a[0].s.len; i++) {
         unsigned char ch = (unsigned char)a[0].s.p[i];
+        unsigned char ch2 = i + 1 < a[0].s.len ? (unsigned char)a[0].s.p[i + 1] : 0;
+        if (mode < 2 && ch >= 0xc2 && ch < 0xe0 && (ch2 & 0xc0) == 0x80) {
+            uint32_t m = tmpl_fold2(((uint32_t)(ch & 0x1f) << 6) | (ch2 & 0x3f), mode == 0);
+            d[i] = (char)(0xc0 | (m >> 6));
+            d[i + 1] = (char)(0x80 | (m & 0x3f));
+            i++;
+            continue;
+        }
         if (mode == 0 && ch >= 'a' && ch <= 'z') {
             ch = (unsigned char)(ch - 32);
         } else if (mode == 1 && ch >= 'A' && ch <= 'Z') {
@@ -858,6 +1072,7 @@ static int f_safe_html(const tmpl_fctx_t *c, const tmpl_val_t *a, size_t n, tmpl
 {
     (void)c, (void)n, (void)err;
     *r = a[0];
+    r->b = true; /* template.HTML: not escaped again in HTML output */
     return 0;
 }
 
@@ -1185,12 +1400,13 @@ static int f_path_prefix(const tmpl_fctx_t *c, const tmpl_val_t *a, size_t n, tm
 #define S TMPL_P_STRING
 #define A TMPL_P_ANY
 
-static const tmpl_func_t tmpl_funcs[] = {
+static const tmpl_func_t builtin_rows[] = {
     { .name = "and", .nparams = 1, .variadic = true, .lazy = true, .params = P1(A) },
     { .name = "or", .nparams = 1, .variadic = true, .lazy = true, .params = P1(A) },
     { .name = "not", .nparams = 1, .params = P1(A), .call = f_not },
     { .name = "len", .nparams = 1, .params = P1(A), .call = f_len },
     { .name = "index", .nparams = 1, .variadic = true, .params = P1(A), .call = f_index },
+    { .name = "slice", .nparams = 1, .variadic = true, .params = P1(A), .call = f_slice },
     { .name = "print", .nparams = 0, .variadic = true, .call = f_print },
     { .name = "println", .nparams = 0, .variadic = true, .call = f_println },
     { .name = "printf", .nparams = 1, .variadic = true, .params = P1(S), .call = f_printf },
@@ -1202,6 +1418,20 @@ static const tmpl_func_t tmpl_funcs[] = {
     { .name = "ge", .nparams = 2, .params = P2(A, A), .call = f_ge },
     { .name = "html", .nparams = 0, .variadic = true, .call = f_html },
     { .name = "urlquery", .nparams = 0, .variadic = true, .call = f_urlquery },
+    { .name = "js", .nparams = 0, .variadic = true, .call = f_js },
+};
+
+/* Prometheus and Alertmanager give these the same semantics. */
+static const tmpl_func_t shared_rows[] = {
+    { .name = "humanizeDuration", .nparams = 1, .params = P1(A), .call = f_humanize_duration },
+    { .name = "toUpper", .nparams = 1, .params = P1(S), .call = f_to_upper },
+    { .name = "toLower", .nparams = 1, .params = P1(S), .call = f_to_lower },
+    { .name = "match", .nparams = 2, .params = P2(S, S), .call = f_match },
+    { .name = "reReplaceAll", .nparams = 3, .params = P3(S, S, S), .call = f_re_replace_all },
+    { .name = "safeHtml", .nparams = 1, .params = P1(S), .call = f_safe_html },
+};
+
+static const tmpl_func_t prom_rows[] = {
     { .name = "query", .nparams = 1, .params = P1(S), .call = f_query },
     { .name = "first", .nparams = 1, .params = P1(TMPL_P_SAMPLES), .call = f_first },
     { .name = "label", .nparams = 2, .params = P2(S, TMPL_P_SAMPLE), .call = f_label },
@@ -1210,7 +1440,6 @@ static const tmpl_func_t tmpl_funcs[] = {
     { .name = "sortByLabel", .nparams = 2, .params = P2(S, TMPL_P_SAMPLES), .call = f_sort_by_label },
     { .name = "humanize", .nparams = 1, .params = P1(A), .call = f_humanize },
     { .name = "humanize1024", .nparams = 1, .params = P1(A), .call = f_humanize1024 },
-    { .name = "humanizeDuration", .nparams = 1, .params = P1(A), .call = f_humanize_duration },
     { .name = "humanizePercentage", .nparams = 1, .params = P1(A), .call = f_humanize_percentage },
     { .name = "humanizeTimestamp", .nparams = 1, .params = P1(A), .call = f_humanize_timestamp },
     { .name = "toTime", .nparams = 1, .params = P1(A), .call = f_to_time },
@@ -1218,11 +1447,6 @@ static const tmpl_func_t tmpl_funcs[] = {
     { .name = "parseDuration", .nparams = 1, .params = P1(S), .call = f_parse_duration },
     { .name = "now", .nparams = 0, .call = f_now },
     { .name = "title", .nparams = 1, .params = P1(S), .call = f_title },
-    { .name = "toUpper", .nparams = 1, .params = P1(S), .call = f_to_upper },
-    { .name = "toLower", .nparams = 1, .params = P1(S), .call = f_to_lower },
-    { .name = "match", .nparams = 2, .params = P2(S, S), .call = f_match },
-    { .name = "reReplaceAll", .nparams = 3, .params = P3(S, S, S), .call = f_re_replace_all },
-    { .name = "safeHtml", .nparams = 1, .params = P1(S), .call = f_safe_html },
     { .name = "stripPort", .nparams = 1, .params = P1(S), .call = f_strip_port },
     { .name = "stripDomain", .nparams = 1, .params = P1(S), .call = f_strip_domain },
     { .name = "graphLink", .nparams = 1, .params = P1(S), .call = f_graph_link },
@@ -1231,18 +1455,26 @@ static const tmpl_func_t tmpl_funcs[] = {
     { .name = "pathPrefix", .nparams = 0, .call = f_path_prefix },
 };
 
-int tmpl_func_lookup(const char *name, size_t len)
+#define NROWS(r) (sizeof(r) / sizeof((r)[0]))
+
+const tmpl_funcseg_t tmpl_funcs_builtin = { builtin_rows, NROWS(builtin_rows) };
+const tmpl_funcseg_t tmpl_funcs_shared = { shared_rows, NROWS(shared_rows) };
+const tmpl_funcseg_t tmpl_funcs_prom = { prom_rows, NROWS(prom_rows) };
+
+static const tmpl_funcseg_t *const prom_segs[3] = { &tmpl_funcs_builtin, &tmpl_funcs_shared, &tmpl_funcs_prom };
+
+const tmpl_functab_t tmpl_functab_prom = { .name = "prometheus", .segs = prom_segs, .nsegs = 3 };
+
+const tmpl_func_t *tmpl_func_find(const tmpl_functab_t *t, const char *name, size_t len)
 {
-    for (size_t i = 0; i < sizeof(tmpl_funcs) / sizeof(tmpl_funcs[0]); i++) {
-        if (strlen(tmpl_funcs[i].name) == len && memcmp(tmpl_funcs[i].name, name, len) == 0) {
-            return (int)i;
+    assert(t != NULL);
+    for (size_t k = 0; k < t->nsegs; k++) {
+        for (size_t i = 0; i < t->segs[k]->n; i++) {
+            const tmpl_func_t *f = &t->segs[k]->rows[i];
+            if (strlen(f->name) == len && memcmp(f->name, name, len) == 0) {
+                return f;
+            }
         }
     }
-    return -1;
-}
-
-const tmpl_func_t *tmpl_func_get(int idx)
-{
-    assert(idx >= 0 && (size_t)idx < sizeof(tmpl_funcs) / sizeof(tmpl_funcs[0]));
-    return &tmpl_funcs[idx];
+    return NULL;
 }

@@ -12,6 +12,10 @@
  * failures RETRY (refused, reset, DNS, timeout, TLS), except those that no
  * retry can fix (malformed URL, unsupported scheme), which are FATAL.
  *
+ * httpc_request adds other methods (PATCH for the GitHub receiver) and
+ * httpc_last_header reads the last response's headers (rate-limit headers)
+ * through curl_easy_header, which keeps them until the next transfer.
+ *
  * curl_global_init is not thread-safe and must run once per process, so it
  * runs under a pthread_once in httpc_create. The once flag and its result
  * are this file's only globals, written once; curl's API imposes them.
@@ -259,4 +263,72 @@ void httpc_get(httpc_t *c, const char *url, const char *const *headers, buf_t *r
     curl_easy_setopt(c->curl, CURLOPT_HTTPGET, 1L);
     httpc_perform(c, hdrs, resp_body, res);
     curl_slist_free_all(hdrs);
+}
+
+void httpc_request(httpc_t *c, const char *method, const char *url, const char *const *headers, const void *body,
+                   size_t len, buf_t *resp_body, httpc_result_t *res)
+{
+    curl_easy_reset(c->curl);
+    struct curl_slist *hdrs = NULL;
+    bool expect = false;
+    for (size_t i = 0; headers && headers[i]; i++) {
+        expect = expect || strncasecmp(headers[i], "Expect:", 7) == 0;
+        struct curl_slist *n = curl_slist_append(hdrs, headers[i]);
+        if (!n) {
+            goto oom;
+        }
+        hdrs = n;
+    }
+    bool send_body =
+        body != NULL || strcmp(method, "POST") == 0 || strcmp(method, "PATCH") == 0 || strcmp(method, "PUT") == 0;
+    if (send_body && !expect) {
+        struct curl_slist *n = curl_slist_append(hdrs, "Expect:");
+        if (!n) {
+            goto oom;
+        }
+        hdrs = n;
+    }
+    curl_easy_setopt(c->curl, CURLOPT_URL, url);
+    if (send_body) {
+        curl_easy_setopt(c->curl, CURLOPT_POST, 1L);
+        curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, len ? body : "");
+        curl_easy_setopt(c->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+    } else {
+        curl_easy_setopt(c->curl, CURLOPT_HTTPGET, 1L);
+    }
+    if (strcmp(method, send_body ? "POST" : "GET") != 0) {
+        curl_easy_setopt(c->curl, CURLOPT_CUSTOMREQUEST, method);
+    }
+    httpc_perform(c, hdrs, resp_body, res);
+    curl_slist_free_all(hdrs);
+    return;
+oom:
+    curl_slist_free_all(hdrs);
+    res->status = HTTPC_RETRY;
+    res->http_code = 0;
+    res->retry_after_ms = -1;
+    snprintf(res->error, sizeof(res->error), "out of memory building request headers");
+}
+
+int httpc_last_header(httpc_t *c, const char *name, char *dst, size_t dstlen)
+{
+    struct curl_header *h = NULL;
+    if (dstlen == 0 || curl_easy_header(c->curl, name, 0, CURLH_HEADER, -1, &h) != CURLHE_OK || !h || !h->value) {
+        return 0;
+    }
+    /* index 0 is the first of several; take the last */
+    if (h->amount > 1) {
+        struct curl_header *last = NULL;
+        if (curl_easy_header(c->curl, name, h->amount - 1, CURLH_HEADER, -1, &last) == CURLHE_OK && last &&
+            last->value) {
+            h = last;
+        }
+    }
+    snprintf(dst, dstlen, "%s", h->value);
+    return 1;
+}
+
+void httpc_set_timeout(httpc_t *c, long timeout_ms)
+{
+    c->timeout_ms = timeout_ms > 0 ? timeout_ms : HTTPC_DEFAULT_TIMEOUT_MS;
 }

@@ -44,4 +44,18 @@ void httpc_post(httpc_t *c, const char *url, const char *const *headers, const v
 /* GET url with headers (as httpc_post; NULL: none); same classification. */
 void httpc_get(httpc_t *c, const char *url, const char *const *headers, buf_t *resp_body, httpc_result_t *res);
 
+/* As httpc_post/httpc_get with any method ("GET", "POST", "PATCH", "PUT",
+ * "DELETE"): body[0..len) is sent when body is not NULL (a POST or PATCH
+ * without a body sends an empty one). Same classification, same [out] res
+ * on every path. Blocks up to the client's timeout. */
+void httpc_request(httpc_t *c, const char *method, const char *url, const char *const *headers, const void *body,
+                   size_t len, buf_t *resp_body, httpc_result_t *res);
+/* A header of the last response (name case-insensitive, the last one when
+ * repeated) copied into dst (dstlen bytes, NUL-terminated, cut if longer):
+ * 1, or 0 when absent or there was no response. Valid until the next
+ * request on c. O(headers). */
+int httpc_last_header(httpc_t *c, const char *name, char *dst, size_t dstlen);
+/* Change the per-call timeout (<= 0: 30 s) for the following calls. */
+void httpc_set_timeout(httpc_t *c, long timeout_ms);
+
 #endif

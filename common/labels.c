@@ -440,3 +440,19 @@ void labels_format(const label_t *ls, size_t n, buf_t *out)
     }
     buf_putc(out, '}');
 }
+
+int labels_compare(const label_t *a, size_t na, const label_t *b, size_t nb)
+{
+    size_t n = na < nb ? na : nb;
+    for (size_t i = 0; i < n; i++) {
+        int c = str_cmp(a[i].name, b[i].name);
+        if (c != 0) {
+            return c;
+        }
+        c = str_cmp(a[i].value, b[i].value);
+        if (c != 0) {
+            return c;
+        }
+    }
+    return (na > nb) - (na < nb);
+}

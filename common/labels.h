@@ -58,6 +58,9 @@ void labels_encode(const label_t *ls, size_t n, buf_t *out);
 long labels_decode(const uint8_t *p, size_t len, label_t *ls, size_t max);
 /* hash_bytes() of the canonical bytes, without building them. */
 uint64_t labels_hash(const label_t *ls, size_t n);
+/* Order of two sorted sets as Prometheus' labels.Compare: name by name,
+ * then value, then the shorter set first. <0, 0 or >0. */
+int labels_compare(const label_t *a, size_t na, const label_t *b, size_t nb);
 /* Value of name, or an empty slice when absent. */
 str_t labels_get(const label_t *ls, size_t n, const char *name);
 /* Legacy Prometheus name rules. */

@@ -23,6 +23,7 @@
 
 #include "common/mem.h"
 #include "ctl/ctl.h"
+#include "ctl/ctl_int.h"
 
 static const ctl_command_t ctl_commands[] = {
     { .name = "query",
@@ -41,6 +42,10 @@ static const ctl_command_t ctl_commands[] = {
       .summary = "Check Prometheus rule files as promtool check rules does (check rules FILE...)",
       .run = ctl_check_run,
       .usage = ctl_check_usage },
+    { .name = "test",
+      .summary = "Run rule unit tests as promtool test rules does (test rules FILE...)",
+      .run = ctl_test_run,
+      .usage = ctl_test_usage },
 };
 
 #define CTL_NCOMMANDS (sizeof(ctl_commands) / sizeof(ctl_commands[0]))

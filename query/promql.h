@@ -371,4 +371,68 @@ void api_prom_param_int_error(const char *fn, const char *s, size_t len, buf_t *
  * decoded as Prometheus' model.UnescapeName does; returns its length. */
 size_t api_prom_param_name(const char *s, size_t len, char *dst);
 
+/* ---- series notation (promql_series.c) ----
+ *
+ * Prometheus' series descriptions as the PromQL test scripts' load blocks
+ * and `promtool test rules` input_series write them (upstream's
+ * parser.ParseSeriesDesc): a selector with '=' matchers only, then values
+ * in the expanding notation: a+bxn and a-bxn give n+1 values computed by
+ * repeated addition, axn gives n+1 copies, _ one gap, _xn n gaps, "stale"
+ * the StaleNaN bit pattern; numbers may carry a sign, a fraction and an
+ * exponent, and Inf and NaN are case-insensitive. Hex is not a value
+ * ("0x3" is 0 three more times). A text holding {{...}} (a native
+ * histogram) is only read for its labels. Every parser here is pure: text
+ * in, results in the caller's arena, and on error the text Prometheus
+ * 2.42's parser gives for the common mistakes ("1:7: parse error:
+ * unexpected <op:=~> in label set, expected \"=\"", line and column in
+ * the text given). Quoted label names ({"a"="b"}, Prometheus 3) are
+ * accepted. Work is linear in the text plus the points expanded (the
+ * label sorts are quadratic in the labels of one selector). */
+
+/* Most values one series may expand to (bounds memory on hostile input). */
+#define PROMQL_SERIES_MAX_POINTS 1000000
+
+typedef struct promql_series_point {
+    double v;
+    bool omitted; /* "_": no sample at this step */
+} promql_series_point_t;
+
+/* One "<selector> <values>" text. */
+typedef struct promql_series_desc {
+    label_t *labels; /* sorted by name, empty values dropped, the last of repeated names kept; arena-owned */
+    size_t nlabels;
+    promql_series_point_t *pts; /* NULL when histogram */
+    size_t npts;
+    bool histogram; /* the values held {{...}}: not decoded */
+} promql_series_desc_t;
+
+/* Parse s[0..len) (borrowed) as "<selector> <values>": 0 and [out] *out
+ * (arena-owned), or -1 with the reason in err (room errlen). A metric
+ * identifier wins over __name__ in braces. */
+int promql_series_parse(const char *s, size_t len, arena_t *a, promql_series_desc_t *out, char *err, size_t errlen);
+
+/* The values part alone: 0 with [out] *pts and *n (arena; NULL and 0 for
+ * an empty text), or -1 with err set (positions count from s). */
+int promql_series_parse_values(const char *s, size_t len, arena_t *a, promql_series_point_t **pts, size_t *n, char *err,
+                               size_t errlen);
+
+/* A selector alone (upstream's parser.ParseMetric: exp_samples' labels),
+ * surrounding whitespace allowed, empty or blank for no labels: 0 with
+ * [out] *labels and *n (arena), sorted by name, stably; or -1 with err
+ * set. As ParseMetric, {...} keeps
+ * every label, empty values and repeated names included; name{...} drops
+ * the names that have an empty value and any __name__ in braces. */
+int promql_series_parse_metric(const char *s, size_t len, arena_t *a, label_t **labels, size_t *n, char *err,
+                               size_t errlen);
+
+/* A quoted string as Go's strconv.Unquote reads "..." and `...` (and
+ * PromQL's '...'): true with the unquoted bytes in [out] *out and *n
+ * (NUL-terminated, arena), or false. */
+bool promql_series_unquote(const char *s, size_t len, arena_t *a, char **out, size_t *n);
+
+/* The next whitespace-separated word of *rest (a slice of it: empty at
+ * the end), *rest moved past it. Values split into items this way, and so
+ * do the lines of the PromQL test scripts. */
+str_t promql_series_next_word(str_t *rest);
+
 #endif

@@ -151,7 +151,7 @@ static bool sig_eq(void *ctx, uint64_t value)
 {
     sig_map_ctx_t *c = ctx;
     const sig_t *a = &c->sigs[value];
-    return pq_labels_cmp(a->ls, a->n, c->probe->ls, c->probe->n) == 0;
+    return labels_compare(a->ls, a->n, c->probe->ls, c->probe->n) == 0;
 }
 
 typedef struct vv_ctx {
@@ -344,7 +344,7 @@ static int step_vv(pq_ev_t *ev, void *vctx, int64_t ts, pq_vec_t *args, pq_vec_t
             format_labels_short(ml, k, &m);
             /* The two series in a stable, sorted order. */
             const pq_sample_t *x = &r->s[i], *y = dup;
-            if (pq_labels_cmp(x->labels, x->nlabels, y->labels, y->nlabels) > 0) {
+            if (labels_compare(x->labels, x->nlabels, y->labels, y->nlabels) > 0) {
                 x = dup;
                 y = &r->s[i];
             }

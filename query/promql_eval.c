@@ -118,7 +118,7 @@ static int fetch_cb(void *ctx, const label_t *labels, size_t nlabels, const int6
 static int cmp_raw(const void *a, const void *b)
 {
     const pq_raw_t *x = a, *y = b;
-    return pq_labels_cmp(x->labels, x->nlabels, y->labels, y->nlabels);
+    return labels_compare(x->labels, x->nlabels, y->labels, y->nlabels);
 }
 
 /* The series of selector node vs with samples in [mint, maxt], sorted by
@@ -207,7 +207,7 @@ static int vs_series_cb(void *ctx, const label_t *labels, size_t nlabels, const 
 static int cmp_series_labels(const void *a, const void *b)
 {
     const pq_series_t *x = a, *y = b;
-    return pq_labels_cmp(x->labels, x->nlabels, y->labels, y->nlabels);
+    return labels_compare(x->labels, x->nlabels, y->labels, y->nlabels);
 }
 
 static int eval_vector_selector(pq_ev_t *ev, const promql_node_t *n, bool want_time, pq_matrix_t *out)
@@ -709,7 +709,7 @@ static void sort_by_label(pq_sample_t *s, size_t n, const promql_node_t *call, b
                 }
             }
             if (c == 0) {
-                c = pq_labels_cmp(x.labels, x.nlabels, y->labels, y->nlabels);
+                c = labels_compare(x.labels, x.nlabels, y->labels, y->nlabels);
             }
             if (desc) {
                 c = -c;
@@ -1257,7 +1257,7 @@ static int eval_node(pq_ev_t *ev, const promql_node_t *n, pq_matrix_t *out)
 static int series_cmp(const void *a, const void *b)
 {
     const promql_series_t *x = a, *y = b;
-    return pq_labels_cmp(x->labels, x->nlabels, y->labels, y->nlabels);
+    return labels_compare(x->labels, x->nlabels, y->labels, y->nlabels);
 }
 
 /* Range queries: sorting functions have no effect (results are sorted

@@ -161,22 +161,6 @@ pq_sample_t *pq_vec_push(pq_ev_t *ev, pq_vec_t *v)
     return s;
 }
 
-int pq_labels_cmp(const label_t *a, size_t na, const label_t *b, size_t nb)
-{
-    size_t n = na < nb ? na : nb;
-    for (size_t i = 0; i < n; i++) {
-        int c = str_cmp(a[i].name, b[i].name);
-        if (c != 0) {
-            return c;
-        }
-        c = str_cmp(a[i].value, b[i].value);
-        if (c != 0) {
-            return c;
-        }
-    }
-    return (na > nb) - (na < nb);
-}
-
 static bool name_in(str_t name, char *const *names, size_t nnames)
 {
     for (size_t i = 0; i < nnames; i++) {
@@ -370,7 +354,7 @@ static bool same_labels(void *ctx, uint64_t value)
     labels_map_ctx_t *c = ctx;
     const pq_series_t *a = &c->m->s[c->i];
     const pq_series_t *b = &c->m->s[value];
-    return a->drop_name == b->drop_name && pq_labels_cmp(a->labels, a->nlabels, b->labels, b->nlabels) == 0;
+    return a->drop_name == b->drop_name && labels_compare(a->labels, a->nlabels, b->labels, b->nlabels) == 0;
 }
 
 /* Merge b's points into a (both in time order); a shared time fails. */
@@ -491,7 +475,7 @@ typedef struct lset_probe {
 static bool lset_eq(void *ctx, uint64_t v)
 {
     lset_probe_t *p = ctx;
-    return pq_labels_cmp(p->x->ls[v], p->x->n[v], p->ls, p->n) == 0;
+    return labels_compare(p->x->ls[v], p->x->n[v], p->ls, p->n) == 0;
 }
 
 size_t pq_lset_index_get(pq_ev_t *ev, pq_lset_index_t *x, label_t *ls, uint32_t n, bool *added)

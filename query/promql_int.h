@@ -315,7 +315,6 @@ void pq_series_push(pq_ev_t *ev, pq_series_t *s, int64_t t, double v);
 pq_sample_t *pq_vec_push(pq_ev_t *ev, pq_vec_t *v);
 
 /* Labels helpers; results are arena arrays borrowing the strings. */
-int pq_labels_cmp(const label_t *a, size_t na, const label_t *b, size_t nb);
 /* A bijective 64-bit finalizer (MurmurHash3 fmix64) spreading an integer
  * key into a hash-map hash. */
 uint64_t pq_mix64(uint64_t x);

@@ -4,7 +4,7 @@
 #   build: compiler, CMake and the libraries pharosd links against
 #   test:  build + cmocka, clang (libFuzzer), clang-format, and the real peers the
 #          integration tests run against (prometheus, prometheus-node-exporter,
-#          victoria-metrics)
+#          victoria-metrics, prometheus-alertmanager, python3-aiosmtpd)
 #   bench: the same as test
 # Idempotent: packages already installed are not touched, and apt-get update
 # runs only when something is missing.
@@ -15,7 +15,7 @@ pkgs=(build-essential cmake pkg-config protobuf-c-compiler libprotobuf-c-dev lib
       libjansson-dev zlib1g-dev libssl-dev curl ca-certificates)
 if [ "$what" = test ] || [ "$what" = bench ]; then
   pkgs+=(libcmocka-dev clang clang-format libclang-rt-14-dev python3 prometheus prometheus-node-exporter
-        victoria-metrics systemd-journal-remote zstd ripgrep)
+        victoria-metrics systemd-journal-remote zstd ripgrep prometheus-alertmanager python3-aiosmtpd)
 fi
 missing=()
 for p in "${pkgs[@]}"; do

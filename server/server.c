@@ -276,6 +276,9 @@ int server_start(const server_config_t *cfg, server_t **out, char *err, size_t e
         { "GET", "/api/v1/rules", server_handle_rules, 0 },
         { "GET", "/api/v1/alerts", server_handle_alerts, 0 },
         { "POST", "/-/reload", server_handle_reload, 0 },
+        /* Alertmanager's API v2: alerts, silences, status, receivers. */
+        { NULL, "/api/v2/*", server_handle_am, 0 },
+        { "DELETE", "/api/v2/silence/*", server_handle_am, 0 },
         /* Loki push and the Loki HTTP API (query/api_loki.c). */
         { "POST", "/loki/api/v1/push", handle_loki_push, (size_t)cfg->max_body_bytes },
         { NULL, "/loki/api/v1/query", handle_loki, 0 },

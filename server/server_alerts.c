@@ -3,11 +3,13 @@
  * server_alerts: pharosd's alerting glue. It builds the rule manager over
  * the TSDB (rules query it and write their samples back into it), loads
  * the rule and SLO files named by rules.files and rules.slo-files, and
- * serves /api/v1/rules, /api/v1/alerts and POST /-/reload.
+ * serves /api/v1/rules, /api/v1/alerts and POST /-/reload. Alerts the
+ * rules send go to the notifier (routing, silences, receivers; its state
+ * in storage.path/alerting), which also serves Alertmanager's /api/v2.
  *
  * A reload reads the configuration again from the original command line
  * (file and flags) and applies what can change while running: the rule
- * and SLO files. It is all or nothing: a file that does not load leaves
+ * and SLO files and the alerting configuration file. Each is all or nothing: a file that does not load leaves
  * the running rules as they are, and the answer (or the SIGHUP log line)
  * names every problem with its file and line.
  */
@@ -47,6 +49,7 @@ static int load_rules(alerts_mgr_t *m, const server_config_t *cfg, buf_t *err)
 
 static alerts_mgr_t *make_mgr(server_t *s, const server_config_t *cfg)
 {
+    /* s == NULL: a manager that only loads (--check-config). */
     char url[2048];
     external_url(cfg, url, sizeof(url));
     alerts_mgr_opts_t o = {
@@ -64,21 +67,44 @@ static alerts_mgr_t *make_mgr(server_t *s, const server_config_t *cfg)
         .external_labels = (const char *const *)cfg->external_labels.v,
         .nexternal_labels = cfg->external_labels.n / 2,
         .external_url = url,
+        .send = s ? alerts_notifier_put : NULL,
+        .send_ctx = s ? s->notifier : NULL,
     };
     return alerts_mgr_create(&o);
 }
 
+static void trim_newlines(char *s)
+{
+    size_t n = strlen(s);
+    while (n > 0 && s[n - 1] == '\n') {
+        s[--n] = '\0';
+    }
+}
+
 int server_alerts_start(server_t *s, char *err, size_t errlen)
 {
-    s->rules = make_mgr(s, &s->cfg);
+    char url[2048], dir[4096];
+    external_url(&s->cfg, url, sizeof(url));
+    snprintf(dir, sizeof(dir), "%s/alerting", s->cfg.storage_path);
+    alerts_notifier_opts_t no = {
+        .config_file = s->cfg.alerting_config_file,
+        .data_dir = dir,
+        .alertmanager_urls = (const char *const *)s->cfg.alertmanager_urls.v,
+        .nalertmanager_urls = s->cfg.alertmanager_urls.n,
+        .external_url = url,
+    };
     buf_t e;
     buf_init(&e);
+    if (alerts_notifier_create(&no, &s->notifier, &e) != 0) {
+        snprintf(err, errlen, "alerting: %.*s", (int)e.len, (const char *)e.data);
+        trim_newlines(err);
+        buf_fini(&e);
+        return -1;
+    }
+    s->rules = make_mgr(s, &s->cfg);
     if (load_rules(s->rules, &s->cfg, &e) != 0) {
         snprintf(err, errlen, "loading rule files: %.*s", (int)e.len, (const char *)e.data);
-        size_t n = strlen(err);
-        while (n > 0 && err[n - 1] == '\n') {
-            err[--n] = '\0';
-        }
+        trim_newlines(err);
         buf_fini(&e);
         return -1;
     }
@@ -93,8 +119,11 @@ int server_alerts_start(server_t *s, char *err, size_t errlen)
 
 void server_alerts_stop(server_t *s)
 {
+    /* Rules first: they send to the notifier. */
     alerts_mgr_destroy(s->rules);
     s->rules = NULL;
+    alerts_notifier_destroy(s->notifier);
+    s->notifier = NULL;
 }
 
 int server_check_alerting(const server_config_t *cfg, buf_t *err)
@@ -102,6 +131,10 @@ int server_check_alerting(const server_config_t *cfg, buf_t *err)
     alerts_mgr_t *m = make_mgr(NULL, cfg);
     int rc = load_rules(m, cfg, err);
     alerts_mgr_destroy(m);
+    if (cfg->alerting_config_file != NULL && cfg->alerting_config_file[0] != '\0' &&
+        alerts_notifier_check_config(cfg->alerting_config_file, err) != 0) {
+        rc = -1;
+    }
     return rc;
 }
 
@@ -116,6 +149,10 @@ int server_reload(server_t *s, buf_t *err)
         buf_printf(err, "%s\n", crc == SERVER_CFG_HELP ? "the command line asks for help" : msg);
     } else {
         rc = load_rules(s->rules, &cfg, err);
+        /* The notifier reads its (unchanged) config file again. */
+        if (alerts_notifier_reload(s->notifier, err) != 0) {
+            rc = -1;
+        }
     }
     server_config_free(&cfg);
     if (rc == 0) {
@@ -137,6 +174,13 @@ void server_handle_alerts(void *ctx, http_req_t *req, http_resp_t *resp)
 {
     server_t *s = ctx;
     alerts_mgr_api_alerts(s->rules, req, resp);
+}
+
+/* Alertmanager's API v2 (silences, alerts, status, receivers). */
+void server_handle_am(void *ctx, http_req_t *req, http_resp_t *resp)
+{
+    server_t *s = ctx;
+    alerts_notifier_api(s->notifier, req, resp);
 }
 
 /* Prometheus answers 200 with an empty body, or 500 "failed to reload

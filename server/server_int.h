@@ -36,9 +36,10 @@ struct server {
     tsdb_t *db;
     api_prom_t *prom; /* the Prometheus query API */
     logs_store_t *logs;
-    api_loki_t *loki;          /* the Loki query API */
-    alerts_mgr_t *rules;       /* rule evaluation (server_alerts.c) */
-    pthread_mutex_t reload_mu; /* one reload at a time */
+    api_loki_t *loki;            /* the Loki query API */
+    alerts_mgr_t *rules;         /* rule evaluation (server_alerts.c) */
+    alerts_notifier_t *notifier; /* routing, silences, receivers (server_alerts.c) */
+    pthread_mutex_t reload_mu;   /* one reload at a time */
     httpd_t *http;
     httpd_route_t *routes;
     pclock_t clock;
@@ -64,6 +65,7 @@ void server_alerts_stop(server_t *s);
 void server_handle_rules(void *ctx, http_req_t *req, http_resp_t *resp);
 void server_handle_alerts(void *ctx, http_req_t *req, http_resp_t *resp);
 void server_handle_reload(void *ctx, http_req_t *req, http_resp_t *resp);
+void server_handle_am(void *ctx, http_req_t *req, http_resp_t *resp);
 
 /* ---- server_logs.c: Loki push ---- */
 

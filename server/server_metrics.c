@@ -199,4 +199,7 @@ void server_metrics_write(server_t *s, buf_t *b)
     if (s->rules != NULL) {
         alerts_mgr_metrics(s->rules, b);
     }
+    if (s->notifier != NULL) {
+        alerts_notifier_metrics(s->notifier, b);
+    }
 }

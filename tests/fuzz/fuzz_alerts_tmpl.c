@@ -10,7 +10,11 @@
  * results are reached. The output must stay within the configured bound
  * plus the error text; an error must start with "<error expanding
  * template: ". The input is also parsed alone: an error then must read
- * "template: fuzz:<line>: ...".
+ * "template: fuzz:<line>: ...". Finally it is rendered as a notification
+ * template (alerts_tmpl_notify: Alertmanager's data, functions and default
+ * templates), plain and HTML-escaping, for a fixed group of a firing and
+ * a resolved alert: an error must read "template: " and leave no output;
+ * output stays under the renderer's bound (1 MiB).
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -19,6 +23,7 @@
 #include <string.h>
 
 #include "alerts/alerts.h"
+#include "alerts/alerts_int.h"
 #include "common/arena.h"
 #include "common/buf.h"
 
@@ -50,6 +55,51 @@ static int fz_query(void *ctx, const char *q, size_t qlen, int64_t ts_ms, arena_
     *out = s;
     *n = 2;
     return 0;
+}
+
+static const label_t fz_common[] = { FZ_L("alertname", "Fuzz"), FZ_L("job", "node") };
+static const label_t fz_ann[] = { FZ_L("summary", "<b>&\"x\"") };
+static const alerts_notif_alert_t fz_alerts[] = {
+    { fz_labels, 3, fz_ann, 1, 1700000000123, 0, "http://p/g?x=1", 0x1234, true },
+    { fz_common, 2, NULL, 0, 1700000000000, 1700000060000, "", 0xffffffffffffffffULL, false },
+};
+
+static void fz_notify(const char *text, size_t size)
+{
+    alerts_notification_t n = {
+        .receiver = "team.ops",
+        .status = "firing",
+        .group_labels = fz_common,
+        .ngroup_labels = 1,
+        .common_labels = fz_common,
+        .ncommon_labels = 2,
+        .common_annotations = fz_ann,
+        .ncommon_annotations = 1,
+        .external_url = "http://am:9093",
+        .alerts = fz_alerts,
+        .nalerts = 2,
+        .nfiring = 1,
+        .now_ms = 1700000100000,
+    };
+    buf_t out = { 0 }, err = { 0 };
+    int rc = alerts_tmpl_notify("fuzz", text, size, &n, &out, &err);
+    if (rc != 0 && (out.len != 0 || err.len < 10 || memcmp(err.data, "template: ", 10) != 0)) {
+        fprintf(stderr, "bad notify error: %.200s\n", err.data ? (char *)err.data : "");
+        abort();
+    }
+    if (rc == 0 && out.len > (1u << 20) + 65536) {
+        fprintf(stderr, "notify output over bound: %zu\n", out.len);
+        abort();
+    }
+    buf_reset(&out);
+    buf_reset(&err);
+    rc = alerts_tmpl_notify_html("fuzz", text, size, &n, &out, &err);
+    if (rc != 0 && (out.len != 0 || err.len < 10 || memcmp(err.data, "template: ", 10) != 0)) {
+        fprintf(stderr, "bad notify_html error: %.200s\n", err.data ? (char *)err.data : "");
+        abort();
+    }
+    buf_fini(&out);
+    buf_fini(&err);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -95,6 +145,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     buf_fini(&err);
     arena_destroy(a);
+    fz_notify(text, size);
     free(text);
     return 0;
 }

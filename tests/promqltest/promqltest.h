@@ -30,14 +30,13 @@
 
 #include "common/arena.h"
 #include "common/labels.h"
+#include "query/promql.h"
 
 /* Most values one series line may expand to (bounds memory on hostile input). */
-#define PROMQLTEST_MAX_POINTS 1000000
+#define PROMQLTEST_MAX_POINTS PROMQL_SERIES_MAX_POINTS
 
-typedef struct promqltest_point {
-    double v;
-    bool omitted; /* "_": no sample at this step */
-} promqltest_point_t;
+/* One value of a series line ("_": omitted), the product's series notation. */
+typedef promql_series_point_t promqltest_point_t;
 
 /* One "<series> <values>" line of a load block or an eval's expected result. */
 typedef struct promqltest_series {

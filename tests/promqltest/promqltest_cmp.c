@@ -188,20 +188,6 @@ static bool effective(const keys_t *exp, size_t i)
     return true;
 }
 
-static int labels_cmp(const label_t *a, size_t na, const label_t *b, size_t nb)
-{
-    for (size_t i = 0; i < na && i < nb; i++) {
-        int c = str_cmp(a[i].name, b[i].name);
-        if (c == 0) {
-            c = str_cmp(a[i].value, b[i].value);
-        }
-        if (c != 0) {
-            return c;
-        }
-    }
-    return na < nb ? -1 : na > nb ? 1 : 0;
-}
-
 /* ---- formatting ---- */
 
 static void format_points(const int64_t *ts, const double *vs, size_t n, buf_t *out)
@@ -480,7 +466,7 @@ static void cmp_matrix(const promqltest_eval_t *ev, const promql_result_t *res, 
     }
     for (size_t i = 0; i + 1 < res->nseries; i++) {
         const promql_series_t *x = &res->series[i], *y = &res->series[i + 1];
-        if (labels_cmp(x->labels, x->nlabels, y->labels, y->nlabels) > 0) {
+        if (labels_compare(x->labels, x->nlabels, y->labels, y->nlabels) > 0) {
             if ((b = issue(d, "matrix not sorted by labels"))) {
                 promqltest_cmp_format_labels(y->labels, y->nlabels, b);
                 buf_printf(b, " at index %zu sorts before ", i + 1);
@@ -571,7 +557,7 @@ bool promqltest_cmp_range_mode(const promqltest_eval_t *ev, const promql_result_
     }
     for (size_t i = 0; i + 1 < rng->nseries; i++) {
         const promql_series_t *x = &rng->series[i], *y = &rng->series[i + 1];
-        if (labels_cmp(x->labels, x->nlabels, y->labels, y->nlabels) > 0) {
+        if (labels_compare(x->labels, x->nlabels, y->labels, y->nlabels) > 0) {
             if ((b = issue(d, "matrix not sorted by labels"))) {
                 promqltest_cmp_format_labels(y->labels, y->nlabels, b);
                 buf_puts(b, " sorts before ");

@@ -285,6 +285,41 @@ static void test_recording_stale_and_errors(void **state)
     pthread_mutex_unlock(&f->m->mu);
 }
 
+static void test_group_labels(void **state)
+{
+    fx_t *f = *state;
+    put(f, "up", "job", "a", T0, 0);
+    load_ok(f, "groups:\n"
+               "- name: g\n"
+               "  labels: {team: db, tier: x}\n"
+               "  rules:\n"
+               "  - record: r\n"
+               "    expr: up\n"
+               "    labels: {tier: y}\n"
+               "  - alert: A\n"
+               "    expr: up == 0\n");
+    eval_at(f, 0, T0);
+    /* Group labels apply to every rule; a rule's own label wins. */
+    assert_dump(f, "r", "{__name__=\"r\", job=\"a\", team=\"db\", tier=\"y\"}: 0=0\n");
+    arena_t *a = arena_create(4096);
+    alerts_active_t *al;
+    assert_int_equal(alerts_mgr_alerts(f->m, a, &al), 1);
+    buf_t b;
+    buf_init(&b);
+    labels_format(al[0].labels, al[0].nlabels, &b);
+    buf_putc(&b, 0);
+    assert_string_equal((char *)b.data, "{alertname=\"A\", job=\"a\", team=\"db\", tier=\"x\"}");
+    buf_reset(&b);
+    const char *file, *name;
+    assert_int_equal(alerts_mgr_group_info(f->m, 0, &file, &name), 0);
+    assert_string_equal(name, "g");
+    assert_non_null(strstr(file, "rules.yml"));
+    assert_int_equal(alerts_mgr_group_info(f->m, 1, &file, &name), -1);
+    assert_int_equal(alerts_mgr_group_errors(f->m, 0, &b), 0);
+    buf_fini(&b);
+    arena_destroy(a);
+}
+
 /* ---- alerting rules ---- */
 
 static const char *alert_rules = "groups:\n"
@@ -431,6 +466,12 @@ static void test_alert_clash_and_limit(void **state)
                         "vector contains metrics with the same labelset after applying alert labels");
     assert_string_equal(f->m->rs->groups[1].rules[0].last_error, "exceeded limit of 1 with 2 alerts");
     pthread_mutex_unlock(&f->m->mu);
+    buf_t errs;
+    buf_init(&errs);
+    assert_int_equal(alerts_mgr_group_errors(f->m, 1, &errs), 1);
+    buf_putc(&errs, 0);
+    assert_string_equal((char *)errs.data, "Many\texceeded limit of 1 with 2 alerts\n");
+    buf_fini(&errs);
     assert_dump(f, "ALERTS", "");
     arena_destroy(a);
 }
@@ -588,6 +629,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_recording_chain, setup, teardown),
         cmocka_unit_test_setup_teardown(test_recording_stale_and_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_group_labels, setup, teardown),
         cmocka_unit_test_setup_teardown(test_alert_lifecycle, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pending_dropped_and_keep_firing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_alert_clash_and_limit, setup, teardown),

@@ -75,6 +75,8 @@ static void h_slow(void *ctx, http_req_t *req, http_resp_t *resp)
 static const httpd_route_t routes[] = {
     { .path = "/status/*", .fn = h_status },
     { .path = "/echo", .fn = h_echo, .max_body = 1 << 20 },
+    { .method = "PATCH", .path = "/echo", .fn = h_echo, .max_body = 1 << 20 },
+    { .method = "DELETE", .path = "/echo", .fn = h_echo },
     { .path = "/long", .fn = h_long },
     { .path = "/slow", .fn = h_slow },
 };
@@ -280,6 +282,48 @@ static void test_bad_url_fatal(void **state)
     httpc_destroy(c);
 }
 
+/* httpc_request with other methods, httpc_last_header, httpc_set_timeout. */
+static void test_request_methods(void **state)
+{
+    fixture_t *f = *state;
+    char url[128];
+    snprintf(url, sizeof(url), "%s/echo", f->base);
+    buf_t out = { 0 };
+    httpc_result_t res;
+    httpc_request(f->c, "PATCH", url, NULL, "{\"a\":1}", 7, &out, &res);
+    assert_int_equal(res.status, HTTPC_OK);
+    buf_putc(&out, 0);
+    assert_string_equal((const char *)out.data, "PATCH enc=- expect=- len=7:{\"a\":1}");
+    buf_reset(&out);
+    httpc_request(f->c, "DELETE", url, NULL, NULL, 0, &out, &res);
+    assert_int_equal(res.status, HTTPC_OK);
+    buf_putc(&out, 0);
+    assert_string_equal((const char *)out.data, "DELETE enc=- expect=- len=0:");
+    buf_reset(&out);
+    httpc_request(f->c, "GET", url, NULL, NULL, 0, &out, &res);
+    assert_int_equal(res.status, HTTPC_OK);
+    buf_putc(&out, 0);
+    assert_string_equal((const char *)out.data, "GET enc=- expect=- len=0:");
+
+    char v[64];
+    snprintf(url, sizeof(url), "%s/status/429?retry=12", f->base);
+    httpc_request(f->c, "POST", url, NULL, "x", 1, NULL, &res);
+    assert_int_equal(res.status, HTTPC_RETRY);
+    assert_int_equal(httpc_last_header(f->c, "retry-after", v, sizeof(v)), 1);
+    assert_string_equal(v, "12");
+    assert_int_equal(httpc_last_header(f->c, "X-Missing", v, sizeof(v)), 0);
+    assert_int_equal(httpc_last_header(f->c, "Retry-After", v, 2), 1);
+    assert_string_equal(v, "1");
+
+    snprintf(url, sizeof(url), "%s/slow", f->base);
+    httpc_set_timeout(f->c, 200);
+    httpc_request(f->c, "GET", url, NULL, NULL, 0, NULL, &res);
+    assert_int_equal(res.status, HTTPC_RETRY);
+    assert_int_equal(res.http_code, 0);
+    httpc_set_timeout(f->c, 5000);
+    buf_fini(&out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -288,6 +332,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_body_and_headers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_error_text, setup, teardown),
         cmocka_unit_test_setup_teardown(test_timeout_retries, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_request_methods, setup, teardown),
         cmocka_unit_test(test_connection_refused),
         cmocka_unit_test(test_bad_url_fatal),
     };
