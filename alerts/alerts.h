@@ -187,16 +187,20 @@ int alerts_rules_check(const char *const *paths, size_t n, const alerts_rules_ch
 
 /* ---- SLO files (alerts_slo.c) ---- */
 
-/* Parse an SLO file (YAML, top-level `slos:`; format in docs/alerting.md)
- * and expand every SLO into the multi-window multi-burn-rate recording and
- * alerting rule groups of the SRE workbook (page: 1h/5m at 14.4x and
- * 6h/30m at 6x; ticket: 3d/6h at 1x), with Sloth-compatible rule names.
+/* Parse an SLO file (YAML, top-level `slos:`; format in
+ * docs/alerting-slo.md) and expand every SLO into the multi-window
+ * multi-burn-rate recording and alerting rule groups of the SRE workbook
+ * (page: 1h/5m at 14.4x and 6h/30m at 6x; ticket: 1d/2h at 3x and 3d/6h
+ * at 1x), with Sloth-compatible rule names.
  * Same contract as alerts_rules_parse: 0 and *out (every expr parsed and
  * checked), or -1 and errors naming line and field. Allocated from a. */
 int alerts_slo_parse(const char *text, size_t len, arena_t *a, alerts_rules_file_t **out, alerts_rules_error_t **errs,
                      size_t *nerrs);
 int alerts_slo_load(const char *path, arena_t *a, alerts_rules_file_t **out, alerts_rules_error_t **errs,
                     size_t *nerrs);
+/* Append f as a plain Prometheus rule file (YAML) that the rule loader,
+ * and promtool, read back into the same groups. O(size of f). */
+void alerts_slo_write_yaml(const alerts_rules_file_t *f, buf_t *out);
 
 /* ---- alerts as sent (rule manager -> notifier) ---- */
 

@@ -23,7 +23,6 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 /* alerts/alerts_slo.c (not yet in alerts.h). */
-void alerts_slo_write_yaml(const alerts_rules_file_t *f, buf_t *out);
 
 static void check_same(const alerts_rules_file_t *f, const alerts_rules_file_t *g)
 {

@@ -7,7 +7,8 @@
  * bad files with every error (line, column, text); objective edge cases;
  * good/total against error/total; the printed file read back by the rule
  * loader gives the same structs; every truncation of a valid file fails
- * or succeeds without crashing.
+ * or succeeds without crashing; named hostile inputs (NUL, DEL, invalid
+ * UTF-8, deep nesting, aliases, overflowing numbers) fail with errors.
  *
  * Run as `test_alerts_slo --expand IN OUT` it writes IN's rules to OUT
  * (tests/integration/slo_promtool.sh hands OUT to promtool), exit 0, or
@@ -28,7 +29,6 @@
 #include "common/buf.h"
 
 /* alerts/alerts_slo.c (not yet in alerts.h). */
-void alerts_slo_write_yaml(const alerts_rules_file_t *f, buf_t *out);
 
 static char *read_all(const char *path, size_t *len)
 {
