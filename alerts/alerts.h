@@ -334,7 +334,12 @@ typedef struct alerts_notifier_opts {
     const char *const *alertmanager_urls; /* every alert also POSTed to each /api/v2/alerts */
     size_t nalertmanager_urls;
     const char *external_url; /* ExternalURL of notification data */
-    pclock_t clock;           /* zeroed: the real clock */
+    /* After a restart, firing alerts read back from the state are kept
+     * firing until at least start + this, so the rule manager (which
+     * re-sends them only after its for-state restore) is not beaten by
+     * their endsAt and no spurious "resolved" is sent. 0: none. */
+    int64_t restore_hold_ms;
+    pclock_t clock; /* zeroed: the real clock */
 } alerts_notifier_opts_t;
 
 /* Load the config, restore the persisted state and start the dispatcher

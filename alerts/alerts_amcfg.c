@@ -29,6 +29,7 @@
 
 #include "alerts/alerts_int.h"
 #include "common/mem.h"
+#include "common/yamldoc.h"
 
 typedef struct cp {
     const char *file;
@@ -46,34 +47,15 @@ static yaml_node_t *node(cp_t *p, int id)
     return yaml_document_get_node(p->doc, id);
 }
 
-static unsigned line_of(const yaml_node_t *n)
-{
-    return n ? (unsigned)n->start_mark.line + 1 : 0;
-}
-
 static int cp_fail(cp_t *p, const yaml_node_t *n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int cp_fail(cp_t *p, const yaml_node_t *n, const char *fmt, ...)
 {
-    buf_printf(p->err, "%s:%u: ", p->file, line_of(n));
+    buf_printf(p->err, "%s:%u: ", p->file, yamldoc_line(n));
     va_list ap;
     va_start(ap, fmt);
     buf_vprintf(p->err, fmt, ap);
     va_end(ap);
     return -1;
-}
-
-static const char *sval(const yaml_node_t *n)
-{
-    return (const char *)n->data.scalar.value;
-}
-
-static bool is_null(const yaml_node_t *n)
-{
-    if (n->type != YAML_SCALAR_NODE || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE) {
-        return false;
-    }
-    const char *s = sval(n);
-    return !*s || strcmp(s, "~") == 0 || strcmp(s, "null") == 0 || strcmp(s, "Null") == 0 || strcmp(s, "NULL") == 0;
 }
 
 static int want_scalar(cp_t *p, const yaml_node_t *v, const char *path, const char *key)
@@ -89,17 +71,17 @@ static int get_string(cp_t *p, const yaml_node_t *v, const char *path, const cha
     if (want_scalar(p, v, path, key) != 0) {
         return -1;
     }
-    *dst = is_null(v) ? "" : arena_strndup(p->a, sval(v), v->data.scalar.length);
+    *dst = yamldoc_plain_null(v) ? "" : arena_strndup(p->a, yamldoc_str(v), v->data.scalar.length);
     return 0;
 }
 
 static int get_bool(cp_t *p, const yaml_node_t *v, const char *path, const char *key, bool *dst)
 {
-    if (v->type == YAML_SCALAR_NODE && strcmp(sval(v), "true") == 0) {
+    if (v->type == YAML_SCALAR_NODE && strcmp(yamldoc_str(v), "true") == 0) {
         *dst = true;
         return 0;
     }
-    if (v->type == YAML_SCALAR_NODE && strcmp(sval(v), "false") == 0) {
+    if (v->type == YAML_SCALAR_NODE && strcmp(yamldoc_str(v), "false") == 0) {
         *dst = false;
         return 0;
     }
@@ -111,7 +93,7 @@ static int get_duration(cp_t *p, const yaml_node_t *v, const char *path, const c
     if (want_scalar(p, v, path, key) != 0) {
         return -1;
     }
-    const char *why = alerts_rules_parse_duration(sval(v), ms, p->a);
+    const char *why = alerts_rules_parse_duration(yamldoc_str(v), ms, p->a);
     if (why) {
         return cp_fail(p, v, "%s: %s: %s", path, key, why);
     }
@@ -121,39 +103,30 @@ static int get_duration(cp_t *p, const yaml_node_t *v, const char *path, const c
 static int want_map(cp_t *p, const yaml_node_t *v, const char *path)
 {
     if (v->type != YAML_MAPPING_NODE) {
-        if (is_null(v)) {
+        if (yamldoc_plain_null(v)) {
             return 0;
         }
         return cp_fail(p, v, "%s: expected a mapping", path);
     }
-    for (yaml_node_pair_t *i = v->data.mapping.pairs.start; i < v->data.mapping.pairs.top; i++) {
-        const yaml_node_t *ki = node(p, i->key);
+    for (size_t i = 0; i < yamldoc_map_len(v); i++) {
+        const yaml_node_t *ki = NULL, *vi = NULL;
+        yamldoc_map_at(p->doc, v, i, &ki, &vi);
         if (ki->type != YAML_SCALAR_NODE) {
             return cp_fail(p, ki, "%s: keys must be strings", path);
         }
-        for (yaml_node_pair_t *j = i + 1; j < v->data.mapping.pairs.top; j++) {
-            const yaml_node_t *kj = node(p, j->key);
-            if (kj->type == YAML_SCALAR_NODE && strcmp(sval(ki), sval(kj)) == 0) {
-                return cp_fail(p, kj, "%s: key \"%s\" already set", path, sval(kj));
-            }
+        long j = yamldoc_map_find(p->doc, v, i + 1, yamldoc_str(ki));
+        if (j >= 0) {
+            const yaml_node_t *kj = NULL, *vj = NULL;
+            yamldoc_map_at(p->doc, v, (size_t)j, &kj, &vj);
+            return cp_fail(p, kj, "%s: key \"%s\" already set", path, yamldoc_str(kj));
         }
     }
     return 0;
 }
 
-static size_t map_len(const yaml_node_t *v)
-{
-    return v->type == YAML_MAPPING_NODE ? (size_t)(v->data.mapping.pairs.top - v->data.mapping.pairs.start) : 0;
-}
-
-static size_t seq_len(const yaml_node_t *v)
-{
-    return v->type == YAML_SEQUENCE_NODE ? (size_t)(v->data.sequence.items.top - v->data.sequence.items.start) : 0;
-}
-
 static int want_seq(cp_t *p, const yaml_node_t *v, const char *path, const char *key)
 {
-    if (v->type != YAML_SEQUENCE_NODE && !is_null(v)) {
+    if (v->type != YAML_SEQUENCE_NODE && !yamldoc_plain_null(v)) {
         return cp_fail(p, v, "%s: %s: expected a list", path, key);
     }
     return 0;
@@ -189,15 +162,15 @@ static int parse_matcher_list(cp_t *p, const yaml_node_t *v, const char *path, c
     if (want_seq(p, v, path, key) != 0) {
         return -1;
     }
-    for (size_t i = 0; i < seq_len(v); i++) {
-        const yaml_node_t *it = node(p, v->data.sequence.items.start[i]);
+    for (size_t i = 0; i < yamldoc_seq_len(v); i++) {
+        const yaml_node_t *it = yamldoc_seq_at(p->doc, v, i);
         if (it->type != YAML_SCALAR_NODE) {
             return cp_fail(p, it, "%s: %s: expected a string", path, key);
         }
         matcher_t *ms = NULL;
         size_t n = 0;
         buf_t why = { 0 };
-        int rc = alerts_route_parse_matchers(sval(it), it->data.scalar.length, &ms, &n, &why);
+        int rc = alerts_route_parse_matchers(yamldoc_str(it), it->data.scalar.length, &ms, &n, &why);
         if (rc != 0) {
             cp_fail(p, it, "%s: %s: %s", path, key, (const char *)why.data);
             for (size_t k = 0; k < n; k++) {
@@ -237,20 +210,20 @@ static int parse_match_map(cp_t *p, const yaml_node_t *v, const char *path, cons
     if (want_map(p, v, path) != 0) {
         return -1;
     }
-    *out = arena_realloc_ptrs(p, *out, *nout, map_len(v));
-    for (size_t i = 0; i < map_len(v); i++) {
-        const yaml_node_t *k = node(p, v->data.mapping.pairs.start[i].key);
-        const yaml_node_t *val = node(p, v->data.mapping.pairs.start[i].value);
+    *out = arena_realloc_ptrs(p, *out, *nout, yamldoc_map_len(v));
+    for (size_t i = 0; i < yamldoc_map_len(v); i++) {
+        const yaml_node_t *k = NULL, *val = NULL;
+        yamldoc_map_at(p->doc, v, i, &k, &val);
         if (want_scalar(p, val, path, key) != 0) {
             return -1;
         }
-        str_t name = str_from(sval(k), k->data.scalar.length);
+        str_t name = str_from(yamldoc_str(k), k->data.scalar.length);
         if (!labels_valid_label_name(name)) {
-            return cp_fail(p, k, "%s: %s: invalid label name %s", path, key, sval(k));
+            return cp_fail(p, k, "%s: %s: invalid label name %s", path, key, yamldoc_str(k));
         }
         /* Alertmanager keeps match_re values as anchored regexes, and the
          * anchored text is what route keys show: env=~"^(?:a|b)$". */
-        const char *value = type == MATCH_RE ? pfmt(p->a, "^(?:%s)$", sval(val)) : sval(val);
+        const char *value = type == MATCH_RE ? pfmt(p->a, "^(?:%s)$", yamldoc_str(val)) : yamldoc_str(val);
         matcher_t m;
         char why[256];
         if (matcher_init(&m, type, name, str_cstr(value), why, sizeof(why)) != 0) {
@@ -280,16 +253,16 @@ static int parse_group_by(cp_t *p, const yaml_node_t *v, const char *path, amcfg
     if (want_seq(p, v, path, "group_by") != 0) {
         return -1;
     }
-    size_t n = seq_len(v);
+    size_t n = yamldoc_seq_len(v);
     r->group_by = arena_alloc(p->a, (n + 1) * sizeof(char *));
     r->ngroup_by = 0;
     r->group_by_all = false;
     for (size_t i = 0; i < n; i++) {
-        const yaml_node_t *it = node(p, v->data.sequence.items.start[i]);
+        const yaml_node_t *it = yamldoc_seq_at(p->doc, v, i);
         if (it->type != YAML_SCALAR_NODE) {
             return cp_fail(p, it, "%s: group_by: expected a string", path);
         }
-        const char *s = sval(it);
+        const char *s = yamldoc_str(it);
         if (strcmp(s, "...") == 0) {
             if (n != 1) {
                 return cp_fail(p, it,
@@ -391,7 +364,7 @@ static int parse_route(cp_t *p, const yaml_node_t *v, const char *path, amcfg_ro
         return cp_fail(p, v, "%s: expected a mapping", path);
     }
     r->parent = parent;
-    r->line = line_of(v);
+    r->line = yamldoc_line(v);
     r->idx = p->nroutes++;
     unsigned depth = 0;
     for (const amcfg_route_t *q = parent; q; q = q->parent) {
@@ -402,10 +375,10 @@ static int parse_route(cp_t *p, const yaml_node_t *v, const char *path, amcfg_ro
     }
     bool has_recv = false, has_gb = false, has_gw = false, has_gi = false, has_ri = false;
     const yaml_node_t *routes = NULL, *cont_node = NULL, *gi_node = NULL, *ri_node = NULL;
-    for (size_t i = 0; i < map_len(v); i++) {
-        const yaml_node_t *k = node(p, v->data.mapping.pairs.start[i].key);
-        const yaml_node_t *val = node(p, v->data.mapping.pairs.start[i].value);
-        const char *key = sval(k);
+    for (size_t i = 0; i < yamldoc_map_len(v); i++) {
+        const yaml_node_t *k = NULL, *val = NULL;
+        yamldoc_map_at(p->doc, v, i, &k, &val);
+        const char *key = yamldoc_str(k);
         int rc = 0;
         if (strcmp(key, "receiver") == 0) {
             rc = get_string(p, val, path, key, &r->receiver);
@@ -449,11 +422,11 @@ static int parse_route(cp_t *p, const yaml_node_t *v, const char *path, amcfg_ro
     if (route_finish(p, v, path, r, parent, &set) != 0) {
         return -1;
     }
-    if (routes && seq_len(routes) > 0) {
-        r->nroutes = seq_len(routes);
+    if (routes && yamldoc_seq_len(routes) > 0) {
+        r->nroutes = yamldoc_seq_len(routes);
         r->routes = arena_calloc(p->a, r->nroutes, sizeof(*r->routes));
         for (size_t i = 0; i < r->nroutes; i++) {
-            const yaml_node_t *it = node(p, routes->data.sequence.items.start[i]);
+            const yaml_node_t *it = yamldoc_seq_at(p->doc, routes, i);
             if (parse_route(p, it, pfmt(p->a, "%s.routes[%zu]", path, i), &r->routes[i], r) != 0) {
                 return -1;
             }
@@ -498,15 +471,17 @@ static int parse_receiver(cp_t *p, const yaml_node_t *v, size_t ri, amcfg_receiv
     }
     rc->name = "";
     size_t total = 0;
-    for (size_t i = 0; i < map_len(v); i++) {
-        const yaml_node_t *val = node(p, v->data.mapping.pairs.start[i].value);
-        total += seq_len(val);
+    for (size_t i = 0; i < yamldoc_map_len(v); i++) {
+        const yaml_node_t *k = NULL, *val = NULL;
+        yamldoc_map_at(p->doc, v, i, &k, &val);
+        total += yamldoc_seq_len(val);
     }
     rc->integs = arena_calloc(p->a, total + 1, sizeof(*rc->integs));
-    for (size_t i = 0; i < map_len(v); i++) {
-        const yaml_node_t *k = node(p, v->data.mapping.pairs.start[i].key);
-        if (strcmp(sval(k), "name") == 0) {
-            if (get_string(p, node(p, v->data.mapping.pairs.start[i].value), path, "name", &rc->name) != 0) {
+    for (size_t i = 0; i < yamldoc_map_len(v); i++) {
+        const yaml_node_t *k = NULL, *val = NULL;
+        yamldoc_map_at(p->doc, v, i, &k, &val);
+        if (strcmp(yamldoc_str(k), "name") == 0) {
+            if (get_string(p, val, path, "name", &rc->name) != 0) {
                 return -1;
             }
         }
@@ -515,10 +490,10 @@ static int parse_receiver(cp_t *p, const yaml_node_t *v, size_t ri, amcfg_receiv
         return cp_fail(p, v, "%s: missing name in receiver", path);
     }
     path = pfmt(p->a, "receivers[%zu] (%s)", ri, rc->name);
-    for (size_t i = 0; i < map_len(v); i++) {
-        const yaml_node_t *k = node(p, v->data.mapping.pairs.start[i].key);
-        const yaml_node_t *val = node(p, v->data.mapping.pairs.start[i].value);
-        const char *key = sval(k);
+    for (size_t i = 0; i < yamldoc_map_len(v); i++) {
+        const yaml_node_t *k = NULL, *val = NULL;
+        yamldoc_map_at(p->doc, v, i, &k, &val);
+        const char *key = yamldoc_str(k);
         if (strcmp(key, "name") == 0) {
             continue;
         }
@@ -533,9 +508,8 @@ static int parse_receiver(cp_t *p, const yaml_node_t *v, size_t ri, amcfg_receiv
         if (want_seq(p, val, path, key) != 0) {
             return -1;
         }
-        for (size_t j = 0; j < seq_len(val); j++) {
-            int id = val->data.sequence.items.start[j];
-            yaml_node_t *elem = node(p, id);
+        for (size_t j = 0; j < yamldoc_seq_len(val); j++) {
+            yaml_node_t *elem = yamldoc_seq_at(p->doc, val, j);
             if (elem->type != YAML_MAPPING_NODE) {
                 return cp_fail(p, elem, "%s: %s[%zu]: expected a mapping", path, key, j);
             }
@@ -563,10 +537,10 @@ static int parse_inhibit(cp_t *p, const yaml_node_t *v, size_t ii, amcfg_inhibit
     if (want_map(p, v, path) != 0) {
         return -1;
     }
-    for (size_t i = 0; i < map_len(v); i++) {
-        const yaml_node_t *k = node(p, v->data.mapping.pairs.start[i].key);
-        const yaml_node_t *val = node(p, v->data.mapping.pairs.start[i].value);
-        const char *key = sval(k);
+    for (size_t i = 0; i < yamldoc_map_len(v); i++) {
+        const yaml_node_t *k = NULL, *val = NULL;
+        yamldoc_map_at(p->doc, v, i, &k, &val);
+        const char *key = yamldoc_str(k);
         int rc = 0;
         if (strcmp(key, "source_matchers") == 0) {
             rc = parse_matcher_list(p, val, path, key, &r->src, &r->nsrc);
@@ -582,15 +556,15 @@ static int parse_inhibit(cp_t *p, const yaml_node_t *v, size_t ii, amcfg_inhibit
             rc = parse_match_map(p, val, path, key, MATCH_RE, &r->tgt, &r->ntgt);
         } else if (strcmp(key, "equal") == 0) {
             rc = want_seq(p, val, path, key);
-            r->equal = arena_alloc(p->a, (seq_len(val) + 1) * sizeof(char *));
-            for (size_t j = 0; rc == 0 && j < seq_len(val); j++) {
-                const yaml_node_t *it = node(p, val->data.sequence.items.start[j]);
-                if (it->type != YAML_SCALAR_NODE || !labels_valid_label_name(str_cstr(sval(it)))) {
+            r->equal = arena_alloc(p->a, (yamldoc_seq_len(val) + 1) * sizeof(char *));
+            for (size_t j = 0; rc == 0 && j < yamldoc_seq_len(val); j++) {
+                const yaml_node_t *it = yamldoc_seq_at(p->doc, val, j);
+                if (it->type != YAML_SCALAR_NODE || !labels_valid_label_name(str_cstr(yamldoc_str(it)))) {
                     rc = cp_fail(p, it, "%s: equal: \"%s\" is not a valid label name", path,
-                                 it->type == YAML_SCALAR_NODE ? sval(it) : "");
+                                 it->type == YAML_SCALAR_NODE ? yamldoc_str(it) : "");
                     break;
                 }
-                r->equal[r->nequal++] = arena_strndup(p->a, sval(it), it->data.scalar.length);
+                r->equal[r->nequal++] = arena_strndup(p->a, yamldoc_str(it), it->data.scalar.length);
             }
         } else {
             rc = cp_fail(p, k, "%s: field %s not found", path, key);
@@ -629,11 +603,11 @@ static int parse_global(cp_t *p, const yaml_node_t *v, int *gval)
     if (want_map(p, v, path) != 0) {
         return -1;
     }
-    for (size_t i = 0; i < map_len(v); i++) {
-        const yaml_node_t *k = node(p, v->data.mapping.pairs.start[i].key);
-        int vid = v->data.mapping.pairs.start[i].value;
-        const yaml_node_t *val = node(p, vid);
-        const char *key = sval(k);
+    for (size_t i = 0; i < yamldoc_map_len(v); i++) {
+        const yaml_node_t *k = NULL, *val = NULL;
+        yamldoc_map_at(p->doc, v, i, &k, &val);
+        int vid = v->data.mapping.pairs.start[i].value; /* merge_globals works on ids */
+        const char *key = yamldoc_str(k);
         if (strcmp(key, "resolve_timeout") == 0) {
             if (get_duration(p, val, path, key, &p->c->resolve_timeout_ms) != 0) {
                 return -1;
@@ -666,31 +640,12 @@ static int parse_global(cp_t *p, const yaml_node_t *v, int *gval)
     return 0;
 }
 
-static bool map_has(cp_t *p, int map_id, const char *key)
-{
-    yaml_node_t *m = node(p, map_id);
-    for (yaml_node_pair_t *i = m->data.mapping.pairs.start; i < m->data.mapping.pairs.top; i++) {
-        yaml_node_t *k = node(p, i->key);
-        if (k->type == YAML_SCALAR_NODE && strcmp(sval(k), key) == 0) {
-            return true;
-        }
-    }
-    return false;
-}
-
+/* The value id of key in mapping map_id, or 0. */
 static int find_key(cp_t *p, int map_id, const char *key)
 {
-    yaml_node_t *m = node(p, map_id);
-    if (!m || m->type != YAML_MAPPING_NODE) {
-        return 0;
-    }
-    for (yaml_node_pair_t *i = m->data.mapping.pairs.start; i < m->data.mapping.pairs.top; i++) {
-        yaml_node_t *k = node(p, i->key);
-        if (k->type == YAML_SCALAR_NODE && strcmp(sval(k), key) == 0) {
-            return i->value;
-        }
-    }
-    return 0;
+    const yaml_node_t *m = node(p, map_id);
+    long i = yamldoc_map_find(p->doc, m, 0, key);
+    return i < 0 ? 0 : m->data.mapping.pairs.start[i].value;
 }
 
 /* Add the global defaults to each receiver element lacking them. Works on
@@ -701,7 +656,7 @@ static void merge_globals(cp_t *p, int root_id, const int *gval)
     if (!recvs || node(p, recvs)->type != YAML_SEQUENCE_NODE) {
         return;
     }
-    size_t nr = seq_len(node(p, recvs));
+    size_t nr = yamldoc_seq_len(node(p, recvs));
     for (size_t r = 0; r < nr; r++) {
         int rid = node(p, recvs)->data.sequence.items.start[r];
         if (node(p, rid)->type != YAML_MAPPING_NODE) {
@@ -715,7 +670,7 @@ static void merge_globals(cp_t *p, int root_id, const int *gval)
             if (!list || node(p, list)->type != YAML_SEQUENCE_NODE) {
                 continue;
             }
-            size_t ne = seq_len(node(p, list));
+            size_t ne = yamldoc_seq_len(node(p, list));
             for (size_t e = 0; e < ne; e++) {
                 int eid = node(p, list)->data.sequence.items.start[e];
                 if (node(p, eid)->type != YAML_MAPPING_NODE) {
@@ -724,7 +679,7 @@ static void merge_globals(cp_t *p, int root_id, const int *gval)
                 bool has = false;
                 for (size_t o = 0; o < NGDEFS; o++) {
                     if (gdefs[o].group == gdefs[g].group && strcmp(gdefs[o].type_key, gdefs[g].type_key) == 0) {
-                        has |= map_has(p, eid, gdefs[o].field);
+                        has |= yamldoc_map_find(p->doc, node(p, eid), 0, gdefs[o].field) >= 0;
                     }
                 }
                 if (has) {
@@ -770,7 +725,7 @@ static int resolve_receivers(cp_t *p, amcfg_route_t *r)
 static int parse_doc(cp_t *p)
 {
     yaml_node_t *root = yaml_document_get_root_node(p->doc);
-    if (!root || is_null(root)) {
+    if (!root || yamldoc_plain_null(root)) {
         buf_printf(p->err, "%s:1: no routes provided", p->file);
         return -1;
     }
@@ -789,10 +744,10 @@ static int parse_doc(cp_t *p)
     merge_globals(p, root_id, gval);
     root = node(p, root_id);
     const yaml_node_t *route = NULL, *recvs = NULL, *inh = NULL;
-    for (size_t i = 0; i < map_len(root); i++) {
-        const yaml_node_t *k = node(p, root->data.mapping.pairs.start[i].key);
-        const yaml_node_t *val = node(p, root->data.mapping.pairs.start[i].value);
-        const char *key = sval(k);
+    for (size_t i = 0; i < yamldoc_map_len(root); i++) {
+        const yaml_node_t *k = NULL, *val = NULL;
+        yamldoc_map_at(p->doc, root, i, &k, &val);
+        const char *key = yamldoc_str(k);
         if (strcmp(key, "global") == 0) {
             continue;
         } else if (strcmp(key, "route") == 0) {
@@ -808,7 +763,7 @@ static int parse_doc(cp_t *p)
                 return -1;
             }
         } else if (strcmp(key, "templates") == 0) {
-            if (seq_len(val) > 0 || (val->type != YAML_SEQUENCE_NODE && !is_null(val))) {
+            if (yamldoc_seq_len(val) > 0 || (val->type != YAML_SEQUENCE_NODE && !yamldoc_plain_null(val))) {
                 return cp_fail(p, k,
                                "templates: custom notification template files are not supported (receivers "
                                "use Alertmanager's default templates and their own text fields)");
@@ -819,14 +774,14 @@ static int parse_doc(cp_t *p)
             return cp_fail(p, k, "config: field %s not found", key);
         }
     }
-    if (!route || is_null(route)) {
+    if (!route || yamldoc_plain_null(route)) {
         return cp_fail(p, root, "no routes provided");
     }
     if (recvs) {
-        p->c->nreceivers = seq_len(recvs);
+        p->c->nreceivers = yamldoc_seq_len(recvs);
         p->c->receivers = arena_calloc(p->a, p->c->nreceivers + 1, sizeof(amcfg_receiver_t));
         for (size_t i = 0; i < p->c->nreceivers; i++) {
-            const yaml_node_t *it = node(p, recvs->data.sequence.items.start[i]);
+            const yaml_node_t *it = yamldoc_seq_at(p->doc, recvs, i);
             if (parse_receiver(p, it, i, &p->c->receivers[i]) != 0) {
                 return -1;
             }
@@ -846,10 +801,10 @@ static int parse_doc(cp_t *p)
         return -1;
     }
     if (inh) {
-        p->c->ninhibits = seq_len(inh);
+        p->c->ninhibits = yamldoc_seq_len(inh);
         p->c->inhibits = arena_calloc(p->a, p->c->ninhibits + 1, sizeof(amcfg_inhibit_t));
         for (size_t i = 0; i < p->c->ninhibits; i++) {
-            if (parse_inhibit(p, node(p, inh->data.sequence.items.start[i]), i, &p->c->inhibits[i]) != 0) {
+            if (parse_inhibit(p, yamldoc_seq_at(p->doc, inh, i), i, &p->c->inhibits[i]) != 0) {
                 return -1;
             }
         }
@@ -866,22 +821,20 @@ int alerts_amcfg_parse(const char *file, const char *text, size_t len, const ale
     c->resolve_timeout_ms = 5 * 60 * 1000;
     c->original = arena_strndup(c->arena, text, len);
     cp_t p = { .file = file, .c = c, .a = c->arena, .err = err, .types = types, .ntypes = ntypes };
-    yaml_parser_t ps;
     yaml_document_t doc;
-    if (!yaml_parser_initialize(&ps)) {
+    yamldoc_error_t ye;
+    yamldoc_status_t st = yamldoc_load(text, len, &doc, &ye);
+    if (st == YAMLDOC_ENOMEM) {
         buf_printf(err, "%s: yaml: cannot initialise the parser", file);
         goto fail;
     }
-    yaml_parser_set_input_string(&ps, (const unsigned char *)text, len);
-    if (!yaml_parser_load(&ps, &doc)) {
-        buf_printf(err, "%s:%zu: yaml: %s", file, ps.problem_mark.line + 1, ps.problem ? ps.problem : "syntax error");
-        if (ps.context) {
-            buf_printf(err, " %s", ps.context);
+    if (st != YAMLDOC_OK) {
+        buf_printf(err, "%s:%zu: yaml: %s", file, ye.problem_mark.line + 1, ye.problem ? ye.problem : "syntax error");
+        if (ye.context) {
+            buf_printf(err, " %s", ye.context);
         }
-        yaml_parser_delete(&ps);
         goto fail;
     }
-    yaml_parser_delete(&ps);
     p.doc = &doc;
     int rc = parse_doc(&p);
     yaml_document_delete(&doc);

@@ -18,7 +18,9 @@
  * integration of the receiver, asks needsUpdate against the notification
  * log; each "yes" becomes a job with a self-contained notification
  * (firing first, then resolved, each in fingerprint order; resolved ones
- * dropped when the integration has send_resolved false). When no
+ * dropped when the integration has send_resolved false; a firing alert's
+ * endsAt is not exposed, as types.Alerts does). A group whose jobs could
+ * not all be queued (no sender, during a reload) stays due. When no
  * integration needs anything, the group's resolved alerts are done and
  * leave the group; an empty group is deleted (its nflog entries stay).
  */
@@ -586,11 +588,15 @@ bool alerts_dispatch_needs_update(const nflog_entry_t *e, const uint64_t *firing
     return e->ts_ms < now_ms - repeat_ms;
 }
 
-bool alerts_dispatch_muted(an_disp_t *d, const an_alert_t *a, int64_t now_ms, buf_t *silenced_by,
-                           uint64_t *inhibited_by, bool *inhibited)
+bool alerts_dispatch_muted(an_disp_t *d, const an_inhibit_idx_t *ix, const an_alert_t *a, int64_t now_ms,
+                           buf_t *silenced_by, uint64_t *inhibited_by, bool *inhibited)
 {
     uint64_t by = 0;
-    bool inh = d->cfg && alerts_inhibit_mutes(d->cfg, &d->store, a->labels, a->nlabels, now_ms, &by);
+    bool inh = false;
+    if (d->cfg) {
+        inh = ix ? alerts_inhibit_mutes_idx(d->cfg, ix, a->labels, a->nlabels, &by)
+                 : alerts_inhibit_mutes(d->cfg, &d->store, a->labels, a->nlabels, now_ms, &by);
+    }
     if (inhibited) {
         *inhibited = inh;
     }
@@ -688,7 +694,8 @@ static an_job_t *build_job(an_disp_t *d, const an_group_t *g, const amcfg_receiv
         o->nannotations = a->nannotations;
         o->starts_at_ms = a->starts_at_ms;
         o->firing = i < nf;
-        o->ends_at_ms = o->firing && a->timeout ? 0 : a->ends_at_ms;
+        /* types.Alerts: an end not reached yet is not exposed */
+        o->ends_at_ms = o->firing ? 0 : a->ends_at_ms;
         o->generator_url = arena_strndup(ar, a->generator_url, strlen(a->generator_url));
         o->fingerprint = a->fp;
     }
@@ -713,9 +720,10 @@ static an_job_t *build_job(an_disp_t *d, const an_group_t *g, const amcfg_receiv
     return j;
 }
 
-/* Flush one group; returns whether any integration needed an update. */
-static bool flush_group(an_disp_t *d, an_group_t *g, const an_inhibit_idx_t *ix, int64_t now_ms,
-                        void (*enqueue)(void *ctx, an_job_t *j), void *ctx)
+/* Flush one group; returns whether any integration needed an update;
+ * [out] *rejected: some job was not queued. */
+static bool flush_group(an_disp_t *d, an_group_t *g, const an_inhibit_idx_t *ix, int64_t now_ms, an_enqueue_fn enqueue,
+                        void *ctx, bool *rejected)
 {
     size_t n = g->nfps;
     an_alert_t **fir = mem_alloc((n + 1) * sizeof(*fir));
@@ -766,8 +774,12 @@ static bool flush_group(an_disp_t *d, an_group_t *g, const an_inhibit_idx_t *ix,
         bool repeat = e && nf > 0 && subset(ffp, nf, e->firing, e->nfiring);
         an_job_t *j = build_job(d, g, rc, ig, fir, nf, res, nr, ffp, rfp, (const char *)key.data, repeat, now_ms);
         j->flush_seq = seq;
-        g->pending = ++njobs;
-        enqueue(ctx, j);
+        if (enqueue(ctx, j)) {
+            g->pending = ++njobs;
+        } else {
+            g->pending_failed = true;
+            *rejected = true;
+        }
     }
     buf_fini(&key);
     mem_free(fir);
@@ -828,7 +840,17 @@ void alerts_dispatch_job_done(an_disp_t *d, const an_job_t *j, bool ok, int64_t 
     }
 }
 
-int64_t alerts_dispatch_flush_due(an_disp_t *d, int64_t now_ms, void (*enqueue)(void *ctx, an_job_t *j), void *ctx)
+void alerts_dispatch_job_dropped(an_disp_t *d, const an_job_t *j, int64_t now_ms)
+{
+    for (size_t i = 0; i < d->ngroups; i++) {
+        an_group_t *g = d->groups[i];
+        if (g->hash == j->group_hash && strcmp(g->key, j->notif.group_key) == 0 && g->next_flush_ms > now_ms) {
+            g->next_flush_ms = now_ms;
+        }
+    }
+}
+
+int64_t alerts_dispatch_flush_due(an_disp_t *d, int64_t now_ms, an_enqueue_fn enqueue, void *ctx)
 {
     int64_t next = INT64_MAX;
     size_t k = 0;
@@ -841,9 +863,12 @@ int64_t alerts_dispatch_flush_due(an_disp_t *d, int64_t now_ms, void (*enqueue)(
                 alerts_inhibit_index(d->cfg, &d->store, now_ms, &ix);
                 have_ix = true;
             }
-            bool any = flush_group(d, g, &ix, now_ms, enqueue, ctx);
-            g->flushed = true;
-            g->next_flush_ms = now_ms + g->route->group_interval_ms;
+            bool rejected = false;
+            bool any = flush_group(d, g, &ix, now_ms, enqueue, ctx, &rejected);
+            if (!rejected) { /* else still due: the next pass tries again */
+                g->flushed = true;
+                g->next_flush_ms = now_ms + g->route->group_interval_ms;
+            }
             if (!any) {
                 drop_resolved(d, g, now_ms);
             }

@@ -10,8 +10,8 @@
  *
  * Alertmanager keeps a cache of source alerts per rule; here a flush pass
  * builds one (alerts_inhibit_index: the firing sources of each rule) and
- * asks against it in O(rules x sources); the API and metrics, asked
- * rarely, scan the store. Resolved alerts never inhibit. All under the
+ * asks against it in O(rules x sources); so do the API and the metrics,
+ * one index per request. Resolved alerts never inhibit. All under the
  * notifier's lock.
  */
 #include "alerts/alerts_int.h"

@@ -187,6 +187,7 @@ typedef struct tmpl_fctx {
     const alerts_tmpl_data_t *data;          /* rule templates; NULL for notifications */
     const struct alerts_notification *notif; /* notifications; NULL for rule templates */
     arena_t *arena;
+    size_t max_out; /* the longest string a function may build (the execution's output limit) */
 } tmpl_fctx_t;
 
 typedef enum tmpl_ptype {
@@ -318,6 +319,17 @@ size_t alerts_rules_utf8_len(const char *s, size_t len);
  * error text ("empty duration string", "not a valid duration string:
  * \"5x\"", "duration out of range"), allocated from a when formatted. */
 const char *alerts_rules_parse_duration(const char *s, int64_t *ms, arena_t *a);
+/* Read path whole and decode it with parse (alerts_rules_parse or
+ * alerts_slo_parse): parse's result, or -1 with one error "open <path>:
+ * <strerror>" (ENOENT as Go words it) when the file cannot be read. */
+typedef int (*alerts_rules_parse_fn)(const char *text, size_t len, arena_t *a, alerts_rules_file_t **out,
+                                     alerts_rules_error_t **errs, size_t *nerrs);
+int alerts_rules_load_with(const char *path, arena_t *a, alerts_rules_parse_fn parse, alerts_rules_file_t **out,
+                           alerts_rules_error_t **errs, size_t *nerrs);
+/* Append {line, col, text} to the error array *errs of *n entries and
+ * *cap slots, growing it in a (doubling; text is borrowed). */
+void alerts_rules_err_push(arena_t *a, alerts_rules_error_t **errs, size_t *n, size_t *cap, unsigned line, unsigned col,
+                           const char *text);
 /* testTemplateParsing for one label or annotation value of alerting rule
  * template name tname ("__alert_<name>"): NULL when it parses, else
  * text/template's error ("template: __alert_X:1: unclosed action"),
@@ -864,8 +876,18 @@ an_silence_t *alerts_silence_get(const an_silences_t *s, const char *id);
 /* Build a silence from the API's JSON (PostableSilence): 0 and [out]
  * *out (heap; alerts_silence_free), or with the reason in err: -1 a
  * malformed field, -3 a required field missing, -4 no matchers (the
- * schema errors go-swagger answers 422 with codes 602 and 612). */
-int alerts_silence_from_json(json_t *j, an_silence_t **out, buf_t *err);
+ * schema errors go-swagger answers 422 with codes 602 and 612), -5 a time
+ * that is not a string (the JSON decoding error go-swagger answers 400
+ * with). Times are RFC 3339 strings; from_state also accepts integers
+ * (milliseconds, as silences.json holds them). */
+int alerts_silence_from_json(json_t *j, bool from_state, an_silence_t **out, buf_t *err);
+/* Bounds on what the unauthenticated API may store. */
+#define AN_SIL_MAX_LIVE 10000  /* active + pending silences */
+#define AN_SIL_MAX_MATCHERS 64 /* matchers per silence */
+#define AN_SIL_MAX_TEXT 4096   /* bytes of comment, of createdBy */
+/* Would storing sil (from the API) exceed a bound? 0, or -1 with the
+ * reason in err. O(silences). */
+int alerts_silence_check_limits(const an_silences_t *s, const an_silence_t *sil, int64_t now_ms, buf_t *err);
 void alerts_silence_free(an_silence_t *sil);
 /* Silences.Set: takes sil. An id of an existing silence updates it in
  * place when Alertmanager's canUpdate allows, else expires it and adds a
@@ -877,7 +899,8 @@ int alerts_silence_expire(an_silences_t *s, const char *id, int64_t now_ms, buf_
 /* Active silences matching ls: count, their ids appended to ids (one per
  * line) when ids != NULL. */
 size_t alerts_silence_mutes(an_silences_t *s, const label_t *ls, size_t n, int64_t now_ms, buf_t *ids);
-/* Drop silences expired before now - retention; returns how many. */
+/* Drop silences expired before now - retention (saturating: any end
+ * time, even INT64_MAX, compares without overflow); returns how many. */
 size_t alerts_silence_gc(an_silences_t *s, int64_t now_ms, int64_t retention_ms);
 /* GettableSilence JSON of sil into b. */
 void alerts_silence_json(const an_silence_t *sil, int64_t now_ms, buf_t *b);
@@ -1002,14 +1025,22 @@ void alerts_dispatch_insert(an_disp_t *d, an_alert_t *a, int64_t now_ms);
 /* After a config change: re-route every stored alert; groups whose key
  * survives keep their timers. */
 void alerts_dispatch_rebuild(an_disp_t *d, int64_t now_ms);
+/* Takes j: true when queued, false when it was freed (no running sender
+ * for its integration, e.g. during a reload). */
+typedef bool (*an_enqueue_fn)(void *ctx, an_job_t *j);
 /* Flush every group due at now_ms: for each integration of its receiver
- * that needs an update, build a job and pass it to enqueue (which takes
- * it). Returns the earliest next flush time (INT64_MAX: none). */
-int64_t alerts_dispatch_flush_due(an_disp_t *d, int64_t now_ms, void (*enqueue)(void *ctx, an_job_t *j), void *ctx);
-/* Is the alert muted now? [out] silenced_by (ids, one per line) and
- * *inhibited_by when not NULL. */
-bool alerts_dispatch_muted(an_disp_t *d, const an_alert_t *a, int64_t now_ms, buf_t *silenced_by,
-                           uint64_t *inhibited_by, bool *inhibited);
+ * that needs an update, build a job and pass it to enqueue. A group whose
+ * jobs were not all queued stays due (its timer is not advanced), so the
+ * next pass tries again. Returns the earliest next flush time (INT64_MAX:
+ * none). */
+int64_t alerts_dispatch_flush_due(an_disp_t *d, int64_t now_ms, an_enqueue_fn enqueue, void *ctx);
+/* Make the group of job j (dropped before it was tried) due at now_ms. */
+void alerts_dispatch_job_dropped(an_disp_t *d, const an_job_t *j, int64_t now_ms);
+/* Is the alert muted now? ix: an inhibit index built at now_ms (NULL:
+ * scan the store, O(rules x alerts)). [out] silenced_by (ids, one per
+ * line) and *inhibited_by when not NULL. */
+bool alerts_dispatch_muted(an_disp_t *d, const an_inhibit_idx_t *ix, const an_alert_t *a, int64_t now_ms,
+                           buf_t *silenced_by, uint64_t *inhibited_by, bool *inhibited);
 void alerts_job_free(an_job_t *j);
 /* A sender finished j (ok: delivered or nothing to deliver). When every
  * job of the group's last flush succeeded, its resolved alerts (still
@@ -1030,6 +1061,7 @@ typedef struct alerts_notify_hooks {
     int64_t backoff_initial_ms;                 /* 0: 500..1000 ms with jitter */
     int64_t backoff_max_ms;                     /* 0: 60 s */
     long send_timeout_ms;                       /* per request; 0: 30 s */
+    int64_t fwd_wait_max_ms;                    /* longest wait between forwarding attempts; 0: 60 s */
 } alerts_notify_hooks_t;
 
 /* One sender thread per receiver integration: a queue of jobs, tried
@@ -1043,7 +1075,6 @@ typedef struct an_sender {
     char ns[192];    /* kv namespace "<receiver>/<integration>/<idx>" */
     pthread_t th;
     bool started, stop, busy;
-    const char *busy_key; /* nflog key of the job being sent */
     an_job_t *head, *tail;
     size_t qlen;
     uint64_t rng;
@@ -1089,10 +1120,14 @@ struct alerts_notifier {
     size_t fwd_alerts; /* alerts queued for forwarding */
     bool fwd_busy;
     int64_t start_ms;
+    int64_t restore_hold_ms;
+    bool reloading;   /* senders are being swapped: the dispatcher does not flush */
+    char *cfg_served; /* the config text with secrets redacted (/api/v2/status) */
     /* metrics */
     an_type_metrics_t *tm; /* hooks.ntypes */
     uint64_t state_corrupt, state_write_errors, alerts_received[2], alerts_invalid;
     uint64_t fwd_sent, fwd_failed, fwd_dropped;
+    uint64_t silences_rejected;
     size_t nflog_bytes, silences_bytes;
 };
 
@@ -1104,6 +1139,17 @@ void alerts_notify_save_alerts(alerts_notifier_t *n);
 void alerts_notify_save_silences(alerts_notifier_t *n);
 /* Wake the dispatcher (mu held). */
 void alerts_notify_kick(alerts_notifier_t *n);
+/* Append an Alertmanager config text[0..len) to out with its secrets
+ * replaced by "<secret>": the value of every key marked
+ * ALERTS_RECV_F_SECRET in types' field tables, of the global secret keys
+ * (slack_api_url, smtp_auth_password, smtp_auth_secret) and of the
+ * http_config secrets, in block style up to the end of the line (and the
+ * more indented lines of a block scalar), in flow style up to the next
+ * ',', '}' or ']'; and every URL's user:password@ as "<secret>@".
+ * Line-based, O(len x keys); the text need not be valid YAML. */
+void alerts_notify_redact(const char *text, size_t len, const alerts_recv_type_t *types, size_t ntypes, buf_t *out);
+/* Append url to out with its userinfo replaced by "<secret>" (for logs). */
+void alerts_notify_redact_url(const char *url, buf_t *out);
 
 /* alerts_notifier_create with the receiver table and hooks given. */
 int alerts_notify_open(const alerts_notifier_opts_t *o, const alerts_notify_hooks_t *h, alerts_notifier_t **out,

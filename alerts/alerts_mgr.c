@@ -148,8 +148,9 @@ static int expand_globs(const char *const *globs, size_t n, arena_t *a, char ***
     for (size_t i = 0; i < n; i++) {
         glob_t gl;
         memset(&gl, 0, sizeof(gl));
-        int g = glob(globs[i], GLOB_ERR, NULL, &gl);
-        if (g == GLOB_NOMATCH || (g == 0 && gl.gl_pathc == 0)) {
+        /* As Prometheus' filepath.Glob: an unreadable directory is no match. */
+        int g = glob(globs[i], 0, NULL, &gl);
+        if (g == GLOB_NOMATCH || g == GLOB_ABORTED || (g == 0 && gl.gl_pathc == 0)) {
             if (!has_glob_chars(globs[i])) {
                 buf_printf(err, "%s: open %s: no such file or directory\n", globs[i], globs[i]);
                 rc = -1;
@@ -308,9 +309,14 @@ static bool same_rule(const mgr_rule_t *a, const mgr_rule_t *b)
     if (strcmp(na, nb) != 0 || a->def->nlabels != b->def->nlabels) {
         return false;
     }
+    /* As label sets: the order they are written in does not matter. */
     for (size_t i = 0; i < a->def->nlabels; i++) {
-        if (strcmp(a->def->labels[i].name, b->def->labels[i].name) != 0 ||
-            strcmp(a->def->labels[i].value, b->def->labels[i].value) != 0) {
+        bool found = false;
+        for (size_t k = 0; k < b->def->nlabels && !found; k++) {
+            found = strcmp(a->def->labels[i].name, b->def->labels[k].name) == 0 &&
+                    strcmp(a->def->labels[i].value, b->def->labels[k].value) == 0;
+        }
+        if (!found) {
             return false;
         }
     }
@@ -418,13 +424,16 @@ int alerts_mgr_load(alerts_mgr_t *m, const char *const *rule_globs, size_t nrule
                 og = &old->groups[k];
             }
         }
+        /* Rules new to this load start restored unless this is the first
+         * load (then the group restores for-state itself); copy_state
+         * carries over the flag of the rules it matches. */
+        for (size_t k = 0; k < g->nrules; k++) {
+            g->rules[k].restored = m->loaded_once || m->o.no_restore;
+        }
         if (og != NULL) {
             copy_state(g, og);
             og->file = NULL; /* taken */
         } else {
-            for (size_t k = 0; k < g->nrules; k++) {
-                g->rules[k].restored = m->loaded_once || m->o.no_restore;
-            }
             g->should_restore = !m->loaded_once && !m->o.no_restore;
         }
         if (g->next_ts == 0) {
@@ -571,6 +580,13 @@ static void *sched_main(void *arg)
                 due = g;
             } else if (g->next_ts > now && g->next_ts - now < wait_ms) {
                 wait_ms = g->next_ts - now;
+            }
+        }
+        /* The wall clock stepped back: take the slot after now again. */
+        for (size_t i = 0; m->rs && i < m->rs->ngroups; i++) {
+            mgr_group_t *g = &m->rs->groups[i];
+            if (g->next_ts - now > g->interval_ms) {
+                g->next_ts = group_slot(g, now) + g->interval_ms;
             }
         }
         if (due != NULL) {

@@ -740,33 +740,35 @@ void mgr_restore_group(alerts_mgr_t *m, mgr_group_t *g, int64_t now)
             continue;
         }
         int64_t hold = r->def->for_ms;
-        if (hold < grace) {
-            pthread_mutex_lock(&m->mu);
-            r->restored = true;
-            pthread_mutex_unlock(&m->mu);
-            continue;
+        if (hold >= grace) {
+            /* The store is read without the state lock (eval_mu, held by
+             * the caller, keeps the alerts from changing), so the API is
+             * not blocked by one select per alert. */
+            for (size_t k = 0; k < r->nalerts; k++) {
+                mgr_alert_t *al = r->alerts[k];
+                int64_t t;
+                double v;
+                if (!restore_lookup(m, al, now - tolerance, now, &t, &v) || is_stale(v) || !isfinite(v) || v < 0 ||
+                    v > (double)(now / 1000)) {
+                    continue; /* not active, or a value no evaluation wrote */
+                }
+                /* Prometheus works in whole seconds here. */
+                int64_t down_at = t / 1000 * 1000;
+                int64_t active_at = (int64_t)v * 1000;
+                int64_t remaining = hold - (down_at - active_at);
+                if (remaining <= 0) {
+                    /* It was firing: the next evaluation fires it again. */
+                } else if (remaining < grace) {
+                    active_at = now + grace - hold;
+                } else {
+                    active_at += now - down_at;
+                }
+                pthread_mutex_lock(&m->mu);
+                al->active_at = active_at;
+                pthread_mutex_unlock(&m->mu);
+            }
         }
         pthread_mutex_lock(&m->mu);
-        for (size_t k = 0; k < r->nalerts; k++) {
-            mgr_alert_t *al = r->alerts[k];
-            int64_t t;
-            double v;
-            if (!restore_lookup(m, al, now - tolerance, now, &t, &v) || is_stale(v) || !isfinite(v)) {
-                continue;
-            }
-            /* Prometheus works in whole seconds here. */
-            int64_t down_at = t / 1000 * 1000;
-            int64_t active_at = (int64_t)v * 1000;
-            int64_t remaining = hold - (down_at - active_at);
-            if (remaining <= 0) {
-                /* It was firing: the next evaluation fires it again. */
-            } else if (remaining < grace) {
-                active_at = now + grace - hold;
-            } else {
-                active_at += now - down_at;
-            }
-            al->active_at = active_at;
-        }
         r->restored = true;
         pthread_mutex_unlock(&m->mu);
     }

@@ -3,26 +3,28 @@
  * alerts_notify: the notifier's lifecycle and threads.
  *
  * Threads: one dispatcher, one sender per receiver integration, one
- * forwarder (only with alertmanager_urls). One mutex (mu) guards all state;
- * no thread holds it across a receiver call or an HTTP request, so a hung
- * receiver only stalls its own sender. The dispatcher wakes at the next
- * group flush (at most every second, or when kicked by put/reload/tests),
- * flushes due groups and hands jobs to the senders' queues. A queued job
- * for the same (group, integration) is replaced by the newer one; while a
- * job is being tried, newer ones for it are dropped (the next flush
- * decides again from the nflog).
+ * forwarder (only with alertmanager_urls). One mutex (mu) guards all state,
+ * never held across a receiver call or HTTP request: a hung receiver only
+ * stalls its own sender. The dispatcher wakes at the next group flush (at
+ * most every second, or when kicked), flushes due groups and queues jobs.
+ * A queued job for the same (group, integration) is replaced by the newer
+ * one; one built while an older one is tried waits, and the sender asks
+ * needsUpdate again before trying it.
  *
- * Sender: try the job; on RETRY wait initial 0.5-1 s (jittered), x2 per
- * attempt, capped at 60 s, at least the receiver's Retry-After, and give
- * up at the job's deadline (its group's next flush, >= 10 s): the next
- * flush tries again. FAIL is logged with the receiver's answer, counted,
- * not retried. After a 2xx the nflog entry is written and persisted
- * before the next job: a crash between the 2xx and that write is the one
- * window where a notification can repeat after a restart.
+ * Sender: on RETRY wait 0.5-1 s (jittered), x2 per attempt, capped at 60 s,
+ * at least Retry-After (saturating), and give up at the job's deadline (its
+ * group's next flush, >= 10 s). FAIL is logged, counted, not retried. After
+ * a 2xx the nflog entry is persisted before the next job: a crash between
+ * the 2xx and that write is the one window for a repeat after a restart.
  *
  * Persistence: alerts.json after a put that changed an alert (or when the
- * validity it holds is half used), silences.json after every change,
- * nflog.json after every delivery, kv.json inside kv put.
+ * validity on file is half used; only a successful write counts),
+ * silences.json after every change, nflog.json after every delivery,
+ * kv.json inside kv put.
+ * Reload: an unchanged config text is a no-op; else the dispatcher pauses
+ * (reloading) while senders are swapped, and groups whose jobs the old
+ * senders dropped are due at once. Forwarding waits at most
+ * fwd_wait_max_ms per retry and logs URLs without their userinfo.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -42,19 +44,25 @@ static const double lat_bounds[AN_LAT_BUCKETS] = { 1, 5, 10, 15, 20 };
 
 /* ---- persistence (mu held) ---- */
 
-static void save(alerts_notifier_t *n, const char *name, json_t *j, size_t *bytes)
+/* 0 written (or nothing to write), -1 failed (counted). */
+static int save(alerts_notifier_t *n, const char *name, json_t *j, size_t *bytes)
 {
+    int rc = 0;
     if (n->data_dir && j) {
         if (alerts_nflog_write_state(n->data_dir, name, j, bytes) != 0) {
             n->state_write_errors++;
+            rc = -1;
         }
     }
     json_decref(j);
+    return rc;
 }
 
 void alerts_notify_save_alerts(alerts_notifier_t *n)
 {
-    save(n, "alerts.json", n->data_dir ? alerts_store_dump(&n->d.store) : NULL, NULL);
+    if (save(n, "alerts.json", n->data_dir ? alerts_store_dump(&n->d.store) : NULL, NULL) != 0) {
+        return; /* not persisted: the next put writes again */
+    }
     for (size_t i = 0; i < n->d.store.n; i++) {
         n->d.store.v[i]->persisted_ends_ms = n->d.store.v[i]->ends_at_ms;
     }
@@ -184,6 +192,18 @@ static void observe_latency(an_type_metrics_t *m, double s)
     m->lat_sum += s;
 }
 
+/* a - b, saturating at the int64 limits. */
+static int64_t sat_sub(int64_t a, int64_t b)
+{
+    if (b < 0 && a > INT64_MAX + b) {
+        return INT64_MAX;
+    }
+    if (b > 0 && a < INT64_MIN + b) {
+        return INT64_MIN;
+    }
+    return a - b;
+}
+
 /* Try job j until it is delivered, fails permanently, passes its deadline
  * or the sender stops: true when delivered. Called and returns with mu
  * held. */
@@ -239,7 +259,7 @@ static bool run_job(an_sender_t *s, an_job_t *j)
             wait = res.retry_after_ms;
         }
         int64_t now = clock_now_ms(&n->clock);
-        if (now + wait > j->deadline_ms) {
+        if (wait > sat_sub(j->deadline_ms, now)) {
             m->failed[3]++;
             log_warn("notify: %s/%s[%u]: group %s: giving up after %u attempts until the next flush (HTTP %ld): %s",
                      s->recv->name, t->name, s->integ->idx, j->notif.group_key, attempt, res.http_code, res.msg);
@@ -279,11 +299,13 @@ static void *sender_main(void *arg)
         }
         s->qlen--;
         s->busy = true;
-        s->busy_key = j->nflog_key;
         bool ok = run_job(s, j);
-        alerts_dispatch_job_done(&n->d, j, ok, clock_now_ms(&n->clock));
+        int64_t now = clock_now_ms(&n->clock);
+        alerts_dispatch_job_done(&n->d, j, ok, now);
+        if (!ok && s->stop) { /* cut short by a reload or stop: the group is due again */
+            alerts_dispatch_job_dropped(&n->d, j, now);
+        }
         s->busy = false;
-        s->busy_key = NULL;
         alerts_job_free(j);
         pthread_cond_broadcast(&n->idle_cv);
     }
@@ -371,7 +393,11 @@ static void senders_stop(alerts_notifier_t *n)
         }
     }
     pthread_mutex_lock(&n->mu);
+    int64_t now = clock_now_ms(&n->clock);
     for (size_t i = 0; i < n->nsenders; i++) {
+        for (an_job_t *j = n->senders[i]->head; j; j = j->next) {
+            alerts_dispatch_job_dropped(&n->d, j, now);
+        }
         sender_free(n->senders[i]);
     }
     mem_free(n->senders);
@@ -380,8 +406,9 @@ static void senders_stop(alerts_notifier_t *n)
     pthread_mutex_unlock(&n->mu);
 }
 
-/* Hand job j to its sender (mu held; takes j). */
-static void enqueue(void *ctx, an_job_t *j)
+/* Hand job j to its sender (mu held; takes j): false when there is no
+ * running sender for it (j freed). */
+static bool enqueue(void *ctx, an_job_t *j)
 {
     alerts_notifier_t *n = ctx;
     an_sender_t *s = NULL;
@@ -392,7 +419,7 @@ static void enqueue(void *ctx, an_job_t *j)
     }
     if (!s || s->stop) {
         alerts_job_free(j);
-        return;
+        return false;
     }
     for (an_job_t **p = &s->head; *p; p = &(*p)->next) {
         if (strcmp((*p)->nflog_key, j->nflog_key) == 0) {
@@ -402,7 +429,7 @@ static void enqueue(void *ctx, an_job_t *j)
             }
             alerts_job_free(*p);
             *p = j;
-            return;
+            return true;
         }
     }
     j->next = NULL;
@@ -414,6 +441,7 @@ static void enqueue(void *ctx, an_job_t *j)
     s->tail = j;
     s->qlen++;
     pthread_cond_signal(&s->cv);
+    return true;
 }
 
 /* ---- dispatcher ---- */
@@ -432,7 +460,7 @@ static void *disp_main(void *arg)
     while (!n->stop) {
         uint64_t seq = n->kick_seq;
         int64_t now = clock_now_ms(&n->clock);
-        int64_t next = alerts_dispatch_flush_due(&n->d, now, enqueue, n);
+        int64_t next = n->reloading ? INT64_MAX : alerts_dispatch_flush_due(&n->d, now, enqueue, n);
         alerts_store_gc(&n->d.store, now);
         if (now - last_gc >= 60000 || now < last_gc) {
             last_gc = now;
@@ -475,6 +503,7 @@ static void *fwd_main(void *arg)
         }
         n->fwd_alerts -= b->n;
         n->fwd_busy = true;
+        int64_t wait_max = n->hooks.fwd_wait_max_ms > 0 ? n->hooks.fwd_wait_max_ms : 60000;
         for (size_t u = 0; u < n->nam_urls && !n->stop; u++) {
             int64_t delay = n->hooks.backoff_initial_ms ? n->hooks.backoff_initial_ms : 500;
             for (unsigned attempt = 1; attempt <= 3; attempt++) {
@@ -489,16 +518,20 @@ static void *fwd_main(void *arg)
                 res.msg[sizeof(res.msg) - 1] = 0;
                 if (res.status == ALERTS_SEND_FAIL || attempt == 3 || n->stop) {
                     n->fwd_failed += b->n;
-                    log_warn("notify: forwarding %zu alerts to %s failed (HTTP %ld): %s", b->n, n->am_urls[u],
+                    buf_t url = { 0 };
+                    alerts_notify_redact_url(n->am_urls[u], &url);
+                    log_warn("notify: forwarding %zu alerts to %s failed (HTTP %ld): %s", b->n, (const char *)url.data,
                              res.http_code, res.msg);
+                    buf_fini(&url);
                     break;
                 }
                 int64_t wait = res.retry_after_ms > delay ? res.retry_after_ms : delay;
+                wait = wait > wait_max ? wait_max : wait; /* one URL must not stall forwarding */
                 double until = clock_mono_s() + (double)wait / 1000.0;
                 for (double left = wait / 1000.0; left > 0 && !n->stop; left = until - clock_mono_s()) {
                     cond_wait_ms(&n->fwd_cv, &n->mu, (int64_t)(left * 1000.0) + 1);
                 }
-                delay *= 2;
+                delay = delay > wait_max / 2 ? wait_max : delay * 2;
             }
         }
         arena_destroy(b->arena);
@@ -599,6 +632,19 @@ void alerts_notify_put(alerts_notifier_t *n, const alerts_alert_t *alerts, size_
     pthread_mutex_unlock(&n->mu);
 }
 
+/* The text /api/v2/status serves for cfg: secrets redacted (heap). */
+static char *served_text(const alerts_notifier_t *n, const amcfg_t *cfg)
+{
+    if (!cfg || !cfg->original) {
+        return NULL;
+    }
+    buf_t b = { 0 };
+    alerts_notify_redact(cfg->original, strlen(cfg->original), n->hooks.types, n->hooks.ntypes, &b);
+    char *s = mem_strdup(b.len ? (const char *)b.data : "");
+    buf_fini(&b);
+    return s;
+}
+
 static char *dup_or_null(const char *s)
 {
     return s ? mem_strdup(s) : NULL;
@@ -638,6 +684,7 @@ int alerts_notify_open(const alerts_notifier_opts_t *o, const alerts_notify_hook
         n->am_urls[n->nam_urls++] = mem_strdup(o->alertmanager_urls[i]);
     }
     n->clock = o->clock.now_ms ? o->clock : clock_real();
+    n->restore_hold_ms = o->restore_hold_ms;
     n->tm = mem_calloc(h->ntypes + 1, sizeof(*n->tm));
     pthread_mutex_init(&n->mu, NULL);
     pthread_mutex_init(&n->reload_mu, NULL);
@@ -650,6 +697,7 @@ int alerts_notify_open(const alerts_notifier_opts_t *o, const alerts_notify_hook
     if (n->config_file && alerts_amcfg_load(n->config_file, h->types, h->ntypes, &n->d.cfg, err) != 0) {
         goto fail;
     }
+    n->cfg_served = served_text(n, n->d.cfg);
     if (n->nam_urls > 0 && !h->am_post) {
         buf_puts(err, "notifier: no Alertmanager client");
         goto fail;
@@ -663,6 +711,15 @@ int alerts_notify_open(const alerts_notifier_opts_t *o, const alerts_notify_hook
         restore(n);
     }
     int64_t now = clock_now_ms(&n->clock);
+    /* Firing alerts read back (sent with an endsAt ahead of their last
+     * update, not timed out) stay firing until the senders had time to
+     * send them again. */
+    for (size_t i = 0; i < n->d.store.n && n->restore_hold_ms > 0; i++) {
+        an_alert_t *a = n->d.store.v[i];
+        if (!a->timeout && a->ends_at_ms > a->updated_at_ms && a->ends_at_ms < now + n->restore_hold_ms) {
+            a->ends_at_ms = now + n->restore_hold_ms;
+        }
+    }
     for (size_t i = 0; i < n->d.store.n; i++) {
         alerts_dispatch_insert(&n->d, n->d.store.v[i], now);
     }
@@ -735,7 +792,28 @@ void alerts_notifier_destroy(alerts_notifier_t *n)
     mem_free(n->config_file);
     mem_free(n->data_dir);
     mem_free(n->external_url);
+    mem_free(n->cfg_served);
     mem_free(n);
+}
+
+/* Does path hold exactly text (NUL-terminated)? false when unreadable. */
+static bool file_is(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        return false;
+    }
+    size_t len = strlen(text), off = 0;
+    bool same = true;
+    char chunk[8192];
+    size_t got;
+    while (same && (got = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+        same = got <= len - off && memcmp(chunk, text + off, got) == 0;
+        off += got;
+    }
+    same = same && !ferror(f) && off == len;
+    fclose(f);
+    return same;
 }
 
 int alerts_notifier_reload(alerts_notifier_t *n, buf_t *err)
@@ -743,18 +821,32 @@ int alerts_notifier_reload(alerts_notifier_t *n, buf_t *err)
     if (!n || !n->config_file) {
         return 0;
     }
+    pthread_mutex_lock(&n->reload_mu);
+    /* d.cfg changes only here, under reload_mu: read without mu (no I/O under mu) */
+    bool same = n->d.cfg && file_is(n->config_file, n->d.cfg->original);
+    if (same) { /* an unchanged text: senders, queues and timers stay as they are */
+        pthread_mutex_unlock(&n->reload_mu);
+        return 0;
+    }
     amcfg_t *cfg = NULL;
     if (alerts_amcfg_load(n->config_file, n->hooks.types, n->hooks.ntypes, &cfg, err) != 0) {
+        pthread_mutex_unlock(&n->reload_mu);
         return -1;
     }
-    pthread_mutex_lock(&n->reload_mu);
-    senders_stop(n);
+    char *served = served_text(n, cfg);
+    pthread_mutex_lock(&n->mu);
+    n->reloading = true; /* no flush while no sender can take its jobs */
+    pthread_mutex_unlock(&n->mu);
+    senders_stop(n); /* groups of dropped jobs become due now */
     pthread_mutex_lock(&n->mu);
     amcfg_t *old = n->d.cfg;
     n->d.cfg = cfg;
+    mem_free(n->cfg_served);
+    n->cfg_served = served;
     alerts_dispatch_rebuild(&n->d, clock_now_ms(&n->clock));
     senders_create(n, cfg);
     int rc = senders_start(n, err);
+    n->reloading = false;
     alerts_notify_kick(n);
     pthread_mutex_unlock(&n->mu);
     alerts_amcfg_free(old);
@@ -856,17 +948,20 @@ void alerts_notifier_metrics(alerts_notifier_t *n, buf_t *out)
     }
     int64_t now = clock_now_ms(&n->clock);
     size_t active = 0, suppressed = 0;
+    an_inhibit_idx_t ix = { 0 };
+    alerts_inhibit_index(n->d.cfg, &n->d.store, now, &ix);
     for (size_t i = 0; i < n->d.store.n; i++) {
         const an_alert_t *a = n->d.store.v[i];
         if (alerts_alert_resolved(a, now)) {
             continue;
         }
-        if (alerts_dispatch_muted(&n->d, a, now, NULL, NULL, NULL)) {
+        if (alerts_dispatch_muted(&n->d, &ix, a, now, NULL, NULL, NULL)) {
             suppressed++;
         } else {
             active++;
         }
     }
+    alerts_inhibit_index_fini(&ix);
     help(out, "alertmanager_alerts", "gauge", "How many alerts by state.");
     buf_printf(out,
                "alertmanager_alerts{state=\"active\"} %zu\nalertmanager_alerts{state=\"suppressed\"} %zu\n"
@@ -888,6 +983,9 @@ void alerts_notifier_metrics(alerts_notifier_t *n, buf_t *out)
         buf_printf(out, "alertmanager_silences{state=\"%s\"} %zu\n", alerts_silence_state_name((an_silence_state_t)i),
                    sst[i]);
     }
+    help(out, "pharos_notifier_silences_rejected_total", "counter",
+         "Silences the API refused because a bound was reached (count, matchers, text size).");
+    buf_printf(out, "pharos_notifier_silences_rejected_total %llu\n", (unsigned long long)n->silences_rejected);
     help(out, "alertmanager_nflog_snapshot_size_bytes", "gauge",
          "Size of the last notification log snapshot in bytes.");
     buf_printf(out, "alertmanager_nflog_snapshot_size_bytes %zu\n", n->nflog_bytes);

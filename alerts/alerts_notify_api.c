@@ -12,7 +12,15 @@
  * as 16 hex digits. Errors are JSON strings with Alertmanager's texts
  * (400 for validation, 404 for an unknown silence). Every handler takes
  * the notifier's lock for the time it reads or changes state, never
- * across I/O other than the state file written after a change.
+ * across I/O other than the state file written after a change. Reads
+ * build the inhibit index once per request (O(rules x alerts)), then ask
+ * it per alert. GET /api/v2/status serves the config text with its
+ * secrets redacted (alerts_notify_redact, done once per load).
+ *
+ * Bounds on the unauthenticated writes: silences (AN_SIL_MAX_*: live
+ * count, matchers, comment and createdBy bytes; rejections counted) and
+ * alerts (AN_ALERT_MAX_*: labels and annotations per alert, name and
+ * value bytes); a POSTed batch is bounded by the server's body limit.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +28,219 @@
 #include "alerts/alerts_int.h"
 #include "common/json_out.h"
 #include "common/mem.h"
+
+/* ---- redaction of the config text ---- */
+
+/* Secret keys that are not in a receiver's field table: the global
+ * defaults merged into receivers, PagerDuty's v1 key and the secrets of
+ * Alertmanager's http_config. */
+static const char *const extra_secret_keys[] = { "slack_api_url", "smtp_auth_password", "smtp_auth_secret",
+                                                 "service_key",   "password",           "bearer_token",
+                                                 "credentials",   "client_secret" };
+#define NEXTRA_KEYS (sizeof(extra_secret_keys) / sizeof(extra_secret_keys[0]))
+
+static bool url_authority_end(char c)
+{
+    return strchr("/?# \t\r\n\"'`,}]<>", c) != NULL;
+}
+
+/* s[0..len) with every URL's userinfo ("://user:pw@") as "<secret>". */
+static void redact_userinfo(const char *s, size_t len, buf_t *out)
+{
+    size_t i = 0;
+    while (i < len) {
+        size_t sep = i;
+        while (sep + 3 <= len && memcmp(s + sep, "://", 3) != 0) {
+            sep++;
+        }
+        if (sep + 3 > len) {
+            buf_append(out, s + i, len - i);
+            return;
+        }
+        size_t start = sep + 3;
+        size_t end = start, at = SIZE_MAX;
+        while (end < len && s[end] && !url_authority_end(s[end])) {
+            if (s[end] == '@') {
+                at = end;
+            }
+            end++;
+        }
+        buf_append(out, s + i, start - i);
+        if (at != SIZE_MAX) {
+            buf_puts(out, "<secret>");
+            i = at;
+        } else {
+            i = start;
+        }
+    }
+}
+
+void alerts_notify_redact_url(const char *url, buf_t *out)
+{
+    redact_userinfo(url ? url : "", url ? strlen(url) : 0, out);
+}
+
+/* Does a secret key (optionally quoted) start at t[i], followed by
+ * blanks and ':'? [out] *after: the position after the ':'. */
+static bool secret_key_at(const char *t, size_t len, size_t i, const char *const *keys, size_t nkeys, size_t *after)
+{
+    char qc = t[i] == '"' || t[i] == '\'' ? t[i] : 0;
+    size_t k = i + (qc ? 1 : 0);
+    for (size_t j = 0; j < nkeys; j++) {
+        size_t kl = strlen(keys[j]);
+        if (len - k < kl || memcmp(t + k, keys[j], kl) != 0) {
+            continue;
+        }
+        size_t p = k + kl;
+        if (qc) {
+            if (p >= len || t[p] != qc) {
+                continue;
+            }
+            p++;
+        }
+        while (p < len && (t[p] == ' ' || t[p] == '\t')) {
+            p++;
+        }
+        if (p < len && t[p] == ':') {
+            *after = p + 1;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Skip the value starting at t[p] of a key at column col: up to the end
+ * of the line (block) or the next ',', '}', ']' (flow), a quoted value
+ * whole, and in block style the following lines indented deeper than
+ * the key (a block scalar or a continued plain scalar). Returns where the
+ * copy resumes. */
+static size_t skip_value(const char *t, size_t len, size_t p, bool flow, size_t col)
+{
+    size_t e = p;
+    while (e < len && (t[e] == ' ' || t[e] == '\t')) {
+        e++;
+    }
+    if (e < len && (t[e] == '"' || t[e] == '\'')) {
+        char q = t[e++];
+        while (e < len) {
+            if (q == '"' && t[e] == '\\' && e + 1 < len) {
+                e += 2;
+                continue;
+            }
+            if (t[e] == q) {
+                if (q == '\'' && e + 1 < len && t[e + 1] == '\'') {
+                    e += 2;
+                    continue;
+                }
+                e++;
+                break;
+            }
+            e++;
+        }
+    }
+    while (e < len && t[e] != '\n' && !(flow && (t[e] == ',' || t[e] == '}' || t[e] == ']'))) {
+        e++;
+    }
+    if (flow) {
+        return e;
+    }
+    while (e < len) { /* t[e] == '\n': swallow deeper-indented lines */
+        size_t k = e + 1;
+        while (k < len && t[k] == ' ') {
+            k++;
+        }
+        bool blank = k >= len || t[k] == '\n' || t[k] == '\r';
+        if (k >= len || (!blank && k - (e + 1) <= col)) {
+            break;
+        }
+        e = k;
+        while (e < len && t[e] != '\n') {
+            e++;
+        }
+    }
+    return e;
+}
+
+void alerts_notify_redact(const char *t, size_t len, const alerts_recv_type_t *types, size_t ntypes, buf_t *out)
+{
+    size_t cap = NEXTRA_KEYS;
+    for (size_t i = 0; i < ntypes; i++) {
+        for (const alerts_recv_field_t *f = types[i].fields; f && f->key; f++) {
+            cap++;
+        }
+    }
+    const char **keys = mem_alloc((cap + 1) * sizeof(*keys));
+    size_t nkeys = 0;
+    for (size_t i = 0; i < NEXTRA_KEYS; i++) {
+        keys[nkeys++] = extra_secret_keys[i];
+    }
+    for (size_t i = 0; i < ntypes; i++) {
+        for (const alerts_recv_field_t *f = types[i].fields; f && f->key; f++) {
+            if (f->type == ALERTS_RECV_F_SECRET) {
+                keys[nkeys++] = f->key;
+            }
+        }
+    }
+    buf_t tmp = { 0 };
+    size_t depth = 0, line = 0;
+    char q = 0;
+    for (size_t i = 0; i < len;) {
+        char c = t[i];
+        if (q) {
+            if (q == '"' && c == '\\' && i + 1 < len) {
+                buf_append(&tmp, t + i, 2);
+                i += 2;
+                continue;
+            }
+            if (c == q) {
+                q = 0;
+            }
+            if (c == '\n') {
+                line = i + 1;
+            }
+            buf_putc(&tmp, c);
+            i++;
+            continue;
+        }
+        if (c == '\n') {
+            line = i + 1;
+            buf_putc(&tmp, c);
+            i++;
+            continue;
+        }
+        bool boundary = i == 0 || strchr(" \t{,[\n", t[i - 1]) != NULL;
+        if (c == '#' && boundary) { /* a comment: copied (URLs still redacted) */
+            size_t e = i;
+            while (e < len && t[e] != '\n') {
+                e++;
+            }
+            buf_append(&tmp, t + i, e - i);
+            i = e;
+            continue;
+        }
+        size_t after;
+        if (boundary && secret_key_at(t, len, i, keys, nkeys, &after)) {
+            buf_append(&tmp, t + i, after - i);
+            buf_puts(&tmp, " <secret>");
+            i = skip_value(t, len, after, depth > 0, i - line);
+            continue;
+        }
+        if (c == '"' || c == '\'') {
+            q = c;
+        } else if (c == '{' || c == '[') {
+            depth++;
+        } else if ((c == '}' || c == ']') && depth > 0) {
+            depth--;
+        }
+        buf_putc(&tmp, c);
+        i++;
+    }
+    redact_userinfo(tmp.len ? (const char *)tmp.data : "", tmp.len, out);
+    buf_fini(&tmp);
+    mem_free(keys);
+}
+
+/* ---- answers ---- */
 
 static void json_err(http_resp_t *resp, int status, const char *msg)
 {
@@ -215,10 +436,12 @@ static int filter_parse(http_req_t *req, http_resp_t *resp, alert_filter_t *f)
     return 0;
 }
 
-/* The state of a and whether f shows it; [out] routes (room for 64), *nr,
- * sil (ids), *by, *inh, *muted. mu held. */
-static bool filter_alert(alerts_notifier_t *n, alert_filter_t *f, const an_alert_t *a, int64_t now,
-                         const amcfg_route_t **routes, size_t *nr, buf_t *sil, uint64_t *by, bool *inh, bool *muted)
+/* The state of a and whether f shows it (ix: the request's inhibit
+ * index); [out] routes (room for 64), *nr, sil (ids), *by, *inh, *muted.
+ * mu held. */
+static bool filter_alert(alerts_notifier_t *n, const an_inhibit_idx_t *ix, alert_filter_t *f, const an_alert_t *a,
+                         int64_t now, const amcfg_route_t **routes, size_t *nr, buf_t *sil, uint64_t *by, bool *inh,
+                         bool *muted)
 {
     if (alerts_alert_resolved(a, now) || !filters_match(f->fms, f->nf, a->labels, a->nlabels)) {
         return false;
@@ -236,7 +459,7 @@ static bool filter_alert(alerts_notifier_t *n, alert_filter_t *f, const an_alert
     buf_reset(sil);
     *by = 0;
     *inh = false;
-    *muted = alerts_dispatch_muted(&n->d, a, now, sil, by, inh);
+    *muted = alerts_dispatch_muted(&n->d, ix, a, now, sil, by, inh);
     return !((!*muted && !f->active) || (sil->len > 0 && !f->silenced) || (*inh && !f->inhibited));
 }
 
@@ -254,6 +477,8 @@ static void get_alerts(alerts_notifier_t *n, http_req_t *req, http_resp_t *resp)
         memcpy(v, n->d.store.v, n->d.store.n * sizeof(*v));
     }
     qsort(v, n->d.store.n, sizeof(*v), cmp_alert_hex);
+    an_inhibit_idx_t ix = { 0 };
+    alerts_inhibit_index(n->d.cfg, &n->d.store, now, &ix);
     buf_t *b = &resp->body;
     buf_putc(b, '[');
     bool first = true;
@@ -263,7 +488,7 @@ static void get_alerts(alerts_notifier_t *n, http_req_t *req, http_resp_t *resp)
         size_t nr;
         uint64_t by;
         bool inh, muted;
-        if (!filter_alert(n, &f, v[i], now, routes, &nr, &sil, &by, &inh, &muted)) {
+        if (!filter_alert(n, &ix, &f, v[i], now, routes, &nr, &sil, &by, &inh, &muted)) {
             continue;
         }
         buf_puts(b, first ? "" : ",");
@@ -271,6 +496,7 @@ static void get_alerts(alerts_notifier_t *n, http_req_t *req, http_resp_t *resp)
         alert_json(b, v[i], routes, nr, muted, inh, by, &sil);
     }
     buf_puts(b, "]\n");
+    alerts_inhibit_index_fini(&ix);
     pthread_mutex_unlock(&n->mu);
     resp->content_type = "application/json";
     buf_fini(&sil);
@@ -311,6 +537,8 @@ static void get_groups(alerts_notifier_t *n, http_req_t *req, http_resp_t *resp)
         memcpy(gs, n->d.groups, n->d.ngroups * sizeof(*gs));
     }
     qsort(gs, n->d.ngroups, sizeof(*gs), cmp_group);
+    an_inhibit_idx_t ix = { 0 };
+    alerts_inhibit_index(n->d.cfg, &n->d.store, now, &ix);
     buf_t *b = &resp->body;
     buf_putc(b, '[');
     bool gfirst = true;
@@ -337,7 +565,7 @@ static void get_groups(alerts_notifier_t *n, http_req_t *req, http_resp_t *resp)
             size_t nr;
             uint64_t by;
             bool inh, muted;
-            if (!filter_alert(n, &f, v[i], now, routes, &nr, &sil, &by, &inh, &muted)) {
+            if (!filter_alert(n, &ix, &f, v[i], now, routes, &nr, &sil, &by, &inh, &muted)) {
                 continue;
             }
             buf_puts(b, first ? "" : ",");
@@ -358,6 +586,7 @@ static void get_groups(alerts_notifier_t *n, http_req_t *req, http_resp_t *resp)
         buf_puts(b, "}}");
     }
     buf_puts(b, "]\n");
+    alerts_inhibit_index_fini(&ix);
     pthread_mutex_unlock(&n->mu);
     resp->content_type = "application/json";
     buf_fini(&sil);
@@ -393,10 +622,24 @@ static label_t *obj_labels(json_t *o, size_t *n, bool *bad)
     return ls;
 }
 
-/* model.LabelSet.Validate: the first problem appended to err, or 0. */
+#define AN_ALERT_MAX_LABELS 128       /* labels, and annotations, per alert */
+#define AN_ALERT_MAX_NAME 1024        /* bytes of a label or annotation name */
+#define AN_ALERT_MAX_VALUE (64 << 10) /* bytes of a label or annotation value */
+
+/* model.LabelSet.Validate plus the AN_ALERT_MAX_* bounds: the first
+ * problem appended to err, or 0. */
 static int validate_set(const label_t *ls, size_t n, buf_t *err)
 {
+    if (n > AN_ALERT_MAX_LABELS) {
+        buf_printf(err, "too many labels (%zu, at most %d)", n, AN_ALERT_MAX_LABELS);
+        return -1;
+    }
     for (size_t i = 0; i < n; i++) {
+        if (ls[i].name.len > AN_ALERT_MAX_NAME || ls[i].value.len > AN_ALERT_MAX_VALUE) {
+            buf_printf(err, "label name longer than %d bytes or value longer than %d bytes", AN_ALERT_MAX_NAME,
+                       AN_ALERT_MAX_VALUE);
+            return -1;
+        }
         if (!labels_valid_label_name(ls[i].name)) {
             buf_puts(err, "invalid name ");
             labels_quote(ls[i].name, err);
@@ -622,9 +865,16 @@ static void post_silences(alerts_notifier_t *n, http_req_t *req, http_resp_t *re
         buf_fini(&err);
         return;
     }
-    int prc = alerts_silence_from_json(j, &sil, &err);
+    int prc = alerts_silence_from_json(j, false, &sil, &err);
     if (prc == -3 || prc == -4) {
         swagger_err(resp, 422, prc == -3 ? 602 : 612, (const char *)err.data);
+        goto out;
+    }
+    if (prc == -5) {
+        buf_t m = { 0 };
+        buf_printf(&m, "parsing silence body from \"\" failed, because %s", (const char *)err.data);
+        swagger_err(resp, 400, 400, (const char *)m.data);
+        buf_fini(&m);
         goto out;
     }
     if (prc != 0) {
@@ -643,6 +893,13 @@ static void post_silences(alerts_notifier_t *n, http_req_t *req, http_resp_t *re
         pthread_mutex_unlock(&n->mu);
         alerts_silence_free(sil);
         json_err(resp, 400, "Failed to create silence: end time can't be in the past");
+        goto out;
+    }
+    if (alerts_silence_check_limits(&n->d.silences, sil, now, &err) != 0) {
+        n->silences_rejected++;
+        pthread_mutex_unlock(&n->mu);
+        alerts_silence_free(sil);
+        json_err(resp, 400, (const char *)err.data);
         goto out;
     }
     char id[40];
@@ -720,7 +977,7 @@ static void get_status(alerts_notifier_t *n, http_resp_t *resp)
     int64_t now = clock_now_ms(&n->clock);
     buf_t *b = &resp->body;
     buf_puts(b, "{\"cluster\":{\"peers\":[],\"status\":\"disabled\"},\"config\":{\"original\":");
-    json_cstr(b, n->d.cfg ? n->d.cfg->original : "");
+    json_cstr(b, n->cfg_served ? n->cfg_served : "");
     buf_puts(b, "},\"uptime\":");
     json_time(b, n->start_ms);
     buf_puts(b, ",\"versionInfo\":{\"branch\":\"\",\"buildDate\":\"\",\"buildUser\":\"\",\"goVersion\":\"\","

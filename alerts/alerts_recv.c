@@ -30,6 +30,7 @@
 
 #include "alerts/alerts_int.h"
 #include "common/hash.h"
+#include "common/yamldoc.h"
 
 #define RECV_SECRET_MAX (64 << 10)
 
@@ -84,66 +85,49 @@ const alerts_recv_type_t *alerts_recv_types(size_t *n)
 
 /* ---- YAML ---- */
 
-static unsigned recv_line(const yaml_node_t *node)
-{
-    return (unsigned)node->start_mark.line + 1;
-}
-
-static bool recv_is_null(const yaml_node_t *v)
-{
-    if (v->type != YAML_SCALAR_NODE || v->data.scalar.style != YAML_PLAIN_SCALAR_STYLE) {
-        return false;
-    }
-    const char *s = (const char *)v->data.scalar.value;
-    size_t len = v->data.scalar.length;
-    return len == 0 || (len == 1 && s[0] == '~') ||
-           (len == 4 && (!memcmp(s, "null", 4) || !memcmp(s, "Null", 4) || !memcmp(s, "NULL", 4)));
-}
-
-static const char *recv_scalar(yaml_node_t *v, arena_t *a)
+static const char *recv_scalar(const yaml_node_t *v, arena_t *a)
 {
     return arena_strndup(a, (const char *)v->data.scalar.value, v->data.scalar.length);
 }
 
+/* Called after alerts_recv_parse_fields accepted node, so every key is
+ * exactly a field's key (none holds a NUL) and the C-string search of
+ * yamldoc_map_find finds the same pair as a byte comparison. */
 unsigned alerts_recv_key_line(yaml_document_t *doc, yaml_node_t *node, const char *key)
 {
-    if (node->type != YAML_MAPPING_NODE) {
-        return recv_line(node);
+    long i = yamldoc_map_find(doc, node, 0, key);
+    if (i < 0) {
+        return yamldoc_line(node);
     }
-    for (yaml_node_pair_t *p = node->data.mapping.pairs.start; p < node->data.mapping.pairs.top; p++) {
-        yaml_node_t *k = yaml_document_get_node(doc, p->key);
-        if (k && k->type == YAML_SCALAR_NODE && k->data.scalar.length == strlen(key) &&
-            memcmp(k->data.scalar.value, key, k->data.scalar.length) == 0) {
-            return recv_line(k);
-        }
-    }
-    return recv_line(node);
+    const yaml_node_t *k = NULL, *v = NULL;
+    yamldoc_map_at(doc, node, (size_t)i, &k, &v);
+    return yamldoc_line(k);
 }
 
-static int recv_bool(yaml_node_t *v, const char *key, bool *out, buf_t *err)
+static int recv_bool(const yaml_node_t *v, const char *key, bool *out, buf_t *err)
 {
     if (v->type != YAML_SCALAR_NODE ||
         !str_parse_bool(str_from((const char *)v->data.scalar.value, v->data.scalar.length), out)) {
-        buf_printf(err, "line %u: %s: expected true or false", recv_line(v), key);
+        buf_printf(err, "line %u: %s: expected true or false", yamldoc_line(v), key);
         return -1;
     }
     return 0;
 }
 
-static int recv_list(yaml_document_t *doc, yaml_node_t *v, const char *key, arena_t *a, alerts_recv_list_t *out,
+static int recv_list(yaml_document_t *doc, const yaml_node_t *v, const char *key, arena_t *a, alerts_recv_list_t *out,
                      buf_t *err)
 {
     if (v->type != YAML_SEQUENCE_NODE) {
-        buf_printf(err, "line %u: %s: expected a list of strings", recv_line(v), key);
+        buf_printf(err, "line %u: %s: expected a list of strings", yamldoc_line(v), key);
         return -1;
     }
-    size_t n = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
+    size_t n = yamldoc_seq_len(v);
     out->v = arena_calloc(a, n ? n : 1, sizeof(*out->v));
     out->n = 0;
-    for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
-        yaml_node_t *e = yaml_document_get_node(doc, *it);
+    for (size_t i = 0; i < n; i++) {
+        yaml_node_t *e = yamldoc_seq_at(doc, v, i);
         if (!e || e->type != YAML_SCALAR_NODE) {
-            buf_printf(err, "line %u: %s: expected a string", recv_line(e ? e : v), key);
+            buf_printf(err, "line %u: %s: expected a string", yamldoc_line(e ? e : v), key);
             return -1;
         }
         out->v[out->n++] = recv_scalar(e, a);
@@ -151,30 +135,30 @@ static int recv_list(yaml_document_t *doc, yaml_node_t *v, const char *key, aren
     return 0;
 }
 
-static int recv_map(yaml_document_t *doc, yaml_node_t *v, const char *key, arena_t *a, alerts_recv_map_t *out,
+static int recv_map(yaml_document_t *doc, const yaml_node_t *v, const char *key, arena_t *a, alerts_recv_map_t *out,
                     buf_t *err)
 {
     if (v->type != YAML_MAPPING_NODE) {
-        buf_printf(err, "line %u: %s: expected a mapping of strings", recv_line(v), key);
+        buf_printf(err, "line %u: %s: expected a mapping of strings", yamldoc_line(v), key);
         return -1;
     }
-    size_t n = (size_t)(v->data.mapping.pairs.top - v->data.mapping.pairs.start);
+    size_t n = yamldoc_map_len(v);
     out->k = arena_calloc(a, n ? n : 1, sizeof(*out->k));
     out->v = arena_calloc(a, n ? n : 1, sizeof(*out->v));
     out->n = 0;
-    for (yaml_node_pair_t *p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top; p++) {
-        yaml_node_t *k = yaml_document_get_node(doc, p->key);
-        yaml_node_t *e = yaml_document_get_node(doc, p->value);
+    for (size_t i = 0; i < n; i++) {
+        const yaml_node_t *k = NULL, *e = NULL;
+        yamldoc_map_at(doc, v, i, &k, &e);
         if (!k || !e || k->type != YAML_SCALAR_NODE || e->type != YAML_SCALAR_NODE) {
-            buf_printf(err, "line %u: %s: expected a mapping of strings", recv_line(k ? k : v), key);
+            buf_printf(err, "line %u: %s: expected a mapping of strings", yamldoc_line(k ? k : v), key);
             return -1;
         }
         const char *name = recv_scalar(k, a);
-        for (size_t i = 0; i < out->n; i++) {
-            if (strcmp(out->k[i], name) == 0) {
-                buf_printf(err, "line %u: %s: duplicate key \"%s\"", recv_line(k), key, name);
-                return -1;
-            }
+        /* every earlier key is a scalar (else we returned): a first match
+         * before i is a repeat */
+        if ((size_t)yamldoc_map_find(doc, v, 0, name) < i) {
+            buf_printf(err, "line %u: %s: duplicate key \"%s\"", yamldoc_line(k), key, name);
+            return -1;
         }
         out->k[out->n] = name;
         out->v[out->n] = recv_scalar(e, a);
@@ -183,18 +167,18 @@ static int recv_map(yaml_document_t *doc, yaml_node_t *v, const char *key, arena
     return 0;
 }
 
-static int recv_tls(yaml_document_t *doc, yaml_node_t *v, const char *key, arena_t *a, alerts_recv_tls_t *out,
+static int recv_tls(yaml_document_t *doc, const yaml_node_t *v, const char *key, arena_t *a, alerts_recv_tls_t *out,
                     buf_t *err)
 {
     if (v->type != YAML_MAPPING_NODE) {
-        buf_printf(err, "line %u: %s: expected a mapping", recv_line(v), key);
+        buf_printf(err, "line %u: %s: expected a mapping", yamldoc_line(v), key);
         return -1;
     }
-    for (yaml_node_pair_t *p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top; p++) {
-        yaml_node_t *k = yaml_document_get_node(doc, p->key);
-        yaml_node_t *e = yaml_document_get_node(doc, p->value);
+    for (size_t i = 0; i < yamldoc_map_len(v); i++) {
+        const yaml_node_t *k = NULL, *e = NULL;
+        yamldoc_map_at(doc, v, i, &k, &e);
         if (!k || !e || k->type != YAML_SCALAR_NODE) {
-            buf_printf(err, "line %u: %s: expected a mapping", recv_line(v), key);
+            buf_printf(err, "line %u: %s: expected a mapping", yamldoc_line(v), key);
             return -1;
         }
         const char *name = (const char *)k->data.scalar.value;
@@ -203,9 +187,9 @@ static int recv_tls(yaml_document_t *doc, yaml_node_t *v, const char *key, arena
                 return -1;
             }
         } else if (strcmp(name, "ca_file") == 0 && e->type == YAML_SCALAR_NODE) {
-            out->ca_file = recv_is_null(e) ? NULL : recv_scalar(e, a);
+            out->ca_file = yamldoc_plain_null(e) ? NULL : recv_scalar(e, a);
         } else {
-            buf_printf(err, "line %u: %s.%s: unknown field", recv_line(k), key, name);
+            buf_printf(err, "line %u: %s.%s: unknown field", yamldoc_line(k), key, name);
             return -1;
         }
     }
@@ -250,7 +234,7 @@ static int recv_defaults(const alerts_recv_field_t *f, void *cfg)
 }
 
 /* Store the (non-null) value v of field fd into cfg. 0 or -1 (err). */
-static int recv_set_field(yaml_document_t *doc, const alerts_recv_field_t *fd, const char *key, yaml_node_t *v,
+static int recv_set_field(yaml_document_t *doc, const alerts_recv_field_t *fd, const char *key, const yaml_node_t *v,
                           arena_t *a, void *cfg, buf_t *err)
 {
     char *dst = (char *)cfg + fd->offset;
@@ -259,7 +243,7 @@ static int recv_set_field(yaml_document_t *doc, const alerts_recv_field_t *fd, c
     case ALERTS_RECV_F_SECRET:
     case ALERTS_RECV_F_SECRET_FILE:
         if (v->type != YAML_SCALAR_NODE) {
-            buf_printf(err, "line %u: %s: expected a string", recv_line(v), key);
+            buf_printf(err, "line %u: %s: expected a string", yamldoc_line(v), key);
             return -1;
         }
         if (fd->type == ALERTS_RECV_F_STRING) {
@@ -306,36 +290,36 @@ int alerts_recv_parse_fields(yaml_document_t *doc, yaml_node_t *node, const aler
                              void *cfg, buf_t *err)
 {
     if (node->type != YAML_MAPPING_NODE) {
-        buf_printf(err, "line %u: expected a mapping", recv_line(node));
+        buf_printf(err, "line %u: expected a mapping", yamldoc_line(node));
         return -1;
     }
     if (recv_defaults(f, cfg) != 0) {
-        buf_printf(err, "line %u: bad default in the receiver's field table", recv_line(node));
+        buf_printf(err, "line %u: bad default in the receiver's field table", yamldoc_line(node));
         return -1;
     }
     uint64_t seen = 0;
-    for (yaml_node_pair_t *p = node->data.mapping.pairs.start; p < node->data.mapping.pairs.top; p++) {
-        yaml_node_t *k = yaml_document_get_node(doc, p->key);
-        yaml_node_t *v = yaml_document_get_node(doc, p->value);
+    for (size_t i = 0; i < yamldoc_map_len(node); i++) {
+        const yaml_node_t *k = NULL, *v = NULL;
+        yamldoc_map_at(doc, node, i, &k, &v);
         if (!k || !v || k->type != YAML_SCALAR_NODE) {
-            buf_printf(err, "line %u: expected a string key", recv_line(k ? k : node));
+            buf_printf(err, "line %u: expected a string key", yamldoc_line(k ? k : node));
             return -1;
         }
         const char *key = (const char *)k->data.scalar.value;
         size_t idx = 0;
         const alerts_recv_field_t *fd = recv_find(f, key, k->data.scalar.length, &idx);
         if (!fd) {
-            buf_printf(err, "line %u: %s: unknown field", recv_line(k), key);
+            buf_printf(err, "line %u: %s: unknown field", yamldoc_line(k), key);
             return -1;
         }
         uint64_t bit = idx < 64 ? (uint64_t)1 << idx : 0;
         if (seen & bit) {
-            buf_printf(err, "line %u: %s: duplicate key", recv_line(k), key);
+            buf_printf(err, "line %u: %s: duplicate key", yamldoc_line(k), key);
             return -1;
         }
         seen |= bit;
         /* as Go's yaml: null leaves the default */
-        if (!recv_is_null(v) && recv_set_field(doc, fd, key, v, a, cfg, err) != 0) {
+        if (!yamldoc_plain_null(v) && recv_set_field(doc, fd, key, v, a, cfg, err) != 0) {
             return -1;
         }
     }
@@ -383,6 +367,7 @@ static int recv_read_file(const char *path, buf_t *out)
                      out->data[e - 1] == '\r')) {
         e--;
     }
+    buf_reserve(out, 1); /* an empty file leaves data NULL */
     memmove(out->data + start, out->data + b, e - b);
     out->len = start + (e - b);
     out->data[out->len] = '\0';
@@ -397,10 +382,16 @@ static bool recv_var_char(char c, bool first)
 int alerts_recv_secret_get(const alerts_recv_secret_t *s, const char *key, buf_t *out, alerts_send_result_t *res)
 {
     if (s->file) {
+        size_t start = out->len;
         int rc = recv_read_file(s->file, out);
         if (rc != 0) {
             alerts_recv_result(res, ALERTS_SEND_RETRY, 0, -1, "%s_file: cannot read %s: %s", key, s->file,
                                strerror(-rc));
+            return -1;
+        }
+        if (out->len == start) {
+            /* Being rewritten (a rotation truncates first) or not mounted yet. */
+            alerts_recv_result(res, ALERTS_SEND_RETRY, 0, -1, "%s_file: %s is empty", key, s->file);
             return -1;
         }
         return 0;

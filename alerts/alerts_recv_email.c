@@ -9,9 +9,11 @@
  * "localhost", the URL path is curl's EHLO argument). AUTH runs when a
  * username is set and the server advertises AUTH (curl picks the
  * mechanism; auth_identity is the PLAIN authorisation id; auth_secret
- * without a password means CRAM-MD5). One MAIL FROM
- * (the address in `from`), one RCPT TO per address in `to` (comma list,
- * "Name <a@b>" or bare).
+ * without a password means CRAM-MD5). One MAIL FROM (the address in
+ * `from`), one RCPT TO per address in `to` (comma list, "Name <a@b>" or
+ * bare). Each address (label values may reach it) must be local@domain
+ * without control bytes, DEL, space, '<' or '>', else the send FAILs
+ * naming the field, never quoting the value: no SMTP command injection.
  *
  * Message (RFC 5322, CRLF lines; curl dot-stuffs): the `headers` map
  * (templates), then From, To, Subject unless given there, Date,
@@ -19,9 +21,8 @@
  * encoded words; body multipart/alternative with the text part then the
  * html part (each quoted-printable, present when non-empty).
  *
- * Outcome: an SMTP 5xx reply FAIL, 4xx RETRY (res->http_code holds the
- * SMTP code); login refused or STARTTLS missing FAIL; connection errors
- * and timeouts RETRY.
+ * Outcome: SMTP 5xx FAIL, 4xx RETRY (http_code holds the SMTP code);
+ * login refused or no STARTTLS FAIL; connection errors, timeouts RETRY.
  */
 #include <curl/curl.h>
 #include <stdio.h>
@@ -410,30 +411,63 @@ static void email_result(CURLcode rc, long code, const char *errbuf, alerts_send
     }
 }
 
-/* RCPT TO list of the addresses in to (comma-separated); NULL when none
- * or on OOM. */
-static struct curl_slist *email_rcpts(const buf_t *to)
+/* Whether a[0..n) is an address that may go into MAIL FROM:<...> or RCPT
+ * TO:<...>: local@domain with both parts non-empty, no byte below 0x20,
+ * no DEL, space, '<' or '>' (so a rendered value cannot close the angle
+ * brackets or end the SMTP command line). Deliberately simpler than
+ * RFC 5321's grammar: it only has to keep the command a single command. */
+static bool email_addr_ok(const uint8_t *a, size_t n)
 {
-    struct curl_slist *rcpt = NULL;
+    size_t at = n;
+    for (size_t i = 0; i < n; i++) {
+        if (a[i] < 0x21 || a[i] == 0x7f || a[i] == '<' || a[i] == '>') {
+            return false;
+        }
+        if (a[i] == '@') {
+            at = i;
+        }
+    }
+    return at > 0 && at + 1 < n;
+}
+
+/* The RCPT TO list of the addresses in to (comma-separated) into [out]
+ * *rcpt (NULL when none). 0; -1 with *bad the 1-based position of the
+ * first address email_addr_ok refuses (*rcpt NULL); -2 on OOM. */
+static int email_rcpts(const buf_t *to, struct curl_slist **rcpt, size_t *bad)
+{
+    *rcpt = NULL;
+    *bad = 0;
     buf_t addr = { 0 };
+    int rc = 0;
+    size_t k = 0;
     for (const char *p = to->len ? (const char *)to->data : ""; *p;) {
         const char *comma = strchr(p, ',');
         size_t len = comma ? (size_t)(comma - p) : strlen(p);
         buf_reset(&addr);
         email_addr(p, len, &addr);
         if (addr.len) {
-            struct curl_slist *nl = curl_slist_append(rcpt, (const char *)addr.data);
-            if (!nl) {
-                curl_slist_free_all(rcpt);
-                rcpt = NULL;
-                break;
+            k++;
+            if (!email_addr_ok(addr.data, addr.len)) {
+                *bad = k;
+                rc = -1;
+                goto fail;
             }
-            rcpt = nl;
+            struct curl_slist *nl = curl_slist_append(*rcpt, (const char *)addr.data);
+            if (!nl) {
+                rc = -2;
+                goto fail;
+            }
+            *rcpt = nl;
         }
         p += len + (comma ? 1 : 0);
     }
     buf_fini(&addr);
-    return rcpt;
+    return 0;
+fail:
+    curl_slist_free_all(*rcpt);
+    *rcpt = NULL;
+    buf_fini(&addr);
+    return rc;
 }
 
 /* One SMTP transaction of message m; fills res. */
@@ -514,7 +548,26 @@ void alerts_recv_email_send(const void *cfg, void *st, const alerts_recv_env_t *
         goto out;
     }
     email_addr(m.from.len ? (const char *)m.from.data : "", m.from.len, &mailfrom);
-    rcpt = email_rcpts(&m.to);
+    size_t bad = 0;
+    int rrc = email_rcpts(&m.to, &rcpt, &bad);
+    if (rrc == -2) {
+        alerts_recv_result(res, ALERTS_SEND_RETRY, 0, -1, "email: out of memory");
+        goto out;
+    }
+    /* The rendered values may come from labels: never quote them. */
+    if (mailfrom.len && !email_addr_ok(mailfrom.data, mailfrom.len)) {
+        alerts_recv_result(res, ALERTS_SEND_FAIL, 0, -1, "%s",
+                           "email: from: the rendered address is not local@domain or holds a control byte, space, "
+                           "'<' or '>'");
+        goto out;
+    }
+    if (rrc == -1) {
+        alerts_recv_result(res, ALERTS_SEND_FAIL, 0, -1,
+                           "email: to: rendered address %zu is not local@domain or holds a control byte, space, "
+                           "'<' or '>'",
+                           bad);
+        goto out;
+    }
     if (!rcpt || !mailfrom.len) {
         alerts_recv_result(res, ALERTS_SEND_FAIL, 0, -1, "email: %s renders no address", rcpt ? "from" : "to");
         goto out;

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * alerts_recv_github: one GitHub issue per aggregation group
- * (github_configs, ours).
+ * alerts_recv_github: one GitHub issue per aggregation group (ours).
  *
  * env->kv maps the group id (alerts_recv_group_id) to "creating <ms>",
  * "open <n>", "resolving <n>" (resolve comment posted, close not yet) or
@@ -13,17 +12,20 @@
  *   resolved: open -> comment, PATCH closed;  resolving -> PATCH closed
  * Never created twice: "creating <ms>" is stored before the POST, and the
  * body ends with <!-- pharos:group=<id> --> <!-- pharos:created=<ms> -->.
- * A send that finds "creating" (timeout or crash after the POST, a failed
- * kv put) lists the issues updated since ms - 10 min (state=all, newest
- * first, one page of 100) and adopts the one with both markers; only if
- * none has them is the issue created.
+ * A send that finds "creating" lists the issues updated since ms - 10 min
+ * (state=all, one page of 100, up to 16 MiB) and adopts the one with both
+ * markers; only if none has them is the issue created. A mapped issue
+ * lost (404/410 on its comment or PATCH: deleted, transferred, issues
+ * off; 403 naming a lock) is forgotten and a firing group opens a new one
+ * (a locked one is closed first: never two open); resolved, it is done.
  *
- * Rate limits: 403/429 with Retry-After -> RETRY after it; with
- * x-ratelimit-remaining 0 -> RETRY until x-ratelimit-reset, and no request
- * goes out before it; a 403/429 naming a secondary rate limit -> RETRY
+ * Rate limits: 403/429 with Retry-After (<= 1 h) -> RETRY after it; with
+ * x-ratelimit-remaining 0 -> RETRY until x-ratelimit-reset (at most 1 h),
+ * no request before; a 403/429 naming a secondary rate limit -> RETRY
  * after 60 s. Other 4xx FAIL; 5xx and connection errors RETRY.
  */
 #define _GNU_SOURCE /* strcasestr */
+#include <assert.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,12 +34,15 @@
 
 #include "alerts/alerts_int.h"
 #include "common/json_out.h"
+#include "common/log.h"
 #include "common/mem.h"
 
 #define GH_TITLE_MAX 256
 #define GH_BODY_MAX 60000
 #define GH_SEARCH_SLACK_MS (10 * 60 * 1000)
 #define GH_SECONDARY_WAIT_MS 60000
+#define GH_RESET_WAIT_MAX_MS (3600 * 1000)
+#define GH_LIST_MAX_BODY ((size_t)16 << 20) /* 100 issues of up to 65536 chars, JSON-escaped */
 
 /* The group's labels, without the status (the title outlives it). */
 #define GH_DEFAULT_TITLE                                                                                               \
@@ -147,6 +152,7 @@ void *alerts_recv_github_state_create(const void *cfg)
         alerts_recv_github_state_destroy(s);
         return NULL;
     }
+    httpc_set_max_body(s->http, HTTPC_MAX_BODY_SENDER);
     return s;
 }
 
@@ -172,6 +178,12 @@ typedef enum gh_phase {
 
 static const char *const gh_phase_names[] = { "", "creating", "open", "resolving", "closed" };
 
+typedef enum gh_lost {
+    GH_LOST_NO,
+    GH_LOST_GONE,   /* 404 or 410: deleted, transferred, issues disabled */
+    GH_LOST_LOCKED, /* 403 naming a lock: no comment will ever go in */
+} gh_lost_t;
+
 typedef struct gh_send {
     const gh_cfg_t *c;
     gh_state_t *s;
@@ -182,7 +194,8 @@ typedef struct gh_send {
     buf_t auth; /* "Authorization: Bearer ..." */
     buf_t base; /* api_url/repos/owner/repo */
     gh_phase_t phase;
-    int64_t num; /* issue number, or the creating marker's ms */
+    int64_t num;    /* issue number, or the creating marker's ms */
+    gh_lost_t lost; /* what the last answer says of the issue it named */
 } gh_send_t;
 
 static void gh_parse_mapping(const char *v, gh_phase_t *phase, int64_t *num)
@@ -217,16 +230,39 @@ static int gh_put(gh_send_t *g, gh_phase_t phase, int64_t num, const char *done)
     return 0;
 }
 
-/* Classify one answer into g->res (OK leaves res OK); 0 on 2xx, else -1. */
+/* The wait until x-ratelimit-reset (epoch seconds) from now, in
+ * [0, GH_RESET_WAIT_MAX_MS]; -1 when reset is not a number. No overflow
+ * whatever the header holds. */
+static int64_t gh_reset_wait(const char *reset, int64_t now)
+{
+    char *end = NULL;
+    long long secs = strtoll(reset, &end, 10); /* saturates at LLONG_MIN/MAX */
+    if (end == reset || *end != '\0') {
+        return -1;
+    }
+    int64_t now_s = now / 1000;
+    if (secs <= now_s) {
+        return 0;
+    }
+    if (secs - now_s > GH_RESET_WAIT_MAX_MS / 1000) {
+        return GH_RESET_WAIT_MAX_MS;
+    }
+    int64_t wait = (int64_t)secs * 1000 - now;
+    return wait < 0 ? 0 : wait;
+}
+
+/* Classify one answer into g->res (OK leaves res OK) and g->lost; 0 on
+ * 2xx, else -1. */
 static int gh_check(gh_send_t *g, const httpc_result_t *hr, const char *what)
 {
     char rem[32], reset[32];
     int64_t now = clock_now_ms(&g->env->clock);
+    g->lost = GH_LOST_NO;
     if (httpc_last_header(g->s->http, "x-ratelimit-remaining", rem, sizeof(rem)) && strcmp(rem, "0") == 0 &&
         httpc_last_header(g->s->http, "x-ratelimit-reset", reset, sizeof(reset))) {
-        int64_t at = strtoll(reset, NULL, 10) * 1000;
-        if (at > now) {
-            g->s->blocked_until_ms = at;
+        int64_t wait = gh_reset_wait(reset, now);
+        if (wait > 0) {
+            g->s->blocked_until_ms = now + wait; /* now is a clock reading: + 1 h fits */
         }
     }
     if (hr->status == HTTPC_OK) {
@@ -246,7 +282,12 @@ static int gh_check(gh_send_t *g, const httpc_result_t *hr, const char *what)
         if (wait >= 0) {
             g->res->status = ALERTS_SEND_RETRY;
             g->res->retry_after_ms = wait;
+        } else if (hr->http_code == 403 && strcasestr(hr->error, "locked")) {
+            g->lost = GH_LOST_LOCKED;
         }
+    }
+    if (hr->http_code == 404 || hr->http_code == 410) {
+        g->lost = GH_LOST_GONE;
     }
     return -1;
 }
@@ -265,8 +306,10 @@ static void gh_headers(gh_send_t *g, const char *hdrs[6])
 static int gh_call(gh_send_t *g, const char *method, const char *url, const buf_t *body, buf_t *resp, const char *what)
 {
     int64_t now = clock_now_ms(&g->env->clock);
+    g->lost = GH_LOST_NO;
     if (g->s->blocked_until_ms > now) {
-        alerts_recv_result(g->res, ALERTS_SEND_RETRY, 0, g->s->blocked_until_ms - now,
+        int64_t wait = g->s->blocked_until_ms - now;
+        alerts_recv_result(g->res, ALERTS_SEND_RETRY, 0, wait < GH_RESET_WAIT_MAX_MS ? wait : GH_RESET_WAIT_MAX_MS,
                            "github: rate limit exhausted until x-ratelimit-reset");
         return -1;
     }
@@ -334,7 +377,10 @@ static int gh_find(gh_send_t *g)
     buf_t url = { 0 }, resp = { 0 };
     buf_printf(&url, "%s/issues?state=all&sort=created&direction=desc&per_page=100&since=%s",
                (const char *)g->base.data, since);
+    size_t max_body = httpc_max_body(g->s->http);
+    httpc_set_max_body(g->s->http, GH_LIST_MAX_BODY);
     int rc = gh_call(g, "GET", (const char *)url.data, NULL, &resp, "github: list issues");
+    httpc_set_max_body(g->s->http, max_body);
     buf_fini(&url);
     if (rc != 0) {
         buf_fini(&resp);
@@ -429,6 +475,31 @@ out:
     return rc;
 }
 
+/* The mapped issue answered g->lost: forget it (a locked one is closed
+ * first, best effort: a group never keeps two open issues). 0, or -1
+ * with res RETRY when the mapping could not be dropped. */
+static int gh_forget(gh_send_t *g)
+{
+    assert(g->lost != GH_LOST_NO);
+    log_warn("github: issue #%lld of %s/%s is %s (%s); group %s forgets it%s", (long long)g->num, g->c->owner,
+             g->c->repo, g->lost == GH_LOST_GONE ? "gone" : "locked", g->res->msg, g->gid,
+             g->n->nfiring > 0 ? " and opens a new issue" : "");
+    if (g->lost == GH_LOST_LOCKED && g->phase != GH_CLOSED) {
+        alerts_send_result_t keep = *g->res;
+        (void)gh_set_state(g, false);
+        *g->res = keep;
+    }
+    return gh_put(g, GH_NONE, 0, "issue lost");
+}
+
+/* Firing, with an open issue mapped: comment, or replace a lost issue. */
+static void gh_fire_open(gh_send_t *g)
+{
+    if (gh_comment(g) != 0 && g->lost != GH_LOST_NO && gh_forget(g) == 0) {
+        (void)gh_create(g);
+    }
+}
+
 static void gh_run(gh_send_t *g)
 {
     bool firing = g->n->nfiring > 0;
@@ -454,32 +525,53 @@ static void gh_run(gh_send_t *g)
                 (void)gh_create(g);
                 return;
             }
-            if (gh_set_state(g, true) != 0 || gh_put(g, GH_OPEN, g->num, done) != 0) {
+            if (gh_set_state(g, true) != 0) {
+                if (g->lost != GH_LOST_NO && gh_forget(g) == 0) {
+                    (void)gh_create(g);
+                }
                 return;
             }
-            (void)gh_comment(g);
+            if (gh_put(g, GH_OPEN, g->num, done) != 0) {
+                return;
+            }
+            gh_fire_open(g);
             return;
         case GH_RESOLVING:
             /* resolve comment posted, close not: the issue is still open */
             if (gh_put(g, GH_OPEN, g->num, "nothing done") != 0) {
                 return;
             }
-            (void)gh_comment(g);
+            gh_fire_open(g);
             return;
         case GH_OPEN:
-            (void)gh_comment(g);
+            gh_fire_open(g);
             return;
         }
         return;
     }
     switch (g->phase) {
     case GH_OPEN:
-        if (gh_comment(g) != 0 || gh_put(g, GH_RESOLVING, g->num, done) != 0) {
+        if (gh_comment(g) != 0) {
+            if (g->lost == GH_LOST_GONE) {
+                if (gh_forget(g) == 0) {
+                    alerts_recv_result(g->res, ALERTS_SEND_OK, 0, -1, "%s", "");
+                }
+                return;
+            }
+            if (g->lost != GH_LOST_LOCKED) {
+                return;
+            }
+            /* locked: no resolve comment can go in; close it all the same */
+        }
+        if (gh_put(g, GH_RESOLVING, g->num, done) != 0) {
             return;
         }
         /* fall through */
     case GH_RESOLVING:
         if (gh_set_state(g, false) != 0) {
+            if (g->lost == GH_LOST_GONE && gh_forget(g) == 0) {
+                alerts_recv_result(g->res, ALERTS_SEND_OK, 0, -1, "%s", "");
+            }
             return;
         }
         (void)gh_put(g, GH_CLOSED, g->num, done);

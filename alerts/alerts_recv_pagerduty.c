@@ -10,13 +10,16 @@
  * dedup_key is the group's stable id: the hex of the 128-bit XXH3 of its
  * group key (32 chars; alerts_recv_group_id), so a trigger, its repeats
  * and its resolve land on one PagerDuty alert across restarts
- * (Alertmanager uses sha256 hex of the same key: different text, same
- * property).
+ * (Alertmanager: sha256 hex of the same key; same property).
  *
  * severity is a template (e.g. '{{ .CommonLabels.severity }}'); its
  * output is lower-cased and, when not one of critical, error, warning,
  * info (an absent label renders ""), replaced by "error" so the event is
  * still accepted. source defaults to client, as in Alertmanager.
+ *
+ * PagerDuty refuses events over 512 KB (400: the page would be lost):
+ * an event over PD_EVENT_MAX is rebuilt with custom_details replaced by
+ * {"error": ...} and a warning logged, as Alertmanager does.
  *
  * Answers: 202 (any 2xx) OK; 429 and 5xx RETRY (Retry-After honoured);
  * other 4xx FAIL with PagerDuty's answer in msg.
@@ -26,9 +29,14 @@
 
 #include "alerts/alerts_int.h"
 #include "common/json_out.h"
+#include "common/log.h"
 #include "common/mem.h"
 
 #define PD_SUMMARY_MAX 1024
+/* Alertmanager's maxEventSize: "512 KB" read as 512000, under 512 KiB too. */
+#define PD_EVENT_MAX 512000
+#define PD_DETAILS_REMOVED                                                                                             \
+    "Custom details have been removed because the original event exceeds the maximum size of 512KB"
 
 typedef struct pd_cfg {
     const char *url;
@@ -136,6 +144,7 @@ void *alerts_recv_pagerduty_state_create(const void *cfg)
         alerts_recv_pagerduty_state_destroy(s);
         return NULL;
     }
+    httpc_set_max_body(s->http, HTTPC_MAX_BODY_SENDER);
     return s;
 }
 
@@ -198,7 +207,9 @@ static void pd_severity(const buf_t *in, buf_t *out)
     buf_puts(out, "error");
 }
 
-static int pd_payload(const pd_cfg_t *c, const alerts_notification_t *n, const buf_t *key, buf_t *b,
+/* The event for n into b; with_details false puts PD_DETAILS_REMOVED in
+ * custom_details instead of the rendered details. 0, or -1 (res set). */
+static int pd_payload(const pd_cfg_t *c, const alerts_notification_t *n, const buf_t *key, bool with_details, buf_t *b,
                       alerts_send_result_t *res)
 {
     char gid[33];
@@ -243,7 +254,10 @@ static int pd_payload(const pd_cfg_t *c, const alerts_notification_t *n, const b
         goto out;
     }
     buf_puts(b, "\"custom_details\":{");
-    for (size_t i = 0; i < c->details.n; i++) {
+    if (!with_details) {
+        buf_puts(b, "\"error\":\"" PD_DETAILS_REMOVED "\",");
+    }
+    for (size_t i = 0; with_details && i < c->details.n; i++) {
         char name[96];
         snprintf(name, sizeof(name), "pagerduty.details.%s", c->details.k[i]);
         if (pd_field(b, c->details.k[i], name, c->details.v[i], false, n, res) != 0) {
@@ -275,8 +289,18 @@ void alerts_recv_pagerduty_send(const void *cfg, void *st, const alerts_recv_env
         return;
     }
     if (alerts_recv_secret_get(&c->routing_key, "routing_key", &key, res) != 0 ||
-        pd_payload(c, n, &key, &body, res) != 0) {
+        pd_payload(c, n, &key, true, &body, res) != 0) {
         goto out;
+    }
+    if (body.len > PD_EVENT_MAX) {
+        size_t full = body.len;
+        buf_reset(&body);
+        if (pd_payload(c, n, &key, false, &body, res) != 0) {
+            goto out;
+        }
+        log_warn("pagerduty: receiver %s: event of %zu bytes (%zu alerts) over the %d-byte limit; custom_details "
+                 "removed (%zu bytes sent)",
+                 n->receiver ? n->receiver : "", full, n->nalerts, PD_EVENT_MAX, body.len);
     }
     httpc_set_timeout(s->http, env->timeout_ms);
     static const char *const hdrs[] = { "Content-Type: application/json", "User-Agent: Pharos", NULL };

@@ -13,7 +13,8 @@
  * keeps the earliest time the next message may go (per integration, i.e.
  * per configured webhook); send waits for it when the wait fits in the
  * timeout, else answers RETRY with that wait. A 429 answer's Retry-After
- * (seconds) moves that time and is returned as retry_after_ms; unlike
+ * (seconds, at most 1 h: httpc clamps it; times add saturating) moves
+ * that time and is returned as retry_after_ms; unlike
  * Alertmanager (which never retries Slack), 429 and 5xx are RETRY. Other
  * 4xx are FAIL with Slack's answer ("channel_not_found") in msg.
  */
@@ -26,6 +27,12 @@
 #define SLACK_MIN_INTERVAL_MS 1000
 #define SLACK_SECTION_MAX 3000
 #define SLACK_BLOCKS_MAX 50
+
+/* a + b for b >= 0, saturating at INT64_MAX. */
+static int64_t slack_add_sat(int64_t a, int64_t b)
+{
+    return b > 0 && a > INT64_MAX - b ? INT64_MAX : a + b;
+}
 
 typedef struct slack_cfg {
     alerts_recv_secret_t api_url;
@@ -89,6 +96,7 @@ void *alerts_recv_slack_state_create(const void *cfg)
         alerts_recv_slack_state_destroy(s);
         return NULL;
     }
+    httpc_set_max_body(s->http, HTTPC_MAX_BODY_SENDER);
     return s;
 }
 
@@ -216,10 +224,10 @@ void alerts_recv_slack_send(const void *cfg, void *st, const alerts_recv_env_t *
     static const char *const hdrs[] = { "Content-Type: application/json", "User-Agent: Pharos", NULL };
     httpc_result_t hr;
     httpc_post(s->http, (const char *)url.data, hdrs, body.data, body.len, &resp, &hr);
-    s->next_ms = now + SLACK_MIN_INTERVAL_MS;
+    s->next_ms = slack_add_sat(now, SLACK_MIN_INTERVAL_MS);
     if (hr.http_code == 429) {
         int64_t ra = hr.retry_after_ms >= 0 ? hr.retry_after_ms : SLACK_MIN_INTERVAL_MS;
-        s->next_ms = now + ra;
+        s->next_ms = slack_add_sat(now, ra);
         alerts_recv_result(res, ALERTS_SEND_RETRY, 429, ra, "slack: HTTP 429: %s", hr.error);
         goto out;
     }

@@ -30,14 +30,14 @@
 #include "alerts/alerts.h"
 #include "alerts/alerts_int.h"
 #include "common/mem.h"
+#include "common/yamldoc.h"
 #include "query/promql.h"
 
 typedef struct rp {
     arena_t *a;
     yaml_document_t *doc;
-    buf_t terr; /* "line N: …" lines of the current decode, joined by "\n  " */
-    size_t nterr;
-    char *abort; /* a failed custom unmarshaler (durations): the decode stops */
+    yamldoc_goerrs_t terr; /* "line N: …" lines of the current decode */
+    char *abort;           /* a failed custom unmarshaler (durations): the decode stops */
     alerts_rules_error_t *errs;
     size_t nerrs, cap;
 } rp_t;
@@ -64,18 +64,24 @@ static char *rp_fmt(arena_t *a, const char *fmt, ...)
     return s;
 }
 
+void alerts_rules_err_push(arena_t *a, alerts_rules_error_t **errs, size_t *n, size_t *cap, unsigned line, unsigned col,
+                           const char *text)
+{
+    if (*n == *cap) {
+        size_t ncap = *cap ? *cap * 2 : 8;
+        alerts_rules_error_t *v = arena_alloc(a, ncap * sizeof(*v));
+        if (*n) {
+            memcpy(v, *errs, *n * sizeof(*v));
+        }
+        *errs = v;
+        *cap = ncap;
+    }
+    (*errs)[(*n)++] = (alerts_rules_error_t){ .line = line, .col = col, .text = text };
+}
+
 static void rp_push(rp_t *p, unsigned line, unsigned col, const char *text)
 {
-    if (p->nerrs == p->cap) {
-        size_t cap = p->cap ? p->cap * 2 : 8;
-        alerts_rules_error_t *v = arena_alloc(p->a, cap * sizeof(*v));
-        if (p->nerrs) {
-            memcpy(v, p->errs, p->nerrs * sizeof(*v));
-        }
-        p->errs = v;
-        p->cap = cap;
-    }
-    p->errs[p->nerrs++] = (alerts_rules_error_t){ .line = line, .col = col, .text = text };
+    alerts_rules_err_push(p->a, &p->errs, &p->nerrs, &p->cap, line, col, text);
 }
 
 /* Go's strconv.Quote (%q), treating every valid multi-byte UTF-8
@@ -265,16 +271,6 @@ bad:
 
 /* ---- yaml.v3 decoding ---- */
 
-static yaml_node_t *rp_node(rp_t *p, int id)
-{
-    return yaml_document_get_node(p->doc, id);
-}
-
-static const char *sval(const yaml_node_t *n)
-{
-    return (const char *)n->data.scalar.value;
-}
-
 static bool all_digits(const char *s, const char *set)
 {
     if (*s == 0) {
@@ -355,14 +351,14 @@ static const char *rp_tag(const yaml_node_t *n)
     if (n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE) {
         return "!!str";
     }
-    const char *s = sval(n);
-    if (*s == 0 || strcmp(s, "~") == 0 || strcmp(s, "null") == 0 || strcmp(s, "Null") == 0 || strcmp(s, "NULL") == 0) {
+    if (yamldoc_plain_null(n)) {
         return "!!null";
     }
-    if (strcmp(s, "true") == 0 || strcmp(s, "True") == 0 || strcmp(s, "TRUE") == 0 || strcmp(s, "false") == 0 ||
-        strcmp(s, "False") == 0 || strcmp(s, "FALSE") == 0) {
+    bool b = false;
+    if (yamldoc_plain_bool(n, &b)) {
         return "!!bool";
     }
+    const char *s = yamldoc_str(n);
     const char *d = s + (*s == '+' || *s == '-');
     if (all_digits(d, "0123456789") ||
         (d[0] == '0' && (d[1] == 'x' || d[1] == 'X') && all_digits(d + 2, "0123456789abcdefABCDEF")) ||
@@ -381,34 +377,10 @@ static bool rp_null(const yaml_node_t *n)
     return n->type == YAML_SCALAR_NODE && strcmp(rp_tag(n), "!!null") == 0;
 }
 
-static unsigned nline(const yaml_node_t *n)
-{
-    return (unsigned)n->start_mark.line + 1;
-}
-
-static void rp_terr(rp_t *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void rp_terr(rp_t *p, const char *fmt, ...)
-{
-    if (p->nterr++) {
-        buf_puts(&p->terr, "\n  ");
-    }
-    va_list ap;
-    va_start(ap, fmt);
-    buf_vprintf(&p->terr, fmt, ap);
-    va_end(ap);
-}
-
 /* yaml.v3's d.terror: "cannot unmarshal !!str `abcdefg...` into T". */
 static void rp_type_err(rp_t *p, const yaml_node_t *n, const char *into)
 {
-    const char *tag = rp_tag(n);
-    if (n->type != YAML_SCALAR_NODE) {
-        rp_terr(p, "line %u: cannot unmarshal %s into %s", nline(n), tag, into);
-    } else if (n->data.scalar.length > 10) {
-        rp_terr(p, "line %u: cannot unmarshal %s `%.7s...` into %s", nline(n), tag, sval(n), into);
-    } else {
-        rp_terr(p, "line %u: cannot unmarshal %s `%s` into %s", nline(n), tag, sval(n), into);
-    }
+    yamldoc_goerrs_type(&p->terr, n, rp_tag(n), into);
 }
 
 /* yaml.v3's uniqueKeys check, done before a mapping is decoded: false
@@ -416,16 +388,19 @@ static void rp_type_err(rp_t *p, const yaml_node_t *n, const char *into)
 static bool rp_unique_keys(rp_t *p, const yaml_node_t *map)
 {
     bool ok = true;
-    for (yaml_node_pair_t *i = map->data.mapping.pairs.start; i < map->data.mapping.pairs.top; i++) {
-        const yaml_node_t *ki = rp_node(p, i->key);
-        for (yaml_node_pair_t *j = i + 1; j < map->data.mapping.pairs.top; j++) {
-            const yaml_node_t *kj = rp_node(p, j->key);
-            if (ki && kj && ki->type == YAML_SCALAR_NODE && kj->type == YAML_SCALAR_NODE &&
-                strcmp(sval(ki), sval(kj)) == 0) {
-                rp_terr(p, "line %u: mapping key %s already defined at line %u", nline(kj), rp_quote(p->a, sval(kj)),
-                        nline(ki));
-                ok = false;
-            }
+    for (size_t i = 0; i < yamldoc_map_len(map); i++) {
+        const yaml_node_t *ki = NULL, *vi = NULL;
+        yamldoc_map_at(p->doc, map, i, &ki, &vi);
+        if (!ki || ki->type != YAML_SCALAR_NODE) {
+            continue;
+        }
+        for (long j = yamldoc_map_find(p->doc, map, i + 1, yamldoc_str(ki)); j >= 0;
+             j = yamldoc_map_find(p->doc, map, (size_t)j + 1, yamldoc_str(ki))) {
+            const yaml_node_t *kj = NULL, *vj = NULL;
+            yamldoc_map_at(p->doc, map, (size_t)j, &kj, &vj);
+            yamldoc_goerrs_add(&p->terr, "line %u: mapping key %s already defined at line %u", yamldoc_line(kj),
+                               rp_quote(p->a, yamldoc_str(kj)), yamldoc_line(ki));
+            ok = false;
         }
     }
     return ok;
@@ -433,13 +408,13 @@ static bool rp_unique_keys(rp_t *p, const yaml_node_t *map)
 
 static const char *rp_key(const yaml_node_t *k)
 {
-    return k && k->type == YAML_SCALAR_NODE ? sval(k) : "";
+    return k && k->type == YAML_SCALAR_NODE ? yamldoc_str(k) : "";
 }
 
 static void dec_string(rp_t *p, const yaml_node_t *n, const char **dst)
 {
     if (n->type == YAML_SCALAR_NODE) {
-        *dst = rp_null(n) ? "" : arena_strndup(p->a, sval(n), n->data.scalar.length);
+        *dst = rp_null(n) ? "" : arena_strndup(p->a, yamldoc_str(n), n->data.scalar.length);
     } else {
         rp_type_err(p, n, "string");
     }
@@ -449,8 +424,8 @@ static void dec_string(rp_t *p, const yaml_node_t *n, const char **dst)
  * a scalar's text. */
 static void dec_node(rp_t *p, const yaml_node_t *n, const char **dst, alerts_rules_pos_t *pos)
 {
-    *dst = n->type == YAML_SCALAR_NODE ? arena_strndup(p->a, sval(n), n->data.scalar.length) : "";
-    *pos = (alerts_rules_pos_t){ nline(n), (unsigned)n->start_mark.column + 1 };
+    *dst = n->type == YAML_SCALAR_NODE ? arena_strndup(p->a, yamldoc_str(n), n->data.scalar.length) : "";
+    *pos = (alerts_rules_pos_t){ yamldoc_line(n), yamldoc_col(n) };
 }
 
 static void dec_duration(rp_t *p, const yaml_node_t *n, int64_t *ms, bool *set)
@@ -462,7 +437,7 @@ static void dec_duration(rp_t *p, const yaml_node_t *n, int64_t *ms, bool *set)
         rp_type_err(p, n, "string");
         return;
     }
-    const char *why = alerts_rules_parse_duration(sval(n), ms, p->a);
+    const char *why = alerts_rules_parse_duration(yamldoc_str(n), ms, p->a);
     if (why) {
         p->abort = (char *)why;
     } else if (set) {
@@ -479,7 +454,7 @@ static void dec_int(rp_t *p, const yaml_node_t *n, int64_t *dst)
     if (strcmp(tag, "!!int") == 0) {
         char tmp[64];
         size_t k = 0;
-        for (const char *s = sval(n); *s && k < sizeof(tmp) - 1; s++) {
+        for (const char *s = yamldoc_str(n); *s && k < sizeof(tmp) - 1; s++) {
             if (*s != '_') {
                 tmp[k++] = *s;
             }
@@ -494,7 +469,7 @@ static void dec_int(rp_t *p, const yaml_node_t *n, int64_t *dst)
             return;
         }
     } else if (strcmp(tag, "!!float") == 0) {
-        double v = strtod(sval(n), NULL);
+        double v = strtod(yamldoc_str(n), NULL);
         if (v == v && v <= 9.2e18 && v >= -9.2e18) {
             *dst = (int64_t)v;
             return;
@@ -523,11 +498,11 @@ static void dec_strmap(rp_t *p, const yaml_node_t *n, alerts_rules_kv_t **kv, si
     if (!rp_mapping(p, n, "map[string]string")) {
         return;
     }
-    size_t cap = (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start);
+    size_t cap = yamldoc_map_len(n);
     *kv = arena_calloc(p->a, cap ? cap : 1, sizeof(**kv));
-    for (yaml_node_pair_t *pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top && !p->abort; pr++) {
-        const yaml_node_t *k = rp_node(p, pr->key);
-        const yaml_node_t *v = rp_node(p, pr->value);
+    for (size_t i = 0; i < yamldoc_map_len(n) && !p->abort; i++) {
+        const yaml_node_t *k = NULL, *v = NULL;
+        yamldoc_map_at(p->doc, n, i, &k, &v);
         alerts_rules_kv_t *e = &(*kv)[*nkv];
         e->name = "";
         e->value = "";
@@ -543,9 +518,9 @@ static void dec_rule(rp_t *p, const yaml_node_t *n, alerts_rule_t *r)
     if (!rp_mapping(p, n, "rulefmt.RuleNode")) {
         return;
     }
-    for (yaml_node_pair_t *pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top && !p->abort; pr++) {
-        const yaml_node_t *k = rp_node(p, pr->key);
-        const yaml_node_t *v = rp_node(p, pr->value);
+    for (size_t i = 0; i < yamldoc_map_len(n) && !p->abort; i++) {
+        const yaml_node_t *k = NULL, *v = NULL;
+        yamldoc_map_at(p->doc, n, i, &k, &v);
         const char *key = rp_key(k);
         if (strcmp(key, "record") == 0) {
             dec_node(p, v, &r->record, &r->record_pos);
@@ -562,7 +537,7 @@ static void dec_rule(rp_t *p, const yaml_node_t *n, alerts_rule_t *r)
         } else if (strcmp(key, "annotations") == 0) {
             dec_strmap(p, v, &r->annotations, &r->nannotations);
         } else {
-            rp_terr(p, "line %u: field %s not found in type rulefmt.RuleNode", nline(k), key);
+            yamldoc_goerrs_add(&p->terr, "line %u: field %s not found in type rulefmt.RuleNode", yamldoc_line(k), key);
         }
     }
 }
@@ -570,13 +545,13 @@ static void dec_rule(rp_t *p, const yaml_node_t *n, alerts_rule_t *r)
 static void dec_group(rp_t *p, const yaml_node_t *n, alerts_rules_group_t *g)
 {
     g->name = "";
-    g->pos = (alerts_rules_pos_t){ nline(n), (unsigned)n->start_mark.column + 1 };
+    g->pos = (alerts_rules_pos_t){ yamldoc_line(n), yamldoc_col(n) };
     if (!rp_mapping(p, n, "rulefmt.RuleGroup")) {
         return;
     }
-    for (yaml_node_pair_t *pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top && !p->abort; pr++) {
-        const yaml_node_t *k = rp_node(p, pr->key);
-        const yaml_node_t *v = rp_node(p, pr->value);
+    for (size_t i = 0; i < yamldoc_map_len(n) && !p->abort; i++) {
+        const yaml_node_t *k = NULL, *v = NULL;
+        yamldoc_map_at(p->doc, n, i, &k, &v);
         const char *key = rp_key(k);
         if (strcmp(key, "name") == 0) {
             dec_string(p, v, &g->name);
@@ -596,14 +571,13 @@ static void dec_group(rp_t *p, const yaml_node_t *n, alerts_rules_group_t *g)
                 rp_type_err(p, v, "[]rulefmt.RuleNode");
                 continue;
             }
-            size_t cnt = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
+            size_t cnt = yamldoc_seq_len(v);
             g->rules = arena_calloc(p->a, cnt ? cnt : 1, sizeof(*g->rules));
-            for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top && !p->abort;
-                 it++) {
-                dec_rule(p, rp_node(p, *it), &g->rules[g->nrules++]);
+            for (size_t j = 0; j < cnt && !p->abort; j++) {
+                dec_rule(p, yamldoc_seq_at(p->doc, v, j), &g->rules[g->nrules++]);
             }
         } else {
-            rp_terr(p, "line %u: field %s not found in type rulefmt.RuleGroup", nline(k), key);
+            yamldoc_goerrs_add(&p->terr, "line %u: field %s not found in type rulefmt.RuleGroup", yamldoc_line(k), key);
         }
     }
 }
@@ -621,12 +595,13 @@ static void dec_strict(rp_t *p, const yaml_node_t *root, alerts_rules_file_t *f)
     if (!rp_unique_keys(p, root)) {
         return;
     }
-    for (yaml_node_pair_t *pr = root->data.mapping.pairs.start; pr < root->data.mapping.pairs.top && !p->abort; pr++) {
-        const yaml_node_t *k = rp_node(p, pr->key);
-        const yaml_node_t *v = rp_node(p, pr->value);
+    for (size_t i = 0; i < yamldoc_map_len(root) && !p->abort; i++) {
+        const yaml_node_t *k = NULL, *v = NULL;
+        yamldoc_map_at(p->doc, root, i, &k, &v);
         const char *key = rp_key(k);
         if (strcmp(key, "groups") != 0) {
-            rp_terr(p, "line %u: field %s not found in type rulefmt.RuleGroups", nline(k), key);
+            yamldoc_goerrs_add(&p->terr, "line %u: field %s not found in type rulefmt.RuleGroups", yamldoc_line(k),
+                               key);
             continue;
         }
         if (rp_null(v)) {
@@ -636,11 +611,11 @@ static void dec_strict(rp_t *p, const yaml_node_t *root, alerts_rules_file_t *f)
             rp_type_err(p, v, "[]rulefmt.RuleGroup");
             continue;
         }
-        size_t cnt = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
+        size_t cnt = yamldoc_seq_len(v);
         f->groups = arena_calloc(p->a, cnt ? cnt : 1, sizeof(*f->groups));
         f->ngroups = 0;
-        for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top && !p->abort; it++) {
-            dec_group(p, rp_node(p, *it), &f->groups[f->ngroups++]);
+        for (size_t j = 0; j < cnt && !p->abort; j++) {
+            dec_group(p, yamldoc_seq_at(p->doc, v, j), &f->groups[f->ngroups++]);
         }
     }
 }
@@ -658,9 +633,10 @@ static void dec_loose(rp_t *p, const yaml_node_t *root)
     if (!rp_unique_keys(p, root)) {
         return;
     }
-    for (yaml_node_pair_t *pr = root->data.mapping.pairs.start; pr < root->data.mapping.pairs.top; pr++) {
-        const yaml_node_t *v = rp_node(p, pr->value);
-        if (strcmp(rp_key(rp_node(p, pr->key)), "groups") == 0 && !rp_null(v) && v->type != YAML_SEQUENCE_NODE) {
+    for (size_t i = 0; i < yamldoc_map_len(root); i++) {
+        const yaml_node_t *k = NULL, *v = NULL;
+        yamldoc_map_at(p->doc, root, i, &k, &v);
+        if (strcmp(rp_key(k), "groups") == 0 && !rp_null(v) && v->type != YAML_SEQUENCE_NODE) {
             rp_type_err(p, v, "[]yaml.Node");
         }
     }
@@ -671,20 +647,20 @@ static void dec_finish(rp_t *p)
 {
     if (p->abort) {
         rp_push(p, 0, 0, p->abort);
-    } else if (p->nterr) {
-        rp_push(p, 0, 0, rp_fmt(p->a, "yaml: unmarshal errors:\n  %.*s", (int)p->terr.len, (const char *)p->terr.data));
+    } else if (p->terr.n) {
+        rp_push(p, 0, 0,
+                rp_fmt(p->a, "yaml: unmarshal errors:\n  %.*s", (int)p->terr.b.len, (const char *)p->terr.b.data));
     }
     p->abort = NULL;
-    p->nterr = 0;
-    buf_reset(&p->terr);
+    yamldoc_goerrs_reset(&p->terr);
 }
 
 /* go-yaml's parser.fail(): "yaml: line N: problem", N from the context
  * mark (or the problem mark), 0-based, plus one for scanner errors. */
-static char *syntax_error(arena_t *a, const yaml_parser_t *ps, const char *text, size_t len)
+static char *syntax_error(arena_t *a, const yamldoc_error_t *ye, const char *text, size_t len)
 {
-    if (ps->error == YAML_COMPOSER_ERROR && ps->problem && strstr(ps->problem, "undefined alias")) {
-        size_t i = ps->problem_mark.index;
+    if (ye->type == YAML_COMPOSER_ERROR && ye->problem && strstr(ye->problem, "undefined alias")) {
+        size_t i = ye->problem_mark.index;
         size_t j = i < len && text[i] == '*' ? i + 1 : i;
         size_t e = j;
         while (e < len && !strchr(" \t\r\n,[]{}", text[e])) {
@@ -693,12 +669,12 @@ static char *syntax_error(arena_t *a, const yaml_parser_t *ps, const char *text,
         return rp_fmt(a, "yaml: unknown anchor '%.*s' referenced", (int)(e - j), text + j);
     }
     size_t line = 0;
-    if (ps->context_mark.line != 0) {
-        line = ps->context_mark.line + (ps->error == YAML_SCANNER_ERROR);
-    } else if (ps->problem_mark.line != 0) {
-        line = ps->problem_mark.line + (ps->error == YAML_SCANNER_ERROR);
+    if (ye->context_mark.line != 0) {
+        line = ye->context_mark.line + (ye->type == YAML_SCANNER_ERROR);
+    } else if (ye->problem_mark.line != 0) {
+        line = ye->problem_mark.line + (ye->type == YAML_SCANNER_ERROR);
     }
-    const char *problem = ps->problem ? ps->problem : "unknown problem parsing YAML content";
+    const char *problem = ye->problem ? ye->problem : "unknown problem parsing YAML content";
     if (line) {
         return rp_fmt(a, "yaml: line %zu: %s", line, problem);
     }
@@ -864,25 +840,23 @@ int alerts_rules_parse(const char *text, size_t len, arena_t *a, alerts_rules_fi
     *errs = NULL;
     *nerrs = 0;
     alerts_rules_file_t *f = arena_calloc(a, 1, sizeof(*f));
-    yaml_parser_t ps;
     yaml_document_t doc;
+    yamldoc_error_t ye;
     bool have_doc = false;
-    if (!yaml_parser_initialize(&ps)) {
+    yamldoc_status_t st = yamldoc_load(text, len, &doc, &ye);
+    if (st == YAMLDOC_ENOMEM) {
         rp_push(&p, 0, 0, "yaml: out of memory");
         goto done;
     }
-    yaml_parser_set_input_string(&ps, (const unsigned char *)text, len);
-    if (!yaml_parser_load(&ps, &doc)) {
-        char *msg = syntax_error(a, &ps, text, len);
-        unsigned line = (unsigned)ps.problem_mark.line + 1;
-        unsigned col = (unsigned)ps.problem_mark.column + 1;
+    if (st != YAMLDOC_OK) {
+        char *msg = syntax_error(a, &ye, text, len);
+        unsigned line = (unsigned)ye.problem_mark.line + 1;
+        unsigned col = (unsigned)ye.problem_mark.column + 1;
         rp_push(&p, line, col, msg);
         rp_push(&p, line, col, msg);
-        yaml_parser_delete(&ps);
         goto done;
     }
     have_doc = true;
-    yaml_parser_delete(&ps);
     p.doc = &doc;
     const yaml_node_t *root = yaml_document_get_root_node(&doc);
     dec_strict(&p, root, f);
@@ -899,7 +873,7 @@ done:
     if (have_doc) {
         yaml_document_delete(&doc);
     }
-    buf_fini(&p.terr);
+    yamldoc_goerrs_fini(&p.terr);
     if (p.nerrs) {
         *errs = p.errs;
         *nerrs = p.nerrs;
@@ -911,6 +885,12 @@ done:
 
 int alerts_rules_load(const char *path, arena_t *a, alerts_rules_file_t **out, alerts_rules_error_t **errs,
                       size_t *nerrs)
+{
+    return alerts_rules_load_with(path, a, alerts_rules_parse, out, errs, nerrs);
+}
+
+int alerts_rules_load_with(const char *path, arena_t *a, alerts_rules_parse_fn parse, alerts_rules_file_t **out,
+                           alerts_rules_error_t **errs, size_t *nerrs)
 {
     *out = NULL;
     FILE *fp = fopen(path, "rb");
@@ -928,7 +908,7 @@ int alerts_rules_load(const char *path, arena_t *a, alerts_rules_file_t **out, a
     if (bad) {
         goto fail;
     }
-    int rc = alerts_rules_parse(b.len ? (const char *)b.data : "", b.len, a, out, errs, nerrs);
+    int rc = parse(b.len ? (const char *)b.data : "", b.len, a, out, errs, nerrs);
     buf_fini(&b);
     return rc;
 fail:;

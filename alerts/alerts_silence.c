@@ -14,9 +14,11 @@
  * an expired one. Validation texts are Alertmanager's ("silence invalid:
  * at least one matcher must not match the empty string", ...).
  *
- * The persisted form (silences.json) is a JSON array of the silences with
- * millisecond times; loading skips nothing silently: a malformed element
- * makes the whole file corrupt (the caller sets it aside).
+ * The API takes times as RFC 3339 strings only; the persisted form
+ * (silences.json) is a JSON array of the silences with millisecond
+ * integer times; loading skips nothing silently: a malformed element
+ * makes the whole file corrupt (the caller sets it aside). Any int64 time
+ * is safe: comparisons against now - retention saturate.
  */
 #include <stdio.h>
 #include <string.h>
@@ -182,22 +184,42 @@ static int validate(an_silence_t *sil, buf_t *err)
     return 0;
 }
 
-static bool get_time(json_t *j, const char *key, int64_t *ms)
+/* 1 a time, 0 not a valid time string, -1 not a string (integers are
+ * times only from_state). */
+static int get_time(json_t *j, const char *key, bool from_state, int64_t *ms)
 {
     json_t *v = json_object_get(j, key);
-    if (json_is_integer(v)) {
+    if (from_state && json_is_integer(v)) {
         *ms = json_integer_value(v);
-        return true;
+        return 1;
+    }
+    if (!json_is_string(v)) {
+        return -1;
     }
     int64_t ns;
-    if (!json_is_string(v) || !time_parse_rfc3339_ns(json_string_value(v), json_string_length(v), &ns)) {
-        return false;
+    if (!time_parse_rfc3339_ns(json_string_value(v), json_string_length(v), &ns)) {
+        return 0;
     }
     *ms = ns / 1000000;
-    return true;
+    return 1;
 }
 
-int alerts_silence_from_json(json_t *j, an_silence_t **out, buf_t *err)
+/* encoding/json's name of a JSON value's type. */
+static const char *json_type_word(const json_t *v)
+{
+    if (json_is_number(v)) {
+        return "number";
+    }
+    if (json_is_boolean(v)) {
+        return "bool";
+    }
+    if (json_is_array(v)) {
+        return "array";
+    }
+    return json_is_object(v) ? "object" : "value";
+}
+
+int alerts_silence_from_json(json_t *j, bool from_state, an_silence_t **out, buf_t *err)
 {
     *out = NULL;
     if (!json_is_object(j)) {
@@ -228,11 +250,23 @@ int alerts_silence_from_json(json_t *j, an_silence_t **out, buf_t *err)
     if (id) {
         snprintf(sil->id, sizeof(sil->id), "%s", json_string_value(id));
     }
-    if (!get_time(j, "startsAt", &sil->starts_at_ms) || !get_time(j, "endsAt", &sil->ends_at_ms)) {
-        buf_puts(err, "parsing silence: startsAt and endsAt must be RFC 3339 times");
-        goto fail;
+    static const char *const tkeys[] = { "startsAt", "endsAt" };
+    int64_t *tv[] = { &sil->starts_at_ms, &sil->ends_at_ms };
+    for (size_t i = 0; i < 2; i++) {
+        int rc = get_time(j, tkeys[i], from_state, tv[i]);
+        if (rc < 0 && !from_state && !json_is_null(json_object_get(j, tkeys[i]))) {
+            /* strfmt.DateTime decodes a JSON string; go-swagger answers 400 */
+            buf_printf(err, "json: cannot unmarshal %s into Go value of type string",
+                       json_type_word(json_object_get(j, tkeys[i])));
+            alerts_silence_free(sil);
+            return -5;
+        }
+        if (rc <= 0) {
+            buf_puts(err, "parsing silence: startsAt and endsAt must be RFC 3339 times");
+            goto fail;
+        }
     }
-    get_time(j, "updatedAt", &sil->updated_at_ms);
+    get_time(j, "updatedAt", from_state, &sil->updated_at_ms);
     size_t n = json_array_size(ms);
     sil->sm = mem_calloc(n + 1, sizeof(*sil->sm));
     for (size_t i = 0; i < n; i++) {
@@ -379,11 +413,45 @@ size_t alerts_silence_mutes(an_silences_t *s, const label_t *ls, size_t n, int64
     return k;
 }
 
+int alerts_silence_check_limits(const an_silences_t *s, const an_silence_t *sil, int64_t now_ms, buf_t *err)
+{
+    if (sil->nm > AN_SIL_MAX_MATCHERS) {
+        buf_printf(err, "silence invalid: too many matchers (%zu, at most %d)", sil->nm, AN_SIL_MAX_MATCHERS);
+        return -1;
+    }
+    if (strlen(sil->comment) > AN_SIL_MAX_TEXT || strlen(sil->created_by) > AN_SIL_MAX_TEXT) {
+        buf_printf(err, "silence invalid: comment and createdBy may hold at most %d bytes each", AN_SIL_MAX_TEXT);
+        return -1;
+    }
+    /* An update of a live silence replaces it (in place, or expires it):
+     * the live count does not grow. */
+    const an_silence_t *prev = sil->id[0] ? alerts_silence_get(s, sil->id) : NULL;
+    if (prev && alerts_silence_state(prev, now_ms) != AN_SIL_EXPIRED) {
+        return 0;
+    }
+    size_t live = 0;
+    for (size_t i = 0; i < s->n; i++) {
+        live += alerts_silence_state(s->v[i], now_ms) != AN_SIL_EXPIRED;
+    }
+    if (live >= AN_SIL_MAX_LIVE) {
+        buf_printf(err, "too many silences: %zu are active or pending (at most %d); expire some first", live,
+                   AN_SIL_MAX_LIVE);
+        return -1;
+    }
+    return 0;
+}
+
 size_t alerts_silence_gc(an_silences_t *s, int64_t now_ms, int64_t retention_ms)
 {
     size_t k = 0, dropped = 0;
+    int64_t before;
+    if (retention_ms >= 0) {
+        before = now_ms < INT64_MIN + retention_ms ? INT64_MIN : now_ms - retention_ms;
+    } else {
+        before = now_ms > INT64_MAX + retention_ms ? INT64_MAX : now_ms - retention_ms;
+    }
     for (size_t i = 0; i < s->n; i++) {
-        if (s->v[i]->ends_at_ms + retention_ms < now_ms) {
+        if (s->v[i]->ends_at_ms < before) {
             alerts_silence_free(s->v[i]);
             dropped++;
         } else {
@@ -459,7 +527,7 @@ int alerts_silence_load(an_silences_t *s, json_t *j)
         an_silence_t *sil = NULL;
         json_t *e = json_array_get(j, i);
         json_t *id = json_object_get(e, "id");
-        int rc = alerts_silence_from_json(e, &sil, &err);
+        int rc = alerts_silence_from_json(e, true, &sil, &err);
         if (rc == 0 && (!json_is_string(id) || !*sil->id)) {
             alerts_silence_free(sil);
             rc = -1;

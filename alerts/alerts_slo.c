@@ -13,7 +13,11 @@
  * An SLO with a decode error is not expanded; all errors are reported.
  *
  * Burn-rate rows (budget b = 1 - objective): page (5m,1h) at 14.4b and
- * (30m,6h) at 6b; ticket (2h,1d) at 3b and (6h,3d) at 1b. The (2h,1d) row
+ * (30m,6h) at 6b; ticket (2h,1d) at 3b and (6h,3d) at 1b, for a 30d
+ * window. Each row alerts when a share of the whole budget (2%, 5%, 10%,
+ * 10%) is spent within its long window, so its factor is share x window /
+ * long window and scales with the SLO's window (28d: 13.44, 5.6, 2.8,
+ * 0.933...), as Sloth's window specs compute it. The (2h,1d) row
  * is Sloth's, not the workbook's: with steady traffic (6h,3d) implies it,
  * but a quiet day with a high error ratio after busy clean days fires it
  * while the 3d ratio stays diluted below b; and it keeps the rules Sloth's,
@@ -24,7 +28,6 @@
  * path; a returned file passed alerts_rules_parse.
  */
 #include <assert.h>
-#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -35,14 +38,10 @@
 
 #include "alerts/alerts.h"
 #include "alerts/alerts_int.h"
+#include "common/json_out.h"
 #include "common/str.h"
+#include "common/yamldoc.h"
 #include "query/promql.h"
-
-/* Print f as a plain Prometheus rule file (YAML) to out: `groups:` with
- * every field that differs from its default, strings plain, single- or
- * double-quoted as needed so alerts_rules_parse reads back the same
- * structs. O(size of f). Declared here until alerts.h carries it. */
-void alerts_slo_write_yaml(const alerts_rules_file_t *f, buf_t *out);
 
 #define SLO_DEFAULT_WINDOW_MS (30LL * 24 * 3600 * 1000)
 #define SLO_DAY_MS (24LL * 3600 * 1000)
@@ -58,14 +57,15 @@ typedef struct slo_burn {
     const char *severity;
     const char *short_w;
     const char *long_w;
-    const char *factor;
+    int long_hours;
+    int budget_permille; /* share of the window's budget spent within long_w */
 } slo_burn_t;
 
 static const slo_burn_t slo_burns[] = {
-    { .severity = "page", .short_w = "5m", .long_w = "1h", .factor = "14.4" },
-    { .severity = "page", .short_w = "30m", .long_w = "6h", .factor = "6" },
-    { .severity = "ticket", .short_w = "2h", .long_w = "1d", .factor = "3" },
-    { .severity = "ticket", .short_w = "6h", .long_w = "3d", .factor = "1" },
+    { .severity = "page", .short_w = "5m", .long_w = "1h", .long_hours = 1, .budget_permille = 20 },
+    { .severity = "page", .short_w = "30m", .long_w = "6h", .long_hours = 6, .budget_permille = 50 },
+    { .severity = "ticket", .short_w = "2h", .long_w = "1d", .long_hours = 24, .budget_permille = 100 },
+    { .severity = "ticket", .short_w = "6h", .long_w = "3d", .long_hours = 72, .budget_permille = 100 },
 };
 
 /* What sloth_slo_info says about the generator. */
@@ -124,16 +124,7 @@ static char *sp_fmt(arena_t *a, const char *fmt, ...)
 
 static void sp_push(sp_t *p, unsigned line, unsigned col, const char *text)
 {
-    if (p->nerrs == p->cap) {
-        size_t cap = p->cap ? p->cap * 2 : 8;
-        alerts_rules_error_t *v = arena_alloc(p->a, cap * sizeof(*v));
-        if (p->nerrs) {
-            memcpy(v, p->errs, p->nerrs * sizeof(*v));
-        }
-        p->errs = v;
-        p->cap = cap;
-    }
-    p->errs[p->nerrs++] = (alerts_rules_error_t){ .line = line, .col = col, .text = text };
+    alerts_rules_err_push(p->a, &p->errs, &p->nerrs, &p->cap, line, col, text);
     if (p->cur) {
         p->cur->bad = true;
     }
@@ -141,7 +132,7 @@ static void sp_push(sp_t *p, unsigned line, unsigned col, const char *text)
 
 static alerts_rules_pos_t npos(const yaml_node_t *n)
 {
-    return (alerts_rules_pos_t){ (unsigned)n->start_mark.line + 1, (unsigned)n->start_mark.column + 1 };
+    return (alerts_rules_pos_t){ yamldoc_line(n), yamldoc_col(n) };
 }
 
 /* An error at node n about field path: "<path>: <why>". */
@@ -271,16 +262,6 @@ static void camel(buf_t *b, const char *s)
 
 /* ---- decoding ---- */
 
-static yaml_node_t *sp_node(sp_t *p, int id)
-{
-    return yaml_document_get_node(p->doc, id);
-}
-
-static const char *sval(const yaml_node_t *n)
-{
-    return (const char *)n->data.scalar.value;
-}
-
 static bool is_null(const yaml_node_t *n)
 {
     if (n->type != YAML_SCALAR_NODE) {
@@ -290,11 +271,7 @@ static bool is_null(const yaml_node_t *n)
     if (tag && strcmp(tag, YAML_NULL_TAG) == 0) {
         return true;
     }
-    if (n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE || (tag && strcmp(tag, YAML_DEFAULT_SCALAR_TAG) != 0)) {
-        return false;
-    }
-    const char *s = sval(n);
-    return *s == 0 || strcmp(s, "~") == 0 || strcmp(s, "null") == 0 || strcmp(s, "Null") == 0 || strcmp(s, "NULL") == 0;
+    return (!tag || strcmp(tag, YAML_DEFAULT_SCALAR_TAG) == 0) && yamldoc_plain_null(n);
 }
 
 static const char *kind_name(const yaml_node_t *n)
@@ -306,6 +283,20 @@ static const char *kind_name(const yaml_node_t *n)
 static char *sub_path(sp_t *p, const char *path, const char *key)
 {
     return *path ? sp_fmt(p->a, "%s.%s", path, key) : sp_fmt(p->a, "%s", key);
+}
+
+/* Pair i of mapping n as a field of path: false (skip it) when its key is
+ * not a scalar (sp_mapping has reported that); else its nodes [out] and
+ * the field's path [out]. */
+static bool sp_field(sp_t *p, const yaml_node_t *n, size_t i, const char *path, const yaml_node_t **k,
+                     const yaml_node_t **v, char **kp)
+{
+    yamldoc_map_at(p->doc, n, i, k, v);
+    if (!*k || (*k)->type != YAML_SCALAR_NODE || !*v) {
+        return false;
+    }
+    *kp = sub_path(p, path, yamldoc_str(*k));
+    return true;
 }
 
 /* A mapping whose keys are all distinct scalars: true. Null: false with
@@ -320,20 +311,20 @@ static bool sp_mapping(sp_t *p, const yaml_node_t *n, const char *path)
         return false;
     }
     bool ok = true;
-    for (yaml_node_pair_t *i = n->data.mapping.pairs.start; i < n->data.mapping.pairs.top; i++) {
-        const yaml_node_t *ki = sp_node(p, i->key);
+    for (size_t i = 0; i < yamldoc_map_len(n); i++) {
+        const yaml_node_t *ki = NULL, *vi = NULL;
+        yamldoc_map_at(p->doc, n, i, &ki, &vi);
         if (!ki || ki->type != YAML_SCALAR_NODE) {
             sp_err(p, ki ? ki : n, path, "keys must be strings");
             ok = false;
             continue;
         }
-        for (yaml_node_pair_t *j = n->data.mapping.pairs.start; j < i; j++) {
-            const yaml_node_t *kj = sp_node(p, j->key);
-            if (kj && kj->type == YAML_SCALAR_NODE && strcmp(sval(ki), sval(kj)) == 0) {
-                sp_err(p, ki, sub_path(p, path, sval(ki)), "repeated key (first at line %u)", npos(kj).line);
-                ok = false;
-                break;
-            }
+        long j = yamldoc_map_find(p->doc, n, 0, yamldoc_str(ki));
+        if (j >= 0 && (size_t)j < i) {
+            const yaml_node_t *kj = NULL, *vj = NULL;
+            yamldoc_map_at(p->doc, n, (size_t)j, &kj, &vj);
+            sp_err(p, ki, sub_path(p, path, yamldoc_str(ki)), "repeated key (first at line %u)", yamldoc_line(kj));
+            ok = false;
         }
     }
     return ok;
@@ -346,29 +337,21 @@ static bool dec_str(sp_t *p, const yaml_node_t *n, const char *path, const char 
         sp_err(p, n, path, "expected a string, got %s", kind_name(n));
         return false;
     }
-    if (strlen(sval(n)) != n->data.scalar.length) {
+    if (strlen(yamldoc_str(n)) != n->data.scalar.length) {
         sp_err(p, n, path, "contains a NUL character");
         return false;
     }
-    *dst = is_null(n) ? "" : arena_strndup(p->a, sval(n), n->data.scalar.length);
+    *dst = is_null(n) ? "" : arena_strndup(p->a, yamldoc_str(n), n->data.scalar.length);
     return true;
 }
 
 static void dec_bool(sp_t *p, const yaml_node_t *n, const char *path, bool *dst)
 {
-    if (n->type == YAML_SCALAR_NODE && n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE) {
-        const char *s = sval(n);
-        if (strcmp(s, "true") == 0 || strcmp(s, "True") == 0 || strcmp(s, "TRUE") == 0) {
-            *dst = true;
-            return;
-        }
-        if (strcmp(s, "false") == 0 || strcmp(s, "False") == 0 || strcmp(s, "FALSE") == 0) {
-            *dst = false;
-            return;
-        }
+    if (yamldoc_plain_bool(n, dst)) {
+        return;
     }
     if (n->type == YAML_SCALAR_NODE) {
-        sp_err(p, n, path, "expected true or false, got \"%s\"", sval(n));
+        sp_err(p, n, path, "expected true or false, got \"%s\"", yamldoc_str(n));
     } else {
         sp_err(p, n, path, "expected true or false, got %s", kind_name(n));
     }
@@ -380,14 +363,13 @@ static void dec_kv(sp_t *p, const yaml_node_t *n, const char *path, bool labels,
     if (!sp_mapping(p, n, path)) {
         return;
     }
-    for (yaml_node_pair_t *pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top; pr++) {
-        const yaml_node_t *k = sp_node(p, pr->key);
-        const yaml_node_t *v = sp_node(p, pr->value);
-        if (!k || k->type != YAML_SCALAR_NODE || !v) {
+    for (size_t i = 0; i < yamldoc_map_len(n); i++) {
+        const yaml_node_t *k = NULL, *v = NULL;
+        char *kp = NULL;
+        if (!sp_field(p, n, i, path, &k, &v, &kp)) {
             continue;
         }
-        const char *name = sval(k);
-        char *kp = sub_path(p, path, name);
+        const char *name = yamldoc_str(k);
         const char *value = NULL;
         if (!dec_str(p, v, kp, &value)) {
             continue;
@@ -424,14 +406,13 @@ static void dec_sev(sp_t *p, const yaml_node_t *n, const char *path, const char 
     if (!sp_mapping(p, n, path)) {
         return;
     }
-    for (yaml_node_pair_t *pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top; pr++) {
-        const yaml_node_t *k = sp_node(p, pr->key);
-        const yaml_node_t *v = sp_node(p, pr->value);
-        if (!k || k->type != YAML_SCALAR_NODE || !v) {
+    for (size_t i = 0; i < yamldoc_map_len(n); i++) {
+        const yaml_node_t *k = NULL, *v = NULL;
+        char *kp = NULL;
+        if (!sp_field(p, n, i, path, &k, &v, &kp)) {
             continue;
         }
-        const char *key = sval(k);
-        char *kp = sub_path(p, path, key);
+        const char *key = yamldoc_str(k);
         if (strcmp(key, "labels") == 0) {
             dec_kv(p, v, kp, true, tmpl_name, &s->labels);
         } else if (strcmp(key, "annotations") == 0) {
@@ -451,12 +432,11 @@ static const char *alert_name_of(sp_t *p, const yaml_node_t *n)
     if (n->type != YAML_MAPPING_NODE) {
         return NULL;
     }
-    for (yaml_node_pair_t *pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top; pr++) {
-        const yaml_node_t *k = sp_node(p, pr->key);
-        const yaml_node_t *v = sp_node(p, pr->value);
-        if (k && v && k->type == YAML_SCALAR_NODE && strcmp(sval(k), "name") == 0 && v->type == YAML_SCALAR_NODE &&
-            !is_null(v)) {
-            return sval(v);
+    for (size_t i = 0; i < yamldoc_map_len(n); i++) {
+        const yaml_node_t *k = NULL, *v = NULL;
+        yamldoc_map_at(p->doc, n, i, &k, &v);
+        if (v && yamldoc_key_is(k, "name") && v->type == YAML_SCALAR_NODE && !is_null(v)) {
+            return yamldoc_str(v);
         }
     }
     return NULL;
@@ -480,14 +460,13 @@ static void dec_alerting(sp_t *p, const yaml_node_t *n, const char *path, slo_de
     }
     const char *aname = alert_name_of(p, n);
     char *tmpl_name = sp_fmt(p->a, "__alert_%s", aname ? aname : derived_alert_name(p, s));
-    for (yaml_node_pair_t *pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top; pr++) {
-        const yaml_node_t *k = sp_node(p, pr->key);
-        const yaml_node_t *v = sp_node(p, pr->value);
-        if (!k || k->type != YAML_SCALAR_NODE || !v) {
+    for (size_t i = 0; i < yamldoc_map_len(n); i++) {
+        const yaml_node_t *k = NULL, *v = NULL;
+        char *kp = NULL;
+        if (!sp_field(p, n, i, path, &k, &v, &kp)) {
             continue;
         }
-        const char *key = sval(k);
-        char *kp = sub_path(p, path, key);
+        const char *key = yamldoc_str(k);
         if (strcmp(key, "name") == 0) {
             const char *name = NULL;
             if (dec_str(p, v, kp, &name)) {
@@ -600,14 +579,13 @@ static void dec_sli(sp_t *p, const yaml_node_t *n, const char *path, slo_def_t *
     if (!sp_mapping(p, n, path)) {
         return;
     }
-    for (yaml_node_pair_t *pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top; pr++) {
-        const yaml_node_t *k = sp_node(p, pr->key);
-        const yaml_node_t *v = sp_node(p, pr->value);
-        if (!k || k->type != YAML_SCALAR_NODE || !v) {
+    for (size_t i = 0; i < yamldoc_map_len(n); i++) {
+        const yaml_node_t *k = NULL, *v = NULL;
+        char *kp = NULL;
+        if (!sp_field(p, n, i, path, &k, &v, &kp)) {
             continue;
         }
-        const char *key = sval(k);
-        char *kp = sub_path(p, path, key);
+        const char *key = yamldoc_str(k);
         if (strcmp(key, "error_query") == 0) {
             dec_query(p, v, kp, &s->error_q, &s->error_pos);
         } else if (strcmp(key, "good_query") == 0) {
@@ -636,19 +614,19 @@ static void dec_objective(sp_t *p, const yaml_node_t *n, const char *path, slo_d
     double v = 0;
     bool num = false;
     if (n->type == YAML_SCALAR_NODE && n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE) {
-        const char *t = sval(n);
+        const char *t = yamldoc_str(n);
         num = *t && strspn(t, "0123456789.eE+-") == strlen(t) && str_parse_double(str_cstr(t), &v) && isfinite(v);
     }
     if (!num) {
         if (n->type == YAML_SCALAR_NODE) {
-            sp_err(p, n, path, "expected a number (percent), got \"%s\"", sval(n));
+            sp_err(p, n, path, "expected a number (percent), got \"%s\"", yamldoc_str(n));
         } else {
             sp_err(p, n, path, "expected a number (percent), got %s", kind_name(n));
         }
         return;
     }
     if (!(v > 0 && v < 100)) {
-        sp_err(p, n, path, "must be greater than 0 and less than 100 (a percentage), got %s", sval(n));
+        sp_err(p, n, path, "must be greater than 0 and less than 100 (a percentage), got %s", yamldoc_str(n));
         return;
     }
     s->objective = v;
@@ -690,14 +668,13 @@ static void dec_slo(sp_t *p, const yaml_node_t *n, size_t idx, slo_def_t *s)
     }
     const yaml_node_t *alerting = NULL;
     const yaml_node_t *sli = NULL;
-    for (yaml_node_pair_t *pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top; pr++) {
-        const yaml_node_t *k = sp_node(p, pr->key);
-        const yaml_node_t *v = sp_node(p, pr->value);
-        if (!k || k->type != YAML_SCALAR_NODE || !v) {
+    for (size_t i = 0; i < yamldoc_map_len(n); i++) {
+        const yaml_node_t *k = NULL, *v = NULL;
+        char *kp = NULL;
+        if (!sp_field(p, n, i, s->path, &k, &v, &kp)) {
             continue;
         }
-        const char *key = sval(k);
-        char *kp = sub_path(p, s->path, key);
+        const char *key = yamldoc_str(k);
         if (strcmp(key, "service") == 0 || strcmp(key, "name") == 0) {
             const char *val = NULL;
             if (!dec_str(p, v, kp, &val)) {
@@ -728,12 +705,8 @@ static void dec_slo(sp_t *p, const yaml_node_t *n, size_t idx, slo_def_t *s)
     const void *have[] = { s->service, s->name, s->has_objective ? s : NULL, sli };
     for (size_t i = 0; i < 4; i++) {
         if (!have[i]) {
-            bool seen = false; /* present but invalid: already reported */
-            for (yaml_node_pair_t *pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top; pr++) {
-                const yaml_node_t *k = sp_node(p, pr->key);
-                seen |= k && k->type == YAML_SCALAR_NODE && strcmp(sval(k), required[i]) == 0;
-            }
-            if (!seen) {
+            /* present but invalid: already reported */
+            if (yamldoc_map_find(p->doc, n, 0, required[i]) < 0) {
                 sp_err(p, n, s->path, "missing field %s", required[i]);
             }
         }
@@ -927,11 +900,18 @@ static bool gen_alert(gen_t *g, alerts_rules_group_t *grp, const char *severity,
         if (strcmp(r->severity, severity) != 0) {
             continue;
         }
+        /* share x window / long window, e.g. 0.02 x 720h / 1h = 14.4. */
+        buf_t fb = { 0 };
+        int64_t window_h = s->window_ms / 3600000;
+        json_go_float(&fb, (double)(r->budget_permille * window_h) / (1000.0 * (double)r->long_hours), 'g');
+        char factor[40];
+        snprintf(factor, sizeof(factor), "%.*s", (int)fb.len, (const char *)fb.data);
+        buf_fini(&fb);
         buf_printf(&b,
                    "%s(\n    (slo:sli_error:ratio_rate%s%s > (%s * %s))\n    and ignoring (sloth_window)\n"
                    "    (slo:sli_error:ratio_rate%s%s > (%s * %s))\n)\n",
-                   rows++ ? "or ignoring (sloth_window)\n" : "", r->short_w, g->filter, r->factor, g->budget, r->long_w,
-                   g->filter, r->factor, g->budget);
+                   rows++ ? "or ignoring (sloth_window)\n" : "", r->short_w, g->filter, factor, g->budget, r->long_w,
+                   g->filter, factor, g->budget);
     }
     buf_putc(&b, 0);
     const char *name = s->alert_name ? s->alert_name : derived_alert_name(g->p, s);
@@ -1007,15 +987,15 @@ static void check_slo(sp_t *p, const slo_def_t *s, const alerts_rules_file_t *f,
 
 /* ---- the whole file ---- */
 
-static void sp_syntax(sp_t *p, const yaml_parser_t *ps)
+static void sp_syntax(sp_t *p, const yamldoc_error_t *e)
 {
-    const yaml_mark_t *m = ps->context ? &ps->context_mark : &ps->problem_mark;
-    if (ps->problem_mark.line || ps->problem_mark.column) {
-        m = &ps->problem_mark;
+    const yaml_mark_t *m = e->context ? &e->context_mark : &e->problem_mark;
+    if (e->problem_mark.line || e->problem_mark.column) {
+        m = &e->problem_mark;
     }
     sp_push(p, (unsigned)m->line + 1, (unsigned)m->column + 1,
-            sp_fmt(p->a, "yaml: %s%s%s", ps->context ? ps->context : "", ps->context ? ": " : "",
-                   ps->problem ? ps->problem : "syntax error"));
+            sp_fmt(p->a, "yaml: %s%s%s", e->context ? e->context : "", e->context ? ": " : "",
+                   e->problem ? e->problem : "syntax error"));
 }
 
 static void decode_all(sp_t *p, const yaml_node_t *root, slo_def_t **defs, size_t *ndefs)
@@ -1032,14 +1012,14 @@ static void decode_all(sp_t *p, const yaml_node_t *root, slo_def_t **defs, size_
     if (!sp_mapping(p, root, "")) {
         return;
     }
-    for (yaml_node_pair_t *pr = root->data.mapping.pairs.start; pr < root->data.mapping.pairs.top; pr++) {
-        const yaml_node_t *k = sp_node(p, pr->key);
-        const yaml_node_t *v = sp_node(p, pr->value);
+    for (size_t i = 0; i < yamldoc_map_len(root); i++) {
+        const yaml_node_t *k = NULL, *v = NULL;
+        yamldoc_map_at(p->doc, root, i, &k, &v);
         if (!k || k->type != YAML_SCALAR_NODE || !v) {
             continue;
         }
-        if (strcmp(sval(k), "slos") != 0) {
-            sp_err(p, k, sval(k), "unknown field (an SLO file has only slos)");
+        if (strcmp(yamldoc_str(k), "slos") != 0) {
+            sp_err(p, k, yamldoc_str(k), "unknown field (an SLO file has only slos)");
             continue;
         }
         if (is_null(v)) {
@@ -1049,11 +1029,11 @@ static void decode_all(sp_t *p, const yaml_node_t *root, slo_def_t **defs, size_
             sp_err(p, v, "slos", "expected a sequence, got %s", kind_name(v));
             continue;
         }
-        size_t cnt = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
+        size_t cnt = yamldoc_seq_len(v);
         *defs = arena_calloc(p->a, cnt ? cnt : 1, sizeof(**defs));
-        for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
+        for (size_t j = 0; j < cnt; j++) {
             slo_def_t *s = &(*defs)[(*ndefs)++];
-            dec_slo(p, sp_node(p, *it), *ndefs - 1, s);
+            dec_slo(p, yamldoc_seq_at(p->doc, v, j), *ndefs - 1, s);
             p->cur = NULL;
         }
     }
@@ -1080,21 +1060,19 @@ int alerts_slo_parse(const char *text, size_t len, arena_t *a, alerts_rules_file
     *errs = NULL;
     *nerrs = 0;
     alerts_rules_file_t *f = arena_calloc(a, 1, sizeof(*f));
-    yaml_parser_t ps;
     yaml_document_t doc;
+    yamldoc_error_t ye;
     bool have_doc = false;
-    if (!yaml_parser_initialize(&ps)) {
+    yamldoc_status_t st = yamldoc_load(text, len, &doc, &ye);
+    if (st == YAMLDOC_ENOMEM) {
         sp_push(&p, 0, 0, "yaml: out of memory");
         goto done;
     }
-    yaml_parser_set_input_string(&ps, (const unsigned char *)text, len);
-    if (!yaml_parser_load(&ps, &doc)) {
-        sp_syntax(&p, &ps);
-        yaml_parser_delete(&ps);
+    if (st != YAMLDOC_OK) {
+        sp_syntax(&p, &ye);
         goto done;
     }
     have_doc = true;
-    yaml_parser_delete(&ps);
     p.doc = &doc;
     slo_def_t *defs = NULL;
     size_t ndefs = 0;
@@ -1129,33 +1107,7 @@ done:
 int alerts_slo_load(const char *path, arena_t *a, alerts_rules_file_t **out, alerts_rules_error_t **errs, size_t *nerrs)
 {
     assert(path && a && out && errs && nerrs);
-    *out = NULL;
-    FILE *fp = fopen(path, "rb");
-    buf_t b = { 0 };
-    if (!fp) {
-        goto fail;
-    }
-    char chunk[65536];
-    size_t n = 0;
-    while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0) {
-        buf_append(&b, chunk, n);
-    }
-    bool bad = ferror(fp);
-    fclose(fp);
-    if (bad) {
-        goto fail;
-    }
-    int rc = alerts_slo_parse(b.len ? (const char *)b.data : "", b.len, a, out, errs, nerrs);
-    buf_fini(&b);
-    return rc;
-fail:;
-    int e = errno;
-    buf_fini(&b);
-    alerts_rules_error_t *err = arena_calloc(a, 1, sizeof(*err));
-    err->text = sp_fmt(a, "open %s: %s", path, e == ENOENT ? "no such file or directory" : strerror(e));
-    *errs = err;
-    *nerrs = 1;
-    return -1;
+    return alerts_rules_load_with(path, a, alerts_slo_parse, out, errs, nerrs);
 }
 
 /* ---- writing a rule file ---- */

@@ -623,6 +623,11 @@ static tmpl_val_t eval_call(xstate_t *s, tmpl_val_t dot, const tmpl_func_t *f, c
         }
         x_errorf(s, "error calling %s: %.*s", f->name, (int)e.len, e.data ? (char *)e.data : "");
         res = INVALID;
+    } else if (res.kind == TMPL_V_STRING && res.s.len > s->max_out) {
+        /* Values are bounded like the output: doubling a variable in a
+         * loop stops here instead of exhausting memory. */
+        x_errorf(s, "error calling %s: result exceeds %zu bytes", f->name, s->max_out);
+        res = INVALID;
     }
     buf_fini(&e);
     return res;
@@ -663,6 +668,9 @@ static tmpl_val_t eval_member(xstate_t *s, tmpl_val_t dot, const tmpl_member_t *
     buf_t e = { 0 };
     if (m->call(&s->fctx, &recv, &arg, &res, &e) != 0) {
         x_errorf(s, "error calling %s: %.*s", m->name, (int)e.len, e.data ? (char *)e.data : "");
+        res = INVALID;
+    } else if (res.kind == TMPL_V_STRING && res.s.len > s->max_out) {
+        x_errorf(s, "error calling %s: result exceeds %zu bytes", m->name, s->max_out);
         res = INVALID;
     }
     buf_fini(&e);
@@ -986,6 +994,7 @@ int tmpl_exec(const alerts_tmpl_t *t, tmpl_val_t dot, const tmpl_fctx_t *c, size
     s->max_out = max_out ? max_out : TMPL_DEFAULT_MAX_OUTPUT;
     s->html = html;
     s->fctx = *c;
+    s->fctx.max_out = s->max_out;
     xvar_push(s, STR_LIT("$"), dot);
     walk_list(s, dot, t->main.root);
     return s->failed ? -1 : 0;

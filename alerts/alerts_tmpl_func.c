@@ -1236,6 +1236,12 @@ static int f_re_replace_all(const tmpl_fctx_t *c, const tmpl_val_t *a, size_t n,
             re_expand(&re, str_from(sp, subj.len), a[1].s, &b);
             last = me;
         }
+        if (c->max_out > 0 && b.len > c->max_out) {
+            re_fini(&re);
+            buf_fini(&b);
+            buf_printf(err, "result exceeds %zu bytes", c->max_out);
+            return -1;
+        }
     }
     if (last < subj.len) {
         buf_append(&b, sp + last, subj.len - last);

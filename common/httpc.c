@@ -6,7 +6,11 @@
  * handle's live connections, so a sender reuses one keep-alive connection.
  * The body is captured through a write callback: into the caller's buffer
  * when given (so the first line can still be quoted in the error), else
- * only its first bytes into a small scratch buffer.
+ * only its first bytes into a small scratch buffer. With a max_body set,
+ * past it (bytes counted whether kept or not) the callback refuses the
+ * rest, so curl aborts the transfer (CURLOPT_MAXFILESIZE_LARGE refuses a
+ * Content-Length over it before the body); see httpc.h for the outcome.
+ * Retry-After is clamped to [0, HTTPC_RETRY_AFTER_MAX_MS].
  *
  * Classification: 2xx OK; 429 and 5xx RETRY; other codes FATAL. Transport
  * failures RETRY (refused, reset, DNS, timeout, TLS), except those that no
@@ -40,6 +44,7 @@
 struct httpc {
     CURL *curl;
     long timeout_ms;
+    size_t max_body; /* bytes of one response body; 0: no limit */
     char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -47,6 +52,9 @@ typedef struct httpc_sink {
     buf_t *dst;    /* caller's buffer, or NULL */
     size_t start;  /* where this response starts in dst */
     buf_t scratch; /* first bytes when dst is NULL */
+    size_t max;    /* the client's max_body (0: no limit) */
+    size_t seen;   /* body bytes received, kept or not (<= max when set) */
+    bool over;     /* the body went past max: transfer aborted */
 } httpc_sink_t;
 
 static pthread_once_t httpc_once = PTHREAD_ONCE_INIT;
@@ -90,19 +98,26 @@ static size_t httpc_write_cb(char *p, size_t size, size_t nmemb, void *ud)
 {
     httpc_sink_t *s = ud;
     size_t n = size * nmemb;
+    size_t take = n;
+    if (s->max > 0 && n > s->max - s->seen) {
+        s->over = true;
+        take = s->max - s->seen;
+    }
+    s->seen += take;
     if (s->dst) {
-        buf_append(s->dst, p, n);
+        buf_append(s->dst, p, take);
     } else if (s->scratch.len < HTTPC_SCRATCH) {
         size_t room = HTTPC_SCRATCH - s->scratch.len;
-        buf_append(&s->scratch, p, n < room ? n : room);
+        buf_append(&s->scratch, p, take < room ? take : room);
     }
-    return n;
+    return s->over ? 0 : n; /* anything but n aborts the transfer */
 }
 
-/* Retry-After as delta-seconds or an HTTP date, in ms from now; -1 when
- * absent or unparsable. */
+/* Retry-After as delta-seconds or an HTTP date, in ms from now, clamped
+ * to [0, HTTPC_RETRY_AFTER_MAX_MS]; -1 when absent or unparsable. */
 static int64_t httpc_retry_after(CURL *curl)
 {
+    const int64_t max_s = HTTPC_RETRY_AFTER_MAX_MS / 1000;
     struct curl_header *h = NULL;
     if (curl_easy_header(curl, "Retry-After", 0, CURLH_HEADER, -1, &h) != CURLHE_OK || !h || !h->value) {
         return -1;
@@ -115,23 +130,25 @@ static int64_t httpc_retry_after(CURL *curl)
         int64_t secs = 0;
         const char *p = v;
         while (isdigit((unsigned char)*p)) {
-            if (secs > INT64_MAX / 10000) {
-                return -1;
+            if (secs <= max_s) { /* stops growing past max_s: no overflow */
+                secs = secs * 10 + (*p - '0');
             }
-            secs = secs * 10 + (*p - '0');
             p++;
         }
         while (*p == ' ' || *p == '\t') {
             p++;
         }
-        return *p == '\0' && secs <= INT64_MAX / 1000 ? secs * 1000 : -1;
+        return *p == '\0' ? (secs < max_s ? secs : max_s) * 1000 : -1;
     }
     time_t when = curl_getdate(v, NULL);
     if (when == (time_t)-1) {
         return -1;
     }
     time_t now = time(NULL);
-    return when > now ? (int64_t)(when - now) * 1000 : 0;
+    if (when <= now) {
+        return 0;
+    }
+    return when - now < (time_t)max_s ? (int64_t)(when - now) * 1000 : max_s * 1000;
 }
 
 static bool httpc_fatal_curl(CURLcode rc)
@@ -158,9 +175,19 @@ static void httpc_first_line(char *dst, size_t dstlen, const uint8_t *p, size_t 
     snprintf(dst, dstlen, "%.*s", (int)k, (const char *)p);
 }
 
+/* The outcome of a response whose body went past max (transfer aborted):
+ * a refusal (non-2xx code) keeps its usual class; a 2xx, or no code,
+ * RETRY (the request may have been acted on: at least once). */
+static void httpc_over(const httpc_sink_t *sink, long code, httpc_result_t *res)
+{
+    bool refused = code >= 100 && (code < 200 || code >= 300);
+    res->status = refused && code != 429 && code < 500 ? HTTPC_FATAL : HTTPC_RETRY;
+    snprintf(res->error, sizeof(res->error), "response body over %zu bytes: transfer aborted", sink->max);
+}
+
 static void httpc_perform(httpc_t *c, struct curl_slist *hdrs, buf_t *resp_body, httpc_result_t *res)
 {
-    httpc_sink_t sink = { .dst = resp_body, .start = resp_body ? resp_body->len : 0 };
+    httpc_sink_t sink = { .dst = resp_body, .start = resp_body ? resp_body->len : 0, .max = c->max_body };
     c->errbuf[0] = '\0';
     curl_easy_setopt(c->curl, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c->curl, CURLOPT_TIMEOUT_MS, c->timeout_ms);
@@ -170,12 +197,24 @@ static void httpc_perform(httpc_t *c, struct curl_slist *hdrs, buf_t *resp_body,
     curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, &sink);
     curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, hdrs);
     curl_easy_setopt(c->curl, CURLOPT_TCP_KEEPALIVE, 1L);
+    if (c->max_body > 0 && c->max_body <= (size_t)INT64_MAX) {
+        curl_easy_setopt(c->curl, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)c->max_body);
+    }
 
     res->http_code = 0;
     res->retry_after_ms = -1;
     res->error[0] = '\0';
     res->content_type[0] = '\0';
     CURLcode rc = curl_easy_perform(c->curl);
+    if (sink.over || rc == CURLE_FILESIZE_EXCEEDED) {
+        long code = 0;
+        curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &code);
+        res->http_code = code;
+        res->retry_after_ms = code ? httpc_retry_after(c->curl) : -1;
+        httpc_over(&sink, code, res);
+        buf_fini(&sink.scratch);
+        return;
+    }
     if (rc != CURLE_OK) {
         res->status = httpc_fatal_curl(rc) ? HTTPC_FATAL : HTTPC_RETRY;
         snprintf(res->error, sizeof(res->error), "%s", c->errbuf[0] ? c->errbuf : curl_easy_strerror(rc));
@@ -331,4 +370,14 @@ int httpc_last_header(httpc_t *c, const char *name, char *dst, size_t dstlen)
 void httpc_set_timeout(httpc_t *c, long timeout_ms)
 {
     c->timeout_ms = timeout_ms > 0 ? timeout_ms : HTTPC_DEFAULT_TIMEOUT_MS;
+}
+
+void httpc_set_max_body(httpc_t *c, size_t max_bytes)
+{
+    c->max_body = max_bytes;
+}
+
+size_t httpc_max_body(const httpc_t *c)
+{
+    return c->max_body;
 }

@@ -17,7 +17,6 @@
  * document is freed on every path; nothing here does I/O.
  */
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,51 +26,15 @@
 #include "common/mem.h"
 #include "common/labels.h"
 #include "common/str.h"
+#include "common/yamldoc.h"
 #include "ctl/ctl_int.h"
 
 typedef struct tf {
     arena_t *a;
     yaml_document_t *doc;
-    buf_t terr; /* "line N: ..." of the decode, joined by "\n  " */
-    size_t nterr;
-    const char *abort; /* a failed duration: the decode stops */
+    yamldoc_goerrs_t terr; /* "line N: ..." of the decode */
+    const char *abort;     /* a failed duration: the decode stops */
 } tf_t;
-
-static yaml_node_t *tf_node(tf_t *p, int id)
-{
-    return yaml_document_get_node(p->doc, id);
-}
-
-static const char *tf_sval(const yaml_node_t *n)
-{
-    return (const char *)n->data.scalar.value;
-}
-
-static unsigned tf_line(const yaml_node_t *n)
-{
-    return (unsigned)n->start_mark.line + 1;
-}
-
-static void tf_terr(tf_t *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void tf_terr(tf_t *p, const char *fmt, ...)
-{
-    if (p->nterr++) {
-        buf_puts(&p->terr, "\n  ");
-    }
-    va_list ap;
-    va_start(ap, fmt);
-    buf_vprintf(&p->terr, fmt, ap);
-    va_end(ap);
-}
-
-static bool tf_plain_null(const yaml_node_t *n)
-{
-    if (n->type != YAML_SCALAR_NODE || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE) {
-        return false;
-    }
-    const char *s = tf_sval(n);
-    return *s == 0 || strcmp(s, "~") == 0 || strcmp(s, "null") == 0 || strcmp(s, "Null") == 0 || strcmp(s, "NULL") == 0;
-}
 
 /* yaml.v2's short tag of a scalar as its resolver sees it. */
 static const char *tf_tag(const yaml_node_t *n)
@@ -85,10 +48,10 @@ static const char *tf_tag(const yaml_node_t *n)
     if (n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE) {
         return "!!str";
     }
-    if (tf_plain_null(n)) {
+    if (yamldoc_plain_null(n)) {
         return "!!null";
     }
-    const char *s = tf_sval(n);
+    const char *s = yamldoc_str(n);
     double d = 0;
     if (strcmp(s, "true") == 0 || strcmp(s, "false") == 0 || strcmp(s, "yes") == 0 || strcmp(s, "no") == 0 ||
         strcmp(s, "on") == 0 || strcmp(s, "off") == 0) {
@@ -110,14 +73,7 @@ static const char *tf_tag(const yaml_node_t *n)
 
 static void tf_type_err(tf_t *p, const yaml_node_t *n, const char *into)
 {
-    const char *tag = tf_tag(n);
-    if (n->type != YAML_SCALAR_NODE) {
-        tf_terr(p, "line %u: cannot unmarshal %s into %s", tf_line(n), tag, into);
-    } else if (n->data.scalar.length > 10) {
-        tf_terr(p, "line %u: cannot unmarshal %s `%.7s...` into %s", tf_line(n), tag, tf_sval(n), into);
-    } else {
-        tf_terr(p, "line %u: cannot unmarshal %s `%s` into %s", tf_line(n), tag, tf_sval(n), into);
-    }
+    yamldoc_goerrs_type(&p->terr, n, tf_tag(n), into);
 }
 
 /* A string field: any scalar (yaml.v2 takes ints and floats as their
@@ -128,7 +84,7 @@ static void tf_string(tf_t *p, const yaml_node_t *n, const char **dst)
         tf_type_err(p, n, "string");
         return;
     }
-    *dst = tf_plain_null(n) ? "" : arena_strndup(p->a, tf_sval(n), n->data.scalar.length);
+    *dst = yamldoc_plain_null(n) ? "" : arena_strndup(p->a, yamldoc_str(n), n->data.scalar.length);
 }
 
 static void tf_float(tf_t *p, const yaml_node_t *n, double *dst)
@@ -141,7 +97,7 @@ static void tf_float(tf_t *p, const yaml_node_t *n, double *dst)
         tf_type_err(p, n, "float64");
         return;
     }
-    const char *s = tf_sval(n);
+    const char *s = yamldoc_str(n);
     const char *q = s + (*s == '+' || *s == '-');
     if (q[0] == '.') {
         *dst = (q[1] == 'n' || q[1] == 'N') ? NAN : (*s == '-' ? -INFINITY : INFINITY);
@@ -171,10 +127,10 @@ static void tf_duration(tf_t *p, const yaml_node_t *n, int64_t *ms)
         tf_type_err(p, n, "string");
         return;
     }
-    if (tf_plain_null(n)) {
+    if (yamldoc_plain_null(n)) {
         return;
     }
-    const char *s = tf_sval(n);
+    const char *s = yamldoc_str(n);
     if (!str_parse_duration_ms(str_from(s, n->data.scalar.length), ms)) {
         buf_t q;
         buf_init(&q);
@@ -191,25 +147,24 @@ static void tf_duration(tf_t *p, const yaml_node_t *n, int64_t *ms)
  * does. null is an empty mapping. */
 static bool tf_mapping(tf_t *p, const yaml_node_t *n, const char *gotype)
 {
-    if (tf_plain_null(n)) {
+    if (yamldoc_plain_null(n)) {
         return false;
     }
     if (n->type != YAML_MAPPING_NODE) {
         tf_type_err(p, n, gotype);
         return false;
     }
-    for (yaml_node_pair_t *i = n->data.mapping.pairs.start; i < n->data.mapping.pairs.top; i++) {
-        const yaml_node_t *ki = tf_node(p, i->key);
-        for (yaml_node_pair_t *j = n->data.mapping.pairs.start; j < i; j++) {
-            const yaml_node_t *kj = tf_node(p, j->key);
-            if (ki->type == YAML_SCALAR_NODE && kj->type == YAML_SCALAR_NODE && strcmp(tf_sval(ki), tf_sval(kj)) == 0) {
-                if (strncmp(gotype, "map[", 4) == 0) {
-                    tf_terr(p, "line %u: key \"%s\" already set in map", tf_line(ki), tf_sval(ki));
-                } else {
-                    tf_terr(p, "line %u: field %s already set in type %s", tf_line(ki), tf_sval(ki), gotype);
-                }
-                break;
-            }
+    for (size_t i = 0; i < yamldoc_map_len(n); i++) {
+        const yaml_node_t *ki = NULL, *vi = NULL;
+        yamldoc_map_at(p->doc, n, i, &ki, &vi);
+        if (ki->type != YAML_SCALAR_NODE || (size_t)yamldoc_map_find(p->doc, n, 0, yamldoc_str(ki)) == i) {
+            continue;
+        }
+        if (strncmp(gotype, "map[", 4) == 0) {
+            yamldoc_goerrs_add(&p->terr, "line %u: key \"%s\" already set in map", yamldoc_line(ki), yamldoc_str(ki));
+        } else {
+            yamldoc_goerrs_add(&p->terr, "line %u: field %s already set in type %s", yamldoc_line(ki), yamldoc_str(ki),
+                               gotype);
         }
     }
     return true;
@@ -219,24 +174,24 @@ static bool tf_mapping(tf_t *p, const yaml_node_t *n, const char *gotype)
  * null) when n is not a sequence. */
 static size_t tf_sequence(tf_t *p, const yaml_node_t *n, const char *gotype)
 {
-    if (tf_plain_null(n)) {
+    if (yamldoc_plain_null(n)) {
         return 0;
     }
     if (n->type != YAML_SEQUENCE_NODE) {
         tf_type_err(p, n, gotype);
         return 0;
     }
-    return (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
+    return yamldoc_seq_len(n);
 }
 
 static const char *tf_key(const yaml_node_t *k)
 {
-    return k->type == YAML_SCALAR_NODE ? tf_sval(k) : "";
+    return k->type == YAML_SCALAR_NODE ? yamldoc_str(k) : "";
 }
 
 static void tf_unknown(tf_t *p, const yaml_node_t *k, const char *gotype)
 {
-    tf_terr(p, "line %u: field %s not found in type %s", tf_line(k), tf_key(k), gotype);
+    yamldoc_goerrs_add(&p->terr, "line %u: field %s not found in type %s", yamldoc_line(k), tf_key(k), gotype);
 }
 
 /* map[string]string (exp_labels, exp_annotations, external_labels). */
@@ -245,39 +200,37 @@ static void tf_strmap(tf_t *p, const yaml_node_t *n, ctl_test_kv_t **kv, size_t 
     if (!tf_mapping(p, n, "map[string]string")) {
         return;
     }
-    size_t cap = (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start);
+    size_t cap = yamldoc_map_len(n);
     *kv = arena_calloc(p->a, cap ? cap : 1, sizeof(**kv));
     *nkv = 0;
-    for (yaml_node_pair_t *pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top; pr++) {
-        const yaml_node_t *k = tf_node(p, pr->key);
-        const yaml_node_t *v = tf_node(p, pr->value);
+    for (size_t i = 0; i < yamldoc_map_len(n); i++) {
+        const yaml_node_t *k = NULL, *v = NULL;
+        yamldoc_map_at(p->doc, n, i, &k, &v);
         ctl_test_kv_t e = { .name = "", .value = "" };
         tf_string(p, k, &e.name);
         tf_string(p, v, &e.value);
-        size_t i = 0;
-        while (i < *nkv && strcmp((*kv)[i].name, e.name) != 0) {
-            i++;
+        size_t j = 0;
+        while (j < *nkv && strcmp((*kv)[j].name, e.name) != 0) {
+            j++;
         }
-        (*kv)[i] = e; /* a repeated key keeps the last value, as a Go map */
-        if (i == *nkv) {
+        (*kv)[j] = e; /* a repeated key keeps the last value, as a Go map */
+        if (j == *nkv) {
             (*nkv)++;
         }
     }
 }
 
-#define TF_ITEMS(n) ((n)->data.sequence.items.start)
-
 static void tf_series(tf_t *p, const yaml_node_t *n, ctl_test_series_t *s)
 {
     s->series = "";
     s->values = "";
-    s->line = tf_line(n);
+    s->line = yamldoc_line(n);
     if (!tf_mapping(p, n, "main.series")) {
         return;
     }
-    for (yaml_node_pair_t *pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top; pr++) {
-        const yaml_node_t *k = tf_node(p, pr->key);
-        const yaml_node_t *v = tf_node(p, pr->value);
+    for (size_t i = 0; i < yamldoc_map_len(n); i++) {
+        const yaml_node_t *k = NULL, *v = NULL;
+        yamldoc_map_at(p->doc, n, i, &k, &v);
         if (strcmp(tf_key(k), "series") == 0) {
             tf_string(p, v, &s->series);
         } else if (strcmp(tf_key(k), "values") == 0) {
@@ -293,9 +246,9 @@ static void tf_exp_alert(tf_t *p, const yaml_node_t *n, ctl_test_exp_alert_t *e)
     if (!tf_mapping(p, n, "main.alert")) {
         return;
     }
-    for (yaml_node_pair_t *pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top; pr++) {
-        const yaml_node_t *k = tf_node(p, pr->key);
-        const yaml_node_t *v = tf_node(p, pr->value);
+    for (size_t i = 0; i < yamldoc_map_len(n); i++) {
+        const yaml_node_t *k = NULL, *v = NULL;
+        yamldoc_map_at(p->doc, n, i, &k, &v);
         if (strcmp(tf_key(k), "exp_labels") == 0) {
             tf_strmap(p, v, &e->labels, &e->nlabels);
         } else if (strcmp(tf_key(k), "exp_annotations") == 0) {
@@ -312,9 +265,9 @@ static void tf_alert_case(tf_t *p, const yaml_node_t *n, ctl_test_alert_case_t *
     if (!tf_mapping(p, n, "main.alertTestCase")) {
         return;
     }
-    for (yaml_node_pair_t *pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top; pr++) {
-        const yaml_node_t *k = tf_node(p, pr->key);
-        const yaml_node_t *v = tf_node(p, pr->value);
+    for (size_t i = 0; i < yamldoc_map_len(n); i++) {
+        const yaml_node_t *k = NULL, *v = NULL;
+        yamldoc_map_at(p->doc, n, i, &k, &v);
         if (strcmp(tf_key(k), "eval_time") == 0) {
             tf_duration(p, v, &c->eval_ms);
         } else if (strcmp(tf_key(k), "alertname") == 0) {
@@ -322,8 +275,8 @@ static void tf_alert_case(tf_t *p, const yaml_node_t *n, ctl_test_alert_case_t *
         } else if (strcmp(tf_key(k), "exp_alerts") == 0) {
             c->nexp = tf_sequence(p, v, "[]main.alert");
             c->exp = arena_calloc(p->a, c->nexp ? c->nexp : 1, sizeof(*c->exp));
-            for (size_t i = 0; i < c->nexp; i++) {
-                tf_exp_alert(p, tf_node(p, TF_ITEMS(v)[i]), &c->exp[i]);
+            for (size_t j = 0; j < c->nexp; j++) {
+                tf_exp_alert(p, yamldoc_seq_at(p->doc, v, j), &c->exp[j]);
             }
         } else {
             tf_unknown(p, k, "main.alertTestCase");
@@ -334,13 +287,13 @@ static void tf_alert_case(tf_t *p, const yaml_node_t *n, ctl_test_alert_case_t *
 static void tf_sample(tf_t *p, const yaml_node_t *n, ctl_test_sample_t *s)
 {
     s->labels = "";
-    s->line = tf_line(n);
+    s->line = yamldoc_line(n);
     if (!tf_mapping(p, n, "main.sample")) {
         return;
     }
-    for (yaml_node_pair_t *pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top; pr++) {
-        const yaml_node_t *k = tf_node(p, pr->key);
-        const yaml_node_t *v = tf_node(p, pr->value);
+    for (size_t i = 0; i < yamldoc_map_len(n); i++) {
+        const yaml_node_t *k = NULL, *v = NULL;
+        yamldoc_map_at(p->doc, n, i, &k, &v);
         if (strcmp(tf_key(k), "labels") == 0) {
             tf_string(p, v, &s->labels);
         } else if (strcmp(tf_key(k), "value") == 0) {
@@ -357,9 +310,9 @@ static void tf_expr_case(tf_t *p, const yaml_node_t *n, ctl_test_expr_case_t *c)
     if (!tf_mapping(p, n, "main.promqlTestCase")) {
         return;
     }
-    for (yaml_node_pair_t *pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top; pr++) {
-        const yaml_node_t *k = tf_node(p, pr->key);
-        const yaml_node_t *v = tf_node(p, pr->value);
+    for (size_t i = 0; i < yamldoc_map_len(n); i++) {
+        const yaml_node_t *k = NULL, *v = NULL;
+        yamldoc_map_at(p->doc, n, i, &k, &v);
         if (strcmp(tf_key(k), "expr") == 0) {
             tf_string(p, v, &c->expr);
         } else if (strcmp(tf_key(k), "eval_time") == 0) {
@@ -367,8 +320,8 @@ static void tf_expr_case(tf_t *p, const yaml_node_t *n, ctl_test_expr_case_t *c)
         } else if (strcmp(tf_key(k), "exp_samples") == 0) {
             c->nexp = tf_sequence(p, v, "[]main.sample");
             c->exp = arena_calloc(p->a, c->nexp ? c->nexp : 1, sizeof(*c->exp));
-            for (size_t i = 0; i < c->nexp; i++) {
-                tf_sample(p, tf_node(p, TF_ITEMS(v)[i]), &c->exp[i]);
+            for (size_t j = 0; j < c->nexp; j++) {
+                tf_sample(p, yamldoc_seq_at(p->doc, v, j), &c->exp[j]);
             }
         } else {
             tf_unknown(p, k, "main.promqlTestCase");
@@ -383,29 +336,29 @@ static void tf_group(tf_t *p, const yaml_node_t *n, ctl_test_group_t *g)
     if (!tf_mapping(p, n, "main.testGroup")) {
         return;
     }
-    for (yaml_node_pair_t *pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top; pr++) {
-        const yaml_node_t *k = tf_node(p, pr->key);
-        const yaml_node_t *v = tf_node(p, pr->value);
+    for (size_t i = 0; i < yamldoc_map_len(n); i++) {
+        const yaml_node_t *k = NULL, *v = NULL;
+        yamldoc_map_at(p->doc, n, i, &k, &v);
         const char *key = tf_key(k);
         if (strcmp(key, "interval") == 0) {
             tf_duration(p, v, &g->interval_ms);
         } else if (strcmp(key, "input_series") == 0) {
             g->nseries = tf_sequence(p, v, "[]main.series");
             g->series = arena_calloc(p->a, g->nseries ? g->nseries : 1, sizeof(*g->series));
-            for (size_t i = 0; i < g->nseries; i++) {
-                tf_series(p, tf_node(p, TF_ITEMS(v)[i]), &g->series[i]);
+            for (size_t j = 0; j < g->nseries; j++) {
+                tf_series(p, yamldoc_seq_at(p->doc, v, j), &g->series[j]);
             }
         } else if (strcmp(key, "alert_rule_test") == 0) {
             g->nalert_cases = tf_sequence(p, v, "[]main.alertTestCase");
             g->alert_cases = arena_calloc(p->a, g->nalert_cases ? g->nalert_cases : 1, sizeof(*g->alert_cases));
-            for (size_t i = 0; i < g->nalert_cases; i++) {
-                tf_alert_case(p, tf_node(p, TF_ITEMS(v)[i]), &g->alert_cases[i]);
+            for (size_t j = 0; j < g->nalert_cases; j++) {
+                tf_alert_case(p, yamldoc_seq_at(p->doc, v, j), &g->alert_cases[j]);
             }
         } else if (strcmp(key, "promql_expr_test") == 0) {
             g->nexpr_cases = tf_sequence(p, v, "[]main.promqlTestCase");
             g->expr_cases = arena_calloc(p->a, g->nexpr_cases ? g->nexpr_cases : 1, sizeof(*g->expr_cases));
-            for (size_t i = 0; i < g->nexpr_cases; i++) {
-                tf_expr_case(p, tf_node(p, TF_ITEMS(v)[i]), &g->expr_cases[i]);
+            for (size_t j = 0; j < g->nexpr_cases; j++) {
+                tf_expr_case(p, yamldoc_seq_at(p->doc, v, j), &g->expr_cases[j]);
             }
         } else if (strcmp(key, "external_labels") == 0) {
             tf_strmap(p, v, &g->external_labels, &g->nexternal_labels);
@@ -425,7 +378,7 @@ static void tf_strings(tf_t *p, const yaml_node_t *v, const char ***dst, size_t 
     *dst = arena_calloc(p->a, *n ? *n : 1, sizeof(**dst));
     for (size_t i = 0; i < *n; i++) {
         (*dst)[i] = "";
-        tf_string(p, tf_node(p, TF_ITEMS(v)[i]), &(*dst)[i]);
+        tf_string(p, yamldoc_seq_at(p->doc, v, i), &(*dst)[i]);
     }
 }
 
@@ -434,9 +387,9 @@ static void tf_file(tf_t *p, const yaml_node_t *n, ctl_test_file_t *f)
     if (!tf_mapping(p, n, "main.unitTestFile")) {
         return;
     }
-    for (yaml_node_pair_t *pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top; pr++) {
-        const yaml_node_t *k = tf_node(p, pr->key);
-        const yaml_node_t *v = tf_node(p, pr->value);
+    for (size_t i = 0; i < yamldoc_map_len(n); i++) {
+        const yaml_node_t *k = NULL, *v = NULL;
+        yamldoc_map_at(p->doc, n, i, &k, &v);
         const char *key = tf_key(k);
         if (strcmp(key, "rule_files") == 0) {
             tf_strings(p, v, &f->rule_files, &f->nrule_files);
@@ -447,8 +400,8 @@ static void tf_file(tf_t *p, const yaml_node_t *n, ctl_test_file_t *f)
         } else if (strcmp(key, "tests") == 0) {
             f->ntests = tf_sequence(p, v, "[]main.testGroup");
             f->tests = arena_calloc(p->a, f->ntests ? f->ntests : 1, sizeof(*f->tests));
-            for (size_t i = 0; i < f->ntests; i++) {
-                tf_group(p, tf_node(p, TF_ITEMS(v)[i]), &f->tests[i]);
+            for (size_t j = 0; j < f->ntests; j++) {
+                tf_group(p, yamldoc_seq_at(p->doc, v, j), &f->tests[j]);
             }
         } else {
             tf_unknown(p, k, "main.unitTestFile");
@@ -460,35 +413,33 @@ int ctl_test_file_parse(const char *text, size_t len, arena_t *a, ctl_test_file_
 {
     ctl_test_file_t *f = arena_calloc(a, 1, sizeof(*f));
     tf_t p = { .a = a };
-    buf_init(&p.terr);
-    yaml_parser_t parser;
+    yamldoc_goerrs_init(&p.terr);
     yaml_document_t doc;
+    yamldoc_error_t ye;
     bool have_doc = false;
     int rc = -1;
-    if (!yaml_parser_initialize(&parser)) {
+    yamldoc_status_t st = yamldoc_load(text, len, &doc, &ye);
+    if (st == YAMLDOC_ENOMEM) {
         buf_puts(err, "yaml: out of memory");
         goto fail;
     }
-    yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
-    if (!yaml_parser_load(&parser, &doc)) {
+    if (st != YAMLDOC_OK) {
         /* yaml.v2's parser.fail(): a scanner error's line is one past the
          * 0-based mark, a parser error's is the mark itself; a mark on the
          * first line falls back to the context's, and 0 drops "line N: ". */
-        size_t line = parser.problem_mark.line;
+        size_t line = ye.problem_mark.line;
         if (line != 0) {
-            line += parser.error == YAML_SCANNER_ERROR;
+            line += ye.type == YAML_SCANNER_ERROR;
         } else {
-            line = parser.context_mark.line;
+            line = ye.context_mark.line;
         }
         buf_puts(err, "yaml: ");
         if (line != 0) {
             buf_printf(err, "line %zu: ", line);
         }
-        buf_puts(err, parser.problem ? parser.problem : "syntax error");
-        yaml_parser_delete(&parser);
+        buf_puts(err, ye.problem ? ye.problem : "syntax error");
         goto fail;
     }
-    yaml_parser_delete(&parser);
     have_doc = true;
     p.doc = &doc;
     yaml_node_t *root = yaml_document_get_root_node(&doc);
@@ -499,9 +450,9 @@ int ctl_test_file_parse(const char *text, size_t len, arena_t *a, ctl_test_file_
         buf_puts(err, p.abort);
         goto fail;
     }
-    if (p.nterr) {
+    if (p.terr.n) {
         buf_puts(err, "yaml: unmarshal errors:\n  ");
-        buf_append(err, p.terr.data, p.terr.len);
+        buf_append(err, p.terr.b.data, p.terr.b.len);
         goto fail;
     }
     *out = f;
@@ -510,6 +461,6 @@ fail:
     if (have_doc) {
         yaml_document_delete(&doc);
     }
-    buf_fini(&p.terr);
+    yamldoc_goerrs_fini(&p.terr);
     return rc;
 }

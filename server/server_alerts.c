@@ -73,6 +73,19 @@ static alerts_mgr_t *make_mgr(server_t *s, const server_config_t *cfg)
     return alerts_mgr_create(&o);
 }
 
+/* How long firing alerts read back after a restart stay firing: until the
+ * rules have sent them again. A rule with for >= the grace period fires
+ * again a few evaluations after its restore; one with a shorter `for` is
+ * pending for at most the grace period; the rule manager resends at most
+ * every max(interval, resend delay), and an endsAt covers 4 of those. */
+static int64_t restore_hold(const server_config_t *cfg)
+{
+    int64_t d =
+        cfg->rules_interval_ms > cfg->rules_resend_delay_ms ? cfg->rules_interval_ms : cfg->rules_resend_delay_ms;
+    int64_t hold = 4 * d;
+    return hold > cfg->rules_grace_period_ms ? hold : cfg->rules_grace_period_ms;
+}
+
 static void trim_newlines(char *s)
 {
     size_t n = strlen(s);
@@ -92,6 +105,7 @@ int server_alerts_start(server_t *s, char *err, size_t errlen)
         .alertmanager_urls = (const char *const *)s->cfg.alertmanager_urls.v,
         .nalertmanager_urls = s->cfg.alertmanager_urls.n,
         .external_url = url,
+        .restore_hold_ms = restore_hold(&s->cfg),
     };
     buf_t e;
     buf_init(&e);

@@ -7,7 +7,10 @@
  *
  * The fake's config keys: name (recorded with each delivery),
  * send_resolved (default true), kv (bool: store the group key in the kv
- * store on each send). State is process-global because a receiver row has
+ * store on each send), token (a secret: marked ALERTS_RECV_F_SECRET in
+ * the fake's field table, so /api/v2/status must redact it). State
+ * create calls are counted (a reload that recreates senders shows).
+ * State is process-global because a receiver row has
  * no context pointer; tests reset it in setup.
  */
 #ifndef PHAROS_TESTS_NOTIFY_FAKE_H
@@ -54,6 +57,7 @@ typedef struct fake_state {
     const char *record_path; /* append "group_key status\n" per OK delivery */
     char script_for[64];     /* "": the script answers every integration; else only this name's */
     size_t nscripted;        /* calls that consumed the script */
+    size_t nstates;          /* state_create calls */
 } fake_state_t;
 
 static fake_state_t fake __attribute__((unused)) = { .mu = PTHREAD_MUTEX_INITIALIZER };
@@ -70,6 +74,7 @@ static inline void fake_reset(void)
     fake.record_path = NULL;
     fake.script_for[0] = 0;
     fake.nscripted = 0;
+    fake.nstates = 0;
     pthread_mutex_unlock(&fake.mu);
 }
 
@@ -111,6 +116,8 @@ static inline int fake_parse(yaml_document_t *doc, yaml_node_t *node, arena_t *a
             c->send_resolved = strcmp(val, "true") == 0;
         } else if (strcmp(key, "kv") == 0) {
             c->kv = strcmp(val, "true") == 0;
+        } else if (strcmp(key, "token") == 0) {
+            continue;
         } else if (strcmp(key, "api_url") == 0) {
             c->name = arena_strndup(a, val, strlen(val)); /* the merged global default lands here */
         } else {
@@ -121,6 +128,21 @@ static inline int fake_parse(yaml_document_t *doc, yaml_node_t *node, arena_t *a
     *cfg = c;
     return 0;
 }
+
+static inline void *fake_state_create(const void *cfg)
+{
+    (void)cfg;
+    pthread_mutex_lock(&fake.mu);
+    fake.nstates++;
+    pthread_mutex_unlock(&fake.mu);
+    return NULL;
+}
+
+static const alerts_recv_field_t fake_fields[] __attribute__((unused)) = {
+    { "name", ALERTS_RECV_F_STRING, 0, "", "recorded with each delivery" },
+    { "token", ALERTS_RECV_F_SECRET, 0, NULL, "a secret the fake ignores" },
+    { NULL, ALERTS_RECV_F_STRING, 0, NULL, NULL },
+};
 
 static inline bool fake_send_resolved(const void *cfg)
 {
@@ -194,7 +216,9 @@ static const alerts_recv_type_t fake_types[] __attribute__((unused)) = {
         .name = "fake",
         .parse = fake_parse,
         .send_resolved = fake_send_resolved,
+        .state_create = fake_state_create,
         .send = fake_send,
+        .fields = fake_fields,
     },
     {
         .key = "slack_configs",

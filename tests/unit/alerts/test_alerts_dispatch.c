@@ -6,7 +6,8 @@
  * millisecond; an old alert flushing at once; new firing, new resolved
  * with and without send_resolved, all resolved; silences and inhibition
  * muting; the store's merge of a re-sent alert; group deletion; reload
- * keeping a group's timers.
+ * keeping a group's timers; on a bare dispatcher: jobs that could not be
+ * queued keep their group due, and a firing alert's endsAt is hidden.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -283,7 +284,7 @@ static void test_silence_and_inhibit(void **state)
                            0, NULL);
     an_silence_t *sil = NULL;
     buf_t err = { 0 };
-    alerts_silence_from_json(j, &sil, &err);
+    alerts_silence_from_json(j, false, &sil, &err);
     char id[40];
     int rc = alerts_silence_set(&f->n->d.silences, sil, T0, id, &err);
     pthread_mutex_unlock(&f->n->mu);
@@ -422,11 +423,101 @@ static void test_reload_keeps_groups(void **state)
     assert_int_equal(nr, 3);
 }
 
+/* ---- flush_due on a bare dispatcher ---- */
+
+typedef struct cap {
+    bool accept;
+    an_job_t *got[4];
+    size_t n;
+} cap_t;
+
+static bool cap_enqueue(void *ctx, an_job_t *j)
+{
+    cap_t *c = ctx;
+    if (!c->accept || c->n == 4) {
+        alerts_job_free(j);
+        return false;
+    }
+    c->got[c->n++] = j;
+    return true;
+}
+
+static void bare_open(an_disp_t *d)
+{
+    static const char *cfg = "route:\n  receiver: r\n  group_by: [alertname]\n  group_wait: 30s\n"
+                             "  group_interval: 5m\nreceivers:\n  - name: r\n    fake_configs: [{name: x}]\n";
+    alerts_dispatch_init(d);
+    buf_t err = { 0 };
+    assert_int_equal(alerts_amcfg_parse("am.yml", cfg, strlen(cfg), fake_types, NFAKE_TYPES, &d->cfg, &err), 0);
+    buf_fini(&err);
+    label_t ls[1] = { { STR_LIT("alertname"), STR_LIT("A") } };
+    alerts_alert_t a = { .labels = ls, .nlabels = 1, .starts_at_ms = T0, .ends_at_ms = T0 + H };
+    an_alert_t *st = alerts_store_put(&d->store, &a, T0, 5 * M, NULL);
+    alerts_dispatch_insert(d, st, T0);
+}
+
+static void bare_close(an_disp_t *d, cap_t *c)
+{
+    for (size_t i = 0; i < c->n; i++) {
+        alerts_job_free(c->got[i]);
+    }
+    amcfg_t *cfg = d->cfg;
+    alerts_dispatch_fini(d);
+    alerts_amcfg_free(cfg);
+}
+
+/* Jobs that could not be queued (no sender during a reload) leave their
+ * group due: the next pass sends, not one group_interval later. */
+static void test_rejected_jobs_keep_group_due(void **state)
+{
+    (void)state;
+    an_disp_t d;
+    bare_open(&d);
+    cap_t c = { .accept = false };
+    assert_int_equal(alerts_dispatch_flush_due(&d, T0 + 30 * S, cap_enqueue, &c), T0 + 30 * S);
+    assert_int_equal(d.groups[0]->next_flush_ms, T0 + 30 * S);
+    c.accept = true;
+    assert_int_equal(alerts_dispatch_flush_due(&d, T0 + 31 * S, cap_enqueue, &c), T0 + 31 * S + 5 * M);
+    assert_int_equal(c.n, 1);
+    /* a job dropped before it was tried makes its group due again */
+    alerts_dispatch_job_dropped(&d, c.got[0], T0 + 40 * S);
+    assert_int_equal(d.groups[0]->next_flush_ms, T0 + 40 * S);
+    bare_close(&d, &c);
+}
+
+/* types.Alerts: a firing alert's endsAt is not exposed (explicit or from
+ * resolve_timeout); a resolved one's is. */
+static void test_firing_ends_at_hidden(void **state)
+{
+    (void)state;
+    an_disp_t d;
+    bare_open(&d);
+    cap_t c = { .accept = true };
+    alerts_dispatch_flush_due(&d, T0 + 30 * S, cap_enqueue, &c);
+    assert_int_equal(c.n, 1);
+    assert_int_equal(c.got[0]->notif.nalerts, 1);
+    assert_true(c.got[0]->notif.alerts[0].firing);
+    assert_int_equal(c.got[0]->notif.alerts[0].ends_at_ms, 0);
+    const an_job_t *j = c.got[0]; /* delivered */
+    alerts_nflog_set(&d.nflog, j->nflog_key, j->firing, j->nfiring, j->resolved, j->nresolved, j->flush_ms,
+                     j->expires_ms);
+    label_t ls[1] = { { STR_LIT("alertname"), STR_LIT("A") } };
+    alerts_alert_t a = { .labels = ls, .nlabels = 1, .starts_at_ms = T0, .ends_at_ms = T0 + M };
+    alerts_store_put(&d.store, &a, T0 + 2 * M, 5 * M, NULL);
+    alerts_dispatch_flush_due(&d, T0 + 30 * S + 5 * M, cap_enqueue, &c);
+    assert_int_equal(c.n, 2);
+    assert_false(c.got[1]->notif.alerts[0].firing);
+    assert_int_equal(c.got[1]->notif.alerts[0].ends_at_ms, T0 + M);
+    bare_close(&d, &c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_needs_update),
         cmocka_unit_test(test_store_merge),
+        cmocka_unit_test(test_rejected_jobs_keep_group_due),
+        cmocka_unit_test(test_firing_ends_at_hidden),
         cmocka_unit_test_setup_teardown(test_timers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_old_alert_flushes_at_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_send_resolved_false, setup, teardown),

@@ -530,6 +530,58 @@ static void test_reload_keeps_state_and_refuses_bad_files(void **state)
     arena_destroy(a);
 }
 
+/* A rule added by a reload to a group that survives it writes ALERTS;
+ * writing a rule's labels in another order keeps its alerts. */
+static void test_reload_added_rule_writes_alerts(void **state)
+{
+    fx_t *f = *state;
+    alerts_mgr_destroy(f->m);
+    f->m = fx_mgr(f, false); /* restore on: rules of the first load wait for it */
+    put(f, "up", "job", "a", T0, 0);
+    load_ok(f, "groups:\n- name: g\n  rules:\n  - alert: A\n    expr: up == 0\n    for: 1h\n"
+               "    labels: {x: '1', y: '2'}\n");
+    eval_at(f, 0, T0);
+    eval_at(f, 0, T0 + 1000); /* the restore runs after the second evaluation */
+    load_ok(f, "groups:\n- name: g\n  rules:\n  - alert: A\n    expr: up == 0\n    for: 1h\n"
+               "    labels: {y: '2', x: '1'}\n  - alert: B\n    expr: up == 0\n");
+    eval_at(f, 0, T0 + 2000);
+    char *d = dump(f, "ALERTS{alertname=\"B\"}");
+    assert_non_null(strstr(d, "2=1"));
+    mem_free(d);
+    arena_t *a = arena_create(4096);
+    alerts_active_t *al;
+    assert_int_equal(alerts_mgr_alerts(f->m, a, &al), 2);
+    assert_string_equal(al[0].alertname, "A");
+    assert_int_equal(al[0].active_at_ms, T0); /* kept across the reload */
+    arena_destroy(a);
+}
+
+/* A value in ALERTS_FOR_STATE that no evaluation wrote (remote-written,
+ * huge) is not restored from, and does no arithmetic overflow. */
+static void test_restore_ignores_hostile_values(void **state)
+{
+    fx_t *f = *state;
+    alerts_mgr_destroy(f->m);
+    f->m = fx_mgr(f, false);
+    for (int i = 0; i <= 5; i++) {
+        put(f, "up", "job", "a", T0 + i * MIN, 0);
+    }
+    label_t ls[3] = { { STR_LIT("__name__"), STR_LIT("ALERTS_FOR_STATE") },
+                      { STR_LIT("alertname"), STR_LIT("Long") },
+                      { STR_LIT("job"), STR_LIT("a") } };
+    tsdb_sample_t sm = { .t = T0 + 30000, .v = 1e20 };
+    tsdb_input_t in = { .labels = ls, .nlabels = 3, .samples = &sm, .nsamples = 1 };
+    assert_int_equal(fx_append(f, &in, 1), 0);
+    load_ok(f, "groups:\n- name: al\n  rules:\n  - alert: Long\n    expr: up == 0\n    for: 20m\n");
+    eval_at(f, 0, T0 + MIN);
+    eval_at(f, 0, T0 + 2 * MIN);
+    arena_t *a = arena_create(4096);
+    alerts_active_t *al;
+    assert_int_equal(alerts_mgr_alerts(f->m, a, &al), 1);
+    assert_int_equal(al[0].active_at_ms, T0 + MIN);
+    arena_destroy(a);
+}
+
 /* ---- restore ---- */
 
 static void test_restore_for_state(void **state)
@@ -634,6 +686,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_pending_dropped_and_keep_firing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_alert_clash_and_limit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reload_keeps_state_and_refuses_bad_files, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reload_added_rule_writes_alerts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_restore_ignores_hostile_values, setup, teardown),
         cmocka_unit_test_setup_teardown(test_restore_for_state, setup, teardown),
         cmocka_unit_test_setup_teardown(test_restore_within_grace, setup, teardown),
         cmocka_unit_test_setup_teardown(test_scheduler_runs_groups, setup, teardown),

@@ -7,7 +7,10 @@
  * group's next flush, then the next flush delivers), persistence across
  * destroy/create (nflog, silences, kv), a corrupt state file set aside,
  * a forked notifier SIGKILLed before and after its delivery (exactly one
- * delivery overall), forwarding to Alertmanagers, and the metrics text.
+ * delivery overall), forwarding to Alertmanagers (Retry-After capped,
+ * URLs logged redacted), and the metrics text; a Retry-After of INT64_MAX;
+ * reloads (an unchanged file is a no-op; a job dropped by the swap is
+ * sent at once); an alerts.json write error not taken as written.
  */
 #include <setjmp.h>
 #include <signal.h>
@@ -37,6 +40,7 @@ typedef struct fx {
     alerts_notify_hooks_t hooks;
     const char *const *am_urls;
     size_t nam;
+    int64_t restore_hold_ms;
 } fx_t;
 
 static const char *cfg_text = "route:\n"
@@ -55,7 +59,8 @@ static void fx_open(fx_t *f)
                                  .data_dir = f->data,
                                  .clock = { fake_clock_now, &f->clock },
                                  .alertmanager_urls = f->am_urls,
-                                 .nalertmanager_urls = f->nam };
+                                 .nalertmanager_urls = f->nam,
+                                 .restore_hold_ms = f->restore_hold_ms };
     buf_t err = { 0 };
     int rc = alerts_notify_open(&o, &f->hooks, &f->n, &err);
     if (rc != 0) {
@@ -261,7 +266,7 @@ static void test_persistence_restart(void **state)
                            0, NULL);
     an_silence_t *sil = NULL;
     buf_t err = { 0 };
-    alerts_silence_from_json(j, &sil, &err);
+    alerts_silence_from_json(j, false, &sil, &err);
     char id[40];
     int rc = alerts_silence_set(&f->n->d.silences, sil, T0, id, &err);
     alerts_notify_save_silences(f->n);
@@ -490,6 +495,151 @@ static void test_forwarding(void **state)
     assert_true(metrics_has(f->n, "pharos_notifier_forwarded_alerts_total{result=\"sent\"} 2\n"));
 }
 
+/* A Retry-After of hours is capped at fwd_wait_max_ms: one slow
+ * Alertmanager does not stall forwarding. */
+static size_t am_ra_calls;
+
+static void fake_am_post_retry_after(httpc_t *c, const char *url, const alerts_alert_t *alerts, size_t n,
+                                     alerts_send_result_t *res)
+{
+    (void)c;
+    (void)url;
+    (void)alerts;
+    (void)n;
+    pthread_mutex_lock(&am_rec.mu);
+    bool fail = am_ra_calls++ == 0;
+    pthread_mutex_unlock(&am_rec.mu);
+    memset(res, 0, sizeof(*res));
+    res->status = fail ? ALERTS_SEND_RETRY : ALERTS_SEND_OK;
+    res->http_code = fail ? 429 : 200;
+    res->retry_after_ms = fail ? 3 * H : -1;
+}
+
+static void test_forwarding_retry_after_capped(void **state)
+{
+    fx_t *f = *state;
+    static const char *const urls[] = { "http://am1:9093" };
+    f->am_urls = urls;
+    f->nam = 1;
+    f->hooks.am_post = fake_am_post_retry_after;
+    f->hooks.fwd_wait_max_ms = 50;
+    am_ra_calls = 0;
+    fx_open(f);
+    put(f, "A", T0, T0 + H);
+    assert_int_equal(alerts_notify_sync(f->n, 5000), 0);
+    pthread_mutex_lock(&am_rec.mu);
+    size_t calls = am_ra_calls;
+    pthread_mutex_unlock(&am_rec.mu);
+    assert_int_equal(calls, 2);
+}
+
+static void test_redact_url(void **state)
+{
+    (void)state;
+    static const char *const cases[][2] = {
+        { "http://user:pw@am:9093/x", "http://<secret>@am:9093/x" },
+        { "https://am:9093/api?x=a@b", "https://am:9093/api?x=a@b" },
+        { "http://:p%40w@am", "http://<secret>@am" },
+        { "am:9093", "am:9093" },
+        { "", "" },
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        buf_t b = { 0 };
+        alerts_notify_redact_url(cases[i][0], &b);
+        assert_string_equal(b.len ? (const char *)b.data : "", cases[i][1]);
+        buf_fini(&b);
+    }
+}
+
+/* A huge Retry-After (receivers clamp it, the sender saturates anyway)
+ * gives up at the job's deadline instead of overflowing. */
+static void test_retry_after_int64_max(void **state)
+{
+    fx_t *f = *state;
+    fx_open(f);
+    strcpy(fake.script_for, "slow");
+    fake_script(ALERTS_SEND_RETRY, 429, INT64_MAX, 0);
+    put(f, "A", T0, T0 + H);
+    at(f, T0 + 30 * S);
+    assert_int_equal(count_name("slow", false), 1);
+    assert_true(metrics_has(f->n, "reason=\"contextDeadlineExceeded\"} 1\n"));
+    at(f, T0 + 30 * S + M); /* the next flush delivers */
+    assert_int_equal(count_name("slow", false), 2);
+}
+
+/* A reload of an unchanged file keeps the senders (and their queues). */
+static void test_reload_unchanged(void **state)
+{
+    fx_t *f = *state;
+    fx_open(f);
+    pthread_mutex_lock(&fake.mu);
+    size_t before = fake.nstates;
+    pthread_mutex_unlock(&fake.mu);
+    assert_int_equal(before, 2);
+    buf_t err = { 0 };
+    assert_int_equal(alerts_notifier_reload(f->n, &err), 0);
+    pthread_mutex_lock(&fake.mu);
+    size_t after = fake.nstates;
+    pthread_mutex_unlock(&fake.mu);
+    assert_int_equal(after, 2);
+    /* a changed one swaps them */
+    char text[1024];
+    snprintf(text, sizeof(text), "%s# changed\n", cfg_text);
+    fake_write(f->cfg, text);
+    assert_int_equal(alerts_notifier_reload(f->n, &err), 0);
+    pthread_mutex_lock(&fake.mu);
+    after = fake.nstates;
+    pthread_mutex_unlock(&fake.mu);
+    assert_int_equal(after, 4);
+    buf_fini(&err);
+}
+
+/* A job queued behind a slow one when a reload swaps the senders is not
+ * lost for a group_interval: its group is due again at once. */
+static void test_reload_keeps_due_groups(void **state)
+{
+    fx_t *f = *state;
+    fx_open(f);
+    strcpy(fake.script_for, "slow");
+    fake_script(ALERTS_SEND_OK, 200, -1, 400);
+    put(f, "A", T0, T0 + H);
+    put(f, "B", T0, T0 + H);
+    fake_clock_set(&f->clock, T0 + 30 * S);
+    alerts_notify_sync(f->n, 1); /* kick: slow takes one job, the other waits behind it */
+    for (int i = 0; i < 2000 && count_name("slow", false) == 0; i++) {
+        usleep(1000);
+    }
+    assert_int_equal(count_name("slow", false), 1);
+    char text[1024];
+    snprintf(text, sizeof(text), "%s# changed\n", cfg_text);
+    fake_write(f->cfg, text);
+    buf_t err = { 0 };
+    assert_int_equal(alerts_notifier_reload(f->n, &err), 0);
+    buf_fini(&err);
+    at(f, T0 + 30 * S); /* same time: no group_interval passed */
+    assert_int_equal(count_name("slow", false), 2);
+    assert_int_equal(fake_count(), 4);
+}
+
+/* alerts.json that could not be written is not taken as written: the
+ * next put writes it, though it only extends the validity. */
+static void test_alerts_file_write_error(void **state)
+{
+    fx_t *f = *state;
+    fx_open(f);
+    fake_rmrf(f->data);
+    put(f, "A", T0, T0 + 4 * M);
+    pthread_mutex_lock(&f->n->mu);
+    int64_t persisted = f->n->d.store.v[0]->persisted_ends_ms;
+    pthread_mutex_unlock(&f->n->mu);
+    assert_int_equal(persisted, 0);
+    assert_true(metrics_has(f->n, "pharos_notifier_state_write_errors_total 1\n"));
+    assert_int_equal(mkdir(f->data, 0755), 0);
+    fake_clock_set(&f->clock, T0 + S);
+    put(f, "A", T0, T0 + 4 * M + S);
+    assert_int_equal(file_ends_at(f), T0 + 4 * M + S);
+}
+
 static void test_metrics_text(void **state)
 {
     fx_t *f = *state;
@@ -504,6 +654,80 @@ static void test_metrics_text(void **state)
     assert_true(metrics_has(f->n, "alertmanager_nflog_entries 2\n"));
 }
 
+/* A restart while an alert fires, with the state files as a SIGKILL
+ * leaves them (alerts.json holds an endsAt only a little ahead): the
+ * firing alert read back stays firing for restore_hold_ms, until the rule
+ * manager sends it again, so no "resolved" notification goes out. */
+static void copy_file(const char *from, const char *to)
+{
+    FILE *in = fopen(from, "rb");
+    if (in == NULL) {
+        return;
+    }
+    FILE *out = fopen(to, "wb");
+    assert_non_null(out);
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof(buf), in)) > 0) {
+        assert_int_equal(fwrite(buf, 1, n, out), n);
+    }
+    fclose(in);
+    fclose(out);
+}
+
+static void snapshot(fx_t *f, bool save)
+{
+    static const char *const names[] = { "alerts.json", "nflog.json", "silences.json", "kv.json" };
+    for (size_t i = 0; i < 4; i++) {
+        char a[600], b[600];
+        snprintf(a, sizeof(a), "%s/%s", f->data, names[i]);
+        snprintf(b, sizeof(b), "%s/%s.snap", f->data, names[i]);
+        if (save) {
+            copy_file(a, b);
+        } else {
+            copy_file(b, a);
+        }
+    }
+}
+
+static void test_restart_keeps_firing_alerts_firing(void **state)
+{
+    fx_t *f = *state;
+    f->restore_hold_ms = 10 * M;
+    fx_open(f);
+    put(f, "A", T0, T0 + 4 * M); /* as the rule manager sends: endsAt 4 resend delays ahead */
+    at(f, T0 + 30 * S);
+    fake_clock_set(&f->clock, T0 + M);
+    put(f, "A", T0, T0 + 5 * M);
+    at(f, T0 + M);
+    fake_clock_set(&f->clock, T0 + 2 * M);
+    put(f, "A", T0, T0 + 6 * M);
+    at(f, T0 + 2 * M);
+    snapshot(f, true);
+    alerts_notifier_destroy(f->n);
+    f->n = NULL;
+    snapshot(f, false);
+    size_t before = fake_count();
+    /* Back 20 s later; the rules send again only after their restore. */
+    fake_clock_set(&f->clock, T0 + 2 * M + 20 * S);
+    fx_open(f);
+    for (int s = 0; s <= 400; s += 10) {
+        at(f, T0 + 2 * M + 20 * S + s * S);
+    }
+    fake_clock_set(&f->clock, T0 + 9 * M);
+    put(f, "A", T0, T0 + 13 * M);
+    for (int s = 0; s <= 120; s += 10) {
+        at(f, T0 + 9 * M + s * S);
+    }
+    pthread_mutex_lock(&fake.mu);
+    for (size_t i = before; i < fake.ngot; i++) {
+        if (strcmp(fake.got[i].status, "resolved") == 0) {
+            fail_msg("a resolved notification after the restart (nfiring %zu)", fake.got[i].nfiring);
+        }
+    }
+    pthread_mutex_unlock(&fake.mu);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -516,8 +740,15 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_alerts_file_writes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_corrupt_state, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sigkill, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_restart_keeps_firing_alerts_firing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_forwarding, setup, teardown),
         cmocka_unit_test_setup_teardown(test_metrics_text, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_forwarding_retry_after_capped, setup, teardown),
+        cmocka_unit_test(test_redact_url),
+        cmocka_unit_test_setup_teardown(test_retry_after_int64_max, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reload_unchanged, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reload_keeps_due_groups, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_alerts_file_write_error, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

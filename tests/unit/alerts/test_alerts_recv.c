@@ -208,6 +208,15 @@ static void test_secrets(void **state)
     assert_non_null(strstr(res.msg, "routing_key_file: cannot read /tmp/pharos_secret_"));
     assert_null(strstr(res.msg, "file-secret"));
 
+    /* An empty file (a rotation truncates it first) is retried, and the
+     * fresh buffer it leaves empty is not written through. */
+    buf_t fresh = { 0 };
+    alerts_recv_secret_t empty = { .file = "/dev/null" };
+    assert_int_equal(alerts_recv_secret_get(&empty, "api_url", &fresh, &res), -1);
+    assert_int_equal(res.status, ALERTS_SEND_RETRY);
+    assert_string_equal(res.msg, "api_url_file: /dev/null is empty");
+    buf_fini(&fresh);
+
     alerts_recv_secret_t none = { 0 };
     assert_int_equal(alerts_recv_secret_get(&none, "api_url", &out, &res), -1);
     assert_int_equal(res.status, ALERTS_SEND_FAIL);

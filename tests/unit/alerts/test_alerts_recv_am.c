@@ -3,9 +3,10 @@
  * Tests for alerts/alerts_recv_am.c against a loopback fake Alertmanager:
  * the body Prometheus sends (a JSON array of PostableAlert, RFC 3339 UTC
  * times with milliseconds, zero times omitted), the path under a base URL
- * with or without a trailing slash, and the outcome of 200, 400, 429, 500,
- * a refused connection. tests/integration/alerts_alertmanager.sh runs the
- * same against a real Alertmanager.
+ * with or without a trailing slash, the outcome of 200, 400, 429, 500,
+ * a refused connection, and credentials in the URL never reaching the
+ * message (an endpoint echoing them). tests/integration/
+ * alerts_alertmanager.sh runs the same against a real Alertmanager.
  */
 #include <jansson.h>
 #include <setjmp.h>
@@ -88,11 +89,53 @@ static void test_outcomes(void **state)
     httpc_destroy(c);
 }
 
+/* An endpoint refusing with an answer that echoes the credentials: the
+ * Basic token, decoded and as written in the URL. */
+static void am_echo_auth(fake_t *f, const fake_req_t *r, http_resp_t *resp)
+{
+    (void)f;
+    resp->status = 401;
+    buf_printf(&resp->body, "denied %s for alice:s3cr@t (s3cr%%40t), hint s3cr@t\nsecond line", r->auth);
+}
+
+static void test_credentials_not_in_msg(void **state)
+{
+    (void)state;
+    fake_t *f = fake_start(am_echo_auth, NULL);
+    httpc_t *c = httpc_create(2000);
+    label_t l1[] = { TL("alertname", "Up") };
+    alerts_alert_t al = { l1, 1, NULL, 0, 1, 2, "g" };
+    char url[128];
+    snprintf(url, sizeof(url), "http://alice:s3cr%%40t@%s/", f->base + strlen("http://"));
+    alerts_send_result_t res;
+    alerts_recv_am_post(c, url, &al, 1, &res);
+    assert_int_equal(res.status, ALERTS_SEND_FAIL);
+    assert_int_equal(res.http_code, 401);
+    assert_string_equal(f->reqs[0].auth, "Basic YWxpY2U6czNjckB0"); /* the credentials did go */
+    if (strstr(res.msg, "s3cr") || strstr(res.msg, "YWxpY2U6czNjckB0") || !strstr(res.msg, "<secret>")) {
+        fail_msg("%s", res.msg);
+    }
+    assert_string_equal(res.msg,
+                        "alertmanager: HTTP 401: denied Basic <secret> for <secret> (<secret>), hint <secret>");
+
+    /* a token as the user, and a refused connection: no secret either */
+    snprintf(url, sizeof(url), "http://tok3n-value@%s", f->base + strlen("http://"));
+    alerts_recv_am_post(c, url, &al, 1, &res);
+    assert_int_equal(res.status, ALERTS_SEND_FAIL);
+    assert_null(strstr(res.msg, "tok3n"));
+    alerts_recv_am_post(c, "http://alice:s3cr3t@127.0.0.1:1/", &al, 1, &res);
+    assert_int_equal(res.status, ALERTS_SEND_RETRY);
+    assert_null(strstr(res.msg, "s3cr3t"));
+    httpc_destroy(c);
+    fake_stop(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_body),
         cmocka_unit_test(test_outcomes),
+        cmocka_unit_test(test_credentials_not_in_msg),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -5,9 +5,11 @@
  * FROM, one RCPT TO per address), the message (CRLF lines <= 998 bytes,
  * From/To/Subject/Date/Message-Id/MIME-Version, multipart/alternative
  * with quoted-printable parts, RFC 2047 subject, no header injection, a
- * leading dot stuffed), and the outcomes: STARTTLS required but not
- * offered, 550 and 451 recipients, a refused connection, a template
- * error. TLS, AUTH and a real parser: tests/integration/alerts_email.sh.
+ * leading dot stuffed), the outcomes: STARTTLS required but not offered,
+ * 550 and 451 recipients, a refused connection, a template error, and
+ * label values that would inject SMTP commands (CR, LF, DEL, '<', '>',
+ * space, not local@domain) in to and from: FAIL before any command.
+ * TLS, AUTH and a real parser: tests/integration/alerts_email.sh.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -32,6 +34,8 @@ typedef struct smtp_fake {
     int nrcpt;
     buf_t data; /* the last message, as sent (dot-stuffed, up to the final dot) */
     int messages;
+    int commands; /* MAIL FROM and RCPT TO lines received */
+    int attacker; /* command lines naming attacker.com */
 } smtp_fake_t;
 
 static int smtp_readline(int fd, char *line, size_t n)
@@ -63,6 +67,10 @@ static void smtp_session(smtp_fake_t *s, int fd)
     char line[2048];
     smtp_say(fd, "220 fake ESMTP\r\n");
     while (smtp_readline(fd, line, sizeof(line)) > 0) {
+        if (strncasecmp(line, "MAIL FROM:", 10) == 0 || strncasecmp(line, "RCPT TO:", 8) == 0) {
+            s->commands++;
+            s->attacker += strstr(line, "attacker.com") != NULL;
+        }
         if (strncasecmp(line, "EHLO ", 5) == 0) {
             snprintf(s->ehlo, sizeof(s->ehlo), "%.*s", (int)strcspn(line + 5, "\r\n"), line + 5);
             smtp_say(fd, "250-fake\r\n250 8BITMIME\r\n");
@@ -178,10 +186,13 @@ static int teardown(void **state)
     return 0;
 }
 
-static alerts_send_result_t send_cfg(fx_t *x, const char *extra, size_t nfiring)
+/* As send_cfg below, with the common label severity set to sev (NULL:
+ * "critical"). */
+static alerts_send_result_t send_cfg_sev(fx_t *x, const char *extra, size_t nfiring, const char *sev)
 {
     buf_t y = { 0 };
-    buf_printf(&y, "smarthost: 127.0.0.1:%u\nfrom: 'Pharos <pharos@example.org>'\n%s", (unsigned)x->s->port, extra);
+    buf_printf(&y, "smarthost: 127.0.0.1:%u\n%s%s", (unsigned)x->s->port,
+               strstr(extra, "from:") ? "" : "from: 'Pharos <pharos@example.org>'\n", extra);
     buf_t err = { 0 };
     void *cfg = NULL;
     int rc = test_parse(x->t, (const char *)y.data, x->a, &cfg, &err);
@@ -193,12 +204,20 @@ static alerts_send_result_t send_cfg(fx_t *x, const char *extra, size_t nfiring)
     void *st = x->t->state_create(cfg);
     test_notif_t tn;
     test_notif_init(&tn, nfiring, "{}:{alertname=\"HighLatency\"}");
+    if (sev) {
+        tn.common[1].value = str_cstr(sev);
+    }
     alerts_recv_env_t env = test_env(&x->kv, &x->clk, 3000);
     alerts_send_result_t res;
     memset(&res, 0x5a, sizeof(res));
     x->t->send(cfg, st, &env, &tn.n, &res);
     x->t->state_destroy(st);
     return res;
+}
+
+static alerts_send_result_t send_cfg(fx_t *x, const char *extra, size_t nfiring)
+{
+    return send_cfg_sev(x, extra, nfiring, NULL);
 }
 
 /* The value of header name in the message head, or NULL (unfolded only). */
@@ -350,12 +369,60 @@ static void test_outcomes(void **state)
     buf_fini(&err);
 }
 
+/* A label value rendered into to or from cannot add SMTP commands: every
+ * address is checked before the connection, the send FAILs naming the
+ * field without quoting the value, and the server sees no command. */
+static void test_address_injection(void **state)
+{
+    fx_t *x = *state;
+    static const struct {
+        const char *cfg; /* to and from; the severity label holds the value */
+        const char *sev;
+        const char *field;
+    } cases[] = {
+        { "to: '{{ .CommonLabels.severity }}'\n", "bob@example.com>\r\nRCPT TO:<evil@attacker.com", "to:" },
+        { "to: 'ok@example.org, {{ .CommonLabels.severity }}'\n", "bob@example.com>\r\nRCPT TO:<evil@attacker.com",
+          "address 2" },
+        { "to: 'Bob <{{ .CommonLabels.severity }}>'\n", "bob@example.com\nRCPT TO:<evil@attacker.com", "to:" },
+        { "to: '{{ .CommonLabels.severity }}'\n", "evil@attacker.com\r", "to:" },
+        { "to: '{{ .CommonLabels.severity }}'\n", "evil@attacker.com\x7f", "to:" },
+        { "to: '{{ .CommonLabels.severity }}'\n", "bob evil@attacker.com", "to:" },
+        { "to: '{{ .CommonLabels.severity }}'\n", "attacker.com", "to:" },
+        { "to: '{{ .CommonLabels.severity }}'\n", "@attacker.com", "to:" },
+        { "to: '{{ .CommonLabels.severity }}'\n", "evil@", "to:" },
+        { "to: '{{ .CommonLabels.severity }}'\n", "evil@attacker.com>x", "to:" },
+        { "to: ops@example.org\nfrom: '{{ .CommonLabels.severity }}'\n", "p@example.org>\r\nRCPT TO:<evil@attacker.com",
+          "from:" },
+        { "to: ops@example.org\nfrom: '{{ .CommonLabels.severity }}'\n", "p@attacker.com\tx", "from:" },
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        x->s->commands = x->s->attacker = x->s->messages = 0;
+        char extra[256];
+        snprintf(extra, sizeof(extra), "require_tls: false\n%s", cases[i].cfg);
+        alerts_send_result_t res = send_cfg_sev(x, extra, 1, cases[i].sev);
+        if (res.status != ALERTS_SEND_FAIL || strstr(res.msg, cases[i].field) == NULL ||
+            strstr(res.msg, "attacker") != NULL || x->s->attacker != 0 || x->s->commands != 0) {
+            fail_msg("case %zu: status %d msg \"%s\": %d commands, %d naming attacker.com", i, res.status, res.msg,
+                     x->s->commands, x->s->attacker);
+        }
+        assert_int_equal(x->s->messages, 0);
+    }
+    /* a plain address with quote, dot and plus passes */
+    alerts_send_result_t res =
+        send_cfg_sev(x, "require_tls: false\nto: '{{ .CommonLabels.severity }}'\n", 1, "Bob.O'Neil+alerts@example.org");
+    if (res.status != ALERTS_SEND_OK) {
+        fail_msg("%s", res.msg);
+    }
+    assert_string_equal(x->s->rcpt[0], "<Bob.O'Neil+alerts@example.org>");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_message),
         cmocka_unit_test(test_header_encoding),
         cmocka_unit_test(test_outcomes),
+        cmocka_unit_test(test_address_injection),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -8,8 +8,9 @@
  * issue was created and a create that timed out after GitHub made the
  * issue (found by its marker, never created twice), a refused create,
  * a close that failed after the resolve comment (not commented twice),
- * and the rate-limit answers (Retry-After, x-ratelimit-remaining 0,
- * secondary limits, plain 403).
+ * the rate-limit answers (Retry-After, x-ratelimit-remaining 0,
+ * secondary limits, plain 403, hostile reset times), and a mapped issue
+ * lost (404, 410, locked) in every phase.
  */
 #include <jansson.h>
 #include <setjmp.h>
@@ -33,6 +34,8 @@ typedef struct gh_issue {
     char labels[128];
     int comments;
     char *last_comment;
+    int gone;    /* 404 or 410: deleted, transferred, issues disabled */
+    bool locked; /* comments answer 403 */
 } gh_issue_t;
 
 typedef struct gh_fake {
@@ -142,6 +145,19 @@ static void gh_handler(fake_t *f, const fake_req_t *r, http_resp_t *resp)
         return;
     }
     gh_issue_t *is = &g->issues[num - 1];
+    if (is->gone) {
+        http_resp_text(resp, is->gone,
+                       is->gone == 410 ? "{\"message\":\"This issue was deleted\"}" : "{\"message\":\"Not Found\"}");
+        json_decref(in);
+        return;
+    }
+    if (is->locked && strcmp(tail, "/comments") == 0) {
+        http_resp_text(resp, 403,
+                       "{\"message\":\"Unable to create comment because issue is locked.\",\"documentation_url\":"
+                       "\"https://docs.github.com/articles/locking-conversations/\"}");
+        json_decref(in);
+        return;
+    }
     if (strcmp(tail, "/comments") == 0 && strcmp(r->method, "POST") == 0) {
         const char *body = json_string_value(json_object_get(in, "body"));
         if (!body || !*body) {
@@ -255,7 +271,7 @@ static int open_issues(fx_t *x)
 {
     int n = 0;
     for (int i = 0; i < x->g.n; i++) {
-        n += x->g.issues[i].open;
+        n += x->g.issues[i].open && !x->g.issues[i].gone;
     }
     return n;
 }
@@ -520,6 +536,182 @@ static void test_rate_limits(void **state)
     x->t->state_destroy(st);
 }
 
+/* x-ratelimit-reset far away or past int64: the wait is cut to 1 h, with
+ * no overflow (UBSan would name one), and requests resume after it. */
+static void test_rate_limit_reset_hostile(void **state)
+{
+    fx_t *x = *state;
+    void *cfg = cfg_for(x, "");
+    char far[32];
+    snprintf(far, sizeof(far), "%lld", (long long)(x->clk.now / 1000 + 60 + 10LL * 365 * 86400));
+    const char *resets[] = { far, "9223372036854775", "99999999999999999999999999" };
+    void *st0 = x->t->state_create(cfg);
+    SEND_OK(x, cfg, st0, 2, false); /* the issue: what follows are comments */
+    x->t->state_destroy(st0);
+    for (size_t i = 0; i < 3; i++) {
+        void *st = x->t->state_create(cfg);
+        fake_push(x->f,
+                  (fake_reply_t){ .status = 403,
+                                  .body = "{\"message\":\"API rate limit exceeded\"}",
+                                  .hdr = { { "x-ratelimit-remaining", "0" }, { "x-ratelimit-reset", resets[i] } } });
+        alerts_send_result_t res = send_n(x, cfg, st, 2, true, 2000);
+        assert_int_equal(res.status, ALERTS_SEND_RETRY);
+        assert_int_equal(res.http_code, 403);
+        assert_int_equal(res.retry_after_ms, 3600000);
+        size_t before = x->f->nreqs;
+        res = send_n(x, cfg, st, 2, true, 2000); /* a minute later: blocked */
+        assert_int_equal(res.status, ALERTS_SEND_RETRY);
+        assert_int_equal(res.retry_after_ms, 3600000 - 60000);
+        assert_int_equal(x->f->nreqs, before);
+        x->clk.now += 3600000;
+        SEND_OK(x, cfg, st, 2, true);
+        assert_int_equal(x->f->nreqs, before + 1);
+        x->t->state_destroy(st);
+    }
+    assert_int_equal(x->g.n, 1);
+    assert_int_equal(x->g.issues[0].comments, 3);
+    /* a reset in the past or not a number: no block */
+    const char *noblock[] = { "1", "-99999999999999999999", "soon", "" };
+    for (size_t i = 0; i < 4; i++) {
+        void *st = x->t->state_create(cfg);
+        fake_push(x->f,
+                  (fake_reply_t){ .status = 403,
+                                  .body = "{\"message\":\"API rate limit exceeded\"}",
+                                  .hdr = { { "x-ratelimit-remaining", "0" }, { "x-ratelimit-reset", noblock[i] } } });
+        alerts_send_result_t res = send_n(x, cfg, st, 2, true, 2000);
+        assert_int_equal(res.status, ALERTS_SEND_RETRY);
+        assert_int_equal(res.retry_after_ms, 60000); /* the secondary-limit wait: "rate limit" named */
+        size_t before = x->f->nreqs;
+        SEND_OK(x, cfg, st, 2, true);
+        assert_int_equal(x->f->nreqs, before + 1);
+        x->t->state_destroy(st);
+    }
+    check_clean(x);
+}
+
+/* The listing that finds a created issue may pass httpc's default 1 MiB
+ * body limit (100 issues of up to 65536 chars): it reads up to 16 MiB. */
+static void test_list_big(void **state)
+{
+    fx_t *x = *state;
+    void *cfg = cfg_for(x, "");
+    void *st = x->t->state_create(cfg);
+    SEND_OK(x, cfg, st, 2, false);
+    const char *cm = strstr(x->g.issues[0].body, "pharos:created=");
+    assert_non_null(cm);
+    char marker[64];
+    snprintf(marker, sizeof(marker), "creating %lld", atoll(cm + strlen("pharos:created=")));
+    char gid[33];
+    alerts_recv_group_id(GROUP, gid);
+    assert_int_equal(memkv_put(&x->kv, gid, marker), 0);
+    for (int i = 0; i < 12; i++) { /* 12 newer issues of 200 KB each */
+        gh_issue_t *is = &x->g.issues[x->g.n++];
+        is->number = x->g.n;
+        is->title = strdup("other");
+        is->body = malloc(200001);
+        memset(is->body, 'x', 200000);
+        is->body[200000] = '\0';
+    }
+    SEND_OK(x, cfg, st, 2, true);
+    assert_int_equal(x->g.lists, 1);
+    assert_string_equal(mapping(x), "open 1");
+    assert_int_equal(x->g.issues[0].comments, 1);
+    check_clean(x);
+    x->t->state_destroy(st);
+}
+
+/* The mapped issue lost: deleted (404, 410) or locked (403). A firing
+ * group opens a new issue (a locked one is closed first); a resolving
+ * group is done; never two open issues, never stuck. */
+static void test_issue_lost(void **state)
+{
+    fx_t *x = *state;
+    void *cfg = cfg_for(x, "");
+    void *st = x->t->state_create(cfg);
+
+    /* open, then deleted: the repeat opens issue 2 */
+    SEND_OK(x, cfg, st, 2, false);
+    assert_string_equal(mapping(x), "open 1");
+    x->g.issues[0].gone = 404;
+    SEND_OK(x, cfg, st, 2, true);
+    assert_int_equal(x->g.n, 2);
+    assert_true(x->g.issues[1].open);
+    assert_string_equal(mapping(x), "open 2");
+    SEND_OK(x, cfg, st, 2, true); /* and comments on it from then on */
+    assert_int_equal(x->g.issues[1].comments, 1);
+
+    /* locked: issue 2 closed, issue 3 opened */
+    x->g.issues[1].locked = true;
+    SEND_OK(x, cfg, st, 2, true);
+    assert_int_equal(x->g.n, 3);
+    assert_false(x->g.issues[1].open);
+    assert_true(x->g.issues[2].open);
+    assert_string_equal(mapping(x), "open 3");
+
+    /* gone (410) when resolving: done, mapping dropped, no new issue */
+    x->g.issues[2].gone = 410;
+    SEND_OK(x, cfg, st, 0, false);
+    assert_string_equal(mapping(x), "");
+    assert_int_equal(x->g.n, 3);
+    SEND_OK(x, cfg, st, 0, false); /* resolved again: nothing */
+    assert_int_equal(x->g.n, 3);
+
+    /* locked when resolving: no comment possible, closed all the same */
+    SEND_OK(x, cfg, st, 1, false);
+    assert_int_equal(x->g.n, 4);
+    x->g.issues[3].locked = true;
+    SEND_OK(x, cfg, st, 0, false);
+    assert_false(x->g.issues[3].open);
+    assert_string_equal(mapping(x), "closed 4");
+
+    /* resolving (comment posted, close not) and then deleted: done */
+    SEND_OK(x, cfg, st, 1, false);
+    assert_int_equal(x->g.n, 5);
+    char gid[33];
+    alerts_recv_group_id(GROUP, gid);
+    assert_int_equal(memkv_put(&x->kv, gid, "resolving 5"), 0);
+    x->g.issues[4].gone = 404;
+    SEND_OK(x, cfg, st, 0, false);
+    assert_string_equal(mapping(x), "");
+    assert_true(open_issues(x) <= 1);
+    check_clean(x);
+    x->t->state_destroy(st);
+
+    /* reopen: the closed issue deleted, the PATCH 404s: a new issue */
+    void *rcfg = cfg_for(x, "reopen: true\n");
+    st = x->t->state_create(rcfg);
+    SEND_OK(x, rcfg, st, 1, false);
+    int n = x->g.n;
+    SEND_OK(x, rcfg, st, 0, false);
+    char want[32];
+    snprintf(want, sizeof(want), "closed %d", n);
+    assert_string_equal(mapping(x), want);
+    x->g.issues[n - 1].gone = 410;
+    SEND_OK(x, rcfg, st, 1, false);
+    assert_int_equal(x->g.n, n + 1);
+    snprintf(want, sizeof(want), "open %d", n + 1);
+    assert_string_equal(mapping(x), want);
+    assert_int_equal(open_issues(x), 1);
+
+    /* a plain 403 (no lock, no rate limit) stays a failure: kept */
+    x->g.issues[n].gone = 0;
+    fake_push(x->f,
+              (fake_reply_t){ .status = 403, .body = "{\"message\":\"Resource not accessible by integration\"}" });
+    alerts_send_result_t res = send_n(x, rcfg, st, 1, true, 2000);
+    assert_int_equal(res.status, ALERTS_SEND_FAIL);
+    assert_string_equal(mapping(x), want);
+    /* the kv refusing to drop the mapping: RETRY, nothing created */
+    x->g.issues[n].gone = 404;
+    x->kv.fail_puts = 1;
+    res = send_n(x, rcfg, st, 1, true, 2000);
+    assert_int_equal(res.status, ALERTS_SEND_RETRY);
+    assert_int_equal(x->g.n, n + 1);
+    SEND_OK(x, rcfg, st, 1, true);
+    assert_int_equal(x->g.n, n + 2);
+    check_clean(x);
+    x->t->state_destroy(st);
+}
+
 /* Every request carries the token and GitHub's headers; the token comes
  * from token_file at send time. */
 static void test_headers_token_file(void **state)
@@ -574,6 +766,9 @@ int main(void)
         cmocka_unit_test_setup(test_close_fails, reset),
         cmocka_unit_test_setup(test_rate_limits, reset),
         cmocka_unit_test_setup(test_headers_token_file, reset),
+        cmocka_unit_test_setup(test_rate_limit_reset_hostile, reset),
+        cmocka_unit_test_setup(test_issue_lost, reset),
+        cmocka_unit_test_setup(test_list_big, reset),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -4,8 +4,9 @@
  * API v2: every event checked against PagerDuty's schema (routing_key of
  * 32 chars, event_action, dedup_key <= 255 and stable per group, summary
  * <= 1024 runes, source, severity enum), trigger vs resolve, severity from
- * a label, custom details, the key from a file and from ${VAR}, and the
- * answers 202, 500 then 202, 429 + Retry-After, 400 with a body, a hang.
+ * a label, custom details, the key from a file and from ${VAR}, the
+ * answers 202, 500 then 202, 429 + Retry-After, 400 with a body, a hang,
+ * and a group of 3000 alerts whose event passes PagerDuty's 512 KB.
  */
 #include <jansson.h>
 #include <setjmp.h>
@@ -344,12 +345,92 @@ static void test_key_sources(void **state)
     x->t->state_destroy(st);
 }
 
+/* PagerDuty refusing events over 512 KB, as the real one does. */
+static void pd_limited(fake_t *f, const fake_req_t *r, http_resp_t *resp)
+{
+    if (r->len > 512000) {
+        resp->status = 400;
+        resp->content_type = "application/json";
+        buf_puts(&resp->body, "{\"status\":\"invalid event\",\"message\":\"Event object is invalid\","
+                              "\"errors\":[\"Length of the event payload must be less than 512KB\"]}");
+        return;
+    }
+    pd_accept(f, r, resp);
+}
+
+/* A group of 3000 alerts: the event with its custom details is over
+ * 512 KB, so it goes without them (an "error" detail says why) and is
+ * accepted; the summary and the rest are kept. */
+static void test_event_size(void **state)
+{
+    fx_t *x = *state;
+    enum { N = 3000 };
+    void *cfg = cfg_for(x, "routing_key: " KEY, "details:\n  team: '{{ .CommonLabels.alertname }}'\n");
+    void *st = x->t->state_create(cfg);
+    test_notif_t tn;
+    test_notif_init(&tn, 2, GROUP);
+    alerts_notif_alert_t *alerts = calloc(N, sizeof(*alerts));
+    label_t *labels = calloc(N * 3, sizeof(*labels));
+    char(*inst)[32] = calloc(N, sizeof(*inst));
+    for (size_t i = 0; i < N; i++) {
+        snprintf(inst[i], sizeof(inst[i]), "host-%04zu.example.org:9100", i);
+        labels[3 * i] = TL("alertname", "HighLatency");
+        labels[3 * i + 1] = (label_t){ STR_LIT("instance"), str_cstr(inst[i]) };
+        labels[3 * i + 2] = TL("severity", "critical");
+        alerts[i] = tn.alerts[0];
+        alerts[i].labels = &labels[3 * i];
+        alerts[i].fingerprint = 0x1000 + i;
+    }
+    tn.n.alerts = alerts;
+    tn.n.nalerts = N;
+    tn.n.nfiring = N;
+
+    pthread_mutex_lock(&x->f->mu);
+    x->f->fn = pd_limited;
+    pthread_mutex_unlock(&x->f->mu);
+    alerts_send_result_t res = send1(x, cfg, st, &tn.n, 5000);
+    if (res.status != ALERTS_SEND_OK) {
+        fail_msg("%s", res.msg);
+    }
+    assert_int_equal(x->f->nreqs, 1);
+    assert_true(x->f->reqs[0].len <= 512000);
+    json_t *j = check_event(&x->f->reqs[0]);
+    json_t *p = json_object_get(j, "payload");
+    assert_string_equal(json_string_value(json_object_get(p, "summary")), "[FIRING:3000] HighLatency (critical)");
+    assert_string_equal(json_string_value(json_object_get(j, "event_action")), "trigger");
+    json_t *cd = json_object_get(p, "custom_details");
+    assert_int_equal(json_object_size(cd), 1);
+    assert_non_null(strstr(json_string_value(json_object_get(cd, "error")), "exceeds the maximum size of 512KB"));
+    json_decref(j);
+
+    /* the same config with the usual two alerts: details kept */
+    tn.n.alerts = tn.alerts;
+    tn.n.nalerts = 2;
+    tn.n.nfiring = 2;
+    res = send1(x, cfg, st, &tn.n, 2000);
+    assert_int_equal(res.status, ALERTS_SEND_OK);
+    j = check_event(&x->f->reqs[1]);
+    cd = json_object_get(json_object_get(j, "payload"), "custom_details");
+    assert_null(json_object_get(cd, "error"));
+    assert_string_equal(json_string_value(json_object_get(cd, "team")), "HighLatency");
+    assert_string_equal(json_string_value(json_object_get(cd, "num_firing")), "2");
+    json_decref(j);
+
+    pthread_mutex_lock(&x->f->mu);
+    x->f->fn = pd_accept;
+    pthread_mutex_unlock(&x->f->mu);
+    free(alerts);
+    free(labels);
+    free(inst);
+    x->t->state_destroy(st);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(test_trigger_and_resolve, reset), cmocka_unit_test_setup(test_fields, reset),
         cmocka_unit_test_setup(test_severity_mapping, reset),    cmocka_unit_test_setup(test_answers, reset),
-        cmocka_unit_test_setup(test_key_sources, reset),
+        cmocka_unit_test_setup(test_key_sources, reset),         cmocka_unit_test_setup(test_event_size, reset),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -4,8 +4,9 @@
  * the payload against Slack's schema (text, blocks of mrkdwn sections,
  * channel, username, icon_emoji), the default templates, scripted answers
  * (200 ok, 500 then 200, 429 with Retry-After, 404 channel_not_found, a
- * hang past the timeout), one message per second per webhook, and the URL
- * read from api_url_file at send time.
+ * hang past the timeout), one message per second per webhook, the URL
+ * read from api_url_file at send time, a hostile Retry-After (cut to 1 h,
+ * no overflow) and a 2 MiB answer (cut at 1 MiB, RETRY).
  */
 #include <jansson.h>
 #include <setjmp.h>
@@ -292,6 +293,55 @@ static void test_rate_limit(void **state)
     x->t->state_destroy(st);
 }
 
+/* A hostile Retry-After (the largest seconds that fit in int64 ms) is
+ * taken as 1 h: no overflow, and the webhook stays quiet for that hour. */
+static void test_retry_after_huge(void **state)
+{
+    fx_t *x = *state;
+    void *cfg = cfg_for(x, "title: t\ntext: x\n");
+    void *st = x->t->state_create(cfg);
+    test_notif_t tn;
+    test_notif_init(&tn, 1, "g");
+    fake_push(x->f, (fake_reply_t){
+                        .status = 429, .body = "rate_limited", .hdr = { { "Retry-After", "9223372036854775" } } });
+    alerts_send_result_t res = send1(x, cfg, st, &tn.n, 2000);
+    assert_int_equal(res.status, ALERTS_SEND_RETRY);
+    assert_int_equal(res.http_code, 429);
+    assert_int_equal(res.retry_after_ms, 3600000);
+    size_t before = x->f->nreqs;
+    res = send1(x, cfg, st, &tn.n, 2000); /* a second later */
+    assert_int_equal(res.status, ALERTS_SEND_RETRY);
+    assert_int_equal(res.retry_after_ms, 3600000 - 1000);
+    assert_int_equal(x->f->nreqs, before);
+    x->clk.now += 3600000;
+    res = send1(x, cfg, st, &tn.n, 2000);
+    assert_int_equal(res.status, ALERTS_SEND_OK);
+    assert_int_equal(x->f->nreqs, before + 1);
+    x->t->state_destroy(st);
+}
+
+/* An endpoint answering 2 MiB: the receiver reads at most 1 MiB (httpc
+ * aborts the transfer) and, the answer unread, retries. */
+static void test_huge_answer(void **state)
+{
+    fx_t *x = *state;
+    void *cfg = cfg_for(x, "title: t\ntext: x\n");
+    void *st = x->t->state_create(cfg);
+    test_notif_t tn;
+    test_notif_init(&tn, 1, "g");
+    size_t n = (size_t)2 << 20;
+    char *big = malloc(n + 1);
+    memset(big, 'k', n);
+    big[n] = '\0';
+    fake_push(x->f, (fake_reply_t){ .status = 200, .body = big });
+    alerts_send_result_t res = send1(x, cfg, st, &tn.n, 5000);
+    assert_int_equal(res.status, ALERTS_SEND_RETRY);
+    assert_int_equal(res.http_code, 200);
+    assert_non_null(strstr(res.msg, "response body over 1048576 bytes"));
+    free(big);
+    x->t->state_destroy(st);
+}
+
 static void test_url_file(void **state)
 {
     fx_t *x = *state;
@@ -349,7 +399,8 @@ int main(void)
         cmocka_unit_test_setup(test_payload, reset),         cmocka_unit_test_setup(test_long_text, reset),
         cmocka_unit_test_setup(test_defaults_render, reset), cmocka_unit_test_setup(test_answers, reset),
         cmocka_unit_test_setup(test_rate_limit, reset),      cmocka_unit_test_setup(test_url_file, reset),
-        cmocka_unit_test_setup(test_template_error, reset),
+        cmocka_unit_test_setup(test_template_error, reset),  cmocka_unit_test_setup(test_retry_after_huge, reset),
+        cmocka_unit_test_setup(test_huge_answer, reset),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -4,7 +4,8 @@
  * isEqual; pending, active and expired by time; Alertmanager's validation
  * texts; Set's update-in-place versus expire-and-replace (canUpdate);
  * Expire of active, pending and expired silences; the state file round
- * trip and a malformed one; GC by retention.
+ * trip and a malformed one; GC by retention; integer times only from
+ * state (endsAt INT64_MAX safe); the API's bounds.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -27,7 +28,7 @@ static an_silence_t *mk(const char *json)
     assert_non_null(j);
     an_silence_t *s = NULL;
     buf_t err = { 0 };
-    int rc = alerts_silence_from_json(j, &s, &err);
+    int rc = alerts_silence_from_json(j, false, &s, &err);
     if (rc != 0) {
         fprintf(stderr, "%s\n", (const char *)err.data);
     }
@@ -137,7 +138,7 @@ static void test_validation(void **state)
     /* required fields */
     json_t *j = json_loads("{\"matchers\":[],\"startsAt\":\"2023-11-14T22:13:20Z\"}", 0, NULL);
     an_silence_t *s = NULL;
-    assert_int_equal(alerts_silence_from_json(j, &s, &err), -3);
+    assert_int_equal(alerts_silence_from_json(j, false, &s, &err), -3);
     assert_string_equal((const char *)err.data, "comment in body is required");
     json_decref(j);
     buf_fini(&err);
@@ -146,7 +147,7 @@ static void test_validation(void **state)
         SIL("[{\"name\":\"a\",\"value\":\"x\",\"isRegex\":false}]", "2023-11-14T22:13:20Z", "2023-11-14T23:13:20Z"), 0,
         NULL);
     json_object_set_new(j, "id", json_string("nope"));
-    assert_int_equal(alerts_silence_from_json(j, &s, &err), 0);
+    assert_int_equal(alerts_silence_from_json(j, false, &s, &err), 0);
     assert_int_equal(alerts_silence_set(&ss, s, T0, id, &err), -2);
     assert_string_equal((const char *)err.data, "silence not found");
     json_decref(j);
@@ -176,7 +177,7 @@ static void test_update_and_expire(void **state)
         NULL);
     json_object_set_new(j, "id", json_string(id));
     an_silence_t *s = NULL;
-    assert_int_equal(alerts_silence_from_json(j, &s, &err), 0);
+    assert_int_equal(alerts_silence_from_json(j, false, &s, &err), 0);
     assert_int_equal(alerts_silence_set(&ss, s, T0 + 1000, id2, &err), 0);
     assert_string_equal(id, id2);
     assert_int_equal(ss.n, 1);
@@ -186,7 +187,7 @@ static void test_update_and_expire(void **state)
         SIL("[{\"name\":\"a\",\"value\":\"y\",\"isRegex\":false}]", "2023-11-14T22:13:20Z", "2023-11-15T00:00:00Z"), 0,
         NULL);
     json_object_set_new(j, "id", json_string(id));
-    assert_int_equal(alerts_silence_from_json(j, &s, &err), 0);
+    assert_int_equal(alerts_silence_from_json(j, false, &s, &err), 0);
     assert_int_equal(alerts_silence_set(&ss, s, T0 + 2000, id2, &err), 0);
     assert_string_not_equal(id, id2);
     assert_int_equal(ss.n, 2);
@@ -239,12 +240,99 @@ static void test_update_and_expire(void **state)
     alerts_silence_fini(&ss);
 }
 
+/* Integer times come only from the state file; there any int64 is safe
+ * (GC compares against now - retention, saturating). */
+static void test_integer_times(void **state)
+{
+    (void)state;
+    json_t *j = json_loads("{\"matchers\":[{\"name\":\"a\",\"value\":\"b\",\"isRegex\":false}],"
+                           "\"startsAt\":1700000000000,\"endsAt\":\"2030-01-01T00:00:00Z\",\"createdBy\":\"me\","
+                           "\"comment\":\"c\"}",
+                           0, NULL);
+    an_silence_t *s = NULL;
+    buf_t err = { 0 };
+    assert_int_equal(alerts_silence_from_json(j, false, &s, &err), -5);
+    assert_null(s);
+    assert_string_equal((const char *)err.data, "json: cannot unmarshal number into Go value of type string");
+    json_decref(j);
+    json_t *st = json_loads("[{\"id\":\"0c2b5d8a-5f6b-4ba6-a2a6-3a0fd8a3e5ab\",\"matchers\":[{\"name\":\"a\","
+                            "\"value\":\"b\",\"isRegex\":false,\"isEqual\":true}],\"startsAt\":1700000000000,"
+                            "\"endsAt\":9223372036854775807,\"updatedAt\":1700000000000,\"createdBy\":\"me\","
+                            "\"comment\":\"c\"}]",
+                            0, NULL);
+    assert_non_null(st);
+    an_silences_t ss;
+    alerts_silence_init(&ss);
+    assert_int_equal(alerts_silence_load(&ss, st), 0);
+    assert_int_equal(ss.n, 1);
+    assert_int_equal(ss.v[0]->ends_at_ms, INT64_MAX);
+    assert_int_equal(alerts_silence_gc(&ss, T0, 120LL * 3600 * 1000), 0);
+    assert_int_equal(alerts_silence_gc(&ss, INT64_MIN + 5, 120LL * 3600 * 1000), 0);
+    assert_int_equal(alerts_silence_state(ss.v[0], T0), AN_SIL_ACTIVE);
+    buf_t b = { 0 };
+    alerts_silence_json(ss.v[0], T0, &b);
+    assert_non_null(strstr((const char *)b.data, "\"state\":\"active\""));
+    buf_fini(&b);
+    alerts_silence_fini(&ss);
+    json_decref(st);
+    buf_fini(&err);
+}
+
+/* The API's bounds: matchers per silence, comment and createdBy bytes,
+ * live silences (an update of a live one is not a new one). */
+static void test_limits(void **state)
+{
+    (void)state;
+    an_silences_t ss;
+    alerts_silence_init(&ss);
+    buf_t err = { 0 };
+    an_silence_t *s =
+        mk(SIL("[{\"name\":\"a\",\"value\":\"b\",\"isRegex\":false}]", "2023-11-14T22:13:20Z", "2023-11-16T23:13:20Z"));
+    assert_int_equal(alerts_silence_check_limits(&ss, s, T0, &err), 0);
+    s->nm = AN_SIL_MAX_MATCHERS + 1; /* only counted */
+    assert_int_equal(alerts_silence_check_limits(&ss, s, T0, &err), -1);
+    assert_string_equal((const char *)err.data, "silence invalid: too many matchers (65, at most 64)");
+    s->nm = 1;
+    char *big = calloc(1, AN_SIL_MAX_TEXT + 2);
+    memset(big, 'x', AN_SIL_MAX_TEXT + 1);
+    char *keep = s->comment;
+    s->comment = big;
+    buf_reset(&err);
+    assert_int_equal(alerts_silence_check_limits(&ss, s, T0, &err), -1);
+    assert_string_equal((const char *)err.data,
+                        "silence invalid: comment and createdBy may hold at most 4096 bytes each");
+    s->comment = keep;
+    free(big);
+    char id[40];
+    for (size_t i = 0; i < AN_SIL_MAX_LIVE; i++) {
+        assert_int_equal(set(&ss,
+                             SIL("[{\"name\":\"a\",\"value\":\"b\",\"isRegex\":false}]", "2023-11-14T22:13:20Z",
+                                 "2023-11-16T23:13:20Z"),
+                             T0, id, &err),
+                         0);
+    }
+    buf_reset(&err);
+    assert_int_equal(alerts_silence_check_limits(&ss, s, T0, &err), -1);
+    assert_string_equal((const char *)err.data,
+                        "too many silences: 10000 are active or pending (at most 10000); expire some first");
+    snprintf(s->id, sizeof(s->id), "%s", id); /* updating a live one is fine */
+    assert_int_equal(alerts_silence_check_limits(&ss, s, T0, &err), 0);
+    assert_int_equal(alerts_silence_expire(&ss, id, T0 + 1, &err), 0);
+    s->id[0] = 0;
+    assert_int_equal(alerts_silence_check_limits(&ss, s, T0 + 1, &err), 0);
+    alerts_silence_free(s);
+    alerts_silence_fini(&ss);
+    buf_fini(&err);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_match_and_state),
         cmocka_unit_test(test_validation),
         cmocka_unit_test(test_update_and_expire),
+        cmocka_unit_test(test_integer_times),
+        cmocka_unit_test(test_limits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -596,6 +596,26 @@ static void test_bounds(void **state)
     buf_reset(&out);
     run_case(&c, wide, strlen(wide), &out);
     assert_non_null(strstr((char *)out.data, "template output exceeds"));
+
+    /* values: a variable doubled 24 times (160 MiB) stops at 1 MiB */
+    buf_reset(&t);
+    buf_puts(&t, "{{ $x := \"0123456789\" }}");
+    for (int i = 0; i < 24; i++) {
+        buf_puts(&t, "{{ $x = printf \"%s%s\" $x $x }}");
+    }
+    c.q = 0;
+    buf_reset(&out);
+    run_case(&c, (char *)t.data, t.len, &out);
+    buf_putc(&out, 0);
+    assert_non_null(strstr((char *)out.data, "error calling printf: result exceeds 1048576 bytes"));
+    /* reReplaceAll whose replacement multiplies every match */
+    buf_reset(&t);
+    buf_puts(&t, "{{ $x := printf \"%100000s\" \"\" }}{{ $y := printf \"%200s\" \"\" }}");
+    buf_puts(&t, "{{ reReplaceAll \" \" $y $x }}");
+    buf_reset(&out);
+    run_case(&c, (char *)t.data, t.len, &out);
+    buf_putc(&out, 0);
+    assert_non_null(strstr((char *)out.data, "error calling reReplaceAll: result exceeds 1048576 bytes"));
     buf_fini(&out);
     buf_fini(&t);
 }

@@ -2,11 +2,14 @@
 /*
  * Tests for common/httpc.c against a local httpd on 127.0.0.1 port 0: the
  * outcome classification (OK / RETRY / FATAL) for each status a sender
- * meets, Retry-After in both forms, error text from the body's first line,
- * headers and body reaching the server, and a refused connection.
+ * meets, Retry-After in both forms (clamped to 1 h, hostile values named),
+ * error text from the body's first line, headers and body reaching the
+ * server, a refused connection, and the body limit (a Content-Length over
+ * it, a close-delimited stream past it, a raised limit).
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <pthread.h>
 #include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -64,6 +67,19 @@ static void h_long(void *ctx, http_req_t *req, http_resp_t *resp)
     }
 }
 
+/* A body of HTTPC_MAX_BODY_SENDER + 1 bytes, status from ?code= (200). */
+static void h_big(void *ctx, http_req_t *req, http_resp_t *resp)
+{
+    (void)ctx;
+    const char *code = http_req_arg(req, "code");
+    resp->status = code ? atoi(code) : 200;
+    const char *first = "big first line\n";
+    buf_puts(&resp->body, first);
+    for (size_t i = strlen(first); i < HTTPC_MAX_BODY_SENDER + 1; i++) {
+        buf_putc(&resp->body, 'b');
+    }
+}
+
 static void h_slow(void *ctx, http_req_t *req, http_resp_t *resp)
 {
     (void)ctx;
@@ -79,6 +95,7 @@ static const httpd_route_t routes[] = {
     { .method = "DELETE", .path = "/echo", .fn = h_echo },
     { .path = "/long", .fn = h_long },
     { .path = "/slow", .fn = h_slow },
+    { .path = "/big", .fn = h_big },
 };
 
 typedef struct fixture {
@@ -131,9 +148,16 @@ static const status_case_t status_cases[] = {
     { "/status/429?retry=+7+", true, HTTPC_RETRY, 429, 7000, "line one for 429" },
     { "/status/429?retry=soon", true, HTTPC_RETRY, 429, -1, "line one for 429" },
     { "/status/503?retry=0", true, HTTPC_RETRY, 503, 0, "line one for 503" },
-    /* The largest delay that fits in int64 ms, and one that would overflow. */
-    { "/status/503?retry=9223372036854775", true, HTTPC_RETRY, 503, 9223372036854775000, "line one for 503" },
-    { "/status/503?retry=9223372036854776", true, HTTPC_RETRY, 503, -1, "line one for 503" },
+    /* Clamped to 1 h: the bound, past it, the largest delay that fits in
+     * int64 ms, one that would overflow it, and more digits than int64. */
+    { "/status/503?retry=3600", true, HTTPC_RETRY, 503, 3600000, "line one for 503" },
+    { "/status/503?retry=3601", true, HTTPC_RETRY, 503, 3600000, "line one for 503" },
+    { "/status/503?retry=9223372036854775", true, HTTPC_RETRY, 503, 3600000, "line one for 503" },
+    { "/status/429?retry=9223372036854776", true, HTTPC_RETRY, 429, 3600000, "line one for 429" },
+    { "/status/429?retry=00000000000000000000000000000000042", true, HTTPC_RETRY, 429, 42000, "line one for 429" },
+    { "/status/429?retry=999999999999999999999999999999999999", true, HTTPC_RETRY, 429, 3600000, "line one for 429" },
+    { "/status/429?retry=-5", true, HTTPC_RETRY, 429, -1, "line one for 429" },
+    { "/status/429?retry=5x", true, HTTPC_RETRY, 429, -1, "line one for 429" },
     { "/status/503", true, HTTPC_RETRY, 503, -1, "line one for 503" },
     { "/status/500", false, HTTPC_RETRY, 500, -1, "line one for 500" },
     { "/status/302", true, HTTPC_FATAL, 302, -1, "line one for 302" },
@@ -177,6 +201,167 @@ static void test_retry_after_date(void **state)
     httpc_post(f->c, url, NULL, "", 0, NULL, &res);
     assert_int_equal(res.status, HTTPC_RETRY);
     assert_true(res.retry_after_ms > 110000 && res.retry_after_ms <= 120000);
+
+    /* a date in a century: the 1 h bound */
+    when = time(NULL) + 100LL * 365 * 86400;
+    gmtime_r(&when, &tm);
+    strftime(date, sizeof(date), "%a,+%d+%b+%Y+%H:%M:%S+GMT", &tm);
+    snprintf(url, sizeof(url), "%s/status/503?retry=%s", f->base, date);
+    httpc_post(f->c, url, NULL, "", 0, NULL, &res);
+    assert_int_equal(res.status, HTTPC_RETRY);
+    assert_int_equal(res.retry_after_ms, HTTPC_RETRY_AFTER_MAX_MS);
+}
+
+/* A raw server for one connection: answers `code` with no Content-Length
+ * (the body ends at close) and streams up to total bytes; sent is what
+ * the kernel took before the client went away. */
+typedef struct stream_srv {
+    int lfd;
+    uint16_t port;
+    pthread_t th;
+    int code;
+    size_t total;
+    size_t sent;
+} stream_srv_t;
+
+static void *stream_main(void *arg)
+{
+    stream_srv_t *s = arg;
+    int fd = accept(s->lfd, NULL, NULL);
+    if (fd < 0) {
+        return NULL;
+    }
+    char req[4096];
+    size_t got = 0;
+    while (got + 1 < sizeof(req)) {
+        ssize_t r = recv(fd, req + got, sizeof(req) - 1 - got, 0);
+        if (r <= 0) {
+            break;
+        }
+        got += (size_t)r;
+        req[got] = '\0';
+        if (strstr(req, "\r\n\r\n")) {
+            break;
+        }
+    }
+    char head[128];
+    int hn =
+        snprintf(head, sizeof(head), "HTTP/1.1 %d X\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n", s->code);
+    if (send(fd, head, (size_t)hn, MSG_NOSIGNAL) == hn) {
+        static char chunk[64 * 1024];
+        memset(chunk, 'z', sizeof(chunk));
+        while (s->sent < s->total) {
+            ssize_t w = send(fd, chunk, sizeof(chunk), MSG_NOSIGNAL);
+            if (w <= 0) {
+                break;
+            }
+            s->sent += (size_t)w;
+        }
+    }
+    close(fd);
+    return NULL;
+}
+
+static void stream_start(stream_srv_t *s, int code, size_t total)
+{
+    memset(s, 0, sizeof(*s));
+    s->code = code;
+    s->total = total;
+    s->lfd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    socklen_t len = sizeof(sa);
+    assert_int_equal(bind(s->lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    assert_int_equal(listen(s->lfd, 1), 0);
+    assert_int_equal(getsockname(s->lfd, (struct sockaddr *)&sa, &len), 0);
+    s->port = ntohs(sa.sin_port);
+    assert_int_equal(pthread_create(&s->th, NULL, stream_main, s), 0);
+}
+
+static void stream_stop(stream_srv_t *s)
+{
+    pthread_join(s->th, NULL);
+    close(s->lfd);
+}
+
+/* Bodies past the limit abort the transfer: a 2xx is RETRY (the answer is
+ * unread), a refusal keeps its class; the kept bytes never pass the
+ * limit; a caller can raise it. */
+static void test_body_limit(void **state)
+{
+    fixture_t *f = *state;
+    assert_int_equal(httpc_max_body(f->c), 0); /* a new client: no limit */
+    httpc_set_max_body(f->c, HTTPC_MAX_BODY_SENDER);
+    char url[128];
+    buf_t out = { 0 };
+    httpc_result_t res;
+
+    /* a close-delimited 256 MiB stream: cut after 1 MiB */
+    stream_srv_t s;
+    stream_start(&s, 200, (size_t)256 << 20);
+    snprintf(url, sizeof(url), "http://127.0.0.1:%u/stream", (unsigned)s.port);
+    httpc_get(f->c, url, NULL, &out, &res);
+    stream_stop(&s);
+    if (res.status != HTTPC_RETRY || res.http_code != 200 || strstr(res.error, "over 1048576 bytes") == NULL) {
+        fail_msg("stream: status %d code %ld error \"%s\"", res.status, res.http_code, res.error);
+    }
+    assert_true(out.len <= HTTPC_MAX_BODY_SENDER);
+    assert_true(s.sent < s.total);
+
+    /* the same without a resp_body: still aborted */
+    stream_start(&s, 200, (size_t)256 << 20);
+    snprintf(url, sizeof(url), "http://127.0.0.1:%u/stream", (unsigned)s.port);
+    httpc_post(f->c, url, NULL, "x", 1, NULL, &res);
+    stream_stop(&s);
+    assert_int_equal(res.status, HTTPC_RETRY);
+    assert_non_null(strstr(res.error, "transfer aborted"));
+    assert_true(s.sent < s.total);
+
+    /* a 400 streaming past the limit stays FATAL */
+    stream_start(&s, 400, (size_t)256 << 20);
+    snprintf(url, sizeof(url), "http://127.0.0.1:%u/stream", (unsigned)s.port);
+    httpc_request(f->c, "PATCH", url, NULL, "{}", 2, NULL, &res);
+    stream_stop(&s);
+    assert_int_equal(res.status, HTTPC_FATAL);
+    assert_int_equal(res.http_code, 400);
+    assert_non_null(strstr(res.error, "over 1048576 bytes"));
+
+    /* a Content-Length one byte over: 2xx RETRY, 503 RETRY, 404 FATAL */
+    static const struct {
+        const char *q;
+        httpc_status_t want;
+        long code;
+    } cl[] = { { "", HTTPC_RETRY, 200 }, { "?code=503", HTTPC_RETRY, 503 }, { "?code=404", HTTPC_FATAL, 404 } };
+    for (size_t i = 0; i < sizeof(cl) / sizeof(cl[0]); i++) {
+        buf_reset(&out);
+        snprintf(url, sizeof(url), "%s/big%s", f->base, cl[i].q);
+        httpc_get(f->c, url, NULL, &out, &res);
+        if (res.status != cl[i].want || res.http_code != cl[i].code || !strstr(res.error, "over 1048576 bytes")) {
+            fail_msg("big%s: status %d code %ld error \"%s\"", cl[i].q, res.status, res.http_code, res.error);
+        }
+        assert_true(out.len <= HTTPC_MAX_BODY_SENDER);
+    }
+
+    /* raised: the whole answer, OK; 0: no limit */
+    httpc_set_max_body(f->c, (size_t)4 << 20);
+    assert_int_equal(httpc_max_body(f->c), (size_t)4 << 20);
+    buf_reset(&out);
+    snprintf(url, sizeof(url), "%s/big", f->base);
+    httpc_get(f->c, url, NULL, &out, &res);
+    assert_int_equal(res.status, HTTPC_OK);
+    assert_int_equal(out.len, HTTPC_MAX_BODY_SENDER + 1);
+    httpc_set_max_body(f->c, 0);
+    assert_int_equal(httpc_max_body(f->c), 0);
+    buf_reset(&out);
+    httpc_get(f->c, url, NULL, &out, &res);
+    assert_int_equal(res.status, HTTPC_OK);
+    assert_int_equal(out.len, HTTPC_MAX_BODY_SENDER + 1);
+    /* exactly at the limit passes */
+    httpc_set_max_body(f->c, HTTPC_MAX_BODY_SENDER + 1);
+    buf_reset(&out);
+    httpc_get(f->c, url, NULL, &out, &res);
+    assert_int_equal(res.status, HTTPC_OK);
+    assert_int_equal(out.len, HTTPC_MAX_BODY_SENDER + 1);
+    buf_fini(&out);
 }
 
 static void test_body_and_headers(void **state)
@@ -333,6 +518,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_error_text, setup, teardown),
         cmocka_unit_test_setup_teardown(test_timeout_retries, setup, teardown),
         cmocka_unit_test_setup_teardown(test_request_methods, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_body_limit, setup, teardown),
         cmocka_unit_test(test_connection_refused),
         cmocka_unit_test(test_bad_url_fatal),
     };
