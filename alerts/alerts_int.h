@@ -459,6 +459,8 @@ size_t mgr_write_stale(alerts_mgr_t *m, const mgr_sset_t *s, int64_t t, arena_t 
 void mgr_alert_free(mgr_alert_t *a);
 /* Free a rule's heap state (alerts, sets, error). */
 void mgr_rule_fini(mgr_rule_t *r);
+/* A copy of ls[0..n) and its strings in a. */
+label_t *mgr_labels_copy(arena_t *a, const label_t *ls, size_t n);
 /* Go's url.QueryEscape of s appended to b. */
 void mgr_query_escape(buf_t *b, const char *s);
 /* Go's time.Time JSON (RFC 3339 with nanoseconds trimmed) of ms, UTC;

@@ -645,7 +645,7 @@ void alerts_mgr_stop(alerts_mgr_t *m)
 
 /* ---- reading state ---- */
 
-static label_t *copy_labels(arena_t *a, const label_t *ls, size_t n)
+label_t *mgr_labels_copy(arena_t *a, const label_t *ls, size_t n)
 {
     label_t *out = arena_alloc(a, (n ? n : 1) * sizeof(*out));
     for (size_t i = 0; i < n; i++) {
@@ -675,9 +675,9 @@ size_t alerts_mgr_alerts(alerts_mgr_t *m, arena_t *a, alerts_active_t **out)
                 res[w++] = (alerts_active_t){ .file = arena_strndup(a, g->file, strlen(g->file)),
                                               .group = arena_strndup(a, g->name, strlen(g->name)),
                                               .alertname = arena_strndup(a, r->def->alert, strlen(r->def->alert)),
-                                              .labels = copy_labels(a, al->labels, al->nlabels),
+                                              .labels = mgr_labels_copy(a, al->labels, al->nlabels),
                                               .nlabels = al->nlabels,
-                                              .annotations = copy_labels(a, al->annotations, al->nannotations),
+                                              .annotations = mgr_labels_copy(a, al->annotations, al->nannotations),
                                               .nannotations = al->nannotations,
                                               .state = al->state,
                                               .value = al->value,

@@ -593,17 +593,10 @@ static void send_alerts(alerts_mgr_t *m, mgr_group_t *g, mgr_rule_t *r, int64_t 
             }
         }
         labels_sort(lb.ls, lb.n);
-        label_t *ann = arena_alloc(a, (al->nannotations ? al->nannotations : 1) * sizeof(*ann));
-        memcpy(ann, al->annotations, al->nannotations * sizeof(*ann));
-        for (size_t k = 0; k < al->nannotations; k++) {
-            ann[k].name = str_from(arena_strndup(a, ann[k].name.p, ann[k].name.len), ann[k].name.len);
-            ann[k].value = str_from(arena_strndup(a, ann[k].value.p, ann[k].value.len), ann[k].value.len);
-        }
-        for (size_t k = 0; k < lb.n; k++) {
-            lb.ls[k].name = str_from(arena_strndup(a, lb.ls[k].name.p, lb.ls[k].name.len), lb.ls[k].name.len);
-            lb.ls[k].value = str_from(arena_strndup(a, lb.ls[k].value.p, lb.ls[k].value.len), lb.ls[k].value.len);
-        }
-        out[n++] = (alerts_alert_t){ .labels = lb.ls,
+        /* Copies: the alert may be freed once the state lock is released. */
+        label_t *ann = mgr_labels_copy(a, al->annotations, al->nannotations);
+        label_t *ls = mgr_labels_copy(a, lb.ls, lb.n);
+        out[n++] = (alerts_alert_t){ .labels = ls,
                                      .nlabels = lb.n,
                                      .annotations = ann,
                                      .nannotations = al->nannotations,
