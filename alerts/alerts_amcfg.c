@@ -108,20 +108,23 @@ static int want_map(cp_t *p, const yaml_node_t *v, const char *path)
         }
         return cp_fail(p, v, "%s: expected a mapping", path);
     }
-    for (size_t i = 0; i < yamldoc_map_len(v); i++) {
+    size_t n = yamldoc_map_len(v);
+    size_t *next = mem_alloc((n ? n : 1) * sizeof(*next));
+    yamldoc_map_repeats(p->doc, v, NULL, next);
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
         const yaml_node_t *ki = NULL, *vi = NULL;
         yamldoc_map_at(p->doc, v, i, &ki, &vi);
         if (ki->type != YAML_SCALAR_NODE) {
-            return cp_fail(p, ki, "%s: keys must be strings", path);
-        }
-        long j = yamldoc_map_find(p->doc, v, i + 1, yamldoc_str(ki));
-        if (j >= 0) {
+            rc = cp_fail(p, ki, "%s: keys must be strings", path);
+        } else if (next[i] < n) {
             const yaml_node_t *kj = NULL, *vj = NULL;
-            yamldoc_map_at(p->doc, v, (size_t)j, &kj, &vj);
-            return cp_fail(p, kj, "%s: key \"%s\" already set", path, yamldoc_str(kj));
+            yamldoc_map_at(p->doc, v, next[i], &kj, &vj);
+            rc = cp_fail(p, kj, "%s: key \"%s\" already set", path, yamldoc_str(kj));
         }
     }
-    return 0;
+    mem_free(next);
+    return rc;
 }
 
 static int want_seq(cp_t *p, const yaml_node_t *v, const char *path, const char *key)

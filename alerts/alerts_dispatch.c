@@ -318,7 +318,7 @@ json_t *alerts_store_dump(const an_store_t *s)
     return arr;
 }
 
-static label_t *obj_labels(json_t *o, size_t *n)
+label_t *alerts_json_labels(json_t *o, size_t *n)
 {
     *n = 0;
     if (!json_is_object(o)) {
@@ -331,7 +331,7 @@ static label_t *obj_labels(json_t *o, size_t *n)
     {
         if (!json_is_string(v)) {
             mem_free(ls);
-            *n = (size_t)-1;
+            *n = 0;
             return NULL;
         }
         ls[*n].name = str_cstr(k);
@@ -339,6 +339,20 @@ static label_t *obj_labels(json_t *o, size_t *n)
         (*n)++;
     }
     return ls;
+}
+
+/* Whether ls[0..n) is within the AN_ALERT_MAX_* bounds. */
+static bool labels_bounded(const label_t *ls, size_t n)
+{
+    if (n > AN_ALERT_MAX_LABELS) {
+        return false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (ls[i].name.len > AN_ALERT_MAX_NAME || ls[i].value.len > AN_ALERT_MAX_VALUE) {
+            return false;
+        }
+    }
+    return true;
 }
 
 int alerts_store_load(an_store_t *s, json_t *j)
@@ -353,9 +367,10 @@ int alerts_store_load(an_store_t *s, json_t *j)
         json_t *st = json_object_get(e, "startsAt"), *en = json_object_get(e, "endsAt");
         json_t *up = json_object_get(e, "updatedAt"), *gen = json_object_get(e, "generatorURL");
         size_t nl, na;
-        label_t *ls = obj_labels(json_object_get(e, "labels"), &nl);
-        label_t *as = obj_labels(json_object_get(e, "annotations"), &na);
-        bool ok = ls && as && json_is_integer(st) && json_is_integer(en) && json_is_integer(up) && json_is_string(gen);
+        label_t *ls = alerts_json_labels(json_object_get(e, "labels"), &nl);
+        label_t *as = alerts_json_labels(json_object_get(e, "annotations"), &na);
+        bool ok = ls && as && labels_bounded(ls, nl) && labels_bounded(as, na) && json_is_integer(st) &&
+                  json_is_integer(en) && json_is_integer(up) && json_is_string(gen);
         if (ok) {
             an_alert_t *a = mem_calloc(1, sizeof(*a));
             alert_set_blob(a, ls, nl, as, na, json_string_value(gen));
@@ -461,8 +476,8 @@ void alerts_dispatch_insert(an_disp_t *d, an_alert_t *a, int64_t now_ms)
     if (!d->cfg) {
         return;
     }
-    const amcfg_route_t *routes[64];
-    size_t nr = alerts_route_match(d->cfg->root, a->labels, a->nlabels, routes, 64);
+    const amcfg_route_t *routes[AN_MAX_ROUTES];
+    size_t nr = alerts_route_match(d->cfg->root, a->labels, a->nlabels, routes, AN_MAX_ROUTES);
     label_t *gl = mem_alloc((a->nlabels + 1) * sizeof(label_t));
     buf_t key = { 0 };
     for (size_t i = 0; i < nr; i++) {

@@ -256,6 +256,10 @@ void tmpl_notify_fprint(const tmpl_val_t *v, bool top, buf_t *out);
 /* Fill order[0..n) with pointers to ls[0..n) sorted by name (Go's map
  * order), alertname first when asked (KV.SortedPairs). O(n log n). */
 void tmpl_kv_order(const label_t *ls, size_t n, bool alertname_first, const label_t **order);
+/* Append ls in tmpl_kv_order's order as name, kv, value, each pair after
+ * the first preceded by sep: fmt's map body "a:b c:d", KV.String's
+ * "a=b, c=d". O(n log n); a temporary array of n pointers. */
+void tmpl_kv_join(const label_t *ls, size_t n, bool alertname_first, const char *sep, char kv, buf_t *out);
 /* Element i of a list value (ALERTS, PAIRS, STRINGS) and its length. */
 size_t tmpl_list_len(const tmpl_val_t *v);
 tmpl_val_t tmpl_list_elem(const tmpl_val_t *v, size_t i);
@@ -461,8 +465,6 @@ void mgr_alert_free(mgr_alert_t *a);
 void mgr_rule_fini(mgr_rule_t *r);
 /* A copy of ls[0..n) and its strings in a. */
 label_t *mgr_labels_copy(arena_t *a, const label_t *ls, size_t n);
-/* Go's url.QueryEscape of s appended to b. */
-void mgr_query_escape(buf_t *b, const char *s);
 /* Go's time.Time JSON (RFC 3339 with nanoseconds trimmed) of ms, UTC;
  * 0 prints Go's zero time. */
 void mgr_json_time(buf_t *b, int64_t ms);
@@ -632,6 +634,29 @@ int alerts_recv_parse_fields(yaml_document_t *doc, yaml_node_t *node, const aler
 /* 1-based line of key in the mapping node, or of the mapping itself when
  * the key is absent. */
 unsigned alerts_recv_key_line(yaml_document_t *doc, yaml_node_t *node, const char *key);
+/* 0 when the secret key (or key_file) is set; else -1 with "line L: key:
+ * one of key or key_file must be configured" appended to err. */
+static inline int alerts_recv_secret_required(yaml_document_t *doc, yaml_node_t *node, const alerts_recv_secret_t *s,
+                                              const char *key, buf_t *err)
+{
+    if (s->value || s->file) {
+        return 0;
+    }
+    buf_printf(err, "line %u: %s: one of %s or %s_file must be configured", alerts_recv_key_line(doc, node, key), key,
+               key, key);
+    return -1;
+}
+/* Zero all of b's storage (cap bytes: a reset buffer keeps old bytes
+ * past len) through a volatile pointer, so the stores are not elided
+ * before the free, then buf_fini: for buffers that held a secret. */
+static inline void alerts_recv_secret_fini(buf_t *b)
+{
+    volatile uint8_t *p = b->data;
+    for (size_t i = 0; p && i < b->cap; i++) {
+        p[i] = 0;
+    }
+    buf_fini(b);
+}
 /* The secret's value appended to out: the file's contents (trimmed) or
  * the value with ${VAR} expanded. 0, or -1 with [out] res filled (FAIL:
  * unset, unset variable; RETRY: unreadable file). The secret itself never
@@ -773,6 +798,8 @@ int alerts_route_parse_matchers(const char *s, size_t len, matcher_t **ms, size_
 
 /* -- routing (alerts_route.c) -- */
 
+#define AN_MAX_ROUTES 64 /* routes one alert is grouped and shown under */
+
 /* Depth-first match of labels against the tree at root, honouring
  * continue: up to max routes into [out] out; returns how many matched
  * (at least 1 for a root without matchers). */
@@ -811,6 +838,15 @@ typedef struct an_store {
     size_t n, cap;
     hmap_t idx; /* fp -> position in v */
 } an_store_t;
+
+#define AN_ALERT_MAX_LABELS 128       /* labels, and annotations, per alert */
+#define AN_ALERT_MAX_NAME 1024        /* bytes of a label or annotation name */
+#define AN_ALERT_MAX_VALUE (64 << 10) /* bytes of a label or annotation value */
+
+/* A JSON object of strings as labels borrowed from o, in o's order, in
+ * one mem_alloc block the caller frees; [out] *n. NULL (and *n 0) when o
+ * is not an object or a value is not a string. */
+label_t *alerts_json_labels(json_t *o, size_t *n);
 
 void alerts_store_init(an_store_t *s);
 void alerts_store_fini(an_store_t *s);
@@ -906,7 +942,9 @@ size_t alerts_silence_mutes(an_silences_t *s, const label_t *ls, size_t n, int64
 size_t alerts_silence_gc(an_silences_t *s, int64_t now_ms, int64_t retention_ms);
 /* GettableSilence JSON of sil into b. */
 void alerts_silence_json(const an_silence_t *sil, int64_t now_ms, buf_t *b);
-/* State file <-> silences (jansson). load: 0, or -1 when j is malformed. */
+/* State file <-> silences (jansson). load: 0, or -1 (s unchanged) when
+ * j is malformed or a silence is past the per-silence AN_SIL_MAX_*
+ * bounds or its id does not fit. */
 json_t *alerts_silence_dump(const an_silences_t *s);
 int alerts_silence_load(an_silences_t *s, json_t *j);
 
@@ -1049,7 +1087,9 @@ void alerts_job_free(an_job_t *j);
  * resolved) leave the group, and an empty group is deleted, as
  * Alertmanager does after a successful flush. */
 void alerts_dispatch_job_done(an_disp_t *d, const an_job_t *j, bool ok, int64_t now_ms);
-/* Alerts store <-> alerts.json. */
+/* Alerts store <-> alerts.json. Load is all or nothing: 0, or -1 and s
+ * unchanged when an entry is malformed or outside the AN_ALERT_MAX_*
+ * bounds the API enforces. */
 json_t *alerts_store_dump(const an_store_t *s);
 int alerts_store_load(an_store_t *s, json_t *j);
 

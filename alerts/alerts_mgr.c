@@ -668,13 +668,16 @@ size_t alerts_mgr_alerts(alerts_mgr_t *m, arena_t *a, alerts_active_t **out)
     size_t w = 0;
     for (size_t i = 0; m->rs && i < m->rs->ngroups; i++) {
         const mgr_group_t *g = &m->rs->groups[i];
+        const char *file = arena_strndup(a, g->file, strlen(g->file));
+        const char *group = arena_strndup(a, g->name, strlen(g->name));
         for (size_t k = 0; k < g->nrules; k++) {
             const mgr_rule_t *r = &g->rules[k];
+            const char *alertname = r->nalerts ? arena_strndup(a, r->def->alert, strlen(r->def->alert)) : NULL;
             for (size_t j = 0; j < r->nalerts; j++) {
                 const mgr_alert_t *al = r->alerts[j];
-                res[w++] = (alerts_active_t){ .file = arena_strndup(a, g->file, strlen(g->file)),
-                                              .group = arena_strndup(a, g->name, strlen(g->name)),
-                                              .alertname = arena_strndup(a, r->def->alert, strlen(r->def->alert)),
+                res[w++] = (alerts_active_t){ .file = file,
+                                              .group = group,
+                                              .alertname = alertname,
                                               .labels = mgr_labels_copy(a, al->labels, al->nlabels),
                                               .nlabels = al->nlabels,
                                               .annotations = mgr_labels_copy(a, al->annotations, al->nannotations),
@@ -795,24 +798,6 @@ void alerts_mgr_metrics(alerts_mgr_t *m, buf_t *out)
 }
 
 /* ---- formatting helpers shared with the API ---- */
-
-void mgr_query_escape(buf_t *b, const char *s)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        unsigned char c = *p;
-        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
-            c == '.' || c == '~') {
-            buf_putc(b, c);
-        } else if (c == ' ') {
-            buf_putc(b, '+');
-        } else {
-            buf_putc(b, '%');
-            buf_putc(b, (uint8_t)hex[c >> 4]);
-            buf_putc(b, (uint8_t)hex[c & 15]);
-        }
-    }
-}
 
 void mgr_json_time(buf_t *b, int64_t ms)
 {

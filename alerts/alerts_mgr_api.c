@@ -229,6 +229,20 @@ static void json_rule(buf_t *b, const mgr_rule_t *r, bool exclude_alerts)
     buf_putc(b, '}');
 }
 
+/* Go's strconv.ParseBool. */
+static bool parse_go_bool(const char *s, bool *out)
+{
+    static const char *const yes[] = { "1", "t", "T", "TRUE", "true", "True" };
+    static const char *const no[] = { "0", "f", "F", "FALSE", "false", "False" };
+    for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+        if (strcmp(s, yes[i]) == 0 || strcmp(s, no[i]) == 0) {
+            *out = strcmp(s, yes[i]) == 0;
+            return true;
+        }
+    }
+    return false;
+}
+
 static bool parse_filter(http_req_t *req, http_resp_t *resp, rules_filter_t *f)
 {
     memset(f, 0, sizeof(*f));
@@ -254,15 +268,9 @@ static bool parse_filter(http_req_t *req, http_resp_t *resp, rules_filter_t *f)
     f->ngroups = http_req_args(req, "rule_group[]", &f->groups);
     f->nfiles = http_req_args(req, "file[]", &f->files);
     const char *ex = http_req_arg(req, "exclude_alerts");
-    if (ex != NULL && ex[0] != '\0') {
-        if (strcmp(ex, "true") == 0 || strcmp(ex, "1") == 0 || strcmp(ex, "t") == 0 || strcmp(ex, "T") == 0 ||
-            strcmp(ex, "TRUE") == 0 || strcmp(ex, "True") == 0) {
-            f->exclude_alerts = true;
-        } else if (!(strcmp(ex, "false") == 0 || strcmp(ex, "0") == 0 || strcmp(ex, "f") == 0 || strcmp(ex, "F") == 0 ||
-                     strcmp(ex, "FALSE") == 0 || strcmp(ex, "False") == 0)) {
-            api_error(resp, "invalid parameter \"exclude_alerts\": strconv.ParseBool: invalid syntax");
-            return false;
-        }
+    if (ex != NULL && ex[0] != '\0' && !parse_go_bool(ex, &f->exclude_alerts)) {
+        api_error(resp, "invalid parameter \"exclude_alerts\": strconv.ParseBool: invalid syntax");
+        return false;
     }
     const char **match;
     size_t nmatch = http_req_args(req, "match[]", &match);

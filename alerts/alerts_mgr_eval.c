@@ -56,7 +56,8 @@ typedef struct mgr_out {
     arena_t *a;
 } mgr_out_t;
 
-/* Append one sample of labels ls (sorted; copied into the arena) at t. */
+/* Append one sample of labels ls (sorted; borrowed: it must live in the
+ * evaluation's arena, or longer, until out_write) at t. */
 static void out_add(mgr_out_t *o, const label_t *ls, size_t n, int64_t t, double v)
 {
     if (o->n == o->cap) {
@@ -74,11 +75,20 @@ static void out_add(mgr_out_t *o, const label_t *ls, size_t n, int64_t t, double
         o->samples = sm;
         o->cap = cap;
     }
-    label_t *copy = arena_alloc(o->a, (n ? n : 1) * sizeof(*copy));
-    memcpy(copy, ls, n * sizeof(*copy));
     o->samples[o->n] = (tsdb_sample_t){ .t = t, .v = v };
-    o->in[o->n] = (tsdb_input_t){ .labels = copy, .nlabels = n, .samples = &o->samples[o->n], .nsamples = 1 };
+    o->in[o->n] = (tsdb_input_t){ .labels = ls, .nlabels = n, .samples = &o->samples[o->n], .nsamples = 1 };
     o->n++;
+}
+
+/* A stale marker at t for entry i of s (its labels borrow s's bytes, so
+ * s must outlive the out_write). */
+static void out_add_stale(mgr_out_t *o, const mgr_sset_t *s, size_t i, int64_t t)
+{
+    label_t tmp[TSDB_MAX_LABELS];
+    size_t n = mgr_sset_get(s, i, tmp);
+    label_t *ls = arena_alloc(o->a, (n ? n : 1) * sizeof(*ls));
+    memcpy(ls, tmp, n * sizeof(*ls));
+    out_add(o, ls, n, t, stale_nan());
 }
 
 static void out_write(alerts_mgr_t *m, const mgr_out_t *o)
@@ -94,10 +104,8 @@ static void out_write(alerts_mgr_t *m, const mgr_out_t *o)
 size_t mgr_write_stale(alerts_mgr_t *m, const mgr_sset_t *s, int64_t t, arena_t *a)
 {
     mgr_out_t o = { .a = a };
-    label_t *ls = arena_alloc(a, TSDB_MAX_LABELS * sizeof(*ls));
     for (size_t i = 0; i < s->n; i++) {
-        size_t n = mgr_sset_get(s, i, ls);
-        out_add(&o, ls, n, t, stale_nan());
+        out_add_stale(&o, s, i, t);
     }
     out_write(m, &o);
     return o.n;
@@ -244,9 +252,13 @@ static int result_vector(const promql_result_t *res, arena_t *a, vec_t *out, buf
 
 /* ---- recording rules ---- */
 
+/* One result sample with its final labels (records and alerts) and, for
+ * alerts, expanded annotations; in the evaluation's arena. */
 typedef struct built {
     label_t *ls;
     size_t n;
+    label_t *ann;
+    size_t nann;
     double v;
     uint64_t hash;
 } built_t;
@@ -349,21 +361,8 @@ static mgr_alert_t *alert_new(const label_t *ls, size_t n, const label_t *ann, s
     return al;
 }
 
-static int alert_cmp(const mgr_alert_t *a, const mgr_alert_t *b)
-{
-    if (a->hash != b->hash) {
-        return a->hash < b->hash ? -1 : 1;
-    }
-    return labels_compare(a->labels, a->nlabels, b->labels, b->nlabels);
-}
-
-static int alert_qsort_cmp(const void *x, const void *y)
-{
-    return alert_cmp(*(mgr_alert_t *const *)x, *(mgr_alert_t *const *)y);
-}
-
 /* Expand a rule's label or annotation template. */
-static str_t expand(alerts_mgr_t *m, const mgr_rule_t *r, const char *text, const alerts_tmpl_data_t *d, arena_t *a)
+static str_t expand(const mgr_rule_t *r, const char *text, const alerts_tmpl_data_t *d, arena_t *a)
 {
     if (strstr(text, "{{") == NULL) {
         return str_from(text, strlen(text));
@@ -376,16 +375,14 @@ static str_t expand(alerts_mgr_t *m, const mgr_rule_t *r, const char *text, cons
         log_warn("rules: expanding alert template of %s failed: %.*s", r->def->alert, (int)out.len,
                  (const char *)out.data);
     }
-    (void)m;
     char *s = arena_strndup(a, out.len ? (const char *)out.data : "", out.len);
     size_t len = out.len;
     buf_fini(&out);
     return str_from(s, len);
 }
 
-static void alert_samples(const alerts_mgr_t *m, const mgr_alert_t *al, int64_t t, arena_t *a, mgr_out_t *o)
+static void alert_samples(const mgr_alert_t *al, int64_t t, arena_t *a, mgr_out_t *o)
 {
-    (void)m;
     lbuild_t lb;
     lb_init(&lb, a, al->labels, al->nlabels, 2);
     lb_set(&lb, STR_LIT("__name__"), STR_LIT("ALERTS"));
@@ -402,16 +399,12 @@ static void alert_samples(const alerts_mgr_t *m, const mgr_alert_t *al, int64_t 
     out_add(o, fs.ls, fs.n, t, (double)sec);
 }
 
-static long eval_alerting(alerts_mgr_t *m, mgr_group_t *g, mgr_rule_t *r, int64_t ts, int64_t t, arena_t *a,
-                          mgr_out_t *o, buf_t *err)
+/* The alert set of one result: labels (sample labels without __name__,
+ * the rule's expanded labels, alertname) and expanded annotations, built
+ * in the evaluation's arena and sorted as r->alerts is. */
+static void alert_candidates(alerts_mgr_t *m, const mgr_rule_t *r, const vec_t *v, int64_t ts, arena_t *a, built_t *c)
 {
-    promql_result_t res;
-    vec_t v;
-    if (mgr_query(m, r->expr, r->query, t, a, &res, err) != 0 || result_vector(&res, a, &v, err) != 0) {
-        return -1;
-    }
     const alerts_rule_t *def = r->def;
-    mgr_alert_t **fresh = mem_calloc(v.n ? v.n : 1, sizeof(*fresh));
     alerts_tmpl_data_t d = {
         .external_labels = m->ext,
         .nexternal_labels = m->next,
@@ -420,15 +413,15 @@ static long eval_alerting(alerts_mgr_t *m, mgr_group_t *g, mgr_rule_t *r, int64_
         .query = tmpl_query,
         .query_ctx = m,
     };
-    for (size_t i = 0; i < v.n; i++) {
-        d.labels = v.ls[i];
-        d.nlabels = v.nls[i];
-        d.value = v.v[i];
+    for (size_t i = 0; i < v->n; i++) {
+        d.labels = v->ls[i];
+        d.nlabels = v->nls[i];
+        d.value = v->v[i];
         lbuild_t lb;
-        lb_init(&lb, a, v.ls[i], v.nls[i], def->nlabels + 1);
+        lb_init(&lb, a, v->ls[i], v->nls[i], def->nlabels + 1);
         lb_del(&lb, "__name__");
         for (size_t k = 0; k < def->nlabels; k++) {
-            str_t val = expand(m, r, def->labels[k].value, &d, a);
+            str_t val = expand(r, def->labels[k].value, &d, a);
             lb_set(&lb, str_from(def->labels[k].name, strlen(def->labels[k].name)), val);
         }
         lb_set(&lb, STR_LIT("alertname"), str_from(def->alert, strlen(def->alert)));
@@ -436,75 +429,96 @@ static long eval_alerting(alerts_mgr_t *m, mgr_group_t *g, mgr_rule_t *r, int64_
         label_t *ann = arena_alloc(a, (def->nannotations ? def->nannotations : 1) * sizeof(*ann));
         for (size_t k = 0; k < def->nannotations; k++) {
             ann[k].name = str_from(def->annotations[k].name, strlen(def->annotations[k].name));
-            ann[k].value = expand(m, r, def->annotations[k].value, &d, a);
+            ann[k].value = expand(r, def->annotations[k].value, &d, a);
         }
         labels_sort(ann, def->nannotations);
-        fresh[i] = alert_new(lb.ls, lb.n, ann, def->nannotations);
-        fresh[i]->value = v.v[i];
-        fresh[i]->active_at = ts;
-        fresh[i]->state = ALERTS_STATE_PENDING;
+        c[i] = (built_t){ .ls = lb.ls,
+                          .n = lb.n,
+                          .ann = ann,
+                          .nann = def->nannotations,
+                          .v = v->v[i],
+                          .hash = labels_hash(lb.ls, lb.n) };
     }
-    qsort(fresh, v.n, sizeof(*fresh), alert_qsort_cmp);
-    for (size_t i = 1; i < v.n; i++) {
-        if (alert_cmp(fresh[i - 1], fresh[i]) == 0) {
-            for (size_t k = 0; k < v.n; k++) {
-                mgr_alert_free(fresh[k]);
-            }
-            mem_free(fresh);
-            buf_puts(err, "vector contains metrics with the same labelset after applying alert labels");
-            return -1;
-        }
-    }
+}
 
-    pthread_mutex_lock(&m->mu);
-    /* Merge the result (fresh, sorted) with the active set (sorted). */
-    size_t cap = r->nalerts + v.n;
+static int alert_vs_candidate(const mgr_alert_t *al, const built_t *c)
+{
+    if (al->hash != c->hash) {
+        return al->hash < c->hash ? -1 : 1;
+    }
+    return labels_compare(al->labels, al->nlabels, c->ls, c->n);
+}
+
+/* Merge the sorted candidates into r->alerts (sorted), as Prometheus'
+ * Eval does: an active alert that is in the result keeps its state and
+ * times and takes the new value and annotations (its heap block is
+ * replaced only when the annotations changed); a new label set, or one
+ * whose alert was resolved, starts pending at ts. [out] in_result[i]
+ * tells whether alert i of the new set is in this result. Takes m->mu
+ * from the caller. */
+static void alert_merge(mgr_rule_t *r, const built_t *c, size_t n, int64_t ts, bool *in_result)
+{
+    size_t cap = r->nalerts + n;
     mgr_alert_t **merged = mem_calloc(cap ? cap : 1, sizeof(*merged));
-    bool *in_result = arena_alloc(a, (cap ? cap : 1) * sizeof(*in_result));
     size_t nm = 0, i = 0, k = 0;
-    while (i < r->nalerts || k < v.n) {
-        int c = i == r->nalerts ? 1 : k == v.n ? -1 : alert_cmp(r->alerts[i], fresh[k]);
-        if (c < 0) {
+    while (i < r->nalerts || k < n) {
+        int cmp = i == r->nalerts ? 1 : k == n ? -1 : alert_vs_candidate(r->alerts[i], &c[k]);
+        if (cmp < 0) {
             in_result[nm] = false;
             merged[nm++] = r->alerts[i++];
-        } else if (c > 0) {
-            in_result[nm] = true;
-            merged[nm++] = fresh[k++];
-        } else {
-            mgr_alert_t *old = r->alerts[i++], *nw = fresh[k++];
-            if (old->state != ALERTS_STATE_INACTIVE) {
-                /* Same alert: keep its times and state, take the new value and annotations. */
-                nw->state = old->state;
-                nw->active_at = old->active_at;
-                nw->fired_at = old->fired_at;
-                nw->resolved_at = old->resolved_at;
-                nw->last_sent_at = old->last_sent_at;
-                nw->valid_until = old->valid_until;
-                nw->keep_firing_since = old->keep_firing_since;
-            }
-            mgr_alert_free(old);
-            in_result[nm] = true;
-            merged[nm++] = nw;
+            continue;
         }
+        mgr_alert_t *old = cmp == 0 ? r->alerts[i++] : NULL;
+        const built_t *cd = &c[k++];
+        mgr_alert_t *al = old;
+        if (old == NULL || old->state == ALERTS_STATE_INACTIVE) {
+            al = alert_new(cd->ls, cd->n, cd->ann, cd->nann);
+            al->active_at = ts;
+            al->state = ALERTS_STATE_PENDING;
+            mgr_alert_free(old);
+        } else if (labels_compare(old->annotations, old->nannotations, cd->ann, cd->nann) != 0) {
+            al = alert_new(cd->ls, cd->n, cd->ann, cd->nann);
+            mgr_alert_t keep = *old;
+            al->state = keep.state;
+            al->active_at = keep.active_at;
+            al->fired_at = keep.fired_at;
+            al->resolved_at = keep.resolved_at;
+            al->last_sent_at = keep.last_sent_at;
+            al->valid_until = keep.valid_until;
+            al->keep_firing_since = keep.keep_firing_since;
+            mgr_alert_free(old);
+        }
+        al->value = cd->v;
+        in_result[nm] = true;
+        merged[nm++] = al;
     }
-    mem_free(fresh);
     mem_free(r->alerts);
     r->alerts = merged;
     r->nalerts = nm;
+}
 
+/* Advance the state of every alert of r at ts (in_result from
+ * alert_merge): pending -> firing after `for`; an alert missing from the
+ * result is dropped when pending, kept firing while keep_firing_for
+ * lasts, else resolved and kept MGR_RESOLVED_RETENTION_MS. Returns the
+ * pending and firing alerts. Takes m->mu from the caller. */
+static long alert_advance(mgr_rule_t *r, int64_t ts, const bool *in_result)
+{
+    const alerts_rule_t *def = r->def;
     size_t w = 0;
-    long active_pending = 0;
-    for (size_t j = 0; j < nm; j++) {
-        mgr_alert_t *al = merged[j];
-        if (!in_result[j]) {
+    long active = 0;
+    for (size_t j = 0; j < r->nalerts; j++) {
+        mgr_alert_t *al = r->alerts[j];
+        bool counts = true;
+        if (in_result[j]) {
+            al->keep_firing_since = 0;
+        } else {
             bool keep_firing = false;
             if (al->state == ALERTS_STATE_FIRING && def->keep_firing_for_ms > 0) {
                 if (al->keep_firing_since == 0) {
                     al->keep_firing_since = ts;
                 }
-                if (ts - al->keep_firing_since < def->keep_firing_for_ms) {
-                    keep_firing = true;
-                }
+                keep_firing = ts - al->keep_firing_since < def->keep_firing_for_ms;
             }
             bool drop = al->state == ALERTS_STATE_PENDING ||
                         (al->resolved_at != 0 && ts - al->resolved_at > MGR_RESOLVED_RETENTION_MS);
@@ -516,37 +530,53 @@ static long eval_alerting(alerts_mgr_t *m, mgr_group_t *g, mgr_rule_t *r, int64_
                 mgr_alert_free(al);
                 continue;
             }
-            if (!keep_firing) {
-                merged[w++] = al;
-                continue;
+            counts = keep_firing;
+        }
+        if (counts) {
+            active++;
+            if (al->state == ALERTS_STATE_PENDING && ts - al->active_at >= def->for_ms) {
+                al->state = ALERTS_STATE_FIRING;
+                al->fired_at = ts;
             }
-        } else {
-            al->keep_firing_since = 0;
         }
-        active_pending++;
-        if (al->state == ALERTS_STATE_PENDING && ts - al->active_at >= def->for_ms) {
-            al->state = ALERTS_STATE_FIRING;
-            al->fired_at = ts;
-        }
-        merged[w++] = al;
+        r->alerts[w++] = al;
     }
     r->nalerts = w;
-    if (g->limit > 0 && active_pending > g->limit) {
+    return active;
+}
+
+static long eval_alerting(alerts_mgr_t *m, mgr_group_t *g, mgr_rule_t *r, int64_t ts, int64_t t, arena_t *a,
+                          mgr_out_t *o, buf_t *err)
+{
+    promql_result_t res;
+    vec_t v;
+    if (mgr_query(m, r->expr, r->query, t, a, &res, err) != 0 || result_vector(&res, a, &v, err) != 0) {
+        return -1;
+    }
+    built_t *c = arena_alloc(a, (v.n ? v.n : 1) * sizeof(*c));
+    alert_candidates(m, r, &v, ts, a, c);
+    if (built_sort_has_dup(c, v.n)) {
+        buf_puts(err, "vector contains metrics with the same labelset after applying alert labels");
+        return -1;
+    }
+    pthread_mutex_lock(&m->mu);
+    bool *in_result = arena_alloc(a, (r->nalerts + v.n + 1) * sizeof(*in_result));
+    alert_merge(r, c, v.n, ts, in_result);
+    long active = alert_advance(r, ts, in_result);
+    if (g->limit > 0 && active > g->limit) {
         for (size_t j = 0; j < r->nalerts; j++) {
             mgr_alert_free(r->alerts[j]);
         }
         r->nalerts = 0;
         pthread_mutex_unlock(&m->mu);
-        buf_printf(err, "exceeded limit of %lld with %ld alerts", (long long)g->limit, active_pending);
+        buf_printf(err, "exceeded limit of %lld with %ld alerts", (long long)g->limit, active);
         return -1;
     }
     long written = 0;
-    if (r->restored) {
-        for (size_t j = 0; j < r->nalerts; j++) {
-            if (r->alerts[j]->state != ALERTS_STATE_INACTIVE) {
-                alert_samples(m, r->alerts[j], t, a, o);
-                written += 2;
-            }
+    for (size_t j = 0; r->restored && j < r->nalerts; j++) {
+        if (r->alerts[j]->state != ALERTS_STATE_INACTIVE) {
+            alert_samples(r->alerts[j], t, a, o);
+            written += 2;
         }
     }
     pthread_mutex_unlock(&m->mu);
@@ -566,7 +596,7 @@ static void send_alerts(alerts_mgr_t *m, mgr_group_t *g, mgr_rule_t *r, int64_t 
     buf_init(&url);
     buf_puts(&url, m->external_url);
     buf_puts(&url, "/graph?g0.expr=");
-    mgr_query_escape(&url, r->query);
+    buf_put_query_escaped(&url, r->query, strlen(r->query));
     buf_puts(&url, "&g0.tab=1");
     char *gen = arena_strndup(a, (const char *)url.data, url.len);
     buf_fini(&url);
@@ -626,11 +656,9 @@ long mgr_eval_rule(alerts_mgr_t *m, mgr_group_t *g, mgr_rule_t *r, int64_t ts, a
             mgr_sset_add(&cur, o.in[i].labels, o.in[i].nlabels);
         }
         mgr_sset_finish(&cur);
-        label_t *ls = r->prev.n > 0 ? arena_alloc(a, TSDB_MAX_LABELS * sizeof(*ls)) : NULL;
         for (size_t i = 0; i < r->prev.n; i++) {
             if (!mgr_sset_has(&cur, &r->prev, i)) {
-                size_t nl = mgr_sset_get(&r->prev, i, ls);
-                out_add(&o, ls, nl, t, stale_nan());
+                out_add_stale(&o, &r->prev, i, t);
             }
         }
         out_write(m, &o);

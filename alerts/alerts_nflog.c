@@ -33,6 +33,7 @@
 #include "common/hash.h"
 #include "common/log.h"
 #include "common/mem.h"
+#include "common/str.h"
 
 void alerts_nflog_init(nflog_t *l)
 {
@@ -179,14 +180,19 @@ static int fps_load(json_t *a, uint64_t **out, size_t *n)
     *out = mem_alloc((*n + 1) * sizeof(**out));
     for (size_t i = 0; i < *n; i++) {
         json_t *s = json_array_get(a, i);
-        char *end = NULL;
         if (!json_is_string(s) || json_string_length(s) != 16) {
             return -1;
         }
-        (*out)[i] = strtoull(json_string_value(s), &end, 16);
-        if (!end || *end) {
-            return -1;
+        const char *p = json_string_value(s);
+        uint64_t fp = 0;
+        for (size_t k = 0; k < 16; k++) {
+            int d = str_hex_digit((unsigned char)p[k]);
+            if (d < 0) {
+                return -1;
+            }
+            fp = fp << 4 | (uint64_t)d;
         }
+        (*out)[i] = fp;
     }
     return 0;
 }

@@ -901,6 +901,22 @@ static void help(buf_t *out, const char *name, const char *type, const char *tex
     buf_printf(out, "# HELP %s %s\n# TYPE %s %s\n", name, text, name, type);
 }
 
+/* Append s as an exposition-format label value: \\, \" and \n escaped
+ * (receiver names are free text). */
+static void label_value(buf_t *out, const char *s)
+{
+    for (; *s; s++) {
+        if (*s == '\\' || *s == '"') {
+            buf_putc(out, '\\');
+            buf_putc(out, *s);
+        } else if (*s == '\n') {
+            buf_puts(out, "\\n");
+        } else {
+            buf_putc(out, *s);
+        }
+    }
+}
+
 void alerts_notifier_metrics(alerts_notifier_t *n, buf_t *out)
 {
     if (!n) {
@@ -998,8 +1014,10 @@ void alerts_notifier_metrics(alerts_notifier_t *n, buf_t *out)
     help(out, "pharos_notifier_queue_length", "gauge", "Notifications waiting for a sender, per integration.");
     for (size_t i = 0; i < n->nsenders; i++) {
         const an_sender_t *s = n->senders[i];
-        buf_printf(out, "pharos_notifier_queue_length{receiver=\"%s\",integration=\"%s\",idx=\"%u\"} %zu\n",
-                   s->recv->name, s->integ->type->name, s->integ->idx, s->qlen + (s->busy ? 1 : 0));
+        buf_puts(out, "pharos_notifier_queue_length{receiver=\"");
+        label_value(out, s->recv->name);
+        buf_printf(out, "\",integration=\"%s\",idx=\"%u\"} %zu\n", s->integ->type->name, s->integ->idx,
+                   s->qlen + (s->busy ? 1 : 0));
     }
     help(out, "pharos_notifier_state_corrupt_total", "counter", "State files set aside as corrupt at start.");
     buf_printf(out, "pharos_notifier_state_corrupt_total %llu\n", (unsigned long long)n->state_corrupt);

@@ -437,7 +437,7 @@ static int filter_parse(http_req_t *req, http_resp_t *resp, alert_filter_t *f)
 }
 
 /* The state of a and whether f shows it (ix: the request's inhibit
- * index); [out] routes (room for 64), *nr, sil (ids), *by, *inh, *muted.
+ * index); [out] routes (room for AN_MAX_ROUTES), *nr, sil (ids), *by, *inh, *muted.
  * mu held. */
 static bool filter_alert(alerts_notifier_t *n, const an_inhibit_idx_t *ix, alert_filter_t *f, const an_alert_t *a,
                          int64_t now, const amcfg_route_t **routes, size_t *nr, buf_t *sil, uint64_t *by, bool *inh,
@@ -446,7 +446,7 @@ static bool filter_alert(alerts_notifier_t *n, const an_inhibit_idx_t *ix, alert
     if (alerts_alert_resolved(a, now) || !filters_match(f->fms, f->nf, a->labels, a->nlabels)) {
         return false;
     }
-    *nr = n->d.cfg ? alerts_route_match(n->d.cfg->root, a->labels, a->nlabels, routes, 64) : 0;
+    *nr = n->d.cfg ? alerts_route_match(n->d.cfg->root, a->labels, a->nlabels, routes, AN_MAX_ROUTES) : 0;
     if (f->has_recv) {
         bool any = false;
         for (size_t r = 0; r < *nr && !any; r++) {
@@ -463,6 +463,39 @@ static bool filter_alert(alerts_notifier_t *n, const an_inhibit_idx_t *ix, alert
     return !((!*muted && !f->active) || (sil->len > 0 && !f->silenced) || (*inh && !f->inhibited));
 }
 
+/* Append the alerts of v[0..nv) that f shows to b, comma-separated, and
+ * return how many; sil is scratch. O(nv) route matches. mu held. */
+static size_t emit_alerts(alerts_notifier_t *n, const an_inhibit_idx_t *ix, alert_filter_t *f, an_alert_t *const *v,
+                          size_t nv, int64_t now, buf_t *sil, buf_t *b)
+{
+    size_t shown = 0;
+    for (size_t i = 0; i < nv; i++) {
+        const amcfg_route_t *routes[AN_MAX_ROUTES];
+        size_t nr;
+        uint64_t by;
+        bool inh, muted;
+        if (!filter_alert(n, ix, f, v[i], now, routes, &nr, sil, &by, &inh, &muted)) {
+            continue;
+        }
+        buf_puts(b, shown ? "," : "");
+        shown++;
+        alert_json(b, v[i], routes, nr, muted, inh, by, sil);
+    }
+    return shown;
+}
+
+/* A mem_alloc copy (the caller frees) of the n elements of size bytes at
+ * v, sorted by cmp: the API's order without touching the store's. */
+static void *sorted_copy(const void *v, size_t n, size_t size, int (*cmp)(const void *, const void *))
+{
+    void *c = mem_alloc((n + 1) * size);
+    if (n) {
+        memcpy(c, v, n * size);
+    }
+    qsort(c, n, size, cmp);
+    return c;
+}
+
 static void get_alerts(alerts_notifier_t *n, http_req_t *req, http_resp_t *resp)
 {
     alert_filter_t f;
@@ -472,29 +505,13 @@ static void get_alerts(alerts_notifier_t *n, http_req_t *req, http_resp_t *resp)
     }
     pthread_mutex_lock(&n->mu);
     int64_t now = clock_now_ms(&n->clock);
-    an_alert_t **v = mem_alloc((n->d.store.n + 1) * sizeof(*v));
-    if (n->d.store.n) {
-        memcpy(v, n->d.store.v, n->d.store.n * sizeof(*v));
-    }
-    qsort(v, n->d.store.n, sizeof(*v), cmp_alert_hex);
+    an_alert_t **v = sorted_copy(n->d.store.v, n->d.store.n, sizeof(*v), cmp_alert_hex);
     an_inhibit_idx_t ix = { 0 };
     alerts_inhibit_index(n->d.cfg, &n->d.store, now, &ix);
     buf_t *b = &resp->body;
     buf_putc(b, '[');
-    bool first = true;
     buf_t sil = { 0 };
-    for (size_t i = 0; i < n->d.store.n; i++) {
-        const amcfg_route_t *routes[64];
-        size_t nr;
-        uint64_t by;
-        bool inh, muted;
-        if (!filter_alert(n, &ix, &f, v[i], now, routes, &nr, &sil, &by, &inh, &muted)) {
-            continue;
-        }
-        buf_puts(b, first ? "" : ",");
-        first = false;
-        alert_json(b, v[i], routes, nr, muted, inh, by, &sil);
-    }
+    emit_alerts(n, &ix, &f, v, n->d.store.n, now, &sil, b);
     buf_puts(b, "]\n");
     alerts_inhibit_index_fini(&ix);
     pthread_mutex_unlock(&n->mu);
@@ -532,11 +549,7 @@ static void get_groups(alerts_notifier_t *n, http_req_t *req, http_resp_t *resp)
     }
     pthread_mutex_lock(&n->mu);
     int64_t now = clock_now_ms(&n->clock);
-    an_group_t **gs = mem_alloc((n->d.ngroups + 1) * sizeof(*gs));
-    if (n->d.ngroups) {
-        memcpy(gs, n->d.groups, n->d.ngroups * sizeof(*gs));
-    }
-    qsort(gs, n->d.ngroups, sizeof(*gs), cmp_group);
+    an_group_t **gs = sorted_copy(n->d.groups, n->d.ngroups, sizeof(*gs), cmp_group);
     an_inhibit_idx_t ix = { 0 };
     alerts_inhibit_index(n->d.cfg, &n->d.store, now, &ix);
     buf_t *b = &resp->body;
@@ -559,21 +572,9 @@ static void get_groups(alerts_notifier_t *n, http_req_t *req, http_resp_t *resp)
         qsort(v, nv, sizeof(*v), cmp_alert_hex);
         size_t mark = b->len;
         buf_puts(b, gfirst ? "{\"alerts\":[" : ",{\"alerts\":[");
-        bool first = true;
-        for (size_t i = 0; i < nv; i++) {
-            const amcfg_route_t *routes[64];
-            size_t nr;
-            uint64_t by;
-            bool inh, muted;
-            if (!filter_alert(n, &ix, &f, v[i], now, routes, &nr, &sil, &by, &inh, &muted)) {
-                continue;
-            }
-            buf_puts(b, first ? "" : ",");
-            first = false;
-            alert_json(b, v[i], routes, nr, muted, inh, by, &sil);
-        }
+        size_t shown = emit_alerts(n, &ix, &f, v, nv, now, &sil, b);
         mem_free(v);
-        if (first) { /* no alert shown: no group */
+        if (shown == 0) { /* no alert shown: no group */
             b->len = mark;
             b->data[mark] = 0;
             continue;
@@ -594,59 +595,40 @@ static void get_groups(alerts_notifier_t *n, http_req_t *req, http_resp_t *resp)
     filter_fini(&f);
 }
 
-/* JSON object of strings -> labels borrowed from j; NULL and *bad when
- * not an object of strings. */
+/* Optional member o (absent: no labels) as labels borrowed from it;
+ * NULL and *bad when present but not an object of strings. */
 static label_t *obj_labels(json_t *o, size_t *n, bool *bad)
 {
     *n = 0;
     if (!o) {
         return NULL;
     }
-    if (!json_is_object(o)) {
-        *bad = true;
-        return NULL;
-    }
-    label_t *ls = mem_alloc((json_object_size(o) + 1) * sizeof(label_t));
-    const char *k;
-    json_t *v;
-    json_object_foreach(o, k, v)
-    {
-        if (!json_is_string(v)) {
-            *bad = true;
-            break;
-        }
-        ls[*n].name = str_cstr(k);
-        ls[*n].value = str_from(json_string_value(v), json_string_length(v));
-        (*n)++;
-    }
+    label_t *ls = alerts_json_labels(o, n);
+    *bad = ls == NULL;
     return ls;
 }
 
-#define AN_ALERT_MAX_LABELS 128       /* labels, and annotations, per alert */
-#define AN_ALERT_MAX_NAME 1024        /* bytes of a label or annotation name */
-#define AN_ALERT_MAX_VALUE (64 << 10) /* bytes of a label or annotation value */
-
-/* model.LabelSet.Validate plus the AN_ALERT_MAX_* bounds: the first
- * problem appended to err, or 0. */
-static int validate_set(const label_t *ls, size_t n, buf_t *err)
+/* model.LabelSet.Validate plus the AN_ALERT_MAX_* bounds: 0, or -1 with
+ * what, ": " and the first problem appended to err. */
+static int validate_set(const label_t *ls, size_t n, const char *what, buf_t *err)
 {
     if (n > AN_ALERT_MAX_LABELS) {
-        buf_printf(err, "too many labels (%zu, at most %d)", n, AN_ALERT_MAX_LABELS);
+        buf_printf(err, "%s: too many labels (%zu, at most %d)", what, n, AN_ALERT_MAX_LABELS);
         return -1;
     }
     for (size_t i = 0; i < n; i++) {
         if (ls[i].name.len > AN_ALERT_MAX_NAME || ls[i].value.len > AN_ALERT_MAX_VALUE) {
-            buf_printf(err, "label name longer than %d bytes or value longer than %d bytes", AN_ALERT_MAX_NAME,
-                       AN_ALERT_MAX_VALUE);
+            buf_printf(err, "%s: label name longer than %d bytes or value longer than %d bytes", what,
+                       AN_ALERT_MAX_NAME, AN_ALERT_MAX_VALUE);
             return -1;
         }
         if (!labels_valid_label_name(ls[i].name)) {
-            buf_puts(err, "invalid name ");
+            buf_printf(err, "%s: invalid name ", what);
             labels_quote(ls[i].name, err);
             return -1;
         }
         if (!str_utf8_valid(ls[i].value.p, ls[i].value.len)) {
-            buf_puts(err, "invalid value ");
+            buf_printf(err, "%s: invalid value ", what);
             labels_quote(ls[i].value, err);
             return -1;
         }
@@ -723,20 +705,12 @@ static void post_alerts(alerts_notifier_t *n, http_req_t *req, http_resp_t *resp
             int64_t st_eff = st ? st : now;
             if (en != 0 && en < st_eff) {
                 buf_puts(&e, "start time must be before end time");
-            } else if (validate_set(ls, nl, &e) != 0) {
-                buf_t t = { 0 };
-                buf_printf(&t, "invalid label set: %s", (const char *)e.data);
-                buf_reset(&e);
-                buf_append(&e, t.data, t.len);
-                buf_fini(&t);
-            } else if (nl == 0) {
-                buf_puts(&e, "at least one label pair required");
-            } else if (validate_set(an, nn, &e) != 0) {
-                buf_t t = { 0 };
-                buf_printf(&t, "invalid annotations: %s", (const char *)e.data);
-                buf_reset(&e);
-                buf_append(&e, t.data, t.len);
-                buf_fini(&t);
+            } else if (validate_set(ls, nl, "invalid label set", &e) == 0) {
+                if (nl == 0) {
+                    buf_puts(&e, "at least one label pair required");
+                } else {
+                    validate_set(an, nn, "invalid annotations", &e);
+                }
             }
         }
         if (e.len) {
@@ -817,9 +791,14 @@ static void get_silences(alerts_notifier_t *n, http_req_t *req, http_resp_t *res
     int64_t now = clock_now_ms(&n->clock);
     sil_ord_t *v = mem_alloc((n->d.silences.n + 1) * sizeof(*v));
     size_t nv = 0;
+    size_t lcap = 1; /* ls: one scratch set for every silence */
+    label_t *ls = mem_alloc(lcap * sizeof(label_t));
     for (size_t i = 0; i < n->d.silences.n; i++) {
         an_silence_t *s = n->d.silences.v[i];
-        label_t *ls = mem_alloc((s->nm + 1) * sizeof(label_t));
+        if (s->nm > lcap) {
+            lcap = s->nm;
+            ls = mem_realloc(ls, lcap * sizeof(label_t));
+        }
         size_t nl = 0;
         for (size_t k = 0; k < s->nm; k++) {
             if (s->sm[k].is_equal && !s->sm[k].is_regex) {
@@ -834,8 +813,8 @@ static void get_silences(alerts_notifier_t *n, http_req_t *req, http_resp_t *res
             v[nv].state = (int)alerts_silence_state(s, now);
             nv++;
         }
-        mem_free(ls);
     }
+    mem_free(ls);
     qsort(v, nv, sizeof(*v), cmp_sil);
     buf_putc(&resp->body, '[');
     for (size_t i = 0; i < nv; i++) {

@@ -34,48 +34,23 @@
 
 #define RECV_SECRET_MAX (64 << 10)
 
+/* One row per receiver: the key is "<name>_configs" and every hook is
+ * alerts_recv_<name>_<hook> (rule 1), so a row is its name. */
+#define RECV_TYPE(nm)                                                                                                  \
+    {                                                                                                                  \
+        .key = #nm "_configs", .name = #nm, .parse = alerts_recv_##nm##_parse,                                         \
+        .send_resolved = alerts_recv_##nm##_send_resolved, .state_create = alerts_recv_##nm##_state_create,            \
+        .state_destroy = alerts_recv_##nm##_state_destroy, .send = alerts_recv_##nm##_send,                            \
+        .fields = alerts_recv_##nm##_fields,                                                                           \
+    }
+
 static const alerts_recv_type_t alerts_recv_table[] = {
-    {
-        .key = "slack_configs",
-        .name = "slack",
-        .parse = alerts_recv_slack_parse,
-        .send_resolved = alerts_recv_slack_send_resolved,
-        .state_create = alerts_recv_slack_state_create,
-        .state_destroy = alerts_recv_slack_state_destroy,
-        .send = alerts_recv_slack_send,
-        .fields = alerts_recv_slack_fields,
-    },
-    {
-        .key = "email_configs",
-        .name = "email",
-        .parse = alerts_recv_email_parse,
-        .send_resolved = alerts_recv_email_send_resolved,
-        .state_create = alerts_recv_email_state_create,
-        .state_destroy = alerts_recv_email_state_destroy,
-        .send = alerts_recv_email_send,
-        .fields = alerts_recv_email_fields,
-    },
-    {
-        .key = "pagerduty_configs",
-        .name = "pagerduty",
-        .parse = alerts_recv_pagerduty_parse,
-        .send_resolved = alerts_recv_pagerduty_send_resolved,
-        .state_create = alerts_recv_pagerduty_state_create,
-        .state_destroy = alerts_recv_pagerduty_state_destroy,
-        .send = alerts_recv_pagerduty_send,
-        .fields = alerts_recv_pagerduty_fields,
-    },
-    {
-        .key = "github_configs",
-        .name = "github",
-        .parse = alerts_recv_github_parse,
-        .send_resolved = alerts_recv_github_send_resolved,
-        .state_create = alerts_recv_github_state_create,
-        .state_destroy = alerts_recv_github_state_destroy,
-        .send = alerts_recv_github_send,
-        .fields = alerts_recv_github_fields,
-    },
+    RECV_TYPE(slack),
+    RECV_TYPE(email),
+    RECV_TYPE(pagerduty),
+    RECV_TYPE(github),
 };
+#undef RECV_TYPE
 
 const alerts_recv_type_t *alerts_recv_types(size_t *n)
 {
@@ -146,6 +121,8 @@ static int recv_map(yaml_document_t *doc, const yaml_node_t *v, const char *key,
     out->k = arena_calloc(a, n ? n : 1, sizeof(*out->k));
     out->v = arena_calloc(a, n ? n : 1, sizeof(*out->v));
     out->n = 0;
+    size_t *first = arena_alloc(a, (n ? n : 1) * sizeof(*first));
+    yamldoc_map_repeats(doc, v, first, NULL);
     for (size_t i = 0; i < n; i++) {
         const yaml_node_t *k = NULL, *e = NULL;
         yamldoc_map_at(doc, v, i, &k, &e);
@@ -156,7 +133,7 @@ static int recv_map(yaml_document_t *doc, const yaml_node_t *v, const char *key,
         const char *name = recv_scalar(k, a);
         /* every earlier key is a scalar (else we returned): a first match
          * before i is a repeat */
-        if ((size_t)yamldoc_map_find(doc, v, 0, name) < i) {
+        if (first[i] < i) {
             buf_printf(err, "line %u: %s: duplicate key \"%s\"", yamldoc_line(k), key, name);
             return -1;
         }

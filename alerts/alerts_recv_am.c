@@ -150,10 +150,7 @@ static void am_redact(const char *url, alerts_send_result_t *res)
     }
     buf_t *wipe[] = { &user, &pass, &both, &basic };
     for (size_t i = 0; i < 4; i++) {
-        if (wipe[i]->data) {
-            memset(wipe[i]->data, 0, wipe[i]->len);
-        }
-        buf_fini(wipe[i]);
+        alerts_recv_secret_fini(wipe[i]);
     }
 }
 

@@ -580,10 +580,7 @@ void alerts_recv_email_send(const void *cfg, void *st, const alerts_recv_env_t *
     email_perform(c, env, (const char *)url.data, (const char *)mailfrom.data, rcpt, &pass, cram, &m, res);
 out:
     curl_slist_free_all(rcpt);
-    if (pass.data) {
-        memset(pass.data, 0, pass.len);
-    }
-    buf_fini(&pass);
+    alerts_recv_secret_fini(&pass);
     buf_fini(&url);
     buf_fini(&mailfrom);
     email_msg_fini(&m);

@@ -36,6 +36,7 @@
 #include "common/json_out.h"
 #include "common/log.h"
 #include "common/mem.h"
+#include "common/str.h"
 
 #define GH_TITLE_MAX 256
 #define GH_BODY_MAX 60000
@@ -125,9 +126,7 @@ int alerts_recv_github_parse(yaml_document_t *doc, yaml_node_t *node, arena_t *a
             return -1;
         }
     }
-    if (!c->token.value && !c->token.file) {
-        buf_printf(err, "line %u: token: one of token or token_file must be configured",
-                   alerts_recv_key_line(doc, node, "token"));
+    if (alerts_recv_secret_required(doc, node, &c->token, "token", err) != 0) {
         return -1;
     }
     if (strncmp(c->api_url, "http", 4) != 0) {
@@ -205,9 +204,10 @@ static void gh_parse_mapping(const char *v, gh_phase_t *phase, int64_t *num)
     for (int p = GH_CREATING; p <= GH_CLOSED; p++) {
         size_t k = strlen(gh_phase_names[p]);
         if (strncmp(v, gh_phase_names[p], k) == 0 && v[k] == ' ') {
-            char *end = NULL;
-            long long x = strtoll(v + k + 1, &end, 10);
-            if (end && *end == '\0' && x >= 0) {
+            const char *d = v + k + 1;
+            int64_t x = 0;
+            /* digits only: no sign, no blanks, no overflow */
+            if (*d >= '0' && *d <= '9' && str_parse_i64(str_cstr(d), &x)) {
                 *phase = (gh_phase_t)p;
                 *num = x;
             }
@@ -367,6 +367,13 @@ static int gh_set_state(gh_send_t *g, bool open)
     return rc;
 }
 
+/* Whether an answer's "number" is an issue number (a positive integer):
+ * it goes into URLs and the mapping. */
+static bool gh_issue_number(const json_t *num)
+{
+    return json_is_integer(num) && json_integer_value(num) > 0;
+}
+
 /* Look for the issue a "creating <ms>" marker stands for. 1 found (phase
  * and num set, mapping stored), 0 not found, -1 error (res set). */
 static int gh_find(gh_send_t *g)
@@ -405,7 +412,7 @@ static int gh_find(gh_send_t *g)
         const char *body = json_string_value(json_object_get(it, "body"));
         json_t *num = json_object_get(it, "number");
         const char *state = json_string_value(json_object_get(it, "state"));
-        if (!body || !json_is_integer(num) || json_object_get(it, "pull_request") || !strstr(body, gmark) ||
+        if (!body || !gh_issue_number(num) || json_object_get(it, "pull_request") || !strstr(body, gmark) ||
             !strstr(body, cmark)) {
             continue;
         }
@@ -456,7 +463,7 @@ static int gh_create(gh_send_t *g)
     json_error_t jerr;
     json_t *root = json_loadb((const char *)resp.data, resp.len, 0, &jerr);
     json_t *num = json_object_get(root, "number");
-    if (!json_is_integer(num)) {
+    if (!gh_issue_number(num)) {
         json_decref(root);
         alerts_recv_result(g->res, ALERTS_SEND_RETRY, 201, -1, "github: create issue: answer without a number");
         goto out;
@@ -612,14 +619,8 @@ void alerts_recv_github_send(const void *cfg, void *st, const alerts_recv_env_t 
     }
     gh_run(&g);
 out:
-    if (g.auth.data) {
-        memset(g.auth.data, 0, g.auth.len);
-    }
-    if (token.data) {
-        memset(token.data, 0, token.len);
-    }
-    buf_fini(&g.auth);
+    alerts_recv_secret_fini(&g.auth);
+    alerts_recv_secret_fini(&token);
     buf_fini(&g.base);
-    buf_fini(&token);
     buf_fini(&val);
 }

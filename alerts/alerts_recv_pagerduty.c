@@ -98,9 +98,7 @@ int alerts_recv_pagerduty_parse(yaml_document_t *doc, yaml_node_t *node, arena_t
     if (alerts_recv_parse_fields(doc, node, alerts_recv_pagerduty_fields, a, c, err) != 0) {
         return -1;
     }
-    if (!c->routing_key.value && !c->routing_key.file) {
-        buf_printf(err, "line %u: routing_key: one of routing_key or routing_key_file must be configured",
-                   alerts_recv_key_line(doc, node, "routing_key"));
+    if (alerts_recv_secret_required(doc, node, &c->routing_key, "routing_key", err) != 0) {
         return -1;
     }
     if (!c->url || strncmp(c->url, "http", 4) != 0) {
@@ -308,7 +306,7 @@ void alerts_recv_pagerduty_send(const void *cfg, void *st, const alerts_recv_env
     httpc_post(s->http, c->url, hdrs, body.data, body.len, &resp, &hr);
     alerts_recv_result_http(res, &hr, "pagerduty");
 out:
-    buf_fini(&key);
-    buf_fini(&body);
+    alerts_recv_secret_fini(&key);
+    alerts_recv_secret_fini(&body); /* holds routing_key */
     buf_fini(&resp);
 }

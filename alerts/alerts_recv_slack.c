@@ -73,9 +73,7 @@ int alerts_recv_slack_parse(yaml_document_t *doc, yaml_node_t *node, arena_t *a,
     if (alerts_recv_parse_fields(doc, node, alerts_recv_slack_fields, a, c, err) != 0) {
         return -1;
     }
-    if (!c->api_url.value && !c->api_url.file) {
-        buf_printf(err, "line %u: api_url: one of api_url or api_url_file must be configured",
-                   alerts_recv_key_line(doc, node, "api_url"));
+    if (alerts_recv_secret_required(doc, node, &c->api_url, "api_url", err) != 0) {
         return -1;
     }
     *cfg = c;
@@ -237,7 +235,7 @@ void alerts_recv_slack_send(const void *cfg, void *st, const alerts_recv_env_t *
         alerts_recv_result(res, ALERTS_SEND_FAIL, hr.http_code, -1, "slack: %.200s", (const char *)resp.data);
     }
 out:
-    buf_fini(&url);
+    alerts_recv_secret_fini(&url); /* the webhook URL is the secret */
     buf_fini(&body);
     buf_fini(&resp);
 }

@@ -37,6 +37,43 @@ static bool is_space(int c)
     return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
 }
 
+/* Unescape a matcher value raw[0..rlen) (after its opening quote when
+ * quoted) into v as Alertmanager does: \n, \" and \\ decode, any other
+ * escape stays as written. false on an unescaped double quote anywhere
+ * but as the closing quote of a quoted value, or a missing closing quote. */
+static bool unquote_value(const char *raw, size_t rlen, bool quoted, buf_t *v)
+{
+    bool esc = false;
+    for (size_t k = 0; k < rlen; k++) {
+        char c = raw[k];
+        if (esc) {
+            esc = false;
+            if (c == 'n') {
+                buf_putc(v, '\n');
+            } else if (c == '"' || c == '\\') {
+                buf_putc(v, (uint8_t)c);
+            } else {
+                buf_putc(v, '\\');
+                buf_putc(v, (uint8_t)c);
+            }
+        } else if (c == '\\') {
+            if (k < rlen - 1) {
+                esc = true;
+            } else {
+                buf_putc(v, '\\');
+            }
+        } else if (c == '"') {
+            if (!quoted || k < rlen - 1) {
+                return false;
+            }
+            quoted = false;
+        } else {
+            buf_putc(v, (uint8_t)c);
+        }
+    }
+    return !quoted;
+}
+
 /* One `name op value` token (Alertmanager's ParseMatcher). */
 static int parse_one(const char *s, size_t len, matcher_t **ms, size_t *n, buf_t *err)
 {
@@ -90,39 +127,7 @@ static int parse_one(const char *s, size_t len, matcher_t **ms, size_t *n, buf_t
         return -1;
     }
     buf_t v = { 0 };
-    bool esc = false;
-    for (size_t k = 0; k < rlen; k++) {
-        char c = raw[k];
-        if (esc) {
-            esc = false;
-            if (c == 'n') {
-                buf_putc(&v, '\n');
-            } else if (c == '"' || c == '\\') {
-                buf_putc(&v, (uint8_t)c);
-            } else {
-                buf_putc(&v, '\\');
-                buf_putc(&v, (uint8_t)c);
-            }
-            continue;
-        }
-        if (c == '\\') {
-            if (k < rlen - 1) {
-                esc = true;
-                continue;
-            }
-            buf_putc(&v, '\\');
-        } else if (c == '"') {
-            if (!quoted || k < rlen - 1) {
-                buf_fini(&v);
-                buf_printf(err, "matcher value contains unescaped double quote: %.*s", (int)(ve - i), s + i);
-                return -1;
-            }
-            quoted = false;
-        } else {
-            buf_putc(&v, (uint8_t)c);
-        }
-    }
-    if (quoted) {
+    if (!unquote_value(raw, rlen, quoted, &v)) {
         buf_fini(&v);
         buf_printf(err, "matcher value contains unescaped double quote: %.*s", (int)(ve - i), s + i);
         return -1;

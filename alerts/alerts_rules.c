@@ -388,21 +388,21 @@ static void rp_type_err(rp_t *p, const yaml_node_t *n, const char *into)
 static bool rp_unique_keys(rp_t *p, const yaml_node_t *map)
 {
     bool ok = true;
-    for (size_t i = 0; i < yamldoc_map_len(map); i++) {
+    size_t n = yamldoc_map_len(map);
+    size_t *next = mem_alloc((n ? n : 1) * sizeof(*next));
+    yamldoc_map_repeats(p->doc, map, NULL, next);
+    for (size_t i = 0; i < n; i++) {
         const yaml_node_t *ki = NULL, *vi = NULL;
         yamldoc_map_at(p->doc, map, i, &ki, &vi);
-        if (!ki || ki->type != YAML_SCALAR_NODE) {
-            continue;
-        }
-        for (long j = yamldoc_map_find(p->doc, map, i + 1, yamldoc_str(ki)); j >= 0;
-             j = yamldoc_map_find(p->doc, map, (size_t)j + 1, yamldoc_str(ki))) {
+        for (size_t j = next[i]; j < n; j = next[j]) {
             const yaml_node_t *kj = NULL, *vj = NULL;
-            yamldoc_map_at(p->doc, map, (size_t)j, &kj, &vj);
+            yamldoc_map_at(p->doc, map, j, &kj, &vj);
             yamldoc_goerrs_add(&p->terr, "line %u: mapping key %s already defined at line %u", yamldoc_line(kj),
                                rp_quote(p->a, yamldoc_str(kj)), yamldoc_line(ki));
             ok = false;
         }
     }
+    mem_free(next);
     return ok;
 }
 
@@ -452,9 +452,10 @@ static void dec_int(rp_t *p, const yaml_node_t *n, int64_t *dst)
     }
     const char *tag = rp_tag(n);
     if (strcmp(tag, "!!int") == 0) {
-        char tmp[64];
+        /* as long as the scalar: "0…03" (any number of zeros) is 3 in Go */
+        char *tmp = arena_alloc(p->a, n->data.scalar.length + 1);
         size_t k = 0;
-        for (const char *s = yamldoc_str(n); *s && k < sizeof(tmp) - 1; s++) {
+        for (const char *s = yamldoc_str(n); *s; s++) {
             if (*s != '_') {
                 tmp[k++] = *s;
             }

@@ -131,7 +131,8 @@ static int validate(an_silence_t *sil, buf_t *err)
     }
     sil->m = mem_calloc(sil->nm, sizeof(matcher_t));
     bool all_empty = true;
-    for (size_t i = 0; i < sil->nm; i++) {
+    size_t i = 0;
+    for (; i < sil->nm; i++) {
         const an_silence_matcher_t *m = &sil->sm[i];
         if (!labels_valid_label_name(str_cstr(m->name))) {
             buf_printf(err, "silence invalid: invalid label matcher %zu: invalid label name ", i);
@@ -148,22 +149,9 @@ static int validate(an_silence_t *sil, buf_t *err)
             buf_printf(err, "silence invalid: invalid label matcher %zu: invalid regular expression ", i);
             labels_quote(str_cstr(m->value), err);
             buf_printf(err, ": %s", why);
-            for (size_t k = 0; k < i; k++) {
-                matcher_fini(&sil->m[k]);
-            }
-            mem_free(sil->m);
-            sil->m = NULL;
-            return -1;
+            goto fail;
         }
         all_empty = all_empty && matcher_matches_empty(&sil->m[i]);
-        continue;
-    fail:
-        for (size_t k = 0; k < i; k++) {
-            matcher_fini(&sil->m[k]);
-        }
-        mem_free(sil->m);
-        sil->m = NULL;
-        return -1;
     }
     if (all_empty) {
         buf_puts(err, "silence invalid: at least one matcher must not match the empty string");
@@ -182,6 +170,13 @@ static int validate(an_silence_t *sil, buf_t *err)
         return -1;
     }
     return 0;
+fail:
+    for (size_t k = 0; k < i; k++) {
+        matcher_fini(&sil->m[k]);
+    }
+    mem_free(sil->m);
+    sil->m = NULL;
+    return -1;
 }
 
 /* 1 a time, 0 not a valid time string, -1 not a string (integers are
@@ -413,7 +408,8 @@ size_t alerts_silence_mutes(an_silences_t *s, const label_t *ls, size_t n, int64
     return k;
 }
 
-int alerts_silence_check_limits(const an_silences_t *s, const an_silence_t *sil, int64_t now_ms, buf_t *err)
+/* The per-silence AN_SIL_MAX_* bounds: 0, or -1 with the reason in err. */
+static int check_size(const an_silence_t *sil, buf_t *err)
 {
     if (sil->nm > AN_SIL_MAX_MATCHERS) {
         buf_printf(err, "silence invalid: too many matchers (%zu, at most %d)", sil->nm, AN_SIL_MAX_MATCHERS);
@@ -421,6 +417,14 @@ int alerts_silence_check_limits(const an_silences_t *s, const an_silence_t *sil,
     }
     if (strlen(sil->comment) > AN_SIL_MAX_TEXT || strlen(sil->created_by) > AN_SIL_MAX_TEXT) {
         buf_printf(err, "silence invalid: comment and createdBy may hold at most %d bytes each", AN_SIL_MAX_TEXT);
+        return -1;
+    }
+    return 0;
+}
+
+int alerts_silence_check_limits(const an_silences_t *s, const an_silence_t *sil, int64_t now_ms, buf_t *err)
+{
+    if (check_size(sil, err) != 0) {
         return -1;
     }
     /* An update of a live silence replaces it (in place, or expires it):
@@ -528,7 +532,8 @@ int alerts_silence_load(an_silences_t *s, json_t *j)
         json_t *e = json_array_get(j, i);
         json_t *id = json_object_get(e, "id");
         int rc = alerts_silence_from_json(e, true, &sil, &err);
-        if (rc == 0 && (!json_is_string(id) || !*sil->id)) {
+        if (rc == 0 && (!json_is_string(id) || !*sil->id || json_string_length(id) >= sizeof(sil->id) ||
+                        check_size(sil, &err) != 0)) {
             alerts_silence_free(sil);
             rc = -1;
         }

@@ -39,6 +39,7 @@
 #include "alerts/alerts.h"
 #include "alerts/alerts_int.h"
 #include "common/json_out.h"
+#include "common/mem.h"
 #include "common/str.h"
 #include "common/yamldoc.h"
 #include "query/promql.h"
@@ -193,19 +194,6 @@ static void kvl_sort(kvl_t *l)
     }
 }
 
-static bool valid_label_name(const char *s)
-{
-    if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || *s == '_')) {
-        return false;
-    }
-    for (s++; *s; s++) {
-        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || *s == '_' || (*s >= '0' && *s <= '9'))) {
-            return false;
-        }
-    }
-    return true;
-}
-
 /* Service and SLO names: they become label values, group names and
  * PromQL string literals, so we keep them to identifier characters. */
 static bool valid_ident(const char *s)
@@ -222,27 +210,14 @@ static bool valid_ident(const char *s)
     return true;
 }
 
-/* Shortest decimal text that reads back as v (the digits Go's %g and
- * strconv 'g' -1 print; the layout does not matter, PromQL reprints it). */
-static void fmt_shortest(double v, char *dst, size_t cap)
+/* strconv.FormatFloat(v, fmt, -1, 64), fmt 'f' or 'g', in arena a. */
+static const char *go_float(arena_t *a, double v, char fmt)
 {
-    for (int prec = 1; prec <= 17; prec++) {
-        snprintf(dst, cap, "%.*g", prec, v);
-        if (strtod(dst, NULL) == v) {
-            return;
-        }
-    }
-}
-
-/* strconv.FormatFloat(v, 'f', -1, 64): fewest decimals, no exponent. */
-static void fmt_fixed(double v, char *dst, size_t cap)
-{
-    for (int d = 0; d <= 40; d++) {
-        snprintf(dst, cap, "%.*f", d, v);
-        if (strtod(dst, NULL) == v) {
-            return;
-        }
-    }
+    buf_t b = { 0 };
+    json_go_float(&b, v, fmt);
+    const char *r = arena_strndup(a, (const char *)b.data, b.len);
+    buf_fini(&b);
+    return r;
 }
 
 /* "requests-availability" -> "RequestsAvailability". */
@@ -285,18 +260,28 @@ static char *sub_path(sp_t *p, const char *path, const char *key)
     return *path ? sp_fmt(p->a, "%s.%s", path, key) : sp_fmt(p->a, "%s", key);
 }
 
-/* Pair i of mapping n as a field of path: false (skip it) when its key is
- * not a scalar (sp_mapping has reported that); else its nodes [out] and
- * the field's path [out]. */
-static bool sp_field(sp_t *p, const yaml_node_t *n, size_t i, const char *path, const yaml_node_t **k,
-                     const yaml_node_t **v, char **kp)
+/* A walk over the fields of a mapping: sp_next fills k, v, key and kp
+ * (the field's path) [out] with the next pair whose key is a scalar
+ * (sp_mapping has reported the others), false after the last. */
+typedef struct sp_iter {
+    const yaml_node_t *map;
+    const char *path;
+    size_t i;
+    const yaml_node_t *k, *v;
+    const char *key, *kp;
+} sp_iter_t;
+
+static bool sp_next(sp_t *p, sp_iter_t *it)
 {
-    yamldoc_map_at(p->doc, n, i, k, v);
-    if (!*k || (*k)->type != YAML_SCALAR_NODE || !*v) {
-        return false;
+    while (it->i < yamldoc_map_len(it->map)) {
+        yamldoc_map_at(p->doc, it->map, it->i++, &it->k, &it->v);
+        if (it->k && it->k->type == YAML_SCALAR_NODE && it->v) {
+            it->key = yamldoc_str(it->k);
+            it->kp = sub_path(p, it->path, it->key);
+            return true;
+        }
     }
-    *kp = sub_path(p, path, yamldoc_str(*k));
-    return true;
+    return false;
 }
 
 /* A mapping whose keys are all distinct scalars: true. Null: false with
@@ -311,7 +296,10 @@ static bool sp_mapping(sp_t *p, const yaml_node_t *n, const char *path)
         return false;
     }
     bool ok = true;
-    for (size_t i = 0; i < yamldoc_map_len(n); i++) {
+    size_t len = yamldoc_map_len(n);
+    size_t *first = mem_alloc((len ? len : 1) * sizeof(*first));
+    yamldoc_map_repeats(p->doc, n, first, NULL);
+    for (size_t i = 0; i < len; i++) {
         const yaml_node_t *ki = NULL, *vi = NULL;
         yamldoc_map_at(p->doc, n, i, &ki, &vi);
         if (!ki || ki->type != YAML_SCALAR_NODE) {
@@ -319,14 +307,14 @@ static bool sp_mapping(sp_t *p, const yaml_node_t *n, const char *path)
             ok = false;
             continue;
         }
-        long j = yamldoc_map_find(p->doc, n, 0, yamldoc_str(ki));
-        if (j >= 0 && (size_t)j < i) {
+        if (first[i] < i) {
             const yaml_node_t *kj = NULL, *vj = NULL;
-            yamldoc_map_at(p->doc, n, (size_t)j, &kj, &vj);
+            yamldoc_map_at(p->doc, n, first[i], &kj, &vj);
             sp_err(p, ki, sub_path(p, path, yamldoc_str(ki)), "repeated key (first at line %u)", yamldoc_line(kj));
             ok = false;
         }
     }
+    mem_free(first);
     return ok;
 }
 
@@ -363,18 +351,14 @@ static void dec_kv(sp_t *p, const yaml_node_t *n, const char *path, bool labels,
     if (!sp_mapping(p, n, path)) {
         return;
     }
-    for (size_t i = 0; i < yamldoc_map_len(n); i++) {
-        const yaml_node_t *k = NULL, *v = NULL;
-        char *kp = NULL;
-        if (!sp_field(p, n, i, path, &k, &v, &kp)) {
-            continue;
-        }
-        const char *name = yamldoc_str(k);
+    for (sp_iter_t it = { .map = n, .path = path }; sp_next(p, &it);) {
+        const yaml_node_t *k = it.k, *v = it.v;
+        const char *name = it.key, *kp = it.kp;
         const char *value = NULL;
         if (!dec_str(p, v, kp, &value)) {
             continue;
         }
-        if (!valid_label_name(name)) {
+        if (!labels_valid_label_name(str_from(name, k->data.scalar.length))) { /* a NUL in a key is invalid */
             sp_err(p, k, kp, "invalid %s name", labels ? "label" : "annotation");
             continue;
         }
@@ -406,13 +390,9 @@ static void dec_sev(sp_t *p, const yaml_node_t *n, const char *path, const char 
     if (!sp_mapping(p, n, path)) {
         return;
     }
-    for (size_t i = 0; i < yamldoc_map_len(n); i++) {
-        const yaml_node_t *k = NULL, *v = NULL;
-        char *kp = NULL;
-        if (!sp_field(p, n, i, path, &k, &v, &kp)) {
-            continue;
-        }
-        const char *key = yamldoc_str(k);
+    for (sp_iter_t it = { .map = n, .path = path }; sp_next(p, &it);) {
+        const yaml_node_t *k = it.k, *v = it.v;
+        const char *key = it.key, *kp = it.kp;
         if (strcmp(key, "labels") == 0) {
             dec_kv(p, v, kp, true, tmpl_name, &s->labels);
         } else if (strcmp(key, "annotations") == 0) {
@@ -460,13 +440,9 @@ static void dec_alerting(sp_t *p, const yaml_node_t *n, const char *path, slo_de
     }
     const char *aname = alert_name_of(p, n);
     char *tmpl_name = sp_fmt(p->a, "__alert_%s", aname ? aname : derived_alert_name(p, s));
-    for (size_t i = 0; i < yamldoc_map_len(n); i++) {
-        const yaml_node_t *k = NULL, *v = NULL;
-        char *kp = NULL;
-        if (!sp_field(p, n, i, path, &k, &v, &kp)) {
-            continue;
-        }
-        const char *key = yamldoc_str(k);
+    for (sp_iter_t it = { .map = n, .path = path }; sp_next(p, &it);) {
+        const yaml_node_t *k = it.k, *v = it.v;
+        const char *key = it.key, *kp = it.kp;
         if (strcmp(key, "name") == 0) {
             const char *name = NULL;
             if (dec_str(p, v, kp, &name)) {
@@ -579,13 +555,9 @@ static void dec_sli(sp_t *p, const yaml_node_t *n, const char *path, slo_def_t *
     if (!sp_mapping(p, n, path)) {
         return;
     }
-    for (size_t i = 0; i < yamldoc_map_len(n); i++) {
-        const yaml_node_t *k = NULL, *v = NULL;
-        char *kp = NULL;
-        if (!sp_field(p, n, i, path, &k, &v, &kp)) {
-            continue;
-        }
-        const char *key = yamldoc_str(k);
+    for (sp_iter_t it = { .map = n, .path = path }; sp_next(p, &it);) {
+        const yaml_node_t *k = it.k, *v = it.v;
+        const char *key = it.key, *kp = it.kp;
         if (strcmp(key, "error_query") == 0) {
             dec_query(p, v, kp, &s->error_q, &s->error_pos);
         } else if (strcmp(key, "good_query") == 0) {
@@ -668,13 +640,9 @@ static void dec_slo(sp_t *p, const yaml_node_t *n, size_t idx, slo_def_t *s)
     }
     const yaml_node_t *alerting = NULL;
     const yaml_node_t *sli = NULL;
-    for (size_t i = 0; i < yamldoc_map_len(n); i++) {
-        const yaml_node_t *k = NULL, *v = NULL;
-        char *kp = NULL;
-        if (!sp_field(p, n, i, s->path, &k, &v, &kp)) {
-            continue;
-        }
-        const char *key = yamldoc_str(k);
+    for (sp_iter_t it = { .map = n, .path = s->path }; sp_next(p, &it);) {
+        const yaml_node_t *k = it.k, *v = it.v;
+        const char *key = it.key, *kp = it.kp;
         if (strcmp(key, "service") == 0 || strcmp(key, "name") == 0) {
             const char *val = NULL;
             if (!dec_str(p, v, kp, &val)) {
@@ -728,7 +696,7 @@ typedef struct gen {
     sp_t *p;
     const slo_def_t *s;
     const char *filter; /* {sloth_id="…", sloth_service="…", sloth_slo="…"} */
-    char budget[40];    /* (100 - objective) / 100, shortest */
+    const char *budget; /* (100 - objective) / 100, shortest */
     const char *window; /* the SLO window, Prometheus-formatted */
 } gen_t;
 
@@ -852,9 +820,9 @@ static bool gen_meta_group(gen_t *g, alerts_rules_group_t *grp)
     grp->name = sp_fmt(a, "sloth-slo-meta-recordings-%s", s->id);
     grp->pos = s->pos;
     grp->rules = arena_calloc(a, 7, sizeof(*grp->rules));
-    char ratio[40], pct[64], days[32];
-    fmt_shortest(s->objective / 100, ratio, sizeof(ratio));
-    fmt_fixed(s->objective, pct, sizeof(pct));
+    const char *ratio = go_float(t, s->objective / 100, 'g');
+    const char *pct = go_float(a, s->objective, 'f');
+    char days[32];
     snprintf(days, sizeof(days), "%lld", (long long)(s->window_ms / SLO_DAY_MS));
     static const char burn_fmt[] = "%s%s\n/ on (sloth_id, sloth_slo, sloth_service) group_left\n"
                                    "slo:error_budget:ratio%s\n";
@@ -879,7 +847,7 @@ static bool gen_meta_group(gen_t *g, alerts_rules_group_t *grp)
         kvl_t l = gen_labels(g);
         if (i == 6) {
             kvl_set(a, &l, "sloth_mode", SLO_INFO_MODE);
-            kvl_set(a, &l, "sloth_objective", arena_strndup(a, pct, strlen(pct)));
+            kvl_set(a, &l, "sloth_objective", pct);
             kvl_set(a, &l, "sloth_spec", SLO_INFO_SPEC);
             kvl_set(a, &l, "sloth_version", SLO_INFO_VERSION);
         }
@@ -942,7 +910,7 @@ static bool gen_slo(sp_t *p, const slo_def_t *s, alerts_rules_file_t *f)
 {
     gen_t g = { .p = p, .s = s };
     g.filter = sp_fmt(p->a, "{sloth_id=\"%s\", sloth_service=\"%s\", sloth_slo=\"%s\"}", s->id, s->service, s->name);
-    fmt_shortest((100 - s->objective) / 100, g.budget, sizeof(g.budget));
+    g.budget = go_float(p->a, (100 - s->objective) / 100, 'g');
     char window[64];
     g.window = arena_strndup(p->a, window, str_format_duration_ms(s->window_ms, window));
     size_t first = f->ngroups;

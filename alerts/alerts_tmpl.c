@@ -177,6 +177,28 @@ static void unrecognized(tparser_t *p, size_t i)
     }
 }
 
+/* Scan a quoted literal whose opening q is at s[*j - 1]: a backslash
+ * escapes the next byte. True with *j past the closing q; false when a
+ * newline or the end of text comes first (unterminated). */
+static bool scan_quoted(const tparser_t *p, size_t *j, char q)
+{
+    size_t k = *j;
+    while (k < p->len && p->s[k] != q) {
+        if (p->s[k] == '\\') {
+            k++;
+        }
+        if (k >= p->len || p->s[k] == '\n') {
+            return false;
+        }
+        k++;
+    }
+    if (k >= p->len) {
+        return false;
+    }
+    *j = k + 1;
+    return true;
+}
+
 /* Lex one token of an action at p->pos. */
 static tok_t next_tok(tparser_t *p)
 {
@@ -239,22 +261,11 @@ static tok_t next_tok(tparser_t *p)
         }
         break;
     case '"':
-        while (j < p->len && p->s[j] != '"') {
-            if (p->s[j] == '\\') {
-                j++;
-            }
-            if (j >= p->len || p->s[j] == '\n') {
-                tp_errorf(p, i, "unterminated quoted string");
-                return t;
-            }
-            j++;
-        }
-        if (j >= p->len) {
+        if (!scan_quoted(p, &j, '"')) {
             tp_errorf(p, i, "unterminated quoted string");
             return t;
         }
         t.type = TK_STRING;
-        j++;
         break;
     case '`':
         while (j < p->len && p->s[j] != '`') {
@@ -268,22 +279,11 @@ static tok_t next_tok(tparser_t *p)
         j++;
         break;
     case '\'':
-        while (j < p->len && p->s[j] != '\'') {
-            if (p->s[j] == '\\') {
-                j++;
-            }
-            if (j >= p->len || p->s[j] == '\n') {
-                tp_errorf(p, i, "unterminated character constant");
-                return t;
-            }
-            j++;
-        }
-        if (j >= p->len) {
+        if (!scan_quoted(p, &j, '\'')) {
             tp_errorf(p, i, "unterminated character constant");
             return t;
         }
         t.type = TK_CHAR;
-        j++;
         break;
     case '$':
         for (size_t w = alnum_width(p, j); w > 0; w = alnum_width(p, j)) {
@@ -420,6 +420,9 @@ static void var_push(tparser_t *p, str_t name, size_t pos)
     p->vars[p->nvars++] = name;
 }
 
+/* One-character escapes: a backslash and esc_from[i] stand for esc_to[i]. */
+static const char esc_from[] = "ntrabfv\\\"'", esc_to[] = "\n\t\r\a\b\f\v\\\"'";
+
 /* Decode a Go quoted string literal (already delimited by the lexer). */
 static bool unquote(tparser_t *p, str_t lit, str_t *out)
 {
@@ -432,39 +435,18 @@ static bool unquote(tparser_t *p, str_t lit, str_t *out)
             continue;
         }
         i++;
-        if (i + 1 >= lit.len + 0 && i >= lit.len - 1) {
+        if (i >= lit.len - 1) { /* the backslash escapes the closing quote */
             return false;
         }
         c = lit.p[i];
+        const char *e = c != '\0' ? strchr(esc_from, c) : NULL;
+        if (e != NULL) {
+            d[n++] = esc_to[e - esc_from];
+            continue;
+        }
         switch (c) {
-        case 'n':
-            d[n++] = '\n';
-            break;
-        case 't':
-            d[n++] = '\t';
-            break;
-        case 'r':
-            d[n++] = '\r';
-            break;
-        case 'a':
-            d[n++] = '\a';
-            break;
-        case 'b':
-            d[n++] = '\b';
-            break;
-        case 'f':
-            d[n++] = '\f';
-            break;
-        case 'v':
-            d[n++] = '\v';
-            break;
-        case '\\':
-        case '"':
-        case '\'':
-            d[n++] = c;
-            break;
         case 'x': {
-            if (i + 2 >= lit.len - 1 + 1 || i + 2 > lit.len - 2) {
+            if (i + 2 > lit.len - 2) { /* two hex digits before the closing quote */
                 return false;
             }
             int h = str_hex_digit((unsigned char)lit.p[i + 1]), l = str_hex_digit((unsigned char)lit.p[i + 2]);

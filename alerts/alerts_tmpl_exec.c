@@ -363,6 +363,7 @@ static tmpl_val_t eval_field(xstate_t *s, tmpl_val_t dot, str_t field, const tmp
             return INVALID;
         }
         v.kind = TMPL_V_STRING; /* missingkey=zero: "" when absent */
+        v.s = str_from("", 0);
         for (size_t i = 0; i < recv.nlabels; i++) {
             if (str_eq(recv.labels[i].name, field)) {
                 v.s = recv.labels[i].value;
@@ -431,83 +432,66 @@ static tmpl_val_t eval_variable(xstate_t *s, tmpl_val_t dot, const tmpl_arg_t *v
     return eval_field_chain(s, dot, val, v->idents, v->nidents, args, final);
 }
 
-/* Go's validateType for the parameter types our functions declare. */
-static tmpl_val_t validate(xstate_t *s, tmpl_val_t v, tmpl_ptype_t pt)
+static bool is_constant(const tmpl_arg_t *n)
 {
-    if (s->failed) {
-        return INVALID;
-    }
-    switch (pt) {
-    case TMPL_P_ANY:
-        return v;
-    case TMPL_P_STRING:
-        if (v.kind == TMPL_V_STRING) {
-            return v;
-        }
-        if (v.kind == TMPL_V_INVALID) {
-            x_errorf(s, "invalid value; expected string");
-        } else {
-            x_errorf(s, "wrong type for value; expected string; got %s", tmpl_val_type(&v));
-        }
-        return INVALID;
-    case TMPL_P_SAMPLE:
-        if (v.kind == TMPL_V_SAMPLE) {
-            return v;
-        }
-        if (v.kind == TMPL_V_INVALID || v.kind == TMPL_V_NIL) {
-            return (tmpl_val_t){ .kind = TMPL_V_SAMPLE }; /* nil pointer */
-        }
-        x_errorf(s, "wrong type for value; expected *template.sample; got %s", tmpl_val_type(&v));
-        return INVALID;
-    case TMPL_P_SAMPLES:
-        if (v.kind == TMPL_V_SAMPLES) {
-            return v;
-        }
-        if (v.kind == TMPL_V_INVALID || v.kind == TMPL_V_NIL) {
-            return (tmpl_val_t){ .kind = TMPL_V_SAMPLES };
-        }
-        x_errorf(s, "wrong type for value; expected template.queryResult; got %s", tmpl_val_type(&v));
-        return INVALID;
-    case TMPL_P_STRINGS:
-        if (v.kind == TMPL_V_STRINGS) {
-            return v;
-        }
-        if (v.kind == TMPL_V_INVALID || v.kind == TMPL_V_NIL) {
-            return (tmpl_val_t){ .kind = TMPL_V_STRINGS }; /* nil slice */
-        }
-        x_errorf(s, "wrong type for value; expected []string; got %s", tmpl_val_type(&v));
-        return INVALID;
-    case TMPL_P_GOTIME:
-        if (v.kind == TMPL_V_GOTIME) {
-            return v;
-        }
-        if (v.kind == TMPL_V_INVALID) {
-            x_errorf(s, "invalid value; expected time.Time");
-        } else {
-            x_errorf(s, "wrong type for value; expected time.Time; got %s", tmpl_val_type(&v));
-        }
-        return INVALID;
-    }
-    return v;
+    return n->kind == TMPL_A_BOOL || n->kind == TMPL_A_STRING || n->kind == TMPL_A_NUMBER;
 }
+
+/* The value of a bool, string or number constant (is_constant(n)). */
+static tmpl_val_t constant(xstate_t *s, const tmpl_arg_t *n)
+{
+    assert(is_constant(n));
+    if (n->kind == TMPL_A_NUMBER) {
+        return ideal_constant(s, n);
+    }
+    if (n->kind == TMPL_A_BOOL) {
+        return (tmpl_val_t){ .kind = TMPL_V_BOOL, .b = n->bval };
+    }
+    return (tmpl_val_t){ .kind = TMPL_V_STRING, .s = n->sval };
+}
+
+/* The parameter types our functions declare: the value kind each takes,
+ * Go's type name, and whether nil converts to its zero value (pointers and
+ * slices) or is an error (string, time.Time). Indexed by tmpl_ptype_t. */
+static const struct {
+    tmpl_vkind_t kind;
+    const char *name;
+    bool nilable;
+} ptypes[] = {
+    [TMPL_P_ANY] = { TMPL_V_INVALID, "interface {}", true },
+    [TMPL_P_STRING] = { TMPL_V_STRING, "string", false },
+    [TMPL_P_SAMPLE] = { TMPL_V_SAMPLE, "*template.sample", true },
+    [TMPL_P_SAMPLES] = { TMPL_V_SAMPLES, "template.queryResult", true },
+    [TMPL_P_STRINGS] = { TMPL_V_STRINGS, "[]string", true },
+    [TMPL_P_GOTIME] = { TMPL_V_GOTIME, "time.Time", false },
+};
 
 static const char *ptype_name(tmpl_ptype_t pt)
 {
-    switch (pt) {
-    case TMPL_P_STRING:
-        return "string";
-    case TMPL_P_SAMPLE:
-        return "*template.sample";
-    case TMPL_P_SAMPLES:
-        return "template.queryResult";
-    case TMPL_P_STRINGS:
-        return "[]string";
-    case TMPL_P_GOTIME:
-        return "time.Time";
-    case TMPL_P_ANY:
-        break;
+    assert((size_t)pt < sizeof ptypes / sizeof ptypes[0]);
+    return ptypes[pt].name;
+}
+
+/* Go's validateType for the parameter types our functions declare. */
+static tmpl_val_t validate(xstate_t *s, tmpl_val_t v, tmpl_ptype_t pt)
+{
+    assert((size_t)pt < sizeof ptypes / sizeof ptypes[0]);
+    if (s->failed) {
+        return INVALID;
     }
-    return "interface {}";
+    if (pt == TMPL_P_ANY || v.kind == ptypes[pt].kind) {
+        return v;
+    }
+    bool nil = v.kind == TMPL_V_INVALID || v.kind == TMPL_V_NIL;
+    if (ptypes[pt].nilable && nil) {
+        return (tmpl_val_t){ .kind = ptypes[pt].kind }; /* nil pointer or slice */
+    }
+    if (v.kind == TMPL_V_INVALID) {
+        x_errorf(s, "invalid value; expected %s", ptypes[pt].name);
+    } else {
+        x_errorf(s, "wrong type for value; expected %s; got %s", ptypes[pt].name, tmpl_val_type(&v));
+    }
+    return INVALID;
 }
 
 static tmpl_val_t eval_arg(xstate_t *s, tmpl_val_t dot, tmpl_ptype_t pt, const tmpl_arg_t *n)
@@ -535,12 +519,9 @@ static tmpl_val_t eval_arg(xstate_t *s, tmpl_val_t dot, tmpl_ptype_t pt, const t
     default:
         break;
     }
-    tmpl_val_t v = { 0 };
     if (pt == TMPL_P_STRING) {
         if (n->kind == TMPL_A_STRING) {
-            v.kind = TMPL_V_STRING;
-            v.s = n->sval;
-            return v;
+            return constant(s, n);
         }
         x_errorf(s, "expected string; found %.*s", (int)n->text.len, n->text.p);
         return INVALID;
@@ -549,21 +530,11 @@ static tmpl_val_t eval_arg(xstate_t *s, tmpl_val_t dot, tmpl_ptype_t pt, const t
         x_errorf(s, "can't handle %.*s for arg of type %s", (int)n->text.len, n->text.p, ptype_name(pt));
         return INVALID;
     }
-    switch (n->kind) {
-    case TMPL_A_BOOL:
-        v.kind = TMPL_V_BOOL;
-        v.b = n->bval;
-        return v;
-    case TMPL_A_STRING:
-        v.kind = TMPL_V_STRING;
-        v.s = n->sval;
-        return v;
-    case TMPL_A_NUMBER:
-        return ideal_constant(s, n);
-    default:
-        x_errorf(s, "can't handle assignment of %.*s to empty interface argument", (int)n->text.len, n->text.p);
-        return INVALID;
+    if (is_constant(n)) {
+        return constant(s, n);
     }
+    x_errorf(s, "can't handle assignment of %.*s to empty interface argument", (int)n->text.len, n->text.p);
+    return INVALID;
 }
 
 /* and/or: evaluate lazily, returning the deciding argument (Go 1.18+). */
@@ -582,6 +553,24 @@ static tmpl_val_t eval_lazy(xstate_t *s, tmpl_val_t dot, bool is_or, const tmpl_
         v = *final;
     }
     return v;
+}
+
+/* The value a function or method call returned with status rc: on
+ * failure Go's "error calling NAME: " and the text in e; a string longer
+ * than the output bound fails too (values are bounded like the output:
+ * doubling a variable in a loop stops here instead of exhausting memory).
+ * Frees e. */
+static tmpl_val_t call_result(xstate_t *s, const char *name, int rc, tmpl_val_t res, buf_t *e)
+{
+    if (rc != 0) {
+        x_errorf(s, "error calling %s: %.*s", name, (int)e->len, e->data ? (char *)e->data : "");
+        res = INVALID;
+    } else if (res.kind == TMPL_V_STRING && res.s.len > s->max_out) {
+        x_errorf(s, "error calling %s: result exceeds %zu bytes", name, s->max_out);
+        res = INVALID;
+    }
+    buf_fini(e);
+    return res;
 }
 
 static tmpl_val_t eval_call(xstate_t *s, tmpl_val_t dot, const tmpl_func_t *f, const tmpl_cmd_t *cmd,
@@ -615,22 +604,15 @@ static tmpl_val_t eval_call(xstate_t *s, tmpl_val_t dot, const tmpl_func_t *f, c
     }
     tmpl_val_t res = INVALID;
     buf_t e = { 0 };
-    if (f->call(&s->fctx, vals, num_in, &res, &e) != 0) {
+    int rc = f->call(&s->fctx, vals, num_in, &res, &e);
+    if (rc != 0) {
         if (cmd != NULL) {
             at_cmd(s, cmd);
         } else {
             at_arg(s, id);
         }
-        x_errorf(s, "error calling %s: %.*s", f->name, (int)e.len, e.data ? (char *)e.data : "");
-        res = INVALID;
-    } else if (res.kind == TMPL_V_STRING && res.s.len > s->max_out) {
-        /* Values are bounded like the output: doubling a variable in a
-         * loop stops here instead of exhausting memory. */
-        x_errorf(s, "error calling %s: result exceeds %zu bytes", f->name, s->max_out);
-        res = INVALID;
     }
-    buf_fini(&e);
-    return res;
+    return call_result(s, f->name, rc, res, &e);
 }
 
 static tmpl_val_t eval_function(xstate_t *s, tmpl_val_t dot, const tmpl_arg_t *id, const tmpl_cmd_t *cmd,
@@ -666,15 +648,8 @@ static tmpl_val_t eval_member(xstate_t *s, tmpl_val_t dot, const tmpl_member_t *
     }
     tmpl_val_t res = INVALID;
     buf_t e = { 0 };
-    if (m->call(&s->fctx, &recv, &arg, &res, &e) != 0) {
-        x_errorf(s, "error calling %s: %.*s", m->name, (int)e.len, e.data ? (char *)e.data : "");
-        res = INVALID;
-    } else if (res.kind == TMPL_V_STRING && res.s.len > s->max_out) {
-        x_errorf(s, "error calling %s: result exceeds %zu bytes", m->name, s->max_out);
-        res = INVALID;
-    }
-    buf_fini(&e);
-    return res;
+    int rc = m->call(&s->fctx, &recv, &arg, &res, &e);
+    return call_result(s, m->name, rc, res, &e);
 }
 
 static tmpl_val_t eval_command(xstate_t *s, tmpl_val_t dot, const tmpl_cmd_t *cmd, const tmpl_val_t *final)
@@ -701,23 +676,15 @@ static tmpl_val_t eval_command(xstate_t *s, tmpl_val_t dot, const tmpl_cmd_t *cm
     if (s->failed) {
         return INVALID;
     }
-    tmpl_val_t v = { 0 };
+    if (is_constant(first)) {
+        return constant(s, first);
+    }
     switch (first->kind) {
-    case TMPL_A_BOOL:
-        v.kind = TMPL_V_BOOL;
-        v.b = first->bval;
-        return v;
     case TMPL_A_DOT:
         return dot;
     case TMPL_A_NIL:
         x_errorf(s, "nil is not a command");
         return INVALID;
-    case TMPL_A_NUMBER:
-        return ideal_constant(s, first);
-    case TMPL_A_STRING:
-        v.kind = TMPL_V_STRING;
-        v.s = first->sval;
-        return v;
     default:
         x_errorf(s, "can't evaluate command %.*s", (int)first->text.len, first->text.p);
         return INVALID;
@@ -1012,10 +979,10 @@ int alerts_tmpl_exec(const alerts_tmpl_t *t, const alerts_tmpl_data_t *d, arena_
 static const char tmpl_defs[] = "{{$labels := .Labels}}{{$externalLabels := .ExternalLabels}}"
                                 "{{$externalURL := .ExternalURL}}{{$value := .Value}}";
 
-int alerts_tmpl_expand(const char *name, const char *text, size_t len, const alerts_tmpl_data_t *d, buf_t *out)
+/* tmpl_defs followed by text[0..len), NUL-terminated, in a; its length
+ * in *flen [out]. */
+static const char *with_defs(arena_t *a, const char *text, size_t len, size_t *flen)
 {
-    assert(name != NULL && d != NULL && out != NULL);
-    arena_t *a = arena_create(4096);
     size_t dl = sizeof(tmpl_defs) - 1;
     char *full = arena_alloc(a, dl + len + 1);
     memcpy(full, tmpl_defs, dl);
@@ -1023,11 +990,21 @@ int alerts_tmpl_expand(const char *name, const char *text, size_t len, const ale
         memcpy(full + dl, text, len);
     }
     full[dl + len] = '\0';
+    *flen = dl + len;
+    return full;
+}
+
+int alerts_tmpl_expand(const char *name, const char *text, size_t len, const alerts_tmpl_data_t *d, buf_t *out)
+{
+    assert(name != NULL && d != NULL && out != NULL);
+    arena_t *a = arena_create(4096);
+    size_t flen = 0;
+    const char *full = with_defs(a, text, len, &flen);
     buf_t err = { 0 };
     alerts_tmpl_t *t = NULL;
     size_t start = out->len;
     int rc = 0;
-    if (alerts_tmpl_parse(a, name, full, dl + len, &t, &err) != 0) {
+    if (alerts_tmpl_parse(a, name, full, flen, &t, &err) != 0) {
         buf_printf(out, "<error expanding template: error parsing template %s: %.*s>", name, (int)err.len,
                    (char *)err.data);
         rc = -1;
@@ -1046,15 +1023,10 @@ int alerts_tmpl_check(const char *name, const char *text, size_t len, buf_t *err
 {
     assert(name != NULL && err != NULL);
     arena_t *a = arena_create(4096);
-    size_t dl = sizeof(tmpl_defs) - 1;
-    char *full = arena_alloc(a, dl + len + 1);
-    memcpy(full, tmpl_defs, dl);
-    if (len > 0) {
-        memcpy(full + dl, text, len);
-    }
-    full[dl + len] = '\0';
+    size_t flen = 0;
+    const char *full = with_defs(a, text, len, &flen);
     alerts_tmpl_t *t = NULL;
-    int rc = alerts_tmpl_parse(a, name, full, dl + len, &t, err);
+    int rc = alerts_tmpl_parse(a, name, full, flen, &t, err);
     arena_destroy(a);
     return rc;
 }

@@ -22,7 +22,6 @@
 
 #include "alerts/alerts_int.h"
 #include "common/json_out.h"
-#include "common/mem.h"
 
 void tmpl_fmt_float(double f, buf_t *out)
 {
@@ -195,17 +194,7 @@ static void print_map(const label_t *ls, size_t n, buf_t *out)
 {
     /* fmt sorts map keys; label sets may arrive unsorted. */
     buf_puts(out, "map[");
-    const label_t **order = n > 0 ? mem_alloc(n * sizeof(*order)) : NULL;
-    tmpl_kv_order(ls, n, false, order);
-    for (size_t k = 0; k < n; k++) {
-        if (k > 0) {
-            buf_putc(out, ' ');
-        }
-        buf_append(out, order[k]->name.p, order[k]->name.len);
-        buf_putc(out, ':');
-        buf_append(out, order[k]->value.p, order[k]->value.len);
-    }
-    mem_free(order);
+    tmpl_kv_join(ls, n, false, " ", ':', out);
     buf_putc(out, ']');
 }
 
@@ -666,6 +655,22 @@ static void fmt_int_verb(const fspec_t *f, char verb, int64_t x, buf_t *out)
     buf_fini(&t);
 }
 
+/* Bytes of s's first max runes (fmt's precision on strings). O(len). */
+static size_t rune_prefix(str_t s, size_t max)
+{
+    size_t runes = 0, i = 0;
+    for (; i < s.len; i++) {
+        if (((unsigned char)s.p[i] & 0xc0) == 0x80) {
+            continue; /* a continuation byte */
+        }
+        if (runes == max) {
+            break;
+        }
+        runes++;
+    }
+    return i;
+}
+
 static void fmt_arg(const fspec_t *f, char verb, const tmpl_val_t *v, buf_t *out)
 {
     buf_t t = { 0 };
@@ -687,7 +692,7 @@ static void fmt_arg(const fspec_t *f, char verb, const tmpl_val_t *v, buf_t *out
         }
         break;
     case TMPL_V_FLOAT:
-        if (strchr("vfFeEgG", verb) != NULL) {
+        if (verb != '\0' && strchr("vfFeEgG", verb) != NULL) {
             fmt_float_verb(f, verb, v->f, out);
         } else {
             bad_verb(verb, v, out);
@@ -696,7 +701,7 @@ static void fmt_arg(const fspec_t *f, char verb, const tmpl_val_t *v, buf_t *out
     case TMPL_V_INT:
         if (v->s.len > 0 && (verb == 'v' || verb == 's')) {
             pad_out(f, v->s.p, v->s.len, false, out);
-        } else if (strchr("vdxXob", verb) != NULL) {
+        } else if (verb != '\0' && strchr("vdxXob", verb) != NULL) {
             fmt_int_verb(f, verb, v->i, out);
         } else if (verb == 'U' && v->i >= 0) {
             buf_printf(&t, "U+%04llX", (unsigned long long)v->i);
@@ -711,22 +716,11 @@ static void fmt_arg(const fspec_t *f, char verb, const tmpl_val_t *v, buf_t *out
         break;
     case TMPL_V_STRING:
         if (verb == 'v' || verb == 's') {
-            size_t len = v->s.len;
-            if (f->prec >= 0) {
-                size_t runes = 0, i = 0;
-                for (; i < v->s.len; i++) {
-                    if (((unsigned char)v->s.p[i] & 0xc0) != 0x80) {
-                        if (runes == (size_t)f->prec) {
-                            break;
-                        }
-                        runes++;
-                    }
-                }
-                len = i;
-            }
+            size_t len = f->prec >= 0 ? rune_prefix(v->s, (size_t)f->prec) : v->s.len;
             pad_out(f, v->s.p, len, false, out);
         } else if (verb == 'q') {
-            labels_quote(v->s, &t);
+            /* fmtQ quotes the string truncated to the precision */
+            labels_quote(str_from(v->s.p, f->prec >= 0 ? rune_prefix(v->s, (size_t)f->prec) : v->s.len), &t);
             pad_out(f, (char *)t.data, t.len, false, out);
         } else if (verb == 'x' || verb == 'X') {
             for (size_t i = 0; i < v->s.len; i++) {
@@ -749,6 +743,78 @@ static void fmt_arg(const fspec_t *f, char verb, const tmpl_val_t *v, buf_t *out
     buf_fini(&t);
 }
 
+/* Parse a verb's flags, width and precision at p[*ip..n) into *f (Go's
+ * doPrintf), taking '*' values from args[*argnp..nargs); a bad one appends
+ * %!(BADWIDTH) or %!(BADPREC). Advances *ip and *argnp. */
+static void parse_spec(const char *p, size_t n, size_t *ip, const tmpl_val_t *args, size_t nargs, size_t *argnp,
+                       fspec_t *f, buf_t *out)
+{
+    *f = (fspec_t){ .width = -1, .prec = -1 };
+    size_t i = *ip, argn = *argnp;
+    for (; i < n; i++) {
+        char c = p[i];
+        if (c == '-') {
+            f->minus = true;
+            f->zero = false;
+        } else if (c == '+') {
+            f->plus = true;
+        } else if (c == '#') {
+            f->sharp = true;
+        } else if (c == ' ') {
+            f->space = true;
+        } else if (c == '0') {
+            f->zero = !f->minus;
+        } else {
+            break;
+        }
+    }
+    if (i < n && p[i] == '*') {
+        i++;
+        if (argn < nargs && args[argn].kind == TMPL_V_INT && args[argn].i >= -1000000 && args[argn].i <= 1000000) {
+            f->width = (int)args[argn].i;
+            if (f->width < 0) {
+                f->minus = true;
+                f->width = -f->width;
+            }
+        } else {
+            buf_puts(out, "%!(BADWIDTH)");
+        }
+        argn++;
+    } else {
+        while (i < n && p[i] >= '0' && p[i] <= '9') {
+            f->width = (f->width < 0 ? 0 : f->width) * 10 + (p[i] - '0');
+            if (f->width > 1000000) {
+                f->width = 1000000;
+            }
+            i++;
+        }
+    }
+    if (i < n && p[i] == '.') {
+        i++;
+        f->prec = 0;
+        if (i < n && p[i] == '*') {
+            i++;
+            if (argn < nargs && args[argn].kind == TMPL_V_INT && args[argn].i >= 0 && args[argn].i <= 1000000) {
+                f->prec = (int)args[argn].i;
+            } else {
+                buf_puts(out, "%!(BADPREC)");
+                f->prec = -1;
+            }
+            argn++;
+        } else {
+            while (i < n && p[i] >= '0' && p[i] <= '9') {
+                f->prec = f->prec * 10 + (p[i] - '0');
+                if (f->prec > 1000) {
+                    f->prec = 1000;
+                }
+                i++;
+            }
+        }
+    }
+    *ip = i;
+    *argnp = argn;
+}
+
 void tmpl_sprintf(str_t format, const tmpl_val_t *args, size_t nargs, buf_t *out)
 {
     const char *p = format.p;
@@ -763,67 +829,8 @@ void tmpl_sprintf(str_t format, const tmpl_val_t *args, size_t nargs, buf_t *out
             break;
         }
         i++;
-        fspec_t f = { .width = -1, .prec = -1 };
-        for (; i < n; i++) {
-            char c = p[i];
-            if (c == '-') {
-                f.minus = true;
-                f.zero = false;
-            } else if (c == '+') {
-                f.plus = true;
-            } else if (c == '#') {
-                f.sharp = true;
-            } else if (c == ' ') {
-                f.space = true;
-            } else if (c == '0') {
-                f.zero = !f.minus;
-            } else {
-                break;
-            }
-        }
-        if (i < n && p[i] == '*') {
-            i++;
-            if (argn < nargs && args[argn].kind == TMPL_V_INT && args[argn].i >= -1000000 && args[argn].i <= 1000000) {
-                f.width = (int)args[argn].i;
-                if (f.width < 0) {
-                    f.minus = true;
-                    f.width = -f.width;
-                }
-            } else {
-                buf_puts(out, "%!(BADWIDTH)");
-            }
-            argn++;
-        } else {
-            while (i < n && p[i] >= '0' && p[i] <= '9') {
-                f.width = (f.width < 0 ? 0 : f.width) * 10 + (p[i] - '0');
-                if (f.width > 1000000) {
-                    f.width = 1000000;
-                }
-                i++;
-            }
-        }
-        if (i < n && p[i] == '.') {
-            i++;
-            f.prec = 0;
-            if (i < n && p[i] == '*') {
-                i++;
-                if (argn < nargs && args[argn].kind == TMPL_V_INT && args[argn].i >= 0 && args[argn].i <= 1000000) {
-                    f.prec = (int)args[argn].i;
-                } else {
-                    buf_puts(out, "%!(BADPREC)");
-                    f.prec = -1;
-                }
-                argn++;
-            } else {
-                while (i < n && p[i] >= '0' && p[i] <= '9') {
-                    f.prec = f.prec * 10 + (p[i] - '0');
-                    if (f.prec > 1000) {
-                        f.prec = 1000;
-                    }
-                    i++;
-                }
-            }
-        }
+        fspec_t f;
+        parse_spec(p, n, &i, args, nargs, &argn, &f, out);
         if (i >= n) {
             buf_puts(out, "%!(NOVERB)");
             break;

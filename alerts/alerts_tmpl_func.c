@@ -182,7 +182,7 @@ static int f_index(const tmpl_fctx_t *c, const tmpl_val_t *a, size_t n, tmpl_val
                 buf_printf(err, "value has type %s; should be string", tmpl_val_type(ix));
                 return -1;
             }
-            tmpl_val_t v = { .kind = TMPL_V_STRING };
+            tmpl_val_t v = { .kind = TMPL_V_STRING, .s = { "", 0 } }; /* "" when absent */
             for (size_t i = 0; i < item.nlabels; i++) {
                 if (str_eq(item.labels[i].name, ix->s)) {
                     v.s = item.labels[i].value;
@@ -474,58 +474,35 @@ static int lt2(const tmpl_val_t *x, const tmpl_val_t *y, bool *truth, buf_t *err
     return 0;
 }
 
-static int cmp_fn(const tmpl_val_t *a, tmpl_val_t *r, buf_t *err, int op)
+typedef enum { CMP_LT, CMP_LE, CMP_GT, CMP_GE } cmp_op_t;
+
+/* Go's lt/le/gt/ge on a[0], a[1]. Once lt2 succeeds both sides are the
+ * same ordered kind, so eq2 cannot fail. */
+static int cmp_fn(const tmpl_val_t *a, tmpl_val_t *r, buf_t *err, cmp_op_t op)
 {
     bool lt = false, eq = false;
     if (lt2(&a[0], &a[1], &lt, err) != 0) {
         return -1;
     }
-    if (op == 1 || op == 3) {
-        if (eq2(&a[0], &a[1], &eq, err) != 0) {
-            return -1;
-        }
+    if ((op == CMP_LE || op == CMP_GT) && eq2(&a[0], &a[1], &eq, err) != 0) {
+        return -1;
     }
     r->kind = TMPL_V_BOOL;
-    switch (op) {
-    case 0: /* lt */
-        r->b = lt;
-        break;
-    case 1: /* le */
-        r->b = lt || eq;
-        break;
-    case 2: /* gt */
-        r->b = !lt && !(eq2(&a[0], &a[1], &eq, err) == 0 && eq);
-        break;
-    default: /* ge */
-        r->b = !lt;
-        break;
-    }
+    r->b = op == CMP_LT ? lt : op == CMP_LE ? lt || eq : op == CMP_GT ? !(lt || eq) : !lt;
     return 0;
 }
 
-static int f_lt(const tmpl_fctx_t *c, const tmpl_val_t *a, size_t n, tmpl_val_t *r, buf_t *err)
-{
-    (void)c, (void)n;
-    return cmp_fn(a, r, err, 0);
-}
-
-static int f_le(const tmpl_fctx_t *c, const tmpl_val_t *a, size_t n, tmpl_val_t *r, buf_t *err)
-{
-    (void)c, (void)n;
-    return cmp_fn(a, r, err, 1);
-}
-
-static int f_gt(const tmpl_fctx_t *c, const tmpl_val_t *a, size_t n, tmpl_val_t *r, buf_t *err)
-{
-    (void)c, (void)n;
-    return cmp_fn(a, r, err, 2);
-}
-
-static int f_ge(const tmpl_fctx_t *c, const tmpl_val_t *a, size_t n, tmpl_val_t *r, buf_t *err)
-{
-    (void)c, (void)n;
-    return cmp_fn(a, r, err, 3);
-}
+/* lt, le, gt, ge: one comparison (cmp_fn) with its operator. */
+#define TMPL_CMP_FUNC(fname, op)                                                                                       \
+    static int fname(const tmpl_fctx_t *c, const tmpl_val_t *a, size_t n, tmpl_val_t *r, buf_t *err)                   \
+    {                                                                                                                  \
+        (void)c, (void)n;                                                                                              \
+        return cmp_fn(a, r, err, op);                                                                                  \
+    }
+TMPL_CMP_FUNC(f_lt, CMP_LT)
+TMPL_CMP_FUNC(f_le, CMP_LE)
+TMPL_CMP_FUNC(f_gt, CMP_GT)
+TMPL_CMP_FUNC(f_ge, CMP_GE)
 
 /* Go's evalArgs for html/urlquery: one string arg as is, else fmt.Sprint. */
 static void sprint_args(const tmpl_val_t *a, size_t n, buf_t *b)
@@ -577,28 +554,12 @@ static int f_html(const tmpl_fctx_t *c, const tmpl_val_t *a, size_t n, tmpl_val_
     return 0;
 }
 
-/* url.QueryEscape */
-static void query_escape(str_t s, buf_t *b)
-{
-    for (size_t i = 0; i < s.len; i++) {
-        unsigned char ch = (unsigned char)s.p[i];
-        if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '-' ||
-            ch == '_' || ch == '.' || ch == '~') {
-            buf_putc(b, ch);
-        } else if (ch == ' ') {
-            buf_putc(b, '+');
-        } else {
-            buf_printf(b, "%%%02X", ch);
-        }
-    }
-}
-
 static int f_urlquery(const tmpl_fctx_t *c, const tmpl_val_t *a, size_t n, tmpl_val_t *r, buf_t *err)
 {
     (void)err;
     buf_t in = { 0 }, b = { 0 };
     sprint_args(a, n, &in);
-    query_escape(str_from(in.data ? (char *)in.data : "", in.len), &b);
+    buf_put_query_escaped(&b, (const char *)in.data, in.len); /* url.QueryEscape */
     buf_fini(&in);
     *r = str_val(c, &b);
     return 0;
@@ -1014,25 +975,27 @@ uint32_t tmpl_fold2(uint32_t r, bool upper)
     return r == 0x178 ? 0xff : r;
 }
 
-static int case_map(const tmpl_fctx_t *c, const tmpl_val_t *a, tmpl_val_t *r, int mode)
+typedef enum { CASE_UPPER, CASE_LOWER, CASE_TITLE } case_mode_t;
+
+static int case_map(const tmpl_fctx_t *c, const tmpl_val_t *a, tmpl_val_t *r, case_mode_t mode)
 {
     char *d = arena_alloc(c->arena, a[0].s.len + 1);
     bool prev_sep = true;
     for (size_t i = 0; i < a[0].s.len; i++) {
         unsigned char ch = (unsigned char)a[0].s.p[i];
         unsigned char ch2 = i + 1 < a[0].s.len ? (unsigned char)a[0].s.p[i + 1] : 0;
-        if (mode < 2 && ch >= 0xc2 && ch < 0xe0 && (ch2 & 0xc0) == 0x80) {
-            uint32_t m = tmpl_fold2(((uint32_t)(ch & 0x1f) << 6) | (ch2 & 0x3f), mode == 0);
+        if (mode != CASE_TITLE && ch >= 0xc2 && ch < 0xe0 && (ch2 & 0xc0) == 0x80) {
+            uint32_t m = tmpl_fold2(((uint32_t)(ch & 0x1f) << 6) | (ch2 & 0x3f), mode == CASE_UPPER);
             d[i] = (char)(0xc0 | (m >> 6));
             d[i + 1] = (char)(0x80 | (m & 0x3f));
             i++;
             continue;
         }
-        if (mode == 0 && ch >= 'a' && ch <= 'z') {
+        if (mode == CASE_UPPER && ch >= 'a' && ch <= 'z') {
             ch = (unsigned char)(ch - 32);
-        } else if (mode == 1 && ch >= 'A' && ch <= 'Z') {
+        } else if (mode == CASE_LOWER && ch >= 'A' && ch <= 'Z') {
             ch = (unsigned char)(ch + 32);
-        } else if (mode == 2) {
+        } else if (mode == CASE_TITLE) {
             /* strings.Title: ASCII letters, digits and '_' join words;
              * other ASCII separates; non-ASCII is taken as a letter. */
             bool sep = ch < 0x80 &&
@@ -1050,23 +1013,16 @@ static int case_map(const tmpl_fctx_t *c, const tmpl_val_t *a, tmpl_val_t *r, in
     return 0;
 }
 
-static int f_to_upper(const tmpl_fctx_t *c, const tmpl_val_t *a, size_t n, tmpl_val_t *r, buf_t *err)
-{
-    (void)n, (void)err;
-    return case_map(c, a, r, 0);
-}
-
-static int f_to_lower(const tmpl_fctx_t *c, const tmpl_val_t *a, size_t n, tmpl_val_t *r, buf_t *err)
-{
-    (void)n, (void)err;
-    return case_map(c, a, r, 1);
-}
-
-static int f_title(const tmpl_fctx_t *c, const tmpl_val_t *a, size_t n, tmpl_val_t *r, buf_t *err)
-{
-    (void)n, (void)err;
-    return case_map(c, a, r, 2);
-}
+/* toUpper, toLower, title: one case mapping (case_map) with its mode. */
+#define TMPL_CASE_FUNC(fname, mode)                                                                                    \
+    static int fname(const tmpl_fctx_t *c, const tmpl_val_t *a, size_t n, tmpl_val_t *r, buf_t *err)                   \
+    {                                                                                                                  \
+        (void)n, (void)err;                                                                                            \
+        return case_map(c, a, r, mode);                                                                                \
+    }
+TMPL_CASE_FUNC(f_to_upper, CASE_UPPER)
+TMPL_CASE_FUNC(f_to_lower, CASE_LOWER)
+TMPL_CASE_FUNC(f_title, CASE_TITLE)
 
 static int f_safe_html(const tmpl_fctx_t *c, const tmpl_val_t *a, size_t n, tmpl_val_t *r, buf_t *err)
 {
@@ -1111,8 +1067,9 @@ static int re_init(re_t *re, str_t pat, buf_t *err)
     int ec = 0;
     PCRE2_SIZE eoff = 0;
     if (re->cc != NULL) {
-        re->code = pcre2_compile((PCRE2_SPTR)pat.p, pat.len, PCRE2_UTF | PCRE2_MATCH_INVALID_UTF | PCRE2_DOLLAR_ENDONLY,
-                                 &ec, &eoff, re->cc);
+        /* an absent value is {NULL, 0}; PCRE2 rejects a NULL pattern */
+        re->code = pcre2_compile((PCRE2_SPTR)(pat.p ? pat.p : ""), pat.len,
+                                 PCRE2_UTF | PCRE2_MATCH_INVALID_UTF | PCRE2_DOLLAR_ENDONLY, &ec, &eoff, re->cc);
     }
     if (re->code == NULL) {
         PCRE2_UCHAR msg[256] = { 0 };
@@ -1342,7 +1299,7 @@ static int link_fn(const tmpl_fctx_t *c, const tmpl_val_t *a, tmpl_val_t *r, int
 {
     buf_t b = { 0 };
     buf_puts(&b, "/graph?g0.expr=");
-    query_escape(a[0].s, &b);
+    buf_put_query_escaped(&b, a[0].s.p, a[0].s.len);
     buf_printf(&b, "&g0.tab=%d", tab);
     *r = str_val(c, &b);
     return 0;

@@ -110,6 +110,24 @@ void tmpl_kv_order(const label_t *ls, size_t n, bool alertname_first, const labe
     }
 }
 
+void tmpl_kv_join(const label_t *ls, size_t n, bool alertname_first, const char *sep, char kv, buf_t *out)
+{
+    if (n == 0) {
+        return;
+    }
+    const label_t **order = mem_alloc(n * sizeof(*order));
+    tmpl_kv_order(ls, n, alertname_first, order);
+    for (size_t i = 0; i < n; i++) {
+        if (i > 0) {
+            buf_puts(out, sep);
+        }
+        buf_append(out, order[i]->name.p, order[i]->name.len);
+        buf_putc(out, (uint8_t)kv);
+        buf_append(out, order[i]->value.p, order[i]->value.len);
+    }
+    mem_free(order);
+}
+
 /* ---- lists ---- */
 
 size_t tmpl_list_len(const tmpl_val_t *v)
@@ -591,20 +609,7 @@ const char *tmpl_notify_type(const tmpl_val_t *v)
 /* KV.String(): SortedPairs joined as "a=b, c=d". */
 static void kv_string(const label_t *ls, size_t n, buf_t *out)
 {
-    if (n == 0) {
-        return;
-    }
-    const label_t **order = mem_alloc(n * sizeof(*order));
-    tmpl_kv_order(ls, n, true, order);
-    for (size_t i = 0; i < n; i++) {
-        if (i > 0) {
-            buf_puts(out, ", ");
-        }
-        buf_append(out, order[i]->name.p, order[i]->name.len);
-        buf_putc(out, '=');
-        buf_append(out, order[i]->value.p, order[i]->value.len);
-    }
-    mem_free(order);
+    tmpl_kv_join(ls, n, true, ", ", '=', out);
 }
 
 static void alert_fprint(const alerts_notif_alert_t *al, buf_t *out)
@@ -956,8 +961,9 @@ static int render(const char *name, const char *text, size_t len, const alerts_n
     tmpl_fctx_t c = { .notif = n, .arena = a };
     tmpl_val_t dot = { .kind = TMPL_V_NDATA, .p = n };
     rc = tmpl_exec(t, dot, &c, NOTIFY_MAX_OUTPUT, html, out, err);
-    if (rc != 0) {
+    if (rc != 0 && out->data != NULL) {
         out->len = start;
+        out->data[start] = '\0'; /* buf's invariant: NUL after the last byte */
     }
 done:
     arena_destroy(a);

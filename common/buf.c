@@ -132,3 +132,21 @@ uint8_t *buf_steal(buf_t *b, size_t *len)
     buf_init(b);
     return d;
 }
+
+void buf_put_query_escaped(buf_t *b, const char *p, size_t len)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)p[i];
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+            c == '.' || c == '~') {
+            buf_putc(b, c);
+        } else if (c == ' ') {
+            buf_putc(b, '+');
+        } else {
+            buf_putc(b, '%');
+            buf_putc(b, (uint8_t)hex[c >> 4]);
+            buf_putc(b, (uint8_t)hex[c & 15]);
+        }
+    }
+}

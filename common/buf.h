@@ -35,6 +35,10 @@ void buf_put_varint(buf_t *b, int64_t v);
 void buf_put_u32le(buf_t *b, uint32_t v);
 void buf_put_u64le(buf_t *b, uint64_t v);
 /* Set len to 0, keeping the storage. */
+/* Append p[0..len) escaped as Go's url.QueryEscape: A-Z a-z 0-9 - _ . ~
+ * as is, space as '+', every other byte as %XX (upper-case hex). */
+void buf_put_query_escaped(buf_t *b, const char *p, size_t len);
+
 void buf_reset(buf_t *b);
 /* Take the storage: returns data (caller frees with mem_free), buf becomes empty. */
 uint8_t *buf_steal(buf_t *b, size_t *len);

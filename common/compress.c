@@ -55,42 +55,60 @@ compress_status_t decompress_snappy(const void *src, size_t len, size_t max_out,
     return COMPRESS_OK;
 }
 
-void compress_zstd(const void *src, size_t len, int level, buf_t *out)
+void compress_zctx_fini(compress_zctx_t *z)
 {
-    compress_zstd_prefix(src, len, level, NULL, 0, out);
+    ZSTD_freeCCtx(z->cctx);
+    ZSTD_freeDCtx(z->dctx);
+    z->cctx = NULL;
+    z->dctx = NULL;
 }
 
-void compress_zstd_prefix(const void *src, size_t len, int level, const void *prefix, size_t plen, buf_t *out)
+void compress_zstd(const void *src, size_t len, int level, buf_t *out)
+{
+    compress_zstd_prefix(NULL, src, len, level, NULL, 0, out);
+}
+
+void compress_zstd_prefix(compress_zctx_t *z, const void *src, size_t len, int level, const void *prefix, size_t plen,
+                          buf_t *out)
 {
     if (level < 1) {
         level = 1;
     } else if (level > 19) {
         level = 19;
     }
+    compress_zctx_t own = { 0 };
+    if (!z) {
+        z = &own;
+    }
+    if (!z->cctx) {
+        z->cctx = ZSTD_createCCtx();
+    }
+    ZSTD_CCtx *cx = z->cctx;
     size_t cap = ZSTD_compressBound(len);
     buf_reserve(out, cap);
     size_t n = 0;
-    ZSTD_CCtx *cx = ZSTD_createCCtx();
+    /* The level is sticky, the prefix serves one frame; compress2 starts
+     * a new frame whatever the context held. */
     if (cx && !ZSTD_isError(ZSTD_CCtx_setParameter(cx, ZSTD_c_compressionLevel, level)) &&
         (plen == 0 || !ZSTD_isError(ZSTD_CCtx_refPrefix(cx, prefix, plen)))) {
         n = ZSTD_compress2(cx, out->data + out->len, cap, len ? src : "", len);
     }
-    ZSTD_freeCCtx(cx);
     if (!cx || ZSTD_isError(n)) {
         /* Unreachable with cap = ZSTD_compressBound (OOM inside zstd aside). */
         n = 0;
     }
+    compress_zctx_fini(&own);
     out->len += n;
     out->data[out->len] = 0;
 }
 
 compress_status_t decompress_zstd(const void *src, size_t len, size_t max_out, buf_t *out)
 {
-    return decompress_zstd_prefix(src, len, max_out, NULL, 0, out);
+    return decompress_zstd_prefix(NULL, src, len, max_out, NULL, 0, out);
 }
 
-compress_status_t decompress_zstd_prefix(const void *src, size_t len, size_t max_out, const void *prefix, size_t plen,
-                                         buf_t *out)
+compress_status_t decompress_zstd_prefix(compress_zctx_t *z, const void *src, size_t len, size_t max_out,
+                                         const void *prefix, size_t plen, buf_t *out)
 {
     if (len == 0) {
         return COMPRESS_CORRUPT;
@@ -108,17 +126,23 @@ compress_status_t decompress_zstd_prefix(const void *src, size_t len, size_t max
     }
     size_t n = (size_t)declared;
     buf_reserve(out, n);
-    size_t got = 0;
-    if (plen == 0) {
-        got = ZSTD_decompress(out->data + out->len, n, src, len);
-    } else {
-        ZSTD_DCtx *dx = ZSTD_createDCtx();
-        got = dx ? ZSTD_DCtx_refPrefix(dx, prefix, plen) : (size_t)-1;
-        if (dx && !ZSTD_isError(got)) {
-            got = ZSTD_decompressDCtx(dx, out->data + out->len, n, src, len);
-        }
-        ZSTD_freeDCtx(dx);
+    compress_zctx_t own = { 0 };
+    if (!z) {
+        z = &own;
     }
+    if (!z->dctx) {
+        z->dctx = ZSTD_createDCtx();
+    }
+    ZSTD_DCtx *dx = z->dctx;
+    /* A reset first: a prefix left by a frame that failed must not serve this one. */
+    size_t got = dx ? ZSTD_DCtx_reset(dx, ZSTD_reset_session_and_parameters) : (size_t)-1;
+    if (!ZSTD_isError(got) && plen > 0) {
+        got = ZSTD_DCtx_refPrefix(dx, prefix, plen);
+    }
+    if (!ZSTD_isError(got)) {
+        got = ZSTD_decompressDCtx(dx, out->data + out->len, n, src, len);
+    }
+    compress_zctx_fini(&own);
     if (ZSTD_isError(got) || got != n) {
         out->data[out->len] = 0;
         return COMPRESS_CORRUPT;

@@ -26,13 +26,22 @@ compress_status_t decompress_snappy(const void *src, size_t len, size_t max_out,
 void compress_zstd(const void *src, size_t len, int level, buf_t *out);
 /* Append the decoded frame; the frame must declare its content size. */
 compress_status_t decompress_zstd(const void *src, size_t len, size_t max_out, buf_t *out);
+/* Reusable zstd contexts for a run of frames (one block writer, one chunk
+ * decoder): zero-initialised is ready, each context is created on first
+ * use and kept until compress_zctx_fini (which accepts a zeroed one). */
+typedef struct compress_zctx {
+    void *cctx, *dctx;
+} compress_zctx_t;
+void compress_zctx_fini(compress_zctx_t *z);
 /* As compress_zstd, with prefix[0..plen) as the frame's history (zstd's
  * referenced prefix): matches may point into it, so a frame of text that
  * resembles the prefix costs little. Decoding needs the same prefix
- * bytes (decompress_zstd_prefix). plen 0: a plain frame. */
-void compress_zstd_prefix(const void *src, size_t len, int level, const void *prefix, size_t plen, buf_t *out);
-compress_status_t decompress_zstd_prefix(const void *src, size_t len, size_t max_out, const void *prefix, size_t plen,
-                                         buf_t *out);
+ * bytes (decompress_zstd_prefix). plen 0: a plain frame. z: contexts to
+ * reuse, or NULL for a context made and freed by this call. */
+void compress_zstd_prefix(compress_zctx_t *z, const void *src, size_t len, int level, const void *prefix, size_t plen,
+                          buf_t *out);
+compress_status_t decompress_zstd_prefix(compress_zctx_t *z, const void *src, size_t len, size_t max_out,
+                                         const void *prefix, size_t plen, buf_t *out);
 const char *compress_status_str(compress_status_t st);
 
 #endif

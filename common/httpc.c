@@ -16,7 +16,8 @@
  * failures RETRY (refused, reset, DNS, timeout, TLS), except those that no
  * retry can fix (malformed URL, unsupported scheme), which are FATAL.
  *
- * httpc_request adds other methods (PATCH for the GitHub receiver) and
+ * httpc_request takes any method (httpc_post and httpc_get are it with
+ * POST and GET; PATCH serves the GitHub receiver) and
  * httpc_last_header reads the last response's headers (rate-limit headers)
  * through curl_easy_header, which keeps them until the next transfer.
  *
@@ -245,65 +246,6 @@ static void httpc_perform(httpc_t *c, struct curl_slist *hdrs, buf_t *resp_body,
     buf_fini(&sink.scratch);
 }
 
-void httpc_post(httpc_t *c, const char *url, const char *const *headers, const void *body, size_t len, buf_t *resp_body,
-                httpc_result_t *res)
-{
-    curl_easy_reset(c->curl);
-    struct curl_slist *hdrs = NULL;
-    bool expect = false;
-    for (size_t i = 0; headers && headers[i]; i++) {
-        expect = expect || strncasecmp(headers[i], "Expect:", 7) == 0;
-        struct curl_slist *n = curl_slist_append(hdrs, headers[i]);
-        if (!n) {
-            goto oom;
-        }
-        hdrs = n;
-    }
-    if (!expect) {
-        /* no 100-continue round trip: senders post modest bodies */
-        struct curl_slist *n = curl_slist_append(hdrs, "Expect:");
-        if (!n) {
-            goto oom;
-        }
-        hdrs = n;
-    }
-    curl_easy_setopt(c->curl, CURLOPT_URL, url);
-    curl_easy_setopt(c->curl, CURLOPT_POST, 1L);
-    curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, len ? body : "");
-    curl_easy_setopt(c->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
-    httpc_perform(c, hdrs, resp_body, res);
-    curl_slist_free_all(hdrs);
-    return;
-oom:
-    curl_slist_free_all(hdrs);
-    res->status = HTTPC_RETRY;
-    res->http_code = 0;
-    res->retry_after_ms = -1;
-    snprintf(res->error, sizeof(res->error), "out of memory building request headers");
-}
-
-void httpc_get(httpc_t *c, const char *url, const char *const *headers, buf_t *resp_body, httpc_result_t *res)
-{
-    curl_easy_reset(c->curl);
-    struct curl_slist *hdrs = NULL;
-    for (size_t i = 0; headers && headers[i]; i++) {
-        struct curl_slist *n = curl_slist_append(hdrs, headers[i]);
-        if (!n) {
-            curl_slist_free_all(hdrs);
-            res->status = HTTPC_RETRY;
-            res->http_code = 0;
-            res->retry_after_ms = -1;
-            snprintf(res->error, sizeof(res->error), "out of memory building request headers");
-            return;
-        }
-        hdrs = n;
-    }
-    curl_easy_setopt(c->curl, CURLOPT_URL, url);
-    curl_easy_setopt(c->curl, CURLOPT_HTTPGET, 1L);
-    httpc_perform(c, hdrs, resp_body, res);
-    curl_slist_free_all(hdrs);
-}
-
 void httpc_request(httpc_t *c, const char *method, const char *url, const char *const *headers, const void *body,
                    size_t len, buf_t *resp_body, httpc_result_t *res)
 {
@@ -347,6 +289,17 @@ oom:
     res->http_code = 0;
     res->retry_after_ms = -1;
     snprintf(res->error, sizeof(res->error), "out of memory building request headers");
+}
+
+void httpc_post(httpc_t *c, const char *url, const char *const *headers, const void *body, size_t len, buf_t *resp_body,
+                httpc_result_t *res)
+{
+    httpc_request(c, "POST", url, headers, body, len, resp_body, res);
+}
+
+void httpc_get(httpc_t *c, const char *url, const char *const *headers, buf_t *resp_body, httpc_result_t *res)
+{
+    httpc_request(c, "GET", url, headers, NULL, 0, resp_body, res);
 }
 
 int httpc_last_header(httpc_t *c, const char *name, char *dst, size_t dstlen)

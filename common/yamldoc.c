@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "common/yamldoc.h"
+#include "common/hash.h"
 #include "common/mem.h"
 
 /* Nodes a decoder visits when it walks the document from the root,
@@ -23,6 +24,22 @@
  * otherwise make every decoder walk billions of nodes. Iterative
  * post-order with memoised sizes: O(nodes + edges), no recursion. */
 #define YAMLDOC_MAX_EXPANDED 1000000ULL
+
+/* The children of a collection node in document order (a mapping's are
+ * key, value, key, ...): how many, and the id of child k < that. */
+static size_t yamldoc_nchild(const yaml_node_t *nd)
+{
+    return nd->type == YAML_SEQUENCE_NODE ? yamldoc_seq_len(nd) : 2 * yamldoc_map_len(nd);
+}
+
+static int yamldoc_child(const yaml_node_t *nd, size_t k)
+{
+    if (nd->type == YAML_SEQUENCE_NODE) {
+        return nd->data.sequence.items.start[k];
+    }
+    const yaml_node_pair_t *pair = &nd->data.mapping.pairs.start[k / 2];
+    return k % 2 == 0 ? pair->key : pair->value;
+}
 
 static bool yamldoc_expansion_ok(yaml_document_t *doc)
 {
@@ -41,15 +58,10 @@ static bool yamldoc_expansion_ok(yaml_document_t *doc)
     while (sp > 0 && ok) {
         int id = stack[sp - 1];
         yaml_node_t *nd = yaml_document_get_node(doc, id);
-        size_t nchild =
-            nd->type == YAML_SEQUENCE_NODE  ? (size_t)(nd->data.sequence.items.top - nd->data.sequence.items.start)
-            : nd->type == YAML_MAPPING_NODE ? 2 * (size_t)(nd->data.mapping.pairs.top - nd->data.mapping.pairs.start)
-                                            : 0;
+        size_t nchild = yamldoc_nchild(nd);
         if (next[id] < nchild) {
             size_t k = next[id]++;
-            int child = nd->type == YAML_SEQUENCE_NODE ? nd->data.sequence.items.start[k]
-                        : (k % 2 == 0)                 ? nd->data.mapping.pairs.start[k / 2].key
-                                                       : nd->data.mapping.pairs.start[k / 2].value;
+            int child = yamldoc_child(nd, k);
             if (child < 1 || (size_t)child > n || state[child] == 1) {
                 ok = false; /* a cycle (an alias inside its own anchor) or a bad id */
             } else if (state[child] == 0) {
@@ -60,9 +72,7 @@ static bool yamldoc_expansion_ok(yaml_document_t *doc)
         }
         uint64_t total = 1;
         for (size_t k = 0; k < nchild; k++) {
-            int child = nd->type == YAML_SEQUENCE_NODE ? nd->data.sequence.items.start[k]
-                        : (k % 2 == 0)                 ? nd->data.mapping.pairs.start[k / 2].key
-                                                       : nd->data.mapping.pairs.start[k / 2].value;
+            int child = yamldoc_child(nd, k);
             total += size[child];
             if (total > YAMLDOC_MAX_EXPANDED) {
                 ok = false;
@@ -190,6 +200,50 @@ long yamldoc_map_find(yaml_document_t *doc, const yaml_node_t *map, size_t from,
         }
     }
     return -1;
+}
+
+void yamldoc_map_repeats(yaml_document_t *doc, const yaml_node_t *map, size_t *first, size_t *next)
+{
+    size_t n = yamldoc_map_len(map);
+    size_t cap = 16;
+    while (cap < 2 * n) {
+        cap *= 2;
+    }
+    /* open addressing: slot = 1 + the first pair of a key, last = its latest */
+    size_t *slot = mem_calloc(cap, sizeof(*slot));
+    size_t *last = mem_alloc(cap * sizeof(*last));
+    for (size_t i = 0; i < n; i++) {
+        const yaml_node_t *k = NULL, *v = NULL;
+        yamldoc_map_at(doc, map, i, &k, &v);
+        if (first) {
+            first[i] = i;
+        }
+        if (next) {
+            next[i] = n;
+        }
+        if (!k || k->type != YAML_SCALAR_NODE) {
+            continue;
+        }
+        const char *key = yamldoc_str(k);
+        size_t h = (size_t)hash_bytes(key, strlen(key)) & (cap - 1);
+        while (slot[h] &&
+               !yamldoc_key_is(yaml_document_get_node(doc, map->data.mapping.pairs.start[slot[h] - 1].key), key)) {
+            h = (h + 1) & (cap - 1);
+        }
+        if (!slot[h]) {
+            slot[h] = i + 1;
+        } else {
+            if (first) {
+                first[i] = slot[h] - 1;
+            }
+            if (next) {
+                next[last[h]] = i;
+            }
+        }
+        last[h] = i;
+    }
+    mem_free(slot);
+    mem_free(last);
 }
 
 void yamldoc_goerrs_init(yamldoc_goerrs_t *e)

@@ -99,6 +99,14 @@ bool yamldoc_key_is(const yaml_node_t *k, const char *key);
 /* The index of the first pair at or after from whose key is the scalar
  * key, or -1 (also when map is NULL or not a mapping). */
 long yamldoc_map_find(yaml_document_t *doc, const yaml_node_t *map, size_t from, const char *key);
+/* The repeated keys of a mapping in O(n) expected time (a hash of the key
+ * texts, compared as C strings like yamldoc_map_find): for each pair i,
+ * first[i] is the index of the first pair with the same scalar key (i
+ * when none is earlier) and next[i] the index of the next pair after i
+ * with that key, or n = yamldoc_map_len(map) when none is. A non-scalar
+ * key is its own first and has no next. first and next [out] each have
+ * room for n entries; either may be NULL. */
+void yamldoc_map_repeats(yaml_document_t *doc, const yaml_node_t *map, size_t *first, size_t *next);
 
 /* ---- Go's yaml "unmarshal errors" ---- */
 

@@ -43,6 +43,7 @@ int ctl_check_run(const ctl_env_t *env, int argc, char **argv)
     const char **files = mem_alloc(sizeof(*files) * (size_t)argc);
     size_t nfiles = 0;
     bool flags = true;
+    int rc = CTL_EXIT_OK;
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i];
         if (flags && strcmp(a, "--") == 0) {
@@ -56,21 +57,22 @@ int ctl_check_run(const ctl_env_t *env, int argc, char **argv)
             } else if (strcmp(v, "duplicate-rules") == 0 || strcmp(v, "all") == 0) {
                 opts.lint_duplicates = true;
             } else {
-                mem_free(files);
-                return ctl_check_usage_error(env, "unknown --lint value ", v);
+                rc = ctl_check_usage_error(env, "unknown --lint value ", v);
+                goto done;
             }
         } else if (flags && a[0] == '-' && a[1] != 0) {
-            mem_free(files);
-            return ctl_check_usage_error(env, "unknown flag ", a);
+            rc = ctl_check_usage_error(env, "unknown flag ", a);
+            goto done;
         } else {
             files[nfiles++] = a;
         }
     }
     if (nfiles == 0) {
-        mem_free(files);
-        return ctl_check_usage_error(env, "required argument FILE not provided", "");
+        rc = ctl_check_usage_error(env, "required argument FILE not provided", "");
+    } else if (alerts_rules_check(files, nfiles, &opts, env->out, env->err) != 0) {
+        rc = CTL_EXIT_QUERY;
     }
-    int rc = alerts_rules_check(files, nfiles, &opts, env->out, env->err);
+done:
     mem_free(files);
-    return rc == 0 ? CTL_EXIT_OK : CTL_EXIT_QUERY;
+    return rc;
 }

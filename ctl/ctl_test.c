@@ -51,7 +51,7 @@ typedef struct ut_errs {
     size_t n, cap;
 } ut_errs_t;
 
-static void ut_err_push(ut_errs_t *e, const buf_t *b)
+static void ut_err_add(ut_errs_t *e, const char *s, size_t len)
 {
     if (e->n == e->cap) {
         size_t cap = e->cap ? e->cap * 2 : 8;
@@ -62,16 +62,17 @@ static void ut_err_push(ut_errs_t *e, const buf_t *b)
         e->v = v;
         e->cap = cap;
     }
-    e->v[e->n++] = arena_strndup(e->a, b->len ? (const char *)b->data : "", b->len);
+    e->v[e->n++] = arena_strndup(e->a, len ? s : "", len);
+}
+
+static void ut_err_push(ut_errs_t *e, const buf_t *b)
+{
+    ut_err_add(e, (const char *)b->data, b->len);
 }
 
 static void ut_err_text(ut_errs_t *e, const char *s)
 {
-    buf_t b;
-    buf_init(&b);
-    buf_puts(&b, s);
-    ut_err_push(e, &b);
-    buf_fini(&b);
+    ut_err_add(e, s, strlen(s));
 }
 
 void ctl_test_format_float(double v, buf_t *out)

@@ -103,9 +103,9 @@ static void tf_float(tf_t *p, const yaml_node_t *n, double *dst)
         *dst = (q[1] == 'n' || q[1] == 'N') ? NAN : (*s == '-' ? -INFINITY : INFINITY);
         return;
     }
-    char tmp[128];
+    char *tmp = arena_alloc(p->a, n->data.scalar.length + 1); /* as long as the scalar: no silent cut */
     size_t k = 0;
-    for (const char *c = s; *c && k + 1 < sizeof(tmp); c++) {
+    for (const char *c = s; *c; c++) {
         if (*c != '_') {
             tmp[k++] = *c;
         }
@@ -154,10 +154,13 @@ static bool tf_mapping(tf_t *p, const yaml_node_t *n, const char *gotype)
         tf_type_err(p, n, gotype);
         return false;
     }
-    for (size_t i = 0; i < yamldoc_map_len(n); i++) {
+    size_t len = yamldoc_map_len(n);
+    size_t *first = mem_alloc((len ? len : 1) * sizeof(*first));
+    yamldoc_map_repeats(p->doc, n, first, NULL);
+    for (size_t i = 0; i < len; i++) {
         const yaml_node_t *ki = NULL, *vi = NULL;
         yamldoc_map_at(p->doc, n, i, &ki, &vi);
-        if (ki->type != YAML_SCALAR_NODE || (size_t)yamldoc_map_find(p->doc, n, 0, yamldoc_str(ki)) == i) {
+        if (ki->type != YAML_SCALAR_NODE || first[i] == i) {
             continue;
         }
         if (strncmp(gotype, "map[", 4) == 0) {
@@ -167,6 +170,7 @@ static bool tf_mapping(tf_t *p, const yaml_node_t *n, const char *gotype)
                                gotype);
         }
     }
+    mem_free(first);
     return true;
 }
 

@@ -58,6 +58,7 @@ struct logs_block_writer {
     size_t fr_row0, fr_off0;
     /* scratch */
     buf_t filter, cols, cols0, comp;
+    compress_zctx_t zctx; /* one zstd context for every frame */
     /* index */
     buf_t labels, chunks;
     logs_wstream_t *streams;
@@ -128,16 +129,22 @@ int logs_block_writer_open(const char *dir, uint64_t seq, uint64_t rank, uint32_
     return 0;
 }
 
+/* Add w->comp to *crc and write it (nothing when empty). 0 or -errno. */
+static int logs_writer_put_comp(logs_block_writer_t *w, uint32_t *crc)
+{
+    *crc = crc32c(*crc, w->comp.data, w->comp.len);
+    return w->comp.len ? fileio_write_all(w->fd, w->comp.data, w->comp.len) : 0;
+}
+
 /* Compress src into w->comp (reset) unless empty; write it. */
 static int logs_writer_frame(logs_block_writer_t *w, const buf_t *src, uint32_t *len, uint32_t *crc)
 {
     buf_reset(&w->comp);
     if (src->len > 0) {
-        compress_zstd(src->data, src->len, w->zlevel, &w->comp);
+        compress_zstd_prefix(&w->zctx, src->data, src->len, w->zlevel, NULL, 0, &w->comp);
     }
     *len = (uint32_t)w->comp.len;
-    *crc = crc32c(*crc, w->comp.data, w->comp.len);
-    return w->comp.len ? fileio_write_all(w->fd, w->comp.data, w->comp.len) : 0;
+    return logs_writer_put_comp(w, crc);
 }
 
 /* Close the open frame of the chunk (if it has rows): its filter is
@@ -166,12 +173,11 @@ static int logs_writer_frames(logs_block_writer_t *w, uint32_t *llen, uint32_t *
         logs_frame_ref_t *fr = &w->fr[f];
         buf_reset(&w->comp);
         if (fr->raw > 0) {
-            compress_zstd_prefix(w->lines.data + off, fr->raw, w->zlevel, w->lines.data, f ? w->fr[0].raw : 0,
+            compress_zstd_prefix(&w->zctx, w->lines.data + off, fr->raw, w->zlevel, w->lines.data, f ? w->fr[0].raw : 0,
                                  &w->comp);
         }
         fr->clen = (uint32_t)w->comp.len;
-        *crc = crc32c(*crc, w->comp.data, w->comp.len);
-        int rc = w->comp.len ? fileio_write_all(w->fd, w->comp.data, w->comp.len) : 0;
+        int rc = logs_writer_put_comp(w, crc);
         if (rc != 0) {
             return rc;
         }
@@ -213,10 +219,10 @@ static int logs_writer_chunk(logs_block_writer_t *w)
         }
         /* Frame 0's columns are the others' zstd prefix, as for lines. */
         buf_reset(&w->comp);
-        compress_zstd_prefix(w->cols.data, w->cols.len, w->zlevel, w->cols0.data, f ? w->cols0.len : 0, &w->comp);
+        compress_zstd_prefix(&w->zctx, w->cols.data, w->cols.len, w->zlevel, w->cols0.data, f ? w->cols0.len : 0,
+                             &w->comp);
         w->fr[f].cols = (uint32_t)w->comp.len;
-        dcrc = crc32c(dcrc, w->comp.data, w->comp.len);
-        rc = fileio_write_all(w->fd, w->comp.data, w->comp.len);
+        rc = logs_writer_put_comp(w, &dcrc);
         if (f == 0) {
             buf_reset(&w->cols0);
             buf_append(&w->cols0, w->cols.data, w->cols.len);
@@ -398,6 +404,7 @@ void logs_block_writer_abort(logs_block_writer_t *w)
     buf_fini(&w->cols);
     buf_fini(&w->cols0);
     buf_fini(&w->comp);
+    compress_zctx_fini(&w->zctx);
     buf_fini(&w->labels);
     buf_fini(&w->chunks);
     mem_free(w->streams);
@@ -752,18 +759,19 @@ void logs_decoded_fini(logs_decoded_t *d)
     buf_fini(&d->lines);
     buf_fini(&d->meta);
     buf_fini(&d->file);
+    compress_zctx_fini(&d->zctx);
     mem_free(d->rows);
     memset(d, 0, sizeof(*d));
 }
 
-/* Decode frame fr's columns (in d->cols) into d->rows from *kept: its
+/* Decode frame fr's columns (cols) into d->rows from *kept: its
  * lines start at line_off in d->lines and meta advances m. Timestamps
  * must ascend inside [k->mint, k->maxt] from *prev_ts; keep false just
  * advances m. 0 or LOGS_ERR_CORRUPT. */
-static int logs_frame_rows(const logs_chunk_ref_t *k, const logs_frame_ref_t *fr, bool keep, uint64_t line_off,
-                           int64_t *prev_ts, logs_rd_t *m, logs_decoded_t *d, size_t *kept)
+static int logs_frame_rows(const logs_chunk_ref_t *k, const logs_frame_ref_t *fr, const buf_t *cols, bool keep,
+                           uint64_t line_off, int64_t *prev_ts, logs_rd_t *m, logs_decoded_t *d, size_t *kept)
 {
-    logs_rd_t r = { d->cols.data, d->cols.len, 0, false };
+    logs_rd_t r = { cols->data, cols->len, 0, false };
     logs_rd_t lr = r; /* the lengths follow the timestamps: found by a first pass */
     int64_t ts = 0;
     if (keep) {
@@ -839,7 +847,8 @@ int logs_block_read(const logs_block_t *b, uint32_t c, uint64_t skip, logs_decod
     }
     const uint8_t *pc = d->file.data + k->flen; /* the frames' columns */
     const uint8_t *pl = pc + k->clen;           /* their lines */
-    if (k->mlen && decompress_zstd(pl + k->llen, k->mlen, LOGS_CHUNK_MAX_RAW, &d->meta) != COMPRESS_OK) {
+    if (k->mlen &&
+        decompress_zstd_prefix(&d->zctx, pl + k->llen, k->mlen, LOGS_CHUNK_MAX_RAW, NULL, 0, &d->meta) != COMPRESS_OK) {
         return LOGS_ERR_CORRUPT;
     }
     if (d->cap < k->n) {
@@ -861,7 +870,7 @@ int logs_block_read(const logs_block_t *b, uint32_t c, uint64_t skip, logs_decod
         bool lines = keep || (f == 0 && (skip & all) != all);
         if (lines && fr->raw > 0) {
             d->lines.len = (size_t)off;
-            if (decompress_zstd_prefix(pl, fr->clen, fr->raw, d->lines.data, f ? f0->raw : 0, &d->lines) !=
+            if (decompress_zstd_prefix(&d->zctx, pl, fr->clen, fr->raw, d->lines.data, f ? f0->raw : 0, &d->lines) !=
                     COMPRESS_OK ||
                 d->lines.len != off + fr->raw) {
                 return LOGS_ERR_CORRUPT;
@@ -869,20 +878,21 @@ int logs_block_read(const logs_block_t *b, uint32_t c, uint64_t skip, logs_decod
         }
         if (f == 0 && (skip & all) != all) { /* frame 0's columns: the others' prefix */
             buf_reset(&d->cols0);
-            if (decompress_zstd(pc, fr->cols, (size_t)fr->rows * 2 * VARINT_MAX_LEN, &d->cols0) != COMPRESS_OK) {
+            if (decompress_zstd_prefix(&d->zctx, pc, fr->cols, (size_t)fr->rows * 2 * VARINT_MAX_LEN, NULL, 0,
+                                       &d->cols0) != COMPRESS_OK) {
                 return LOGS_ERR_CORRUPT;
             }
         }
-        if (keep) {
+        const buf_t *cols = &d->cols0; /* frame 0's, or unread when !keep */
+        if (keep && f > 0) {
             buf_reset(&d->cols);
-            if (f == 0) {
-                buf_append(&d->cols, d->cols0.data, d->cols0.len);
-            } else if (decompress_zstd_prefix(pc, fr->cols, (size_t)fr->rows * 2 * VARINT_MAX_LEN, d->cols0.data,
-                                              d->cols0.len, &d->cols) != COMPRESS_OK) {
+            if (decompress_zstd_prefix(&d->zctx, pc, fr->cols, (size_t)fr->rows * 2 * VARINT_MAX_LEN, d->cols0.data,
+                                       d->cols0.len, &d->cols) != COMPRESS_OK) {
                 return LOGS_ERR_CORRUPT;
             }
+            cols = &d->cols;
         }
-        rc = logs_frame_rows(k, fr, keep, off, &prev_ts, &m, d, &kept);
+        rc = logs_frame_rows(k, fr, cols, keep, off, &prev_ts, &m, d, &kept);
         if (rc != 0) {
             return rc;
         }

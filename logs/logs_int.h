@@ -63,6 +63,7 @@ int logs_push_json_decode(logs_push_ctx_t *ctx, const uint8_t *p, size_t len, ch
 #include <pthread.h>
 
 #include "common/buf.h"
+#include "common/compress.h"
 #include "common/hmap.h"
 #include "common/reclog.h"
 
@@ -373,6 +374,7 @@ typedef struct logs_block {
 /* A chunk decoded: rows borrowing raw. */
 typedef struct logs_decoded {
     buf_t cols, cols0, lines, meta, file; /* cols0: frame 0's columns, the others' prefix */
+    compress_zctx_t zctx;                 /* reused by every frame of every chunk read */
     logs_row_t *rows;
     size_t n, cap;
 } logs_decoded_t;

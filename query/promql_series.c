@@ -447,30 +447,6 @@ int promql_series_parse_values(const char *s, size_t len, arena_t *a, promql_ser
 
 /* ---- strings and selectors ---- */
 
-static int hexval(int c)
-{
-    return str_hex_digit(c);
-}
-
-static void put_utf8(buf_t *b, uint32_t r)
-{
-    if (r < 0x80) {
-        buf_putc(b, (uint8_t)r);
-    } else if (r < 0x800) {
-        buf_putc(b, (uint8_t)(0xC0 | (r >> 6)));
-        buf_putc(b, (uint8_t)(0x80 | (r & 0x3F)));
-    } else if (r < 0x10000) {
-        buf_putc(b, (uint8_t)(0xE0 | (r >> 12)));
-        buf_putc(b, (uint8_t)(0x80 | ((r >> 6) & 0x3F)));
-        buf_putc(b, (uint8_t)(0x80 | (r & 0x3F)));
-    } else {
-        buf_putc(b, (uint8_t)(0xF0 | (r >> 18)));
-        buf_putc(b, (uint8_t)(0x80 | ((r >> 12) & 0x3F)));
-        buf_putc(b, (uint8_t)(0x80 | ((r >> 6) & 0x3F)));
-        buf_putc(b, (uint8_t)(0x80 | (r & 0x3F)));
-    }
-}
-
 /* One escape after the backslash at s[*i]; appends its bytes. */
 static bool unescape(const char *s, size_t len, size_t *i, char quote, buf_t *b)
 {
@@ -494,10 +470,12 @@ static bool unescape(const char *s, size_t len, size_t *i, char quote, buf_t *b)
     if (ndig > 0) {
         uint32_t r = 0;
         for (int d = 0; d < ndig; d++) {
-            if (j >= len || hexval((unsigned char)s[j]) < 0) {
+            int h = j < len ? str_hex_digit((unsigned char)s[j]) : -1;
+            if (h < 0) {
                 return false;
             }
-            r = r * 16 + (uint32_t)hexval((unsigned char)s[j++]);
+            r = r * 16 + (uint32_t)h;
+            j++;
         }
         if (c == 'x') {
             buf_putc(b, (uint8_t)r);
@@ -505,7 +483,8 @@ static bool unescape(const char *s, size_t len, size_t *i, char quote, buf_t *b)
             if (r > 0x10FFFF || (r >= 0xD800 && r <= 0xDFFF)) {
                 return false;
             }
-            put_utf8(b, r);
+            char u[4];
+            buf_append(b, u, str_utf8_encode(r, u));
         }
         *i = j;
         return true;

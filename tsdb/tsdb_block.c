@@ -35,10 +35,11 @@ struct tsdb_block_writer {
     uint32_t level;
     int zlevel;
     uint64_t file_off;
-    buf_t page;   /* raw page being filled */
-    buf_t comp;   /* scratch for compression */
-    buf_t series; /* index entries of the series, varint-coded */
-    buf_t pages;  /* index entries of the pages */
+    buf_t page;           /* raw page being filled */
+    buf_t comp;           /* scratch for compression */
+    compress_zctx_t zctx; /* one zstd context for every page */
+    buf_t series;         /* index entries of the series, varint-coded */
+    buf_t pages;          /* index entries of the pages */
     uint32_t npages;
     uint32_t nseries;
     uint64_t nsamples;
@@ -88,7 +89,7 @@ static int tsdb_block_writer_flush_page(tsdb_block_writer_t *w)
         return 0;
     }
     buf_reset(&w->comp);
-    compress_zstd(w->page.data, w->page.len, w->zlevel, &w->comp);
+    compress_zstd_prefix(&w->zctx, w->page.data, w->page.len, w->zlevel, NULL, 0, &w->comp);
     int rc = fileio_write_all(w->fd, w->comp.data, w->comp.len);
     if (rc < 0) {
         return rc;
@@ -216,6 +217,7 @@ void tsdb_block_writer_abort(tsdb_block_writer_t *w)
     mem_free(w->dir);
     buf_fini(&w->page);
     buf_fini(&w->comp);
+    compress_zctx_fini(&w->zctx);
     buf_fini(&w->series);
     buf_fini(&w->pages);
     mem_free(w);

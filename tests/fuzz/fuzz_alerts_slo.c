@@ -20,9 +20,9 @@
 #include "alerts/alerts.h"
 #include "common/arena.h"
 #include "common/buf.h"
+#include "fuzz_rules_result.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-/* alerts/alerts_slo.c (not yet in alerts.h). */
 
 static void check_same(const alerts_rules_file_t *f, const alerts_rules_file_t *g)
 {
@@ -56,23 +56,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t nerrs = 0;
     int rc = alerts_slo_parse((const char *)data, size, a, &f, &errs, &nerrs);
     if (rc == 0) {
-        if (!f || nerrs != 0) {
-            abort();
-        }
-        size_t n = 0;
-        for (size_t j = 0; j < f->ngroups; j++) {
-            n += f->groups[j].nrules;
-            for (size_t i = 0; i < f->groups[j].nrules; i++) {
-                const alerts_rule_t *r = &f->groups[j].rules[i];
-                if ((*r->record != 0) == (*r->alert != 0) || *r->expr == 0) {
-                    fprintf(stderr, "generated a bad rule\n");
-                    abort();
-                }
-            }
-        }
-        if (n != f->nrules) {
-            abort();
-        }
+        fuzz_rules_check_ok(f, nerrs);
         buf_t y = { 0 };
         alerts_slo_write_yaml(f, &y);
         alerts_rules_file_t *back = NULL;
@@ -84,15 +68,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         check_same(f, back);
         buf_fini(&y);
     } else {
-        if (rc != -1 || f || nerrs == 0) {
-            abort();
-        }
-        for (size_t i = 0; i < nerrs; i++) {
-            if (!errs[i].text || errs[i].text[0] == 0) {
-                fprintf(stderr, "empty error\n");
-                abort();
-            }
-        }
+        fuzz_rules_check_failed(rc, f, errs, nerrs);
     }
     arena_destroy(a);
     return 0;

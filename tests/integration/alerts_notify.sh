@@ -62,16 +62,6 @@ start_pharosd() {
     $HELPER wait "$PH/-/ready" --timeout 60 --pid "${PIDS[pharos]}"
 }
 count() { $FAKE count "$TMP/received.jsonl" "$@"; }
-wait_count() { # want prefix [key=value]
-    local want=$1
-    shift
-    for _ in $(seq 150); do
-        [[ "$(count "$@")" -ge "$want" ]] && return 0
-        sleep 0.2
-    done
-    echo "FAIL: waited for $want deliveries to $*, got $(count "$@")"
-    exit 1
-}
 
 echo "== 1. SIGKILL after firing, before group_wait ends"
 start_pharosd
@@ -85,8 +75,8 @@ wait "${PIDS[pharos]}" 2>/dev/null || true
 unset "PIDS[pharos]"
 [[ "$(count /)" == 0 ]] || { echo "FAIL: something was delivered before the kill"; exit 1; }
 start_pharosd
-wait_count 1 /slack
-wait_count 1 /pd event_action=trigger
+$FAKE wait "$TMP/received.jsonl" 1 /slack
+$FAKE wait "$TMP/received.jsonl" 1 /pd event_action=trigger
 sleep 5 # group_interval passes twice: nothing new may be sent
 [[ "$(count /slack)" == 1 && "$(count /pd)" == 1 ]] ||
     { echo "FAIL: delivered $(count /slack) slack, $(count /pd) pagerduty (want 1 each)"; exit 1; }
@@ -105,8 +95,8 @@ sleep 10 # group_wait and a few group_intervals
 echo "== 3. resolve"
 printf 'switch_off 1 %s\n' "$(($(date +%s) * 1000))" >"$TMP/off.txt"
 "$RWSEND" "$PH" <"$TMP/off.txt" >/dev/null
-wait_count 1 /pd event_action=resolve
-wait_count 2 /slack
+$FAKE wait "$TMP/received.jsonl" 1 /pd event_action=resolve
+$FAKE wait "$TMP/received.jsonl" 2 /slack
 sleep 3
 [[ "$(count /pd event_action=resolve)" == 1 && "$(count /slack)" == 2 ]] ||
     { echo "FAIL: resolve: $(count /pd event_action=resolve) pagerduty, $(count /slack) slack"; exit 1; }

@@ -14,12 +14,16 @@ record every request and check it against the service's documented schema.
       Print how many accepted (2xx) requests went to paths starting with
       PATH_PREFIX, optionally only those whose JSON body has KEY == VALUE
       (dotted keys, e.g. event_action=trigger).
+  wait LOGFILE N PATH_PREFIX [KEY=VALUE]
+      Wait (up to 30 s) until count gives at least N; exit 1 saying what
+      arrived otherwise.
   check LOGFILE
       Exit 1 listing every recorded schema problem.
 """
 import json
 import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 SEVERITIES = {"critical", "error", "warning", "info"}
@@ -163,6 +167,21 @@ def dotted(body, key):
     return body
 
 
+def count(log, prefix, kv=None):
+    """Accepted (2xx) requests to paths starting with prefix, optionally
+    only those whose JSON body has KEY == VALUE (kv = "KEY=VALUE")."""
+    n = 0
+    for r in records(log):
+        if not r["path"].startswith(prefix) or not 200 <= r["code"] < 300:
+            continue
+        if kv is not None:
+            k, v = kv.split("=", 1)
+            if str(dotted(r["body"], k)) != v:
+                continue
+        n += 1
+    return n
+
+
 def main():
     a = sys.argv[1:]
     if a[0] == "serve":
@@ -178,17 +197,18 @@ def main():
         cmd_serve(int(a[1]), a[2], scripts)
         return 0
     if a[0] == "count":
-        n = 0
-        for r in records(a[1]):
-            if not r["path"].startswith(a[2]) or not 200 <= r["code"] < 300:
-                continue
-            if len(a) > 3:
-                k, v = a[3].split("=", 1)
-                if str(dotted(r["body"], k)) != v:
-                    continue
-            n += 1
-        print(n)
+        print(count(a[1], a[2], a[3] if len(a) > 3 else None))
         return 0
+    if a[0] == "wait":
+        want, rest = int(a[2]), a[3:]
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            if count(a[1], rest[0], rest[1] if len(rest) > 1 else None) >= want:
+                return 0
+            time.sleep(0.2)
+        print("FAIL: waited for %d deliveries to %s, got %d" %
+              (want, " ".join(rest), count(a[1], rest[0], rest[1] if len(rest) > 1 else None)))
+        return 1
     if a[0] == "check":
         bad = [(r["path"], p) for r in records(a[1]) for p in r["problems"]]
         for path, p in bad:

@@ -82,31 +82,20 @@ for i in range(steps + 1):
 EOF
 "$RWSEND" "$PH" <"$TMP/data.txt" >/dev/null
 count() { $FAKE count "$TMP/received.jsonl" "$@"; }
-wait_count() { # want prefix [key=value]
-    local want=$1
-    shift
-    for _ in $(seq 200); do
-        [[ "$(count "$@")" -ge "$want" ]] && return 0
-        sleep 0.2
-    done
-    echo "FAIL: waited for $want deliveries to $*, got $(count "$@")"
-    curl -s "$PH/api/v1/alerts"
-    exit 1
-}
 echo "== the page reaches PagerDuty and Slack"
-wait_count 1 /pd event_action=trigger
-wait_count 1 /slack/page
+$FAKE wait "$TMP/received.jsonl" 1 /pd event_action=trigger
+$FAKE wait "$TMP/received.jsonl" 1 /slack/page
 [[ "$(count /pd payload.severity=critical)" == 1 ]] || { echo "FAIL: the page's severity is not critical"; exit 1; }
 grep -q CheckoutErrorBudgetBurn "$TMP/received.jsonl" || { echo "FAIL: the alert name is not in the payloads"; exit 1; }
-wait_count 1 /slack/tickets
+$FAKE wait "$TMP/received.jsonl" 1 /slack/tickets
 
 echo "== recovery: a burst of good requests, then the resolve"
 printf 'http_requests_total{job="checkout",code="200"} %d %d\n' $((280 * 135 + 1000000000)) $((NOW + 1000)) \
     >"$TMP/good.txt"
 printf 'http_requests_total{job="checkout",code="500"} %d %d\n' $((280 * 15)) $((NOW + 1000)) >>"$TMP/good.txt"
 "$RWSEND" "$PH" <"$TMP/good.txt" >/dev/null
-wait_count 1 /pd event_action=resolve
-wait_count 2 /slack/page
+$FAKE wait "$TMP/received.jsonl" 1 /pd event_action=resolve
+$FAKE wait "$TMP/received.jsonl" 2 /slack/page
 [[ "$(count /pd event_action=trigger)" == 1 ]] || { echo "FAIL: $(count /pd event_action=trigger) triggers"; exit 1; }
 $FAKE check "$TMP/received.jsonl"
 echo "OK"

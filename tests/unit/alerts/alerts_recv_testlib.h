@@ -348,4 +348,42 @@ static inline int test_parse(const alerts_recv_type_t *t, const char *yaml, aren
     return rc;
 }
 
+/* Parse yaml with the row's parser and return the config (in a); a parse
+ * error fails the calling test. */
+static inline void *test_cfg(const alerts_recv_type_t *t, const char *yaml, arena_t *a)
+{
+    buf_t err = { 0 };
+    void *cfg = NULL;
+    if (test_parse(t, yaml, a, &cfg, &err) != 0) {
+        fail_msg("parse: %s", err.data ? (const char *)err.data : "");
+    }
+    buf_fini(&err);
+    return cfg;
+}
+
+/* Create the file named by the mkstemp template path (rewritten in
+ * place) holding text: a secret file for *_file keys. The caller unlinks. */
+static inline void test_temp_file(char *path, const char *text)
+{
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    size_t len = strlen(text);
+    assert_int_equal(write(fd, text, len), (ssize_t)len);
+    close(fd);
+}
+
+/* ---- send ---- */
+
+/* Send n through t with a fresh env over kv and clk. The result is filled
+ * with 0x5a first so a field the receiver leaves unset shows. */
+static inline alerts_send_result_t test_send(const alerts_recv_type_t *t, const void *cfg, void *st, memkv_t *kv,
+                                             fakeclock_t *clk, long timeout_ms, const alerts_notification_t *n)
+{
+    alerts_recv_env_t env = test_env(kv, clk, timeout_ms);
+    alerts_send_result_t res;
+    memset(&res, 0x5a, sizeof(res));
+    t->send(cfg, st, &env, n, &res);
+    return res;
+}
+
 #endif

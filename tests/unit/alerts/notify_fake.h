@@ -290,4 +290,15 @@ static inline alerts_notify_hooks_t fake_hooks(void)
     return h;
 }
 
+/* alerts_notify_open into *n; a failure fails the calling test with the
+ * reason (the includer has cmocka.h). */
+static inline void fake_open(const alerts_notifier_opts_t *o, const alerts_notify_hooks_t *h, alerts_notifier_t **n)
+{
+    buf_t err = { 0 };
+    if (alerts_notify_open(o, h, n, &err) != 0) {
+        fail_msg("alerts_notify_open: %s", err.data ? (const char *)err.data : "");
+    }
+    buf_fini(&err);
+}
+
 #endif

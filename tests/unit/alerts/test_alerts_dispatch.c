@@ -122,13 +122,7 @@ static int setup(void **state)
         .config_file = f->cfg, .data_dir = data, .clock = { fake_clock_now, &f->clock }, .external_url = "http://pharos"
     };
     alerts_notify_hooks_t h = fake_hooks();
-    buf_t err = { 0 };
-    int rc = alerts_notify_open(&o, &h, &f->n, &err);
-    if (rc != 0) {
-        fprintf(stderr, "%s\n", (const char *)err.data);
-    }
-    assert_int_equal(rc, 0);
-    buf_fini(&err);
+    fake_open(&o, &h, &f->n);
     *state = f;
     return 0;
 }
@@ -392,6 +386,39 @@ static void test_store_merge(void **state)
     assert_int_equal(back.n, 1);
     assert_int_equal(back.v[0]->fp, z->fp);
     json_decref(j);
+    /* a state file past the API's AN_ALERT_MAX_* bounds is refused whole */
+    for (int k = 0; k < 3; k++) {
+        json_t *over = alerts_store_dump(&s);
+        json_t *e = json_array_get(over, 0);
+        if (k == 0) {
+            json_t *lo = json_object_get(e, "labels");
+            for (int i = 0; json_object_size(lo) <= AN_ALERT_MAX_LABELS; i++) {
+                char name[16];
+                snprintf(name, sizeof(name), "l%d", i);
+                json_object_set_new(lo, name, json_string("v"));
+            }
+        } else {
+            size_t len = k == 1 ? AN_ALERT_MAX_VALUE + 1 : AN_ALERT_MAX_NAME + 1;
+            char *big = calloc(1, len + 1);
+            memset(big, 'n', len);
+            if (k == 1) {
+                json_object_set_new(json_object_get(e, "annotations"), "big", json_string(big));
+            } else {
+                json_object_set_new(json_object_get(e, "labels"), big, json_string("v"));
+            }
+            free(big);
+        }
+        assert_int_equal(alerts_store_load(&back, over), -1);
+        assert_int_equal(back.n, 1);
+        json_decref(over);
+    }
+    /* a label value that is not a string */
+    json_t *nonstr = json_loads("[{\"labels\":{\"a\":1},\"annotations\":{},\"startsAt\":1,\"endsAt\":0,"
+                                "\"updatedAt\":1,\"generatorURL\":\"\"}]",
+                                0, NULL);
+    assert_int_equal(alerts_store_load(&back, nonstr), -1);
+    assert_int_equal(back.n, 1);
+    json_decref(nonstr);
     alerts_store_fini(&back);
     alerts_store_fini(&s);
 }

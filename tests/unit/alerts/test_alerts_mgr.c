@@ -404,6 +404,30 @@ static void test_alert_lifecycle(void **state)
     arena_destroy(a);
 }
 
+/* An active alert keeps its ActiveAt while its value and annotations
+ * change from one evaluation to the next (and when they do not). */
+static void test_alert_value_and_annotations_follow(void **state)
+{
+    fx_t *f = *state;
+    load_ok(f, "groups:\n- name: g\n  rules:\n  - alert: High\n    expr: load > 1\n    for: 5m\n"
+               "    annotations: {v: '{{ $value }}', fixed: same}\n");
+    double vals[] = { 2, 3, 3 };
+    arena_t *a = arena_create(4096);
+    alerts_active_t *al;
+    for (int i = 0; i < 3; i++) {
+        put(f, "load", "host", "h", T0 + i * MIN, vals[i]);
+        eval_at(f, 0, T0 + i * MIN);
+        assert_int_equal(alerts_mgr_alerts(f->m, a, &al), 1);
+        assert_int_equal(al[0].active_at_ms, T0);
+        assert_true(al[0].value == vals[i]);
+        char want[16];
+        snprintf(want, sizeof(want), "%g", vals[i]);
+        assert_string_equal(al[0].annotations[1].value.p, want);
+        assert_string_equal(al[0].annotations[0].value.p, "same");
+    }
+    arena_destroy(a);
+}
+
 static void test_pending_dropped_and_keep_firing(void **state)
 {
     fx_t *f = *state;
@@ -584,58 +608,79 @@ static void test_restore_ignores_hostile_values(void **state)
 
 /* ---- restore ---- */
 
-static void test_restore_for_state(void **state)
+/* One life of pharosd that evaluates `up == 0` (for: for_min) every
+ * minute from 0 to last_min, a restart at restart_min and two evaluations
+ * (the restore runs after the second, at now = restart_min + 1). Returns
+ * the restored ActiveAt, in minutes after T0. */
+static int64_t restore_after_restart(fx_t *f, int for_min, int last_min, int restart_min)
 {
-    fx_t *f = *state;
-    /* A first life: the alert is pending for 3 of its 20 minutes. */
-    load_ok(f, "groups:\n- name: al\n  rules:\n  - alert: Long\n    expr: up == 0\n    for: 20m\n");
-    for (int i = 0; i <= 40; i++) {
+    char rules[256];
+    snprintf(rules, sizeof(rules), "groups:\n- name: al\n  rules:\n  - alert: Long\n    expr: up == 0\n    for: %dm\n",
+             for_min);
+    load_ok(f, rules);
+    for (int i = 0; i <= restart_min + 30; i++) {
         put(f, "up", "job", "a", T0 + i * MIN, 0);
     }
-    for (int i = 0; i <= 3; i++) {
+    for (int i = 0; i <= last_min; i++) {
         eval_at(f, 0, T0 + i * MIN);
     }
     alerts_mgr_destroy(f->m);
-    /* Down for 2 minutes; the new manager restores ActiveAt shifted by the downtime. */
     f->m = fx_mgr(f, false);
-    load_ok(f, "groups:\n- name: al\n  rules:\n  - alert: Long\n    expr: up == 0\n    for: 20m\n");
-    eval_at(f, 0, T0 + 6 * MIN);
-    eval_at(f, 0, T0 + 7 * MIN); /* restore after the second evaluation, at now = 7m */
+    load_ok(f, rules);
+    eval_at(f, 0, T0 + restart_min * MIN);
+    eval_at(f, 0, T0 + (restart_min + 1) * MIN);
     arena_t *a = arena_create(4096);
+
     alerts_active_t *al;
     assert_int_equal(alerts_now(f, &al, a), 1);
-    /* downAt = 3m, ActiveAt was 0: spent 3m, remaining 17m >= grace 10m:
-     * ActiveAt = 0 + (7m - 3m) = 4m. */
-    assert_int_equal(al[0].active_at_ms, T0 + 4 * MIN);
+    int64_t at = al[0].active_at_ms;
+    arena_destroy(a);
+    assert_int_equal((at - T0) % MIN, 0);
+    return (at - T0) / MIN;
+}
+
+/* Prometheus' RestoreForState cases (grace period 10m). */
+static void test_restore_for_state(void **state)
+{
+    fx_t *f = *state;
+    static const struct {
+        int for_min, last_min, restart_min;
+        int64_t want; /* restored ActiveAt, minutes */
+    } cases[] = {
+        /* Pending 3m of 20m, down 3m: 17m remain >= grace: ActiveAt moves by the downtime, 0 + (7 - 3). */
+        { 20, 3, 6, 4 },
+        /* Pending 10m of 15m: 5m remain < grace: fires a grace period after now, 13 + 10 - 15. */
+        { 15, 10, 12, 8 },
+        /* It was firing (25m > 20m): ActiveAt stays, so the next evaluation fires it again. */
+        { 20, 25, 27, 0 },
+        /* for < grace: not restored, pending again from the first evaluation after the start. */
+        { 5, 3, 6, 6 },
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        if (i > 0) {
+            /* A fresh store and manager for each case. */
+            teardown(state);
+            setup(state);
+            f = *state;
+        }
+        int64_t got = restore_after_restart(f, cases[i].for_min, cases[i].last_min, cases[i].restart_min);
+        if (got != cases[i].want) {
+            fail_msg("case %zu: ActiveAt %lldm, want %lldm", i, (long long)got, (long long)cases[i].want);
+        }
+    }
+    /* The first case fires at 4m + 20m, not before. */
+    teardown(state);
+    setup(state);
+    f = *state;
+    assert_int_equal(restore_after_restart(f, 20, 3, 6), 4);
+    arena_t *a = arena_create(4096);
+    alerts_active_t *al;
     eval_at(f, 0, T0 + 23 * MIN);
     assert_int_equal(alerts_now(f, &al, a), 1);
     assert_int_equal(al[0].state, ALERTS_STATE_PENDING);
     eval_at(f, 0, T0 + 24 * MIN);
     assert_int_equal(alerts_now(f, &al, a), 1);
     assert_int_equal(al[0].state, ALERTS_STATE_FIRING);
-    arena_destroy(a);
-}
-
-static void test_restore_within_grace(void **state)
-{
-    fx_t *f = *state;
-    load_ok(f, "groups:\n- name: al\n  rules:\n  - alert: Long\n    expr: up == 0\n    for: 15m\n");
-    for (int i = 0; i <= 40; i++) {
-        put(f, "up", "job", "a", T0 + i * MIN, 0);
-    }
-    for (int i = 0; i <= 10; i++) {
-        eval_at(f, 0, T0 + i * MIN);
-    }
-    alerts_mgr_destroy(f->m);
-    f->m = fx_mgr(f, false);
-    load_ok(f, "groups:\n- name: al\n  rules:\n  - alert: Long\n    expr: up == 0\n    for: 15m\n");
-    eval_at(f, 0, T0 + 12 * MIN);
-    eval_at(f, 0, T0 + 13 * MIN);
-    arena_t *a = arena_create(4096);
-    alerts_active_t *al;
-    assert_int_equal(alerts_now(f, &al, a), 1);
-    /* Spent 10m of 15m: remaining 5m < grace 10m: fires grace after now. */
-    assert_int_equal(al[0].active_at_ms, T0 + 13 * MIN + 10 * MIN - 15 * MIN);
     arena_destroy(a);
 }
 
@@ -683,13 +728,13 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_recording_stale_and_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_group_labels, setup, teardown),
         cmocka_unit_test_setup_teardown(test_alert_lifecycle, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_alert_value_and_annotations_follow, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pending_dropped_and_keep_firing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_alert_clash_and_limit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reload_keeps_state_and_refuses_bad_files, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reload_added_rule_writes_alerts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_restore_ignores_hostile_values, setup, teardown),
         cmocka_unit_test_setup_teardown(test_restore_for_state, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_restore_within_grace, setup, teardown),
         cmocka_unit_test_setup_teardown(test_scheduler_runs_groups, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

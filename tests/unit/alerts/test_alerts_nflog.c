@@ -54,8 +54,13 @@ static void test_entries(void **state)
         "[{\"key\":\"k\"}]",
         "[{\"key\":\"k\",\"firing\":[\"xyz\"],\"resolved\":[],\"ts\":1,\"expires\":2}]",
         "[{\"key\":\"k\",\"firing\":[\"00000000000000zz\"],\"resolved\":[],\"ts\":1,\"expires\":2}]",
+        /* 16 characters strtoull would take: a sign, leading blanks */
+        "[{\"key\":\"k\",\"firing\":[\"-000000000000001\"],\"resolved\":[],\"ts\":1,\"expires\":2}]",
+        "[{\"key\":\"k\",\"firing\":[],\"resolved\":[\"+00000000000000f\"],\"ts\":1,\"expires\":2}]",
+        "[{\"key\":\"k\",\"firing\":[\" 00000000000000f\"],\"resolved\":[],\"ts\":1,\"expires\":2}]",
+        "[{\"key\":\"k\",\"firing\":[\"0x0000000000000f\"],\"resolved\":[],\"ts\":1,\"expires\":2}]",
     };
-    for (size_t i = 0; i < 4; i++) {
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         json_t *b = json_loads(bad[i], 0, NULL);
         assert_int_equal(alerts_nflog_load(&back, b), -1);
         json_decref(b);

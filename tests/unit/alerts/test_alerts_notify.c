@@ -61,13 +61,7 @@ static void fx_open(fx_t *f)
                                  .alertmanager_urls = f->am_urls,
                                  .nalertmanager_urls = f->nam,
                                  .restore_hold_ms = f->restore_hold_ms };
-    buf_t err = { 0 };
-    int rc = alerts_notify_open(&o, &f->hooks, &f->n, &err);
-    if (rc != 0) {
-        fprintf(stderr, "%s\n", (const char *)err.data);
-    }
-    assert_int_equal(rc, 0);
-    buf_fini(&err);
+    fake_open(&o, &f->hooks, &f->n);
 }
 
 static int setup(void **state)
@@ -654,6 +648,17 @@ static void test_metrics_text(void **state)
     assert_true(metrics_has(f->n, "alertmanager_nflog_entries 2\n"));
 }
 
+/* A receiver name is free text: /metrics escapes it as a label value. */
+static void test_metrics_receiver_escaped(void **state)
+{
+    fx_t *f = *state;
+    fake_write(f->cfg,
+               "route:\n  receiver: 'a\"b\\c'\nreceivers:\n  - name: 'a\"b\\c'\n    fake_configs: [{name: x}]\n");
+    fx_open(f);
+    assert_true(
+        metrics_has(f->n, "pharos_notifier_queue_length{receiver=\"a\\\"b\\\\c\",integration=\"fake\",idx=\"0\"} 0\n"));
+}
+
 /* A restart while an alert fires, with the state files as a SIGKILL
  * leaves them (alerts.json holds an endsAt only a little ahead): the
  * firing alert read back stays firing for restore_hold_ms, until the rule
@@ -743,6 +748,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_restart_keeps_firing_alerts_firing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_forwarding, setup, teardown),
         cmocka_unit_test_setup_teardown(test_metrics_text, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_metrics_receiver_escaped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_forwarding_retry_after_capped, setup, teardown),
         cmocka_unit_test(test_redact_url),
         cmocka_unit_test_setup_teardown(test_retry_after_int64_max, setup, teardown),

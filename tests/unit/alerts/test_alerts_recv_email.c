@@ -193,24 +193,15 @@ static alerts_send_result_t send_cfg_sev(fx_t *x, const char *extra, size_t nfir
     buf_t y = { 0 };
     buf_printf(&y, "smarthost: 127.0.0.1:%u\n%s%s", (unsigned)x->s->port,
                strstr(extra, "from:") ? "" : "from: 'Pharos <pharos@example.org>'\n", extra);
-    buf_t err = { 0 };
-    void *cfg = NULL;
-    int rc = test_parse(x->t, (const char *)y.data, x->a, &cfg, &err);
+    void *cfg = test_cfg(x->t, (const char *)y.data, x->a);
     buf_fini(&y);
-    if (rc != 0) {
-        fail_msg("parse: %s", (const char *)err.data);
-    }
-    buf_fini(&err);
     void *st = x->t->state_create(cfg);
     test_notif_t tn;
     test_notif_init(&tn, nfiring, "{}:{alertname=\"HighLatency\"}");
     if (sev) {
         tn.common[1].value = str_cstr(sev);
     }
-    alerts_recv_env_t env = test_env(&x->kv, &x->clk, 3000);
-    alerts_send_result_t res;
-    memset(&res, 0x5a, sizeof(res));
-    x->t->send(cfg, st, &env, &tn.n, &res);
+    alerts_send_result_t res = test_send(x->t, cfg, st, &x->kv, &x->clk, 3000, &tn.n);
     x->t->state_destroy(st);
     return res;
 }
@@ -355,9 +346,7 @@ static void test_outcomes(void **state)
     char yaml[256];
     snprintf(yaml, sizeof(yaml), "smarthost: 127.0.0.1:%u\nfrom: a@b\nto: c@d\nrequire_tls: false\n",
              (unsigned)ntohs(sa.sin_port));
-    buf_t err = { 0 };
-    void *cfg = NULL;
-    assert_int_equal(test_parse(x->t, yaml, x->a, &cfg, &err), 0);
+    void *cfg = test_cfg(x->t, yaml, x->a);
     void *st = x->t->state_create(cfg);
     test_notif_t tn;
     test_notif_init(&tn, 1, "g");
@@ -366,7 +355,6 @@ static void test_outcomes(void **state)
     assert_int_equal(res.status, ALERTS_SEND_RETRY);
     assert_int_equal(res.http_code, 0);
     x->t->state_destroy(st);
-    buf_fini(&err);
 }
 
 /* A label value rendered into to or from cannot add SMTP commands: every

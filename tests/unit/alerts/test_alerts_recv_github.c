@@ -234,14 +234,8 @@ static void *cfg_for(fx_t *x, const char *extra)
 {
     buf_t y = { 0 };
     buf_printf(&y, "api_url: %s/\nowner: o\nrepo: r\ntoken: tok-123\nlabels: [alert, pharos]\n%s", x->f->base, extra);
-    buf_t err = { 0 };
-    void *cfg = NULL;
-    int rc = test_parse(x->t, (const char *)y.data, x->a, &cfg, &err);
+    void *cfg = test_cfg(x->t, (const char *)y.data, x->a);
     buf_fini(&y);
-    if (rc != 0) {
-        fail_msg("parse: %s", (const char *)err.data);
-    }
-    buf_fini(&err);
     return cfg;
 }
 
@@ -252,11 +246,7 @@ static alerts_send_result_t send_n(fx_t *x, const void *cfg, void *st, size_t nf
     test_notif_init(&tn, nfiring, GROUP);
     tn.n.repeat = repeat;
     x->clk.now += 60000;
-    alerts_recv_env_t env = test_env(&x->kv, &x->clk, timeout);
-    alerts_send_result_t res;
-    memset(&res, 0x5a, sizeof(res));
-    x->t->send(cfg, st, &env, &tn.n, &res);
-    return res;
+    return test_send(x->t, cfg, st, &x->kv, &x->clk, timeout, &tn.n);
 }
 
 #define SEND_OK(x, cfg, st, nf, rep)                                                                                   \
@@ -589,6 +579,39 @@ static void test_rate_limit_reset_hostile(void **state)
     check_clean(x);
 }
 
+/* Hostile numbers: a stored mapping that is not "<phase> <digits>" (a
+ * sign, a blank, an overflow) counts as no mapping, so nothing is asked
+ * of a made-up issue; an answer whose issue number is not positive is
+ * not stored. */
+static void test_hostile_numbers(void **state)
+{
+    fx_t *x = *state;
+    void *cfg = cfg_for(x, "");
+    void *st = x->t->state_create(cfg);
+    char gid[33];
+    alerts_recv_group_id(GROUP, gid);
+    static const char *const bad_maps[] = { "open +7", "open  7", "open 99999999999999999999", "open -7", "open 7x" };
+    for (size_t i = 0; i < sizeof(bad_maps) / sizeof(bad_maps[0]); i++) {
+        fake_reset(x->f);
+        assert_int_equal(memkv_put(&x->kv, gid, bad_maps[i]), 0);
+        SEND_OK(x, cfg, st, 2, false);
+        assert_true(x->f->nreqs >= 1);
+        assert_string_equal(x->f->reqs[0].method, "POST");
+        assert_string_equal(x->f->reqs[0].path, "/repos/o/r/issues");
+        assert_int_equal(memkv_put(&x->kv, gid, NULL), 0);
+    }
+    static const char *const bad_answers[] = { "{\"number\":0}", "{\"number\":-3}", "{\"number\":\"4\"}" };
+    for (size_t i = 0; i < sizeof(bad_answers) / sizeof(bad_answers[0]); i++) {
+        fake_push(x->f, (fake_reply_t){ .status = 201, .body = bad_answers[i] });
+        alerts_send_result_t res = send_n(x, cfg, st, 2, false, 2000);
+        assert_int_equal(res.status, ALERTS_SEND_RETRY);
+        assert_non_null(strstr(res.msg, "answer without a number"));
+        assert_true(strncmp(mapping(x), "creating ", 9) == 0);
+        assert_int_equal(memkv_put(&x->kv, gid, NULL), 0);
+    }
+    x->t->state_destroy(st);
+}
+
 /* The listing that finds a created issue may pass httpc's default 1 MiB
  * body limit (100 issues of up to 65536 chars): it reads up to 16 MiB. */
 static void test_list_big(void **state)
@@ -718,16 +741,11 @@ static void test_headers_token_file(void **state)
 {
     fx_t *x = *state;
     char path[] = "/tmp/pharos_gh_XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    assert_int_equal(write(fd, "tok-123\n", 8), 8);
-    close(fd);
+    test_temp_file(path, "tok-123\n");
     buf_t y = { 0 };
     buf_printf(&y, "api_url: %s\nowner: o\nrepo: r\ntoken_file: %s\ntitle: 'T {{ .Status }}'\nbody: B\n", x->f->base,
                path);
-    buf_t err = { 0 };
-    void *cfg = NULL;
-    assert_int_equal(test_parse(x->t, (const char *)y.data, x->a, &cfg, &err), 0);
+    void *cfg = test_cfg(x->t, (const char *)y.data, x->a);
     void *st = x->t->state_create(cfg);
     SEND_OK(x, cfg, st, 1, false);
     SEND_OK(x, cfg, st, 0, false);
@@ -750,7 +768,6 @@ static void test_headers_token_file(void **state)
     assert_null(strstr(res.msg, "tok-123"));
     check_clean(x);
     buf_fini(&y);
-    buf_fini(&err);
     x->t->state_destroy(st);
 }
 
@@ -769,6 +786,7 @@ int main(void)
         cmocka_unit_test_setup(test_rate_limit_reset_hostile, reset),
         cmocka_unit_test_setup(test_issue_lost, reset),
         cmocka_unit_test_setup(test_list_big, reset),
+        cmocka_unit_test_setup(test_hostile_numbers, reset),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -70,24 +70,14 @@ static void *cfg_for(fx_t *x, const char *key_line, const char *extra)
 {
     buf_t y = { 0 };
     buf_printf(&y, "url: %s/v2/enqueue\n%s\n%s", x->f->base, key_line, extra);
-    buf_t err = { 0 };
-    void *cfg = NULL;
-    int rc = test_parse(x->t, (const char *)y.data, x->a, &cfg, &err);
+    void *cfg = test_cfg(x->t, (const char *)y.data, x->a);
     buf_fini(&y);
-    if (rc != 0) {
-        fail_msg("parse: %s", (const char *)err.data);
-    }
-    buf_fini(&err);
     return cfg;
 }
 
 static alerts_send_result_t send1(fx_t *x, const void *cfg, void *st, const alerts_notification_t *n, long timeout)
 {
-    alerts_recv_env_t env = test_env(&x->kv, &x->clk, timeout);
-    alerts_send_result_t res;
-    memset(&res, 0x5a, sizeof(res));
-    x->t->send(cfg, st, &env, n, &res);
-    return res;
+    return test_send(x->t, cfg, st, &x->kv, &x->clk, timeout, n);
 }
 
 static size_t runes(const char *s)
@@ -304,13 +294,10 @@ static void test_answers(void **state)
     char yaml[256];
     snprintf(yaml, sizeof(yaml), "url: %s/v2/enqueue\nrouting_key: " KEY "\n", dead->base);
     fake_stop(dead);
-    buf_t err = { 0 };
-    void *cfg2 = NULL;
-    assert_int_equal(test_parse(x->t, yaml, x->a, &cfg2, &err), 0);
+    void *cfg2 = test_cfg(x->t, yaml, x->a);
     res = send1(x, cfg2, st, &tn.n, 2000);
     assert_int_equal(res.status, ALERTS_SEND_RETRY);
     assert_int_equal(res.http_code, 0);
-    buf_fini(&err);
     x->t->state_destroy(st);
 }
 
@@ -318,10 +305,7 @@ static void test_key_sources(void **state)
 {
     fx_t *x = *state;
     char path[] = "/tmp/pharos_pd_XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    assert_int_equal(write(fd, KEY "\n", 33), 33);
-    close(fd);
+    test_temp_file(path, KEY "\n");
     char line[128];
     snprintf(line, sizeof(line), "routing_key_file: %s", path);
     void *cfg = cfg_for(x, line, "");

@@ -54,14 +54,8 @@ static void *cfg_for(fx_t *x, const char *extra)
 {
     buf_t yaml = { 0 };
     buf_printf(&yaml, "api_url: %s/services/T0/B0/X0\n%s", x->f->base, extra);
-    buf_t err = { 0 };
-    void *cfg = NULL;
-    int rc = test_parse(x->t, (const char *)yaml.data, x->a, &cfg, &err);
+    void *cfg = test_cfg(x->t, (const char *)yaml.data, x->a);
     buf_fini(&yaml);
-    if (rc != 0) {
-        fail_msg("parse: %s", (const char *)err.data);
-    }
-    buf_fini(&err);
     return cfg;
 }
 
@@ -70,11 +64,7 @@ static void *cfg_for(fx_t *x, const char *extra)
 static alerts_send_result_t send1(fx_t *x, const void *cfg, void *st, const alerts_notification_t *n, long timeout)
 {
     x->clk.now += 1000;
-    alerts_recv_env_t env = test_env(&x->kv, &x->clk, timeout);
-    alerts_send_result_t res;
-    memset(&res, 0x5a, sizeof(res));
-    x->t->send(cfg, st, &env, n, &res);
-    return res;
+    return test_send(x->t, cfg, st, &x->kv, &x->clk, timeout, n);
 }
 
 /* Slack's schema for what we send: text (string), blocks of sections with
@@ -346,17 +336,12 @@ static void test_url_file(void **state)
 {
     fx_t *x = *state;
     char path[] = "/tmp/pharos_slack_XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
     char url[128];
-    int n = snprintf(url, sizeof(url), "%s/services/T0/B0/X0\n", x->f->base);
-    assert_int_equal(write(fd, url, (size_t)n), n);
-    close(fd);
+    snprintf(url, sizeof(url), "%s/services/T0/B0/X0\n", x->f->base);
+    test_temp_file(path, url);
     char yaml[256];
     snprintf(yaml, sizeof(yaml), "api_url_file: %s\ntitle: t\ntext: x\n", path);
-    buf_t err = { 0 };
-    void *cfg = NULL;
-    assert_int_equal(test_parse(x->t, yaml, x->a, &cfg, &err), 0);
+    void *cfg = test_cfg(x->t, yaml, x->a);
     void *st = x->t->state_create(cfg);
     test_notif_t tn;
     test_notif_init(&tn, 1, "g");
@@ -368,7 +353,6 @@ static void test_url_file(void **state)
     res = send1(x, cfg, st, &tn.n, 2000);
     assert_int_equal(res.status, ALERTS_SEND_RETRY);
     assert_null(strstr(res.msg, "services"));
-    buf_fini(&err);
     x->t->state_destroy(st);
 }
 

@@ -203,6 +203,11 @@ static const m_case_t mcases[] = {
     { "a=\"b", "matcher value contains unescaped double quote: \"b" },
     { "a=b,,c=d", "bad matcher format: " },
     { "1a=b", "bad matcher format: 1a=b" },
+    /* escapes other than \n \" \\ stay as written; stray quotes are errors */
+    { "a=\"b\\tc\"", "{a=\"b\\\\tc\"}" },
+    { "a=b\"c", "matcher value contains unescaped double quote: b\"c" },
+    { "a=\"b\"c\"", "matcher value contains unescaped double quote: \"b\"c\"" },
+    { "a=\"\xff\"", "matcher value not valid UTF-8: \"\xff\"" },
 };
 
 static void test_matchers(void **state)

@@ -78,6 +78,12 @@ static const rules_case_t cases[] = {
       .text = "groups:\n  - name: a\n    rules:\n      - alert: a\n        expr: up\n        expr: down\n        "
               "bogus: 1\n",
       .errors = "yaml: unmarshal errors:\n  line 6: mapping key \"expr\" already defined at line 5\n" },
+    { .name = "key three times", /* yaml.v3 reports every later copy against every earlier one */
+      .text = "groups:\n  - name: a\n    rules:\n      - alert: a\n        expr: up\n        expr: b\n        "
+              "for: 1m\n        expr: c\n",
+      .errors = "yaml: unmarshal errors:\n  line 6: mapping key \"expr\" already defined at line 5\n"
+                "  line 8: mapping key \"expr\" already defined at line 5\n"
+                "  line 8: mapping key \"expr\" already defined at line 6\n" },
     { .name = "dup top key",
       .text = "groups: []\ngroups: []\nx: 1\n",
       .errors = "yaml: unmarshal errors:\n  line 2: mapping key \"groups\" already defined at line 1\n"
@@ -146,6 +152,49 @@ static void test_cases(void **state)
 }
 
 /* Every prefix of every case: no crash, no leak, a definite answer. */
+/* A group's limit as yaml.v3 reads an int: Go's base prefixes, '_'
+ * separators, a whole float, and leading zeros however many (no fixed
+ * scratch size); an out-of-range or non-number limit is an error. */
+static void test_limits(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *limit;
+        int64_t want;
+        bool ok;
+    } t[] = {
+        { "3", 3, true },
+        { "-3", -3, true },
+        { "0x10", 16, true },
+        { "0o17", 15, true },
+        { "0b101", 5, true },
+        { "010", 8, true },
+        { "1_000", 1000, true },
+        { "2.0", 2, true },
+        { "0000000000000000000000000000000000000000000000000000000000000000000000000000003", 3, true },
+        { "0000000000000000000000000000000000000000000000000000000000000000000000000000010", 8, true },
+        { "99999999999999999999999", 0, false },
+        { "abc", 0, false },
+        { "[1]", 0, false },
+    };
+    for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+        char text[256];
+        snprintf(text, sizeof(text),
+                 "groups:\n  - name: a\n    limit: %s\n    rules:\n      - record: r\n        expr: up\n", t[i].limit);
+        arena_t *a = arena_create(4096);
+        alerts_rules_file_t *f = NULL;
+        alerts_rules_error_t *errs = NULL;
+        size_t nerrs = 0;
+        int rc = alerts_rules_parse(text, strlen(text), a, &f, &errs, &nerrs);
+        bool pass = t[i].ok ? rc == 0 && f->groups[0].limit == t[i].want : rc == -1 && nerrs > 0;
+        if (!pass) {
+            print_error("limit %s: rc %d, limit %lld\n", t[i].limit, rc, rc == 0 ? (long long)f->groups[0].limit : 0LL);
+        }
+        arena_destroy(a);
+        assert_true(pass);
+    }
+}
+
 static void test_truncations(void **state)
 {
     (void)state;
@@ -329,7 +378,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cases),         cmocka_unit_test(test_truncations), cmocka_unit_test(test_hostile),
         cmocka_unit_test(test_durations),     cmocka_unit_test(test_goquote),     cmocka_unit_test(test_lint),
-        cmocka_unit_test(test_check_missing), cmocka_unit_test(test_check_text),
+        cmocka_unit_test(test_check_missing), cmocka_unit_test(test_check_text),  cmocka_unit_test(test_limits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

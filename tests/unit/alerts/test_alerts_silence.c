@@ -232,6 +232,29 @@ static void test_update_and_expire(void **state)
     assert_int_equal(alerts_silence_load(&back, badj), -1);
     assert_int_equal(back.n, ss.n);
     json_decref(badj);
+    /* so is one past the API's bounds: an id longer than a UUID slot,
+     * more than AN_SIL_MAX_MATCHERS matchers, a comment over AN_SIL_MAX_TEXT */
+    for (int k = 0; k < 3; k++) {
+        json_t *over = alerts_silence_dump(&ss);
+        json_t *e = json_array_get(over, 0);
+        if (k == 0) {
+            json_object_set_new(e, "id", json_string("0123456789012345678901234567890123456789-x"));
+        } else if (k == 1) {
+            json_t *ms = json_object_get(e, "matchers");
+            while (json_array_size(ms) <= AN_SIL_MAX_MATCHERS) {
+                json_array_append_new(
+                    ms, json_pack("{s:s,s:s,s:b,s:b}", "name", "n", "value", "v", "isRegex", 0, "isEqual", 1));
+            }
+        } else {
+            char *big = calloc(1, AN_SIL_MAX_TEXT + 2);
+            memset(big, 'c', AN_SIL_MAX_TEXT + 1);
+            json_object_set_new(e, "comment", json_string(big));
+            free(big);
+        }
+        assert_int_equal(alerts_silence_load(&back, over), -1);
+        assert_int_equal(back.n, ss.n);
+        json_decref(over);
+    }
     /* gc after retention */
     assert_int_equal(alerts_silence_gc(&back, T0 + 10000, 1000000000), 0);
     assert_int_equal(alerts_silence_gc(&back, T0 + 4LL * 86400000, 3600000), 3);

@@ -433,6 +433,9 @@ static const err_case_t err_cases[] = {
       "5:37: slos[0].labels.sloth_id: labels starting with sloth_ are set by the generator\n"
       "5:54: slos[0].labels.ok: expected a string, got a sequence\n" },
     { "labels not a map", MIN_SLO("    labels: [a]\n"), "5:13: slos[0].labels: expected a mapping, got a sequence\n" },
+    { "NUL in a label name", MIN_SLO("    labels: {\"a\\0b\": x}\n"), "5:14: slos[0].labels.a: invalid label name\n" },
+    { "non-scalar label key", MIN_SLO("    labels: {[a]: b, ok: x}\n"),
+      "5:14: slos[0].labels: keys must be strings\n" },
     { "sli empty", "slos:\n  - service: svc\n    name: avail\n    objective: 99\n    sli:\n",
       "5:9: slos[0].sli: needs error_query or good_query, and total_query\n" },
     { "sli both and no total",

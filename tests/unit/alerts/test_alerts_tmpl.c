@@ -319,6 +319,14 @@ static const tcase_t cases[] = {
     { "G: print spacing", M_RAW, "{{ print 1 2 \"a\" 3 \"b\" \"c\" }}", 0, "1 2a3bc" },
     { "G: println", M_RAW, "{{ println 1 \"a\" }}", 0, "1 a\n" },
     { "G: printf %d int", M_RAW, "{{ printf \"%d\" 3 }}", 0, "3" },
+    { "G: printf star width and precision", M_RAW,
+      "{{ printf \"%*d|%-*d|%.*f|%*d|%0*d|\" 5 42 4 7 2 3.14159 -4 7 -3 1 }}", 0, "   42|7   |3.14|7   |1  |" },
+    { "G: printf bad star arguments", M_RAW, "{{ printf \"%*d|%.*d|%.*d|%*d|%*d\" \"x\" 1 -1 2 \"y\" 3 1000001 4 }}", 0,
+      "%!(BADWIDTH)1|%!(BADPREC)2|%!(BADPREC)3|%!(BADWIDTH)4|%!(BADWIDTH)%!d(MISSING)" },
+    { "G: empty regexp from a missing key", M_ALERT,
+      "{{ match (index $labels \"nosuch\") \"abc\" }}|{{ reReplaceAll $labels.nosuch \"-\" \"ab\" }}|{{ match \"\" "
+      "$labels.nosuch }}",
+      0, "true|-a-b-|true" },
     { "G: printf widths", M_RAW, "{{ printf \"%-5s|%5s|%05d|%+d|%x|%X|%o\" \"ab\" \"cd\" -42 7 255 255 8 }}", 0,
       "ab   |   cd|-0042|+7|ff|FF|10" },
     { "G: printf floats", M_RAW,
@@ -327,6 +335,9 @@ static const tcase_t cases[] = {
     { "G: printf missing and noverb", M_RAW, "{{ printf \"%s %d %\" \"a\" }}", 0, "a %!d(MISSING) %!(NOVERB)" },
     { "G: printf bool, %%, %q", M_RAW, "{{ printf \"%t %v 100%% %q\" true false \"x\" }}", 0, "true false 100% \"x\"" },
     { "G: printf string precision", M_RAW, "{{ printf \"%.2s\" \"abc\" }}", 0, "ab" },
+    { "G: printf string precision counts runes", M_RAW,
+      "{{ printf \"%.2s|%.0s|%.9s|%.1q\" \"\\u00e9\\u00e0x\" \"ab\" \"\\u00e9\" \"xy\" }}", 0,
+      "\xc3\xa9\xc3\xa0||\xc3\xa9|\"x\"" },
     { "G: printf Inf", M_RAW, "{{ printf \"%f %v\" (humanize \"x\" | len) 1.0 }}", 0,
       "error executing template test: template: test:1:19: executing \"test\" at <humanize \"x\">: error calling "
       "humanize: strconv.ParseFloat: parsing \"x\": invalid syntax" },
@@ -382,6 +393,25 @@ static const tcase_t cases[] = {
       "a+b%26c &lt;a href=&#39;x&#39;&gt;" },
     { "G: graphLink escapes", M_RAW, "{{ graphLink \"rate(x{a=\\\"b\\\"}[5m])\" }}", 0,
       "/graph?g0.expr=rate%28x%7Ba%3D%22b%22%7D%5B5m%5D%29&g0.tab=0" },
+    { "G: gt and le look at equality", M_RAW,
+      "{{ gt 2 2 }}{{ ge 2 2 }}{{ le 1 2 }}{{ le 3 2 }}{{ gt \"b\" \"a\" }}{{ ge 1.5 2.5 }}", 0,
+      "falsetruetruefalsetruefalse" },
+    { "G: lt on bools", M_RAW, "{{ lt true false }}", 0,
+      "error executing template test: template: test:1:3: executing \"test\" at <lt true false>: error calling lt: "
+      "invalid type for comparison" },
+    { "G: ge with nil", M_RAW, "{{ ge 1 nil }}", 0,
+      "error executing template test: template: test:1:3: executing \"test\" at <ge 1 nil>: error calling ge: "
+      "invalid type for comparison" },
+    { "G: cannot assign nil to string", M_RAW, "{{ toUpper nil }}", 0,
+      "error executing template test: template: test:1:11: executing \"test\" at <nil>: cannot assign nil to string" },
+    { "G: missing label is the empty string (missingkey=zero)", M_ALERT, "{{ $labels.nosuch | toUpper }}", 0, "" },
+    { "G: nil is an empty query result", M_RAW, "{{ first nil }}", 0,
+      "error executing template test: template: test:1:3: executing \"test\" at <first nil>: error calling first: "
+      "first() called on vector with no elements" },
+    { "G: urlquery prints non-strings as Sprint", M_RAW, "{{ urlquery 1 2 \"a b\" }}", 0, "1+2a+b" },
+    { "G: case mapping of two-byte runes", M_RAW, "{{ toUpper \"caf\u00e9 \u03b4\" }} {{ toLower \"\u00c9COLE\" }}", 0,
+      "CAF\xc3\x89 \xce\x94 \xc3\xa9"
+      "cole" },
     { "G: parse: unexpected end", M_RAW, "{{ end }}", 0,
       "error parsing template test: template: test:1: unexpected {{end}}" },
     { "G: parse: unexpected EOF", M_RAW, "{{ if 1 }}", 0,
@@ -390,6 +420,25 @@ static const tcase_t cases[] = {
       "error parsing template test: template: test:2: undefined variable \"$x\"" },
     { "G: parse: unterminated string", M_RAW, "{{ \"abc }}", 0,
       "error parsing template test: template: test:1: unterminated quoted string" },
+    { "G: parse: newline in a string", M_RAW, "{{ \"a\nb\" }}", 0,
+      "error parsing template test: template: test:1: unterminated quoted string" },
+    { "G: parse: escaped quote does not close", M_RAW, "{{ \"a\\\" }}", 0,
+      "error parsing template test: template: test:1: unterminated quoted string" },
+    { "G: parse: unterminated character constant", M_RAW, "{{ 'a }}", 0,
+      "error parsing template test: template: test:1: unterminated character constant" },
+    { "G: parse: escaped quote in a character constant", M_RAW, "{{ '\\'' }}", 0, "39" },
+    { "G: parse: unterminated raw string", M_RAW, "{{ `a\nb }}", 0,
+      "error parsing template test: template: test:1: unterminated raw quoted string" },
+    { "G: string escapes: hex, octal, long unicode", M_RAW, "{{ \"\\x41\\101\\U0001F600\\a\" }}", 0,
+      "AA\xf0\x9f\x98\x80\a" },
+    { "G: string escapes: one character", M_RAW, "{{ \"\\n\\r\\b\\f\\v\\\\\\\"\" }}|{{ '\\n' }}", 0,
+      "\n\r\b\f\v\\\"|10" },
+    { "G: parse: short hex escape", M_RAW, "{{ \"\\x4\" }}", 0,
+      "error parsing template test: template: test:1: invalid syntax" },
+    { "G: parse: bad octal escape", M_RAW, "{{ \"\\400\" }}", 0,
+      "error parsing template test: template: test:1: invalid syntax" },
+    { "G: parse: surrogate escape", M_RAW, "{{ \"\\ud800\" }}", 0,
+      "error parsing template test: template: test:1: invalid syntax" },
     { "G: parse: unclosed comment", M_RAW, "{{/* x", 0,
       "error parsing template test: template: test:1: unclosed comment" },
     { "G: parse: missing value for if", M_RAW, "{{ if }}{{ end }}", 0,
@@ -515,6 +564,18 @@ static void test_golden(void **state)
     assert_int_equal(failed, 0);
 }
 
+/* Run c on a heap copy of text[0..len) of exactly that size (ASan catches
+ * overreads), discarding the output. */
+static void run_exact(const tcase_t *c, const char *text, size_t len)
+{
+    char *copy = malloc(len + (len == 0));
+    memcpy(copy, text, len);
+    buf_t out = { 0 };
+    run_case(c, copy, len, &out);
+    buf_fini(&out);
+    free(copy);
+}
+
 /* Every prefix of every case parses (or fails) and runs without crashing. */
 static void test_truncations(void **state)
 {
@@ -522,12 +583,7 @@ static void test_truncations(void **state)
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         size_t len = strlen(cases[i].text);
         for (size_t k = 0; k < len; k++) {
-            char *copy = malloc(k + 1); /* exact size: ASan catches overreads */
-            memcpy(copy, cases[i].text, k);
-            buf_t out = { 0 };
-            run_case(&cases[i], copy, k, &out);
-            buf_fini(&out);
-            free(copy);
+            run_exact(&cases[i], cases[i].text, k);
         }
     }
 }
@@ -540,23 +596,35 @@ static void test_hostile_bytes(void **state)
                                     '|',  '$',  '.',        '-',        '\'', '\\', '\n', ':', '=' };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         size_t len = strlen(cases[i].text);
-        char *copy = malloc(len + 1);
+        char *text = malloc(len + 1);
+        memcpy(text, cases[i].text, len);
         for (size_t k = 0; k < len; k++) {
             for (size_t h = 0; h < sizeof(hostile); h++) {
-                memcpy(copy, cases[i].text, len);
-                copy[k] = hostile[h];
-                buf_t out = { 0 };
-                run_case(&cases[i], copy, len, &out);
-                buf_fini(&out);
+                text[k] = hostile[h];
+                run_exact(&cases[i], text, len);
             }
+            text[k] = cases[i].text[k];
         }
-        free(copy);
+        free(text);
     }
+}
+
+/* Run text[0..len) as case c; its output must contain needle. */
+static void expect_output(const tcase_t *c, const char *text, size_t len, const char *needle)
+{
+    buf_t out = { 0 };
+    run_case(c, text, len, &out);
+    if (out.data == NULL || strstr((const char *)out.data, needle) == NULL) {
+        print_error("want \"%s\" in: %.*s\n", needle, (int)out.len, out.data ? (const char *)out.data : "");
+        fail();
+    }
+    buf_fini(&out);
 }
 
 static void test_bounds(void **state)
 {
     (void)state;
+    tcase_t c = { "bounds", M_RAW, NULL, 0, NULL };
     /* parse depth */
     buf_t t = { 0 };
     buf_puts(&t, "{{ ");
@@ -568,17 +636,12 @@ static void test_bounds(void **state)
         buf_putc(&t, ')');
     }
     buf_puts(&t, " }}");
-    tcase_t c = { "depth", M_RAW, NULL, 0, NULL };
-    buf_t out = { 0 };
-    run_case(&c, (char *)t.data, t.len, &out);
-    assert_non_null(strstr((char *)out.data, "max expression depth exceeded"));
+    expect_output(&c, (char *)t.data, t.len, "max expression depth exceeded");
     buf_reset(&t);
-    buf_reset(&out);
     for (int i = 0; i < 300; i++) {
         buf_puts(&t, "{{ if 1 }}");
     }
-    run_case(&c, (char *)t.data, t.len, &out);
-    assert_non_null(strstr((char *)out.data, "max expression depth exceeded"));
+    expect_output(&c, (char *)t.data, t.len, "max expression depth exceeded");
 
     /* steps: nested ranges over a large result */
     for (size_t i = 0; i < BIG_N; i++) {
@@ -587,15 +650,11 @@ static void test_bounds(void **state)
     const char *nested =
         "{{ range query \"a\" }}{{ range query \"b\" }}{{ range query \"c\" }}{{ end }}{{ end }}{{ end }}";
     c.q = Q_BIG;
-    buf_reset(&out);
-    run_case(&c, nested, strlen(nested), &out);
-    assert_non_null(strstr((char *)out.data, "template execution exceeds"));
+    expect_output(&c, nested, strlen(nested), "template execution exceeds");
 
     /* output size */
     const char *wide = "{{ range query \"a\" }}{{ printf \"%1000d\" 1 }}{{ end }}";
-    buf_reset(&out);
-    run_case(&c, wide, strlen(wide), &out);
-    assert_non_null(strstr((char *)out.data, "template output exceeds"));
+    expect_output(&c, wide, strlen(wide), "template output exceeds");
 
     /* values: a variable doubled 24 times (160 MiB) stops at 1 MiB */
     buf_reset(&t);
@@ -604,20 +663,28 @@ static void test_bounds(void **state)
         buf_puts(&t, "{{ $x = printf \"%s%s\" $x $x }}");
     }
     c.q = 0;
-    buf_reset(&out);
-    run_case(&c, (char *)t.data, t.len, &out);
-    buf_putc(&out, 0);
-    assert_non_null(strstr((char *)out.data, "error calling printf: result exceeds 1048576 bytes"));
+    expect_output(&c, (char *)t.data, t.len, "error calling printf: result exceeds 1048576 bytes");
     /* reReplaceAll whose replacement multiplies every match */
     buf_reset(&t);
     buf_puts(&t, "{{ $x := printf \"%100000s\" \"\" }}{{ $y := printf \"%200s\" \"\" }}");
     buf_puts(&t, "{{ reReplaceAll \" \" $y $x }}");
-    buf_reset(&out);
-    run_case(&c, (char *)t.data, t.len, &out);
-    buf_putc(&out, 0);
-    assert_non_null(strstr((char *)out.data, "error calling reReplaceAll: result exceeds 1048576 bytes"));
-    buf_fini(&out);
+    expect_output(&c, (char *)t.data, t.len, "error calling reReplaceAll: result exceeds 1048576 bytes");
     buf_fini(&t);
+}
+
+/* A NUL verb is a bad verb, not the end of the verb list (strchr). The
+ * golden table cannot hold a NUL in its want. */
+static void test_printf_nul_verb(void **state)
+{
+    (void)state;
+    static const char text[] = "{{ printf \"%\\x00|%\\x00\" 1 1.5 }}";
+    static const char want[] = "%!\0(int=1)|%!\0(float64=1.5)";
+    tcase_t c = { "nul verb", M_RAW, NULL, 0, NULL };
+    buf_t out = { 0 };
+    run_case(&c, text, sizeof(text) - 1, &out);
+    assert_int_equal(out.len, sizeof(want) - 1);
+    assert_memory_equal(out.data, want, sizeof(want) - 1);
+    buf_fini(&out);
 }
 
 #define EXPAND(name, lit) alerts_tmpl_expand(name, lit, sizeof(lit) - 1, &d, &out)
@@ -654,8 +721,8 @@ static void test_expand_api(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_golden), cmocka_unit_test(test_truncations), cmocka_unit_test(test_hostile_bytes),
-        cmocka_unit_test(test_bounds), cmocka_unit_test(test_expand_api),
+        cmocka_unit_test(test_golden), cmocka_unit_test(test_truncations),     cmocka_unit_test(test_hostile_bytes),
+        cmocka_unit_test(test_bounds), cmocka_unit_test(test_printf_nul_verb), cmocka_unit_test(test_expand_api),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -339,6 +339,10 @@ static const ncase_t cases[] = {
       "ERR:template: t:1:24: executing \"t\" at <\"job\">: can't handle \"job\" for arg of type []string" },
     { "E: join wants a []string", &FIRING, "{{ join \",\" .Status }}",
       "ERR:template: t:1:12: executing \"t\" at <.Status>: wrong type for value; expected []string; got string" },
+    { "F: a missing key is an empty pattern", &FIRING, "{{ match .CommonLabels.nosuch \"x\" }}", "true" },
+    { "F: nil is an empty []string", &FIRING, "[{{ join \",\" nil }}]", "[]" },
+    { "E: nil is not a time", &FIRING, "{{ date \"2006\" nil }}",
+      "ERR:template: t:1:15: executing \"t\" at <nil>: cannot assign nil to time.Time" },
     { "E: date wants a time", &FIRING, "{{ date \"2006\" .Status }}",
       "ERR:template: t:1:15: executing \"t\" at <.Status>: wrong type for value; expected time.Time; got string" },
     { "E: tz unknown zone", &FIRING, "{{ tz \"Mars/Base\" (index .Alerts 0).StartsAt }}",
@@ -645,6 +649,7 @@ static void test_bounds(void **state)
     assert_memory_equal(out.data, "keep:firing", 11);
     assert_int_equal(alerts_tmpl_notify("t", "x{{ .Nope }}", 12, &FIRING, &out, &err), -1);
     assert_int_equal(out.len, 11);
+    assert_string_equal((char *)out.data, "keep:firing"); /* still NUL-terminated */
     buf_fini(&out);
     buf_fini(&err);
 }

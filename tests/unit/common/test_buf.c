@@ -189,6 +189,22 @@ static void abort_child(int which)
     _exit(0);
 }
 
+/* Go's url.QueryEscape, byte by byte: unreserved kept, space '+', the
+ * rest %XX upper-case (NUL and bytes over 0x7f included). */
+static void test_query_escaped(void **state)
+{
+    (void)state;
+    buf_t b = { 0 };
+    static const char in[] = "up == 0 & a~b_c.d-e/f?g=h\x00\xc3\xa9";
+    buf_put_query_escaped(&b, in, sizeof(in) - 1);
+    buf_putc(&b, 0);
+    assert_string_equal((char *)b.data, "up+%3D%3D+0+%26+a~b_c.d-e%2Ff%3Fg%3Dh%00%C3%A9");
+    buf_reset(&b);
+    buf_put_query_escaped(&b, "", 0);
+    assert_int_equal(b.len, 0);
+    buf_fini(&b);
+}
+
 static void test_reserve_impossible(void **state)
 {
     (void)state;
@@ -214,9 +230,10 @@ static void test_reserve_impossible(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_append_grows), cmocka_unit_test(test_puts_printf),
-        cmocka_unit_test(test_reserve),      cmocka_unit_test(test_varints_fixed),
-        cmocka_unit_test(test_reset_steal),  cmocka_unit_test(test_reserve_impossible),
+        cmocka_unit_test(test_append_grows),  cmocka_unit_test(test_puts_printf),
+        cmocka_unit_test(test_reserve),       cmocka_unit_test(test_varints_fixed),
+        cmocka_unit_test(test_reset_steal),   cmocka_unit_test(test_reserve_impossible),
+        cmocka_unit_test(test_query_escaped),
     };
     return cmocka_run_group_tests_name("buf", tests, NULL, NULL);
 }

@@ -234,6 +234,52 @@ static void test_truncation_and_corruption(void **state)
     mem_free(in);
 }
 
+/* Prefixed frames through one reused context pair: each decodes only with
+ * its prefix, a failed frame leaves the context fit for the next, and a
+ * plain frame after a prefixed one does not inherit the prefix. */
+static void test_zstd_prefix_reused_context(void **state)
+{
+    (void)state;
+    uint8_t *pre = make_input(4000, false, 5);
+    uint8_t *in = mem_alloc(4000);
+    memcpy(in, pre, 4000);
+    in[100] ^= 1; /* resembles the prefix */
+    compress_zctx_t z = { 0 };
+    buf_t plain, enc, out;
+    buf_init(&plain);
+    buf_init(&enc);
+    buf_init(&out);
+    compress_zstd(in, 4000, 3, &plain);
+    for (int round = 0; round < 3; round++) {
+        buf_reset(&enc);
+        compress_zstd_prefix(&z, in, 4000, 3, pre, 4000, &enc);
+        assert_true(enc.len < plain.len / 4);
+        buf_reset(&out);
+        assert_int_equal(decompress_zstd_prefix(&z, enc.data, enc.len, 4000, pre, 4000, &out), COMPRESS_OK);
+        assert_memory_equal(out.data, in, 4000);
+        /* Without its prefix the frame's matches point nowhere. */
+        buf_reset(&out);
+        assert_int_equal(decompress_zstd_prefix(&z, enc.data, enc.len, 4000, NULL, 0, &out), COMPRESS_CORRUPT);
+        assert_int_equal(out.len, 0);
+        assert_int_equal(decompress_zstd(enc.data, enc.len, 4000, &out), COMPRESS_CORRUPT);
+        /* The cap holds for prefixed frames too. */
+        assert_int_equal(decompress_zstd_prefix(&z, enc.data, enc.len, 3999, pre, 4000, &out), COMPRESS_TOO_LARGE);
+        /* A plain frame through the same contexts. */
+        buf_reset(&enc);
+        compress_zstd_prefix(&z, in, 4000, 3, NULL, 0, &enc);
+        assert_memory_equal(enc.data, plain.data, plain.len);
+        assert_int_equal(decompress_zstd_prefix(&z, enc.data, enc.len, 4000, NULL, 0, &out), COMPRESS_OK);
+        assert_memory_equal(out.data, in, 4000);
+    }
+    compress_zctx_fini(&z);
+    compress_zctx_fini(&z); /* a finished one is a zeroed one */
+    buf_fini(&plain);
+    buf_fini(&enc);
+    buf_fini(&out);
+    mem_free(in);
+    mem_free(pre);
+}
+
 static void test_status_str(void **state)
 {
     (void)state;
@@ -251,6 +297,7 @@ int main(void)
         cmocka_unit_test(test_snappy_known),
         cmocka_unit_test(test_hostile_sizes),
         cmocka_unit_test(test_truncation_and_corruption),
+        cmocka_unit_test(test_zstd_prefix_reused_context),
         cmocka_unit_test(test_status_str),
     };
     return cmocka_run_group_tests_name("compress", tests, NULL, NULL);

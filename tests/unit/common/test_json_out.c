@@ -452,13 +452,47 @@ static void test_float_random_shortest(void **state)
     buf_fini(&b);
 }
 
+/* json_labels: the given order kept, names and values escaped, appended
+ * to what the buffer holds, embedded NULs carried by length. */
+static void test_labels(void **state)
+{
+    (void)state;
+    const label_t ls[] = {
+        { STR_LIT("job"), STR_LIT("api") },
+        { STR_LIT("a\"b"), STR_LIT("line\nnext\\") },
+        { STR_LIT(""), STR_LIT("") },
+        { STR_LIT("nul"), { "x\0y", 3 } },
+    };
+    static const struct {
+        size_t n;
+        const char *want;
+    } cases[] = {
+        { 0, "<{}" },
+        { 1, "<{\"job\":\"api\"}" },
+        { 2, "<{\"job\":\"api\",\"a\\\"b\":\"line\\nnext\\\\\"}" },
+        { 4, "<{\"job\":\"api\",\"a\\\"b\":\"line\\nnext\\\\\",\"\":\"\",\"nul\":\"x\\u0000y\"}" },
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        buf_t b = { 0 };
+        buf_putc(&b, '<');
+        json_labels(&b, ls, cases[i].n);
+        assert_string_equal((const char *)b.data, cases[i].want);
+        buf_fini(&b);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_float_random_shortest), cmocka_unit_test(test_strings),
-        cmocka_unit_test(test_strings_all_bytes),     cmocka_unit_test(test_strings_long),
-        cmocka_unit_test(test_float_brief),           cmocka_unit_test(test_float_golden),
-        cmocka_unit_test(test_float_random),          cmocka_unit_test(test_float_appends),
+        cmocka_unit_test(test_float_random_shortest),
+        cmocka_unit_test(test_strings),
+        cmocka_unit_test(test_strings_all_bytes),
+        cmocka_unit_test(test_strings_long),
+        cmocka_unit_test(test_float_brief),
+        cmocka_unit_test(test_float_golden),
+        cmocka_unit_test(test_float_random),
+        cmocka_unit_test(test_float_appends),
+        cmocka_unit_test(test_labels),
     };
     return cmocka_run_group_tests_name("json_out", tests, NULL, NULL);
 }

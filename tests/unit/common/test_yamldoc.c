@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -321,6 +322,50 @@ static void test_find(void **state)
     yaml_document_delete(&doc);
 }
 
+/* yamldoc_map_repeats agrees with yamldoc_map_find (C-string keys, the
+ * non-scalar key its own), on a small map and on a large one with many
+ * repeats, where find's answer is computed the quadratic way. */
+static void test_repeats(void **state)
+{
+    (void)state;
+    yaml_document_t doc;
+    yamldoc_error_t e;
+    assert_int_equal(yamldoc_load(T("a: 1\nb: 2\n? [1]\n: 3\na: 4\n\"a\\0b\": 5\n'x': 6\n"), &doc, &e), YAMLDOC_OK);
+    const yaml_node_t *root = yaml_document_get_root_node(&doc);
+    size_t first[6], next[6];
+    yamldoc_map_repeats(&doc, root, first, next);
+    const size_t want_first[6] = { 0, 1, 2, 0, 0, 5 }, want_next[6] = { 3, 6, 6, 4, 6, 6 };
+    for (size_t i = 0; i < 6; i++) {
+        assert_int_equal(first[i], want_first[i]);
+        assert_int_equal(next[i], want_next[i]);
+    }
+    yamldoc_map_repeats(&doc, root, NULL, next); /* either array may be NULL */
+    assert_int_equal(next[0], 3);
+    yamldoc_map_repeats(&doc, NULL, NULL, NULL); /* no pairs: nothing written */
+    yaml_document_delete(&doc);
+
+    buf_t t = { 0 };
+    const size_t n = 3000;
+    for (size_t i = 0; i < n; i++) {
+        buf_printf(&t, "k%zu: %zu\n", (i * 7919) % 1000, i);
+    }
+    assert_int_equal(yamldoc_load((const char *)t.data, t.len, &doc, &e), YAMLDOC_OK);
+    root = yaml_document_get_root_node(&doc);
+    size_t *f = calloc(n, sizeof(*f)), *x = calloc(n, sizeof(*x));
+    yamldoc_map_repeats(&doc, root, f, x);
+    for (size_t i = 0; i < n; i++) {
+        const yaml_node_t *k = NULL, *v = NULL;
+        yamldoc_map_at(&doc, root, i, &k, &v);
+        long later = yamldoc_map_find(&doc, root, i + 1, yamldoc_str(k));
+        assert_int_equal(f[i], (size_t)yamldoc_map_find(&doc, root, 0, yamldoc_str(k)));
+        assert_int_equal(x[i], later < 0 ? n : (size_t)later);
+    }
+    free(f);
+    free(x);
+    yaml_document_delete(&doc);
+    buf_fini(&t);
+}
+
 static void test_goerrs(void **state)
 {
     (void)state;
@@ -369,7 +414,7 @@ int main(void)
         cmocka_unit_test(test_load_null_text), cmocka_unit_test(test_load_truncations),
         cmocka_unit_test(test_positions),      cmocka_unit_test(test_plain_null_bool),
         cmocka_unit_test(test_map_seq),        cmocka_unit_test(test_find),
-        cmocka_unit_test(test_goerrs),
+        cmocka_unit_test(test_goerrs),         cmocka_unit_test(test_repeats),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

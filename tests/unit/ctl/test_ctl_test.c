@@ -90,6 +90,44 @@ static void test_file_fields(void **state)
     arena_destroy(a);
 }
 
+/* exp_samples values as yaml.v2 reads a float64: ints, '_' separators,
+ * .inf/.nan spellings, and numbers of any length (no fixed scratch size:
+ * a 200-digit integer is 1e199, not a cut-off 1e126). */
+static void test_file_values(void **state)
+{
+    (void)state;
+    char big[202] = "1", tiny[160] = "0.";
+    memset(big + 1, '0', 199);
+    memset(tiny + 2, '0', 150);
+    strcat(tiny, "1");
+    const struct {
+        const char *in;
+        double want;
+    } t[] = {
+        { "3", 3 },     { "-2.5", -2.5 }, { "1_000", 1000 }, { "1e3", 1000 }, { "-.inf", -INFINITY },
+        { big, 1e199 }, { tiny, 1e-151 },
+    };
+    for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+        char text[512];
+        snprintf(text, sizeof(text),
+                 "tests:\n  - promql_expr_test:\n      - expr: up\n        exp_samples:\n"
+                 "          - labels: x\n            value: %s\n",
+                 t[i].in);
+        arena_t *a = arena_create(4096);
+        ctl_test_file_t *f = NULL;
+        buf_t err;
+        buf_init(&err);
+        int rc = ctl_test_file_parse(text, strlen(text), a, &f, &err);
+        bool ok = rc == 0 && f->tests[0].expr_cases[0].exp[0].value == t[i].want;
+        if (!ok) {
+            print_error("value %s: rc %d (%s)\n", t[i].in, rc, bstr(&err));
+        }
+        buf_fini(&err);
+        arena_destroy(a);
+        assert_true(ok);
+    }
+}
+
 typedef struct err_case {
     const char *in;
     const char *want; /* Go's error text */
@@ -248,6 +286,61 @@ static void test_series_metric(void **state)
         buf_fini(&got);
         arena_destroy(a);
         assert_true(ok);
+    }
+}
+
+/* Quoted strings as Go's strconv.Unquote reads them: every escape form,
+ * each with its bounds (octal over 255, surrogates and code points past
+ * U+10FFFF, short hex), the other quote, and raw strings. */
+static void test_series_unquote(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *in;
+        const char *want; /* NULL: refused */
+        size_t n;
+    } t[] = {
+        { "\"a\\x41b\"", "aAb", 3 },
+        { "\"\\x00\"", "\0", 1 },
+        { "\"\\xff\\XFF\"", NULL, 0 },
+        { "\"\\x4\"", NULL, 0 },
+        { "\"\\xg1\"", NULL, 0 },
+        { "\"\\u00e9\"", "\xc3\xa9", 2 },
+        { "\"\\u20AC\"", "\xe2\x82\xac", 3 },
+        { "\"\\U0001F600\"", "\xf0\x9f\x98\x80", 4 },
+        { "\"\\U0010FFFF\"", "\xf4\x8f\xbf\xbf", 4 },
+        { "\"\\U00110000\"", NULL, 0 },
+        { "\"\\uD800\"", NULL, 0 },
+        { "\"\\u12\"", NULL, 0 },
+        { "\"\\101\\377\"", "A\xff", 2 },
+        { "\"\\400\"", NULL, 0 },
+        { "\"\\18\"", NULL, 0 },
+        { "\"\\a\\b\\f\\n\\r\\t\\v\\\\\\\"\"", "\a\b\f\n\r\t\v\\\"", 9 },
+        { "'a\\'b'", "a'b", 3 },
+        { "\"a\\'b\"", NULL, 0 },
+        { "'a\\\"b'", NULL, 0 },
+        { "\"a\nb\"", NULL, 0 },
+        { "\"a\"b\"", NULL, 0 },
+        { "\"\\q\"", NULL, 0 },
+        { "\"a\\\"", NULL, 0 },
+        { "`a\\n\r\nb`", "a\\n\nb", 5 },
+        { "`a`b`", NULL, 0 },
+        { "\"\"", "", 0 },
+        { "\"", NULL, 0 },
+        { "\"a'", NULL, 0 },
+        { "xax", NULL, 0 },
+    };
+    for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+        arena_t *a = arena_create(4096);
+        char *out = NULL;
+        size_t n = 0;
+        bool ok = promql_series_unquote(t[i].in, strlen(t[i].in), a, &out, &n);
+        bool pass = t[i].want ? ok && n == t[i].n && memcmp(out, t[i].want, n) == 0 && out[n] == 0 : !ok;
+        if (!pass) {
+            print_error("case %zu (%s): ok %d, n %zu\n", i, t[i].in, ok, n);
+        }
+        arena_destroy(a);
+        assert_true(pass);
     }
 }
 
@@ -419,6 +512,45 @@ static void test_run_rule_errors(void **state)
     buf_fini(&err);
 }
 
+/* `check rules` (ctl_check.c): every usage error is status 2 with its
+ * message, each after the file list was allocated (one exit path frees
+ * it; the sanitizer build reports a leak otherwise); a missing file is 1. */
+static void test_check_usage(void **state)
+{
+    (void)state;
+    struct {
+        int argc;
+        char *argv[4];
+        int want;
+        const char *msg;
+    } t[] = {
+        { 1, { "check" }, CTL_EXIT_USAGE, "missing subcommand (rules)" },
+        { 2, { "check", "alerts" }, CTL_EXIT_USAGE, "unknown subcommand alerts" },
+        { 2, { "check", "rules" }, CTL_EXIT_USAGE, "required argument FILE not provided" },
+        { 3, { "check", "rules", "--lint=some" }, CTL_EXIT_USAGE, "unknown --lint value some" },
+        { 4, { "check", "rules", "a.yml", "-x" }, CTL_EXIT_USAGE, "unknown flag -x" },
+        { 3, { "check", "rules", "--lint-fatal" }, CTL_EXIT_USAGE, "required argument FILE not provided" },
+        { 4, { "check", "rules", "--", "/no/such/rules.yml" }, CTL_EXIT_QUERY, "/no/such/rules.yml" },
+    };
+    for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+        char *obuf = NULL, *ebuf = NULL;
+        size_t olen = 0, elen = 0;
+        FILE *o = open_memstream(&obuf, &olen);
+        FILE *e = open_memstream(&ebuf, &elen);
+        ctl_env_t env = { .out = o, .err = e, .clock = clock_real() };
+        int rc = ctl_check_run(&env, t[i].argc, t[i].argv);
+        fclose(o);
+        fclose(e);
+        bool ok = rc == t[i].want && strstr(ebuf, t[i].msg) != NULL;
+        if (!ok) {
+            print_error("case %zu: rc %d, stderr %s\n", i, rc, ebuf);
+        }
+        free(obuf);
+        free(ebuf);
+        assert_true(ok);
+    }
+}
+
 static void test_run_usage(void **state)
 {
     (void)state;
@@ -447,11 +579,13 @@ static void test_run_usage(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_file_fields),      cmocka_unit_test(test_file_errors),
-        cmocka_unit_test(test_file_truncations), cmocka_unit_test(test_format),
-        cmocka_unit_test(test_series_metric),    cmocka_unit_test(test_series_errors),
-        cmocka_unit_test(test_run_success),      cmocka_unit_test(test_run_failures),
-        cmocka_unit_test(test_run_rule_errors),  cmocka_unit_test(test_run_usage),
+        cmocka_unit_test(test_file_fields),     cmocka_unit_test(test_file_values),
+        cmocka_unit_test(test_file_errors),     cmocka_unit_test(test_file_truncations),
+        cmocka_unit_test(test_format),          cmocka_unit_test(test_series_metric),
+        cmocka_unit_test(test_series_errors),   cmocka_unit_test(test_series_unquote),
+        cmocka_unit_test(test_run_success),     cmocka_unit_test(test_run_failures),
+        cmocka_unit_test(test_run_rule_errors), cmocka_unit_test(test_run_usage),
+        cmocka_unit_test(test_check_usage),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

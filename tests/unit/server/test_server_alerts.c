@@ -195,6 +195,7 @@ static void test_rules_filters(void **state)
     snprintf(want, sizeof(want), OK("{\"groups\":[%s]}"), gb_alert_only);
     expect(f, "/api/v1/rules?rule_name[]=Down", 200, want);
     expect(f, "/api/v1/rules?match[]=%7Bseverity%3D%22page%22%7D", 200, want);
+    expect(f, "/api/v1/rules?rule_name[]=Down&exclude_alerts=F", 200, want); /* Go's ParseBool spellings */
     snprintf(want, sizeof(want), OK("{\"groups\":[%s]}"), gb_noalerts);
     expect(f, "/api/v1/rules?rule_group[]=b-alerts&exclude_alerts=true", 200, want);
     expect(f, "/api/v1/rules?file[]=/nonexistent", 200, OK("{\"groups\":[]}"));
